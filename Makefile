@@ -1,0 +1,47 @@
+# Lockstep: `make run` to try it, `make test` to check it. See README.md.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/lockstep
+HOST ?= 0.0.0.0
+PORT ?= 8000
+
+.PHONY: run test test-pg bench lint format system-deps venv
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+system-deps:
+	@scripts/system-deps
+
+run: venv
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py load_demo
+	@echo
+	@echo "Lockstep: http://127.0.0.1:$(PORT)/  (from a phone on this network: http://<this machine's address>:$(PORT)/)"
+	@echo
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The whole suite on SQLite (DATABASE_URL is ignored here on purpose).
+test: venv system-deps
+	env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The same suite on the PostgreSQL that DATABASE_URL names (pytest makes and drops its own test_ database).
+test-pg: venv system-deps
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} LOCKSTEP_REQUIRE_PG=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: venv system-deps
+	@for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .

@@ -1,0 +1,93 @@
+"""Shared people and helpers. The cast: tess the tech, vic the second tech, ada the approver,
+rex the requester, cora the coordinator, sam the admin, olive who has no role."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test import override_settings
+
+from accounts.roles import Role
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_settings():
+    """Session-wide, so the live server (started once per session) sees them too."""
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # Tests speak plain HTTP; production's TLS settings are tested in test_settings_from_env.
+        SECURE_SSL_REDIRECT=False,
+        SECURE_HSTS_SECONDS=0,
+        # Production serves hashed names from collectstatic's manifest; tests read the source files.
+        STORAGES=settings.STORAGES
+        | {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _postgres_when_asked(django_db_setup, django_db_blocker):
+    """`make test-pg` sets LOCKSTEP_REQUIRE_PG: a run that silently fell back to SQLite must fail, not pass."""
+    if os.environ.get("LOCKSTEP_REQUIRE_PG") == "1":
+        with django_db_blocker.unblock():
+            assert connection.vendor == "postgresql", (
+                "make test-pg must run on PostgreSQL (check DATABASE_URL)"
+            )
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+postgres_only = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").split(":", 1)[0] not in {"postgres", "postgresql", "pgsql"},
+    reason="needs PostgreSQL: runs in `make test-pg` and in CI's PostgreSQL pass",
+)
+
+
+def make_user(username: str, *roles: Role, **extra) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, **extra)
+    for role in roles:
+        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+    return user
+
+
+@pytest.fixture
+def tess(db) -> User:
+    return make_user("tess", Role.TECH)
+
+
+@pytest.fixture
+def vic(db) -> User:
+    return make_user("vic", Role.TECH)
+
+
+@pytest.fixture
+def ada(db) -> User:
+    return make_user("ada", Role.APPROVER)
+
+
+@pytest.fixture
+def rex(db) -> User:
+    return make_user("rex", Role.TECH)
+
+
+@pytest.fixture
+def cora(db) -> User:
+    return make_user("cora", Role.COORDINATOR)
+
+
+@pytest.fixture
+def sam(db) -> User:
+    return make_user("sam", Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def olive(db) -> User:
+    return make_user("olive")
