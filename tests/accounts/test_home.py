@@ -16,7 +16,7 @@ from tests.conftest import make_user
         ("sam", "admin:index", b"Site administration"),
     ],
 )
-def test_home_sends_each_role_to_where_it_works(client, request, fixture, area, words):
+def test_home_sends_each_role_to_where_it_works(db, client, request, fixture, area, words):
     client.force_login(request.getfixturevalue(fixture))
     response = client.get(reverse("home"), follow=True)
     assert response.redirect_chain[-1][0] == reverse(area)
