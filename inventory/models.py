@@ -1,0 +1,501 @@
+"""The inventory: what is in the data center, how it is cabled, who depends on it, and the tags on it.
+
+Inventory knows nothing of maintenance windows or checklists; they ask it questions (see blast_radius.py).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.log import record
+from inventory import codes
+
+
+class InventoryRefused(Exception):
+    """A refused inventory action, with a message written for the person who tried it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (for example Europe/Berlin).")
+
+
+class Site(models.Model):
+    code = models.SlugField(max_length=32, unique=True, help_text="Short code, e.g. LAX1")
+    name = models.CharField(max_length=100)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:site", args=[self.code])
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Location(models.Model):
+    """A room or cage inside a site."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="locations")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["site", "name"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="location_unique_per_site")]
+
+    def __str__(self) -> str:
+        return f"{self.site.code} {self.name}"
+
+
+class Rack(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="racks")
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="racks"
+    )
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["site", "name"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="rack_unique_per_site")]
+
+    def __str__(self) -> str:
+        return f"{self.site.code} rack {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:rack", args=[self.pk])
+
+
+class DeviceKind(models.TextChoices):
+    """What a device does for connectivity. NetBox's free-form role names map onto these on import."""
+
+    SWITCH = "switch", "Switch"
+    ROUTER = "router", "Router"
+    FIREWALL = "firewall", "Firewall"
+    SERVER = "server", "Server"
+    PDU = "pdu", "PDU"
+    PATCH_PANEL = "patch_panel", "Patch panel"
+    OTHER = "other", "Other"
+
+
+# Devices that carry traffic between their ports. A server does not: losing one of its two uplinks
+# leaves it reachable through the other, but nothing reaches anything else through it.
+FORWARDING_KINDS = frozenset({DeviceKind.SWITCH, DeviceKind.ROUTER, DeviceKind.FIREWALL})
+
+
+class DeviceStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PLANNED = "planned", "Planned"
+    STAGED = "staged", "Staged"
+    OFFLINE = "offline", "Offline"
+    FAILED = "failed", "Failed"
+    INVENTORY = "inventory", "Inventory"
+    DECOMMISSIONING = "decommissioning", "Decommissioning"
+
+
+class Device(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="devices")
+    rack = models.ForeignKey(Rack, null=True, blank=True, on_delete=models.PROTECT, related_name="devices")
+    position = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, help_text="Lowest U"
+    )
+    face = models.CharField(max_length=5, blank=True, choices=[("front", "Front"), ("rear", "Rear")])
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=DeviceKind.choices, default=DeviceKind.OTHER)
+    role = models.CharField(max_length=100, blank=True, help_text="The role name as the source calls it")
+    manufacturer = models.CharField(max_length=100, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    serial = models.CharField(max_length=100, blank=True)
+    asset_tag = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=20, choices=DeviceStatus.choices, default=DeviceStatus.ACTIVE)
+    is_upstream_root = models.BooleanField(
+        default=False, help_text="Core or edge device: where connectivity comes from"
+    )
+
+    class Meta:
+        ordering = ["site", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="device_unique_name_per_site"),
+            models.CheckConstraint(condition=Q(kind__in=DeviceKind.values), name="device_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=DeviceStatus.values), name="device_status_valid"),
+        ]
+        indexes = [models.Index(fields=["serial"], name="device_serial_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:device", args=[self.pk])
+
+    @property
+    def forwards(self) -> bool:
+        return self.kind in FORWARDING_KINDS
+
+    @property
+    def place(self) -> str:
+        """Where to find it, in the words on the rack: 'rack A01 U12 (front)'."""
+        parts = []
+        if self.rack_id:
+            parts.append(f"rack {self.rack.name}")
+        if self.position is not None:
+            parts.append(f"U{self.position.normalize():f}")
+        text = " ".join(parts) or "no rack position"
+        return f"{text} ({self.face})" if self.face else text
+
+
+class PortKind(models.TextChoices):
+    INTERFACE = "interface", "Interface"
+    FRONT = "front_port", "Front port"
+    REAR = "rear_port", "Rear port"
+
+
+class Port(models.Model):
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="ports")
+    name = models.CharField(max_length=64)
+    kind = models.CharField(max_length=20, choices=PortKind.choices, default=PortKind.INTERFACE)
+    type = models.CharField(max_length=50, blank=True, help_text="e.g. 10gbase-x-sfpp")
+    label = models.CharField(max_length=64, blank=True)
+    enabled = models.BooleanField(default=True)
+    description = models.CharField(max_length=200, blank=True)
+    # A patch panel's front port passes through to one rear port.
+    rear_port = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="front_ports"
+    )
+    # NetBox's shape: a port has at most one cable, and a cable has one A end and one B end.
+    cable = models.ForeignKey("Cable", null=True, blank=True, on_delete=models.SET_NULL, related_name="ends")
+    cable_end = models.CharField(max_length=1, blank=True, choices=[("A", "A"), ("B", "B")])
+
+    class Meta:
+        ordering = ["device", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "kind", "name"], name="port_unique_per_device"),
+            models.UniqueConstraint(fields=["cable", "cable_end"], name="cable_has_one_port_per_end"),
+            models.CheckConstraint(condition=Q(kind__in=PortKind.values), name="port_kind_valid"),
+            models.CheckConstraint(
+                condition=(Q(cable__isnull=True) & Q(cable_end=""))
+                | (Q(cable__isnull=False) & Q(cable_end__in=["A", "B"])),
+                name="port_cable_end_set_with_cable",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device.name} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:port", args=[self.pk])
+
+
+class Cable(models.Model):
+    label = models.CharField(max_length=100, blank=True)
+    type = models.CharField(max_length=50, blank=True)
+    status = models.CharField(max_length=20, default="connected")
+
+    def __str__(self) -> str:
+        return self.label or f"cable {self.pk}"
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    """A customer service (a hosted site) and the devices and ports it depends on."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="services")
+    name = models.CharField(max_length=200)
+    public_name = models.CharField(max_length=200, blank=True, help_text="As shown on the public status page")
+    sla_plan = models.CharField(max_length=50, blank=True)
+    devices = models.ManyToManyField(Device, blank=True, related_name="services")
+    ports = models.ManyToManyField(Port, blank=True, related_name="services")
+
+    class Meta:
+        ordering = ["customer", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "name"], name="service_unique_per_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_name or self.name
+
+
+class DiscrepancyStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Discrepancy(models.Model):
+    """What was expected and what was found did not agree. Always recorded, never just warned about."""
+
+    kind = models.CharField(max_length=40)  # e.g. serial_mismatch, tag_mismatch
+    summary = models.CharField(max_length=300)
+    expected = models.JSONField(default=dict)
+    found = models.JSONField(default=dict)
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    port = models.ForeignKey(Port, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    tag = models.ForeignKey("Tag", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=10, choices=DiscrepancyStatus.choices, default=DiscrepancyStatus.OPEN
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-reported_at"]
+        verbose_name_plural = "discrepancies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=DiscrepancyStatus.values), name="discrepancy_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True)
+                | Q(status="resolved", resolved_at__isnull=False),
+                name="discrepancy_resolved_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    @classmethod
+    def raise_for(
+        cls, *, kind: str, summary: str, by, expected: dict, found: dict, **links: Any
+    ) -> Discrepancy:
+        """Record a discrepancy and its audit event. Call inside the refusing transaction's own atomic
+        block only if the refusal does not roll it back: discrepancies must survive the refusal."""
+        with transaction.atomic():
+            discrepancy = cls.objects.create(
+                kind=kind, summary=summary[:300], expected=expected, found=found, reported_by=by, **links
+            )
+            record(
+                "discrepancy.raised",
+                actor=by,
+                obj=discrepancy,
+                payload={"kind": kind, "summary": summary[:300], "expected": expected, "found": found},
+            )
+        return discrepancy
+
+
+class TagStatus(models.TextChoices):
+    ISSUED = "issued", "Issued (printed, not yet applied)"
+    ACTIVE = "active", "Active"
+    REVOKED = "revoked", "Revoked"
+
+
+class TagQuerySet(models.QuerySet):
+    def live(self) -> TagQuerySet:
+        return self.exclude(status=TagStatus.REVOKED)
+
+
+class Tag(models.Model):
+    """A QR tag: an unguessable code bound to exactly one device or port.
+
+    Issued when its label is printed; active once a tech has applied it and the chassis serial agreed
+    (commissioning); revoked when it must never verify again. Only an active tag verifies.
+    """
+
+    code = models.CharField(max_length=codes.CODE_LENGTH, unique=True, editable=False)
+    short_code = models.CharField(max_length=codes.SHORT_LENGTH, unique=True, editable=False)
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="tags")
+    port = models.ForeignKey(Port, null=True, blank=True, on_delete=models.PROTECT, related_name="tags")
+    status = models.CharField(max_length=10, choices=TagStatus.choices, default=TagStatus.ISSUED)
+    issued_at = models.DateTimeField(default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    commissioned_at = models.DateTimeField(null=True, blank=True)
+    commissioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoke_reason = models.CharField(max_length=300, blank=True)
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(device__isnull=False) & Q(port__isnull=True))
+                | (Q(device__isnull=True) & Q(port__isnull=False)),
+                name="tag_bound_to_exactly_one_asset",
+            ),
+            models.CheckConstraint(condition=Q(status__in=TagStatus.values), name="tag_status_valid"),
+            # One live (issued or active) tag per asset: two labels on one switch is how confusion starts.
+            models.UniqueConstraint(
+                fields=["device"], condition=~Q(status=TagStatus.REVOKED), name="one_live_tag_per_device"
+            ),
+            models.UniqueConstraint(
+                fields=["port"], condition=~Q(status=TagStatus.REVOKED), name="one_live_tag_per_port"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"tag {codes.format_short(self.short_code)} on {self.asset}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:tag", args=[self.code])
+
+    @property
+    def asset(self) -> Device | Port:
+        return self.device if self.device_id else self.port
+
+    @property
+    def chassis(self) -> Device:
+        """The device whose serial number is this tag's second identity (a port's own device)."""
+        return self.device if self.device_id else self.port.device
+
+    @property
+    def display_short_code(self) -> str:
+        return codes.format_short(self.short_code)
+
+    def url(self) -> str:
+        return f"https://{settings.LOCKSTEP_PUBLIC_HOST}/t/{self.code}"
+
+    @classmethod
+    def issue(cls, asset: Device | Port, *, by, replaces: Tag | None = None) -> Tag:
+        """Make a new tag for an asset (its label is printed next). Refused while the asset has a live tag."""
+        link = {"device": asset} if isinstance(asset, Device) else {"port": asset}
+        for _ in range(5):
+            try:
+                with transaction.atomic():
+                    if cls.objects.live().filter(**link).exists():
+                        raise InventoryRefused(
+                            f"{asset} already has a tag. Revoke it first, or reissue it, to replace it."
+                        )
+                    tag = cls.objects.create(
+                        code=codes.new_code(),
+                        short_code=codes.new_short_code(),
+                        issued_by=by,
+                        replaces=replaces,
+                        **link,
+                    )
+                    record(
+                        "tag.issued",
+                        actor=by,
+                        obj=tag,
+                        payload={"asset": str(asset), "short_code": tag.short_code},
+                    )
+                    return tag
+            except IntegrityError:
+                # A code collision (astronomically rare) or a concurrent issue for the same asset: look again.
+                if cls.objects.live().filter(**link).exists():
+                    raise InventoryRefused(f"{asset} already has a tag.") from None
+        raise InventoryRefused("Could not make a unique tag code; try again.")
+
+    def commission(self, *, serial: str, by) -> None:
+        """Apply the tag: the chassis serial typed or scanned at the rack must agree with the inventory.
+
+        A differing serial refuses the binding and records a discrepancy; the tag stays issued."""
+        given = normalize_serial(serial)
+        if not given:
+            raise InventoryRefused("Type or scan the serial number on the chassis to apply this tag.")
+        with transaction.atomic():
+            tag = Tag.objects.select_for_update().select_related("device", "port__device").get(pk=self.pk)
+            if tag.status == TagStatus.ACTIVE:
+                raise InventoryRefused("This tag is already applied.")
+            if tag.status == TagStatus.REVOKED:
+                raise InventoryRefused("This tag is revoked and can never be applied. Print its replacement.")
+            chassis = tag.chassis
+            expected = normalize_serial(chassis.serial)
+            if not expected:
+                raise InventoryRefused(
+                    f"{chassis} has no serial number in the inventory, so this tag cannot be checked. "
+                    "Record the serial first (an administrator can), then apply the tag."
+                )
+        if given != expected:
+            Discrepancy.raise_for(
+                kind="serial_mismatch",
+                summary=f"Serial at the rack does not match {chassis} while applying tag {tag.display_short_code}",
+                by=by,
+                expected={"device": chassis.name, "serial": chassis.serial},
+                found={"serial": serial.strip()[:100]},
+                device=chassis,
+                port=tag.port,
+                tag=tag,
+            )
+            raise InventoryRefused(
+                f"Serial does not match: the inventory says {chassis} has a different serial number. "
+                "The tag was NOT applied and a discrepancy was recorded for the approver."
+            )
+        with transaction.atomic():
+            tag = Tag.objects.select_for_update().get(pk=self.pk)
+            if tag.status != TagStatus.ISSUED:
+                raise InventoryRefused("This tag changed while you were applying it; open it again.")
+            tag.status = TagStatus.ACTIVE
+            tag.commissioned_at = timezone.now()
+            tag.commissioned_by = by
+            tag.save(update_fields=["status", "commissioned_at", "commissioned_by"])
+            record(
+                "tag.commissioned",
+                actor=by,
+                obj=tag,
+                payload={"asset": str(tag.asset), "serial_checked": True},
+            )
+        self.refresh_from_db()
+
+    def revoke(self, *, reason: str, by) -> None:
+        reason = (reason or "").strip()
+        if not reason:
+            raise InventoryRefused("Say why the tag is revoked (for example: label damaged, wrong asset).")
+        with transaction.atomic():
+            tag = Tag.objects.select_for_update().get(pk=self.pk)
+            if tag.status == TagStatus.REVOKED:
+                raise InventoryRefused("This tag is already revoked.")
+            previous = tag.status
+            tag.status = TagStatus.REVOKED
+            tag.revoked_at = timezone.now()
+            tag.revoked_by = by
+            tag.revoke_reason = reason[:300]
+            tag.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
+            record(
+                "tag.revoked",
+                actor=by,
+                obj=tag,
+                payload={"asset": str(tag.asset), "was": previous, "reason": reason[:300]},
+            )
+        self.refresh_from_db()
+
+    def reissue(self, *, reason: str, by) -> Tag:
+        """Revoke this tag and issue its replacement for the same asset, in one step."""
+        with transaction.atomic():
+            self.revoke(reason=reason, by=by)
+            return Tag.issue(self.asset, by=by, replaces=self)
+
+
+def normalize_serial(value: str | None) -> str:
+    """Serials compare without case, spaces or dashes: how people type what a barcode says."""
+    return "".join(ch for ch in (value or "").upper() if ch.isalnum())
