@@ -23,3 +23,48 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Admin edits go to the audit log like every other change: what changed, from what, to what."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        from audit.log import record
+
+        before = {}
+        if change and form.changed_data:
+            original = type(obj).objects.filter(pk=obj.pk).values(*self._field_names(form)).first() or {}
+            before = {name: _plain(value) for name, value in original.items()}
+        super().save_model(request, obj, form, change)
+        after = {name: _plain(form.cleaned_data.get(name)) for name in self._field_names(form)}
+        record(
+            f"admin.{'change' if change else 'add'}",
+            actor=request.user,
+            obj=obj,
+            payload={"changed": sorted(form.changed_data), "before": before, "after": after},
+        )
+
+    def delete_model(self, request, obj) -> None:
+        from audit.log import record
+
+        record("admin.delete", actor=request.user, obj=obj, payload={"repr": str(obj)[:200]})
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        from audit.log import record
+
+        for obj in queryset:
+            record("admin.delete", actor=request.user, obj=obj, payload={"repr": str(obj)[:200]})
+        super().delete_queryset(request, queryset)
+
+    def _field_names(self, form) -> list[str]:
+        model_fields = {f.name for f in self.model._meta.concrete_fields}
+        return [name for name in form.changed_data if name in model_fields]
+
+
+def _plain(value):
+    if hasattr(value, "pk"):
+        return str(value.pk)
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)

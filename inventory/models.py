@@ -367,7 +367,7 @@ class Tag(models.Model):
         return f"tag {codes.format_short(self.short_code)} on {self.asset}"
 
     def get_absolute_url(self) -> str:
-        return reverse("inventory:tag", args=[self.code])
+        return reverse("tag", args=[self.code])
 
     @property
     def asset(self) -> Device | Port:

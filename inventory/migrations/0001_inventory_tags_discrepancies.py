@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,238 +16,586 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Cable',
+            name="Cable",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(blank=True, max_length=100)),
-                ('type', models.CharField(blank=True, max_length=50)),
-                ('status', models.CharField(default='connected', max_length=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(blank=True, max_length=100)),
+                ("type", models.CharField(blank=True, max_length=50)),
+                ("status", models.CharField(default="connected", max_length=20)),
             ],
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Device',
+            name="Device",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.DecimalField(blank=True, decimal_places=1, help_text='Lowest U', max_digits=4, null=True)),
-                ('face', models.CharField(blank=True, choices=[('front', 'Front'), ('rear', 'Rear')], max_length=5)),
-                ('name', models.CharField(max_length=100)),
-                ('kind', models.CharField(choices=[('switch', 'Switch'), ('router', 'Router'), ('firewall', 'Firewall'), ('server', 'Server'), ('pdu', 'PDU'), ('patch_panel', 'Patch panel'), ('other', 'Other')], default='other', max_length=20)),
-                ('role', models.CharField(blank=True, help_text='The role name as the source calls it', max_length=100)),
-                ('manufacturer', models.CharField(blank=True, max_length=100)),
-                ('model', models.CharField(blank=True, max_length=100)),
-                ('serial', models.CharField(blank=True, max_length=100)),
-                ('asset_tag', models.CharField(blank=True, max_length=100, null=True, unique=True)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('planned', 'Planned'), ('staged', 'Staged'), ('offline', 'Offline'), ('failed', 'Failed'), ('inventory', 'Inventory'), ('decommissioning', 'Decommissioning')], default='active', max_length=20)),
-                ('is_upstream_root', models.BooleanField(default=False, help_text='Core or edge device: where connectivity comes from')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "position",
+                    models.DecimalField(
+                        blank=True, decimal_places=1, help_text="Lowest U", max_digits=4, null=True
+                    ),
+                ),
+                (
+                    "face",
+                    models.CharField(
+                        blank=True, choices=[("front", "Front"), ("rear", "Rear")], max_length=5
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("switch", "Switch"),
+                            ("router", "Router"),
+                            ("firewall", "Firewall"),
+                            ("server", "Server"),
+                            ("pdu", "PDU"),
+                            ("patch_panel", "Patch panel"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True, help_text="The role name as the source calls it", max_length=100
+                    ),
+                ),
+                ("manufacturer", models.CharField(blank=True, max_length=100)),
+                ("model", models.CharField(blank=True, max_length=100)),
+                ("serial", models.CharField(blank=True, max_length=100)),
+                ("asset_tag", models.CharField(blank=True, max_length=100, null=True, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("planned", "Planned"),
+                            ("staged", "Staged"),
+                            ("offline", "Offline"),
+                            ("failed", "Failed"),
+                            ("inventory", "Inventory"),
+                            ("decommissioning", "Decommissioning"),
+                        ],
+                        default="active",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "is_upstream_root",
+                    models.BooleanField(
+                        default=False, help_text="Core or edge device: where connectivity comes from"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['site', 'name'],
+                "ordering": ["site", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
             ],
             options={
-                'ordering': ['site', 'name'],
+                "ordering": ["site", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(help_text='Short code, e.g. LAX1', max_length=32, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('time_zone', models.CharField(default='UTC', max_length=64, validators=[inventory.models.validate_time_zone])),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(help_text="Short code, e.g. LAX1", max_length=32, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="UTC", max_length=64, validators=[inventory.models.validate_time_zone]
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Port',
+            name="Port",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64)),
-                ('kind', models.CharField(choices=[('interface', 'Interface'), ('front_port', 'Front port'), ('rear_port', 'Rear port')], default='interface', max_length=20)),
-                ('type', models.CharField(blank=True, help_text='e.g. 10gbase-x-sfpp', max_length=50)),
-                ('label', models.CharField(blank=True, max_length=64)),
-                ('enabled', models.BooleanField(default=True)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('cable_end', models.CharField(blank=True, choices=[('A', 'A'), ('B', 'B')], max_length=1)),
-                ('cable', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='ends', to='inventory.cable')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ports', to='inventory.device')),
-                ('rear_port', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='front_ports', to='inventory.port')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("interface", "Interface"),
+                            ("front_port", "Front port"),
+                            ("rear_port", "Rear port"),
+                        ],
+                        default="interface",
+                        max_length=20,
+                    ),
+                ),
+                ("type", models.CharField(blank=True, help_text="e.g. 10gbase-x-sfpp", max_length=50)),
+                ("label", models.CharField(blank=True, max_length=64)),
+                ("enabled", models.BooleanField(default=True)),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("cable_end", models.CharField(blank=True, choices=[("A", "A"), ("B", "B")], max_length=1)),
+                (
+                    "cable",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="ends",
+                        to="inventory.cable",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ports",
+                        to="inventory.device",
+                    ),
+                ),
+                (
+                    "rear_port",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="front_ports",
+                        to="inventory.port",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['device', 'kind', 'name'],
+                "ordering": ["device", "kind", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Rack',
+            name="Rack",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='racks', to='inventory.location')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='racks', to='inventory.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="racks",
+                        to="inventory.location",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="racks", to="inventory.site"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['site', 'name'],
+                "ordering": ["site", "name"],
             },
         ),
         migrations.AddField(
-            model_name='device',
-            name='rack',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='inventory.rack'),
+            model_name="device",
+            name="rack",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="devices",
+                to="inventory.rack",
+            ),
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('public_name', models.CharField(blank=True, help_text='As shown on the public status page', max_length=200)),
-                ('sla_plan', models.CharField(blank=True, max_length=50)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='services', to='inventory.customer')),
-                ('devices', models.ManyToManyField(blank=True, related_name='services', to='inventory.device')),
-                ('ports', models.ManyToManyField(blank=True, related_name='services', to='inventory.port')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "public_name",
+                    models.CharField(
+                        blank=True, help_text="As shown on the public status page", max_length=200
+                    ),
+                ),
+                ("sla_plan", models.CharField(blank=True, max_length=50)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="services",
+                        to="inventory.customer",
+                    ),
+                ),
+                (
+                    "devices",
+                    models.ManyToManyField(blank=True, related_name="services", to="inventory.device"),
+                ),
+                ("ports", models.ManyToManyField(blank=True, related_name="services", to="inventory.port")),
             ],
             options={
-                'ordering': ['customer', 'name'],
+                "ordering": ["customer", "name"],
             },
         ),
         migrations.AddField(
-            model_name='location',
-            name='site',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='locations', to='inventory.site'),
+            model_name="location",
+            name="site",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="locations", to="inventory.site"
+            ),
         ),
         migrations.AddField(
-            model_name='device',
-            name='site',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='inventory.site'),
+            model_name="device",
+            name="site",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="devices", to="inventory.site"
+            ),
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(editable=False, max_length=16, unique=True)),
-                ('short_code', models.CharField(editable=False, max_length=9, unique=True)),
-                ('status', models.CharField(choices=[('issued', 'Issued (printed, not yet applied)'), ('active', 'Active'), ('revoked', 'Revoked')], default='issued', max_length=10)),
-                ('issued_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('commissioned_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('revoke_reason', models.CharField(blank=True, max_length=300)),
-                ('commissioned_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tags', to='inventory.device')),
-                ('issued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('port', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tags', to='inventory.port')),
-                ('replaces', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replaced_by', to='inventory.tag')),
-                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(editable=False, max_length=16, unique=True)),
+                ("short_code", models.CharField(editable=False, max_length=9, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("issued", "Issued (printed, not yet applied)"),
+                            ("active", "Active"),
+                            ("revoked", "Revoked"),
+                        ],
+                        default="issued",
+                        max_length=10,
+                    ),
+                ),
+                ("issued_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("commissioned_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("revoke_reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "commissioned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tags",
+                        to="inventory.device",
+                    ),
+                ),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "port",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tags",
+                        to="inventory.port",
+                    ),
+                ),
+                (
+                    "replaces",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="replaced_by",
+                        to="inventory.tag",
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-issued_at'],
+                "ordering": ["-issued_at"],
             },
         ),
         migrations.CreateModel(
-            name='Discrepancy',
+            name="Discrepancy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40)),
-                ('summary', models.CharField(max_length=300)),
-                ('expected', models.JSONField(default=dict)),
-                ('found', models.JSONField(default=dict)),
-                ('reported_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('resolved', 'Resolved')], default='open', max_length=10)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution', models.TextField(blank=True)),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.device')),
-                ('reported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('port', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.port')),
-                ('tag', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=40)),
+                ("summary", models.CharField(max_length=300)),
+                ("expected", models.JSONField(default=dict)),
+                ("found", models.JSONField(default=dict)),
+                ("reported_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("resolved", "Resolved")], default="open", max_length=10
+                    ),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution", models.TextField(blank=True)),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.device",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "port",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.port",
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.tag",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'discrepancies',
-                'ordering': ['-reported_at'],
+                "verbose_name_plural": "discrepancies",
+                "ordering": ["-reported_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='port',
-            constraint=models.UniqueConstraint(fields=('device', 'kind', 'name'), name='port_unique_per_device'),
+            model_name="port",
+            constraint=models.UniqueConstraint(
+                fields=("device", "kind", "name"), name="port_unique_per_device"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='port',
-            constraint=models.UniqueConstraint(fields=('cable', 'cable_end'), name='cable_has_one_port_per_end'),
+            model_name="port",
+            constraint=models.UniqueConstraint(
+                fields=("cable", "cable_end"), name="cable_has_one_port_per_end"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='port',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['interface', 'front_port', 'rear_port'])), name='port_kind_valid'),
+            model_name="port",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["interface", "front_port", "rear_port"])),
+                name="port_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='port',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('cable__isnull', True), ('cable_end', '')), models.Q(('cable__isnull', False), ('cable_end__in', ['A', 'B'])), _connector='OR'), name='port_cable_end_set_with_cable'),
+            model_name="port",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("cable__isnull", True), ("cable_end", "")),
+                    models.Q(("cable__isnull", False), ("cable_end__in", ["A", "B"])),
+                    _connector="OR",
+                ),
+                name="port_cable_end_set_with_cable",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.UniqueConstraint(fields=('customer', 'name'), name='service_unique_per_customer'),
+            model_name="service",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "name"), name="service_unique_per_customer"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rack',
-            constraint=models.UniqueConstraint(fields=('site', 'name'), name='rack_unique_per_site'),
+            model_name="rack",
+            constraint=models.UniqueConstraint(fields=("site", "name"), name="rack_unique_per_site"),
         ),
         migrations.AddConstraint(
-            model_name='location',
-            constraint=models.UniqueConstraint(fields=('site', 'name'), name='location_unique_per_site'),
+            model_name="location",
+            constraint=models.UniqueConstraint(fields=("site", "name"), name="location_unique_per_site"),
         ),
         migrations.AddIndex(
-            model_name='device',
-            index=models.Index(fields=['serial'], name='device_serial_idx'),
+            model_name="device",
+            index=models.Index(fields=["serial"], name="device_serial_idx"),
         ),
         migrations.AddConstraint(
-            model_name='device',
-            constraint=models.UniqueConstraint(fields=('site', 'name'), name='device_unique_name_per_site'),
+            model_name="device",
+            constraint=models.UniqueConstraint(fields=("site", "name"), name="device_unique_name_per_site"),
         ),
         migrations.AddConstraint(
-            model_name='device',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['switch', 'router', 'firewall', 'server', 'pdu', 'patch_panel', 'other'])), name='device_kind_valid'),
+            model_name="device",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind__in", ["switch", "router", "firewall", "server", "pdu", "patch_panel", "other"])
+                ),
+                name="device_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='device',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['active', 'planned', 'staged', 'offline', 'failed', 'inventory', 'decommissioning'])), name='device_status_valid'),
+            model_name="device",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        ["active", "planned", "staged", "offline", "failed", "inventory", "decommissioning"],
+                    )
+                ),
+                name="device_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('device__isnull', False), ('port__isnull', True)), models.Q(('device__isnull', True), ('port__isnull', False)), _connector='OR'), name='tag_bound_to_exactly_one_asset'),
+            model_name="tag",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("device__isnull", False), ("port__isnull", True)),
+                    models.Q(("device__isnull", True), ("port__isnull", False)),
+                    _connector="OR",
+                ),
+                name="tag_bound_to_exactly_one_asset",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['issued', 'active', 'revoked'])), name='tag_status_valid'),
+            model_name="tag",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["issued", "active", "revoked"])), name="tag_status_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'revoked'), _negated=True), fields=('device',), name='one_live_tag_per_device'),
+            model_name="tag",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "revoked"), _negated=True),
+                fields=("device",),
+                name="one_live_tag_per_device",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'revoked'), _negated=True), fields=('port',), name='one_live_tag_per_port'),
+            model_name="tag",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "revoked"), _negated=True),
+                fields=("port",),
+                name="one_live_tag_per_port",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='discrepancy',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['open', 'resolved'])), name='discrepancy_status_valid'),
+            model_name="discrepancy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["open", "resolved"])), name="discrepancy_status_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='discrepancy',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('resolved_at__isnull', True), ('status', 'open')), models.Q(('resolved_at__isnull', False), ('status', 'resolved')), _connector='OR'), name='discrepancy_resolved_has_time'),
+            model_name="discrepancy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("resolved_at__isnull", True), ("status", "open")),
+                    models.Q(("resolved_at__isnull", False), ("status", "resolved")),
+                    _connector="OR",
+                ),
+                name="discrepancy_resolved_has_time",
+            ),
         ),
     ]

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from audit.admin import AuditedModelAdmin
+from inventory.models import Cable, Customer, Device, Discrepancy, Location, Port, Rack, Service, Site, Tag
+
+
+@admin.register(Site)
+class SiteAdmin(AuditedModelAdmin):
+    list_display = ["code", "name", "time_zone"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Location)
+class LocationAdmin(AuditedModelAdmin):
+    list_display = ["name", "site"]
+    list_filter = ["site"]
+
+
+@admin.register(Rack)
+class RackAdmin(AuditedModelAdmin):
+    list_display = ["name", "site", "location"]
+    list_filter = ["site"]
+    search_fields = ["name"]
+
+
+class PortInline(admin.TabularInline):
+    model = Port
+    fields = ["name", "kind", "type", "label", "enabled"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Device)
+class DeviceAdmin(AuditedModelAdmin):
+    list_display = ["name", "site", "rack", "position", "kind", "serial", "status", "is_upstream_root"]
+    list_filter = ["site", "kind", "status", "is_upstream_root"]
+    search_fields = ["name", "serial", "asset_tag"]
+    list_select_related = ["site", "rack"]
+    inlines = [PortInline]
+
+    def save_formset(self, request, form, formset, change) -> None:
+        from audit.log import record
+
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            record("admin.add", actor=request.user, obj=obj, payload={"via": "inline"})
+        for obj, changed in formset.changed_objects:
+            record("admin.change", actor=request.user, obj=obj, payload={"via": "inline", "changed": changed})
+        for obj in formset.deleted_objects:
+            record("admin.delete", actor=request.user, obj=obj, payload={"via": "inline", "repr": str(obj)})
+
+
+@admin.register(Port)
+class PortAdmin(AuditedModelAdmin):
+    list_display = ["__str__", "kind", "type", "cable"]
+    list_filter = ["kind"]
+    search_fields = ["name", "device__name"]
+    list_select_related = ["device", "cable"]
+    raw_id_fields = ["device", "rear_port", "cable"]
+
+
+@admin.register(Cable)
+class CableAdmin(AuditedModelAdmin):
+    list_display = ["__str__", "type", "status"]
+    search_fields = ["label"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(AuditedModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Service)
+class ServiceAdmin(AuditedModelAdmin):
+    list_display = ["name", "customer", "public_name", "sla_plan"]
+    search_fields = ["name", "public_name", "customer__name"]
+    list_select_related = ["customer"]
+    filter_horizontal = ["devices"]
+    raw_id_fields = ["ports"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    """Read-only: tags change only through issue, commission, revoke and reissue, which audit themselves."""
+
+    list_display = ["display_short_code", "asset", "status", "issued_at", "commissioned_at", "revoked_at"]
+    list_filter = ["status"]
+    search_fields = ["short_code", "code", "device__name", "port__device__name"]
+    list_select_related = ["device", "port__device"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Discrepancy)
+class DiscrepancyAdmin(admin.ModelAdmin):
+    list_display = ["summary", "kind", "status", "reported_by", "reported_at"]
+    list_filter = ["status", "kind"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from inventory import views
+
+app_name = "inventory"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("sites/<slug:code>/", views.site_detail, name="site"),
+    path("racks/<int:pk>/", views.rack_detail, name="rack"),
+    path("devices/<int:pk>/", views.device_detail, name="device"),
+    path("ports/<int:pk>/", views.port_detail, name="port"),
+    path("missing-serials/", views.missing_serials, name="missing_serials"),
+    path("discrepancies/", views.discrepancies, name="discrepancies"),
+    path("tags/enter/", views.tag_enter, name="tag_enter"),
+    path("tags/issue/<str:kind>/<int:pk>/", views.tag_issue, name="tag_issue"),
+    path("tags/<str:code>/commission/", views.tag_commission, name="tag_commission"),
+    path("tags/<str:code>/revoke/", views.tag_revoke, name="tag_revoke"),
+    path("tags/<str:code>/reissue/", views.tag_reissue, name="tag_reissue"),
+]

@@ -1,0 +1,269 @@
+"""Inventory pages: browse and search on a phone or a desktop, the tag landing page (/t/CODE),
+commissioning, revoking and reissuing tags. Each view: fetch and authorize, act, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Role, role_required
+from inventory import codes
+from inventory.models import (
+    Device,
+    Discrepancy,
+    DiscrepancyStatus,
+    InventoryRefused,
+    Port,
+    Rack,
+    Site,
+    Tag,
+    TagStatus,
+)
+from lockstep.http import HtmxHttpRequest
+
+ANY_ROLE = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
+TAG_MANAGERS = (Role.APPROVER, Role.ADMIN)
+SEARCH_LIMIT = 25
+
+
+def _live_tags():
+    return Prefetch("tags", queryset=Tag.objects.live(), to_attr="live_tags")
+
+
+class TagNotFound(Exception):
+    """A scanned or typed code that leads to no tag, with the words to show the person holding the phone."""
+
+
+def _get_tag(code: str) -> Tag:
+    try:
+        normalized = codes.parse_code(code)
+    except codes.BadCode as exc:
+        raise TagNotFound(str(exc)) from None
+    try:
+        return Tag.objects.select_related(
+            "device__rack", "device__site", "port__device__rack", "port__device__site"
+        ).get(code=normalized)
+    except Tag.DoesNotExist:
+        raise TagNotFound("No Lockstep tag has this code. Check that you scanned a Lockstep label.") from None
+
+
+def with_tag(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Resolve the URL's code to its tag, or answer 404 with a page that says what was wrong."""
+
+    @wraps(view)
+    def wrapped(request: HtmxHttpRequest, code: str) -> HttpResponse:
+        try:
+            tag = _get_tag(code)
+        except TagNotFound as problem:
+            return render(request, "inventory/tag_not_found.html", {"problem": str(problem)}, status=404)
+        return view(request, tag)
+
+    return wrapped
+
+
+@role_required(*ANY_ROLE)
+def index(request: HtmxHttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    results: dict = {}
+    error = ""
+    if query:
+        try:
+            kind, value = codes.parse_any(query)
+        except codes.BadCode:
+            kind = ""
+        if kind:
+            tag = Tag.objects.filter(**{"code" if kind == "code" else "short_code": value}).first()
+            if tag is not None:
+                return redirect(tag.get_absolute_url())
+            error = "No tag has this code."
+        results = _search(query)
+    sites = Site.objects.annotate(
+        rack_count=Count("racks", distinct=True), device_count=Count("devices", distinct=True)
+    )
+    return render(
+        request,
+        "inventory/index.html",
+        {"query": query, "results": results, "error": error, "sites": sites},
+    )
+
+
+def _search(query: str) -> dict:
+    device_match = Q(name__icontains=query) | Q(serial__iexact=query) | Q(asset_tag__iexact=query)
+    devices = list(
+        Device.objects.filter(device_match)
+        .select_related("site", "rack")
+        .order_by("site__code", "name")[:SEARCH_LIMIT]
+    )
+    racks = list(Rack.objects.filter(name__icontains=query).select_related("site")[:SEARCH_LIMIT])
+    # "sw-a Eth1/1": a device name and a port name; one word alone searches port names.
+    device_part, _, port_part = query.rpartition(" ")
+    port_filter = Q(name__icontains=port_part or query)
+    if device_part:
+        port_filter &= Q(device__name__icontains=device_part)
+    ports = list(
+        Port.objects.filter(port_filter)
+        .select_related("device__site")
+        .order_by("device__name", "name")[:SEARCH_LIMIT]
+    )
+    return {
+        "devices": devices,
+        "racks": racks,
+        "ports": ports,
+        "count": len(devices) + len(racks) + len(ports),
+    }
+
+
+@role_required(*ANY_ROLE)
+def site_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    site = get_object_or_404(Site, code=code)
+    racks = site.racks.select_related("location").annotate(device_count=Count("devices")).order_by("name")
+    unserialed = site.devices.filter(serial="").count()
+    return render(request, "inventory/site.html", {"site": site, "racks": racks, "unserialed": unserialed})
+
+
+@role_required(*ANY_ROLE)
+def rack_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    rack = get_object_or_404(Rack.objects.select_related("site", "location"), pk=pk)
+    devices = (
+        rack.devices.prefetch_related(_live_tags()).order_by("-position", "name")
+        # Top of the rack first: the order a tech reads it standing in front of it.
+    )
+    return render(request, "inventory/rack.html", {"rack": rack, "devices": devices})
+
+
+@role_required(*ANY_ROLE)
+def device_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    device = get_object_or_404(
+        Device.objects.select_related("site", "rack").prefetch_related(_live_tags(), "services__customer"),
+        pk=pk,
+    )
+    ports = (
+        device.ports.select_related("cable")
+        .prefetch_related(
+            _live_tags(), Prefetch("cable__ends", queryset=Port.objects.select_related("device"))
+        )
+        .order_by("kind", "name")
+    )
+    return render(request, "inventory/device.html", {"device": device, "ports": ports})
+
+
+@role_required(*ANY_ROLE)
+def port_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    port = get_object_or_404(
+        Port.objects.select_related("device__site", "device__rack", "cable", "rear_port").prefetch_related(
+            _live_tags(),
+            Prefetch("cable__ends", queryset=Port.objects.select_related("device")),
+            "services__customer",
+        ),
+        pk=pk,
+    )
+    return render(request, "inventory/port.html", {"port": port})
+
+
+@role_required(*ANY_ROLE)
+def missing_serials(request: HtmxHttpRequest) -> HttpResponse:
+    devices = Device.objects.filter(serial="").select_related("site", "rack").order_by("site__code", "name")
+    return render(request, "inventory/missing_serials.html", {"devices": devices})
+
+
+@role_required(*ANY_ROLE)
+@with_tag
+def tag_landing(request: HtmxHttpRequest, tag: Tag) -> HttpResponse:
+    """Where a phone camera lands after reading a label's QR."""
+    status = 410 if tag.status == TagStatus.REVOKED else 200
+    return render(request, "inventory/tag.html", {"tag": tag, "asset": tag.asset}, status=status)
+
+
+@role_required(*ANY_ROLE)
+def tag_enter(request: HtmxHttpRequest) -> HttpResponse:
+    """Typing the short code printed under the QR, for when the camera cannot read it."""
+    error = ""
+    typed = request.GET.get("code", "")[:100]
+    if typed:
+        try:
+            kind, value = codes.parse_any(typed)
+        except codes.BadCode as exc:
+            error = str(exc)
+        else:
+            tag = Tag.objects.filter(**{"code" if kind == "code" else "short_code": value}).first()
+            if tag is not None:
+                return redirect(tag.get_absolute_url())
+            error = "No tag has this code. Check the label and type it again."
+    return render(
+        request, "inventory/tag_enter.html", {"typed": typed, "error": error}, status=400 if error else 200
+    )
+
+
+@require_POST
+@role_required(*ANY_ROLE)
+@with_tag
+def tag_commission(request: HtmxHttpRequest, tag: Tag) -> HttpResponse:
+    try:
+        tag.commission(serial=request.POST.get("serial", "")[:200], by=request.user)
+    except InventoryRefused as refusal:
+        return render(
+            request,
+            "inventory/tag.html",
+            {"tag": tag, "asset": tag.asset, "refusal": refusal.reason},
+            status=409,
+        )
+    messages.success(request, f"Tag applied: {tag.display_short_code} is now on {tag.asset}.")
+    return redirect(tag.get_absolute_url())
+
+
+@require_POST
+@role_required(*TAG_MANAGERS)
+@with_tag
+def tag_revoke(request: HtmxHttpRequest, tag: Tag) -> HttpResponse:
+    try:
+        tag.revoke(reason=request.POST.get("reason", "")[:300], by=request.user)
+    except InventoryRefused as refusal:
+        messages.error(request, refusal.reason)
+        return redirect(tag.get_absolute_url())
+    messages.success(request, f"Tag {tag.display_short_code} revoked. It will never verify again.")
+    return redirect(tag.asset.get_absolute_url())
+
+
+@require_POST
+@role_required(*TAG_MANAGERS)
+@with_tag
+def tag_reissue(request: HtmxHttpRequest, tag: Tag) -> HttpResponse:
+    try:
+        replacement = tag.reissue(reason=request.POST.get("reason", "")[:300], by=request.user)
+    except InventoryRefused as refusal:
+        messages.error(request, refusal.reason)
+        return redirect(tag.get_absolute_url())
+    messages.success(
+        request,
+        f"Tag {tag.display_short_code} revoked; new tag {replacement.display_short_code} issued. Print it.",
+    )
+    return redirect(replacement.get_absolute_url())
+
+
+@require_POST
+@role_required(*TAG_MANAGERS)
+def tag_issue(request: HtmxHttpRequest, kind: str, pk: int) -> HttpResponse:
+    asset = get_object_or_404(Device if kind == "device" else Port, pk=pk)
+    try:
+        tag = Tag.issue(asset, by=request.user)
+    except InventoryRefused as refusal:
+        messages.error(request, refusal.reason)
+        return redirect(asset.get_absolute_url())
+    messages.success(
+        request, f"Tag {tag.display_short_code} issued for {asset}. Print its label, then apply it."
+    )
+    return redirect(asset.get_absolute_url())
+
+
+@role_required(Role.APPROVER, Role.ADMIN)
+def discrepancies(request: HtmxHttpRequest) -> HttpResponse:
+    items = Discrepancy.objects.filter(status=DiscrepancyStatus.OPEN).select_related(
+        "device", "port__device", "tag", "reported_by"
+    )
+    return render(request, "inventory/discrepancies.html", {"discrepancies": items})

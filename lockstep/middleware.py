@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+
+
+class RefuseNulCharactersMiddleware:
+    """A NUL character in a form field or query is never meant: PostgreSQL refuses it in text and jsonb,
+    which would surface as a 500 deep inside a view. Refuse it here, once, with a clear 400."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            "\x00" in request.path
+            or self._has_nul(request.GET)
+            or (request.method == "POST" and self._has_nul(request.POST))
+        ):
+            return HttpResponseBadRequest(
+                "The request contained a NUL character, which no field accepts. Nothing was changed.",
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(data) -> bool:
+        return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())
