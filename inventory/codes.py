@@ -1,8 +1,9 @@
 """Tag codes.
 
 The QR holds a long code (80 random bits, Crockford base32: no I, L, O or U to misread). Under the QR a short
-code for typing with a glove: 8 random characters and a check character (ISO 7064 mod 37-36 style, Crockford's
-check symbols), so a mistyped character or two swapped neighbours is refused instead of matching another tag.
+code for typing with a glove: 8 random characters and a check character (Luhn mod 32, so the check is a letter
+or digit from the same alphabet, easy on a phone keyboard), so any single mistyped character and nearly every
+swap of two neighbours is refused instead of matching another tag.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import re
 import secrets
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
-CHECK_SYMBOLS = ALPHABET + "*~$=U"  # 37 symbols for a mod-37 check character
 CODE_LENGTH = 16  # 16 x 5 bits = 80 random bits
 SHORT_BODY = 8
 SHORT_LENGTH = SHORT_BODY + 1
@@ -30,10 +30,16 @@ def new_code() -> str:
 
 
 def check_symbol(body: str) -> str:
-    value = 0
-    for ch in body:
-        value = value * 32 + ALPHABET.index(ch)
-    return CHECK_SYMBOLS[value % 37]
+    """Luhn mod N over the alphabet: doubling every other value catches single errors and adjacent swaps
+    (all but a swap of 0 and Z, the one blind spot of the method)."""
+    n = len(ALPHABET)
+    total = 0
+    factor = 2
+    for ch in reversed(body):
+        addend = factor * ALPHABET.index(ch)
+        total += addend // n + addend % n
+        factor = 1 if factor == 2 else 2
+    return ALPHABET[(n - total % n) % n]
 
 
 def new_short_code() -> str:
@@ -60,8 +66,9 @@ def parse_short_code(raw: str) -> str:
     if len(text) > 40:
         raise BadCode("That is too long for a tag code: it has 9 characters, like ABCD-EFGH-K.")
     text = re.sub(r"[\s\-]", "", text)
-    body, check = text[:-1].translate(_CONFUSABLE), text[-1:]
-    if len(text) != SHORT_LENGTH or any(ch not in ALPHABET for ch in body) or check not in CHECK_SYMBOLS:
+    text = text.translate(_CONFUSABLE)
+    body, check = text[:-1], text[-1:]
+    if len(text) != SHORT_LENGTH or any(ch not in ALPHABET for ch in text):
         raise BadCode("A tag code has 9 characters, like ABCD-EFGH-K. Check the label and type it again.")
     if check_symbol(body) != check:
         raise BadCode(

@@ -7,7 +7,7 @@ from inventory import codes
 
 def test_every_single_mistyped_character_in_a_short_code_is_refused():
     short = codes.new_short_code()
-    for i in range(codes.SHORT_LENGTH - 1):
+    for i in range(codes.SHORT_LENGTH):
         for ch in codes.ALPHABET:
             if ch != short[i]:
                 with pytest.raises(codes.BadCode):
@@ -15,7 +15,8 @@ def test_every_single_mistyped_character_in_a_short_code_is_refused():
 
 
 def test_swapped_neighbours_in_a_short_code_are_refused():
-    short = "5DBCM9KDE"
+    # Luhn mod 32's one blind spot is swapping 0 and Z; this code has no such pair.
+    short = "5DBCM9KD" + codes.check_symbol("5DBCM9KD")
     assert codes.parse_short_code(short) == short
     for i in range(len(short) - 1):
         swapped = short[:i] + short[i + 1] + short[i] + short[i + 2 :]
@@ -24,8 +25,13 @@ def test_swapped_neighbours_in_a_short_code_are_refused():
                 codes.parse_short_code(swapped)
 
 
+def test_the_check_character_is_easy_to_type():
+    assert all(codes.new_short_code()[-1] in codes.ALPHABET for _ in range(200))
+
+
 def test_short_codes_read_the_way_people_type_them():
-    assert codes.parse_short_code(" 5dbc-m9kd-e ") == "5DBCM9KDE"
+    short = "5DBCM9KD" + codes.check_symbol("5DBCM9KD")
+    assert codes.parse_short_code(f" 5dbc-m9kd-{short[-1].lower()} ") == short
     # O for 0 and I or L for 1, as Crockford's alphabet intends.
     short = "10000000" + codes.check_symbol("10000000")
     assert codes.parse_short_code("lOOO-OOOO-" + short[-1]) == short
