@@ -1,0 +1,142 @@
+"""A window's blast radius is computed on submit and again on the approver's page, on the whole site.
+
+BENCH blast_radius_100k_ports: milliseconds for one blast radius (unplug all 48 ports of one top-of-rack
+switch and power off its partner) on an inventory of 100,000 ports and 10,000 services, with the graph
+already built, including the no-cut reachability it compares against. BASELINE: building that graph.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import _django
+
+_django.setup()
+
+from inventory.blast_radius import Cut, InventoryGraph, build_graph, compute  # noqa: E402
+from inventory.models import Cable, Customer, Device, DeviceKind, Port, Service, Site  # noqa: E402
+
+TOTAL_PORTS = 100_000
+SERVICES = 10_000
+AGGREGATION_PAIRS = 20
+TOR_PAIRS = 500  # 25 per aggregation pair
+TOR_PORTS = 48  # two uplinks, 46 facing servers
+SERVERS = 5_000  # 10 per top-of-rack pair; one in five single-homed
+CUSTOMERS = 500
+
+rng = random.Random(2024)
+site = Site.objects.create(code="bench1", name="Bench 1")
+devices: list[Device] = []
+
+
+def device(name: str, kind: str, *, root: bool = False) -> Device:
+    devices.append(Device(site=site, name=name, kind=kind, is_upstream_root=root))
+    return devices[-1]
+
+
+cores = [device(f"core-{n}", DeviceKind.SWITCH, root=True) for n in (1, 2)]
+aggs = [
+    [device(f"agg-{pair}-{side}", DeviceKind.SWITCH) for side in "ab"] for pair in range(AGGREGATION_PAIRS)
+]
+tors = [[device(f"tor-{pair}-{side}", DeviceKind.SWITCH) for side in "ab"] for pair in range(TOR_PAIRS)]
+servers = [device(f"srv-{n:05}", DeviceKind.SERVER) for n in range(SERVERS)]
+Device.objects.bulk_create(devices, batch_size=2000)
+
+# Ports are planned as (device, name), and cables as pairs of indexes into that plan.
+plan: list[tuple[Device, str]] = []
+links: list[tuple[int, int]] = []
+next_port: dict[int, int] = {}
+
+
+def port(owner: Device, name: str | None = None) -> int:
+    number = next_port.get(owner.pk, 0) + 1
+    next_port[owner.pk] = number
+    plan.append((owner, name or f"Eth1/{number}"))
+    return len(plan) - 1
+
+
+def link(a: Device, b: Device) -> None:
+    links.append((port(a), port(b)))
+
+
+link(cores[0], cores[1])
+for pair in aggs:
+    for agg in pair:
+        for core in cores:
+            link(core, agg)
+for index, pair in enumerate(tors):
+    for tor in pair:
+        for agg in aggs[index // (TOR_PAIRS // AGGREGATION_PAIRS)]:
+            link(agg, tor)
+for index, server in enumerate(servers):
+    tor_a, tor_b = tors[index * TOR_PAIRS // SERVERS]
+    if index % 5:
+        link(tor_a, server)
+        link(tor_b, server)
+    else:
+        link(rng.choice((tor_a, tor_b)), server)
+# The rest of every switch is unused ports; the rest of the budget goes to servers' spare and management ports.
+for switch in [*cores, *(agg for pair in aggs for agg in pair)]:
+    while next_port[switch.pk] < 64:
+        port(switch)
+for pair in tors:
+    for tor in pair:
+        while next_port[tor.pk] < TOR_PORTS:
+            port(tor)
+spare = TOTAL_PORTS - len(plan)
+for index, server in enumerate(servers):
+    for _ in range(spare // SERVERS + (index < spare % SERVERS)):
+        port(server, f"eth{next_port.get(server.pk, 0)}")
+assert len(plan) == TOTAL_PORTS, len(plan)
+
+cables = Cable.objects.bulk_create([Cable() for _ in links], batch_size=5000)
+ports = [Port(device=owner, name=name) for owner, name in plan]
+for cable, (a, b) in zip(cables, links, strict=True):
+    ports[a].cable, ports[a].cable_end = cable, "A"
+    ports[b].cable, ports[b].cable_end = cable, "B"
+Port.objects.bulk_create(ports, batch_size=5000)
+
+customers = Customer.objects.bulk_create([Customer(name=f"customer-{n}") for n in range(CUSTOMERS)])
+services = Service.objects.bulk_create(
+    [Service(customer=customers[n % CUSTOMERS], name=f"site-{n:05}") for n in range(SERVICES)],
+    batch_size=5000,
+)
+on_devices = Service.devices.through
+Service.devices.through.objects.bulk_create(
+    [
+        on_devices(service=service, device=server)
+        for service in services
+        for server in rng.sample(servers, rng.choice((1, 1, 2)))
+    ],
+    batch_size=5000,
+)
+# One service in ten also names the switch port its cross-connect lands on.
+server_ports = [ports[b] for _, b in links[-SERVERS:]]
+Service.ports.through.objects.bulk_create(
+    [Service.ports.through(service=service, port=rng.choice(server_ports)) for service in services[::10]],
+    batch_size=5000,
+)
+
+unplugged, powered_off = tors[7]
+cuts = [Cut.unplug(p.pk, f"unplug {unplugged.name} {p.name}") for p in ports if p.device is unplugged]
+cuts.append(Cut.power_off(powered_off))
+assert len(cuts) == TOR_PORTS + 1
+
+graph: InventoryGraph = build_graph()
+
+
+def one_blast_radius() -> None:
+    # Forget the cached no-cut reachability: a window's first blast radius pays for it too.
+    graph._baseline = None
+    compute(graph, cuts)
+
+
+result = compute(graph, cuts)
+print(
+    f"# {graph.node_count} nodes; {result.device_count} devices and {result.service_count} services lost",
+    file=sys.stderr,
+)
+baseline_s = _django.best_of(5, build_graph)
+bench_s = _django.best_of(5, one_blast_radius)
+_django.report("blast_radius_100k_ports", bench_s * 1000, "ms", baseline=baseline_s * 1000)
