@@ -19,6 +19,5 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tech/", views.tech_home, name="tech_home"),
-    path("approvals/", views.approver_home, name="approver_home"),
     path("coordination/", views.coordinator_home, name="coordinator_home"),
 ]

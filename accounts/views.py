@@ -15,7 +15,7 @@ WORK_AREAS: dict[Role, tuple[str, str, str]] = {
         "The windows you are assigned to today and their current steps.",
     ),
     Role.APPROVER: (
-        "approver_home",
+        "maintenance:queue",
         "Approvals",
         "Changes waiting for approval, hold points and live windows.",
     ),
@@ -52,11 +52,6 @@ def _work_area(request: HtmxHttpRequest, role: Role, layout: str):
 @role_required(Role.TECH)
 def tech_home(request: HtmxHttpRequest):
     return _work_area(request, Role.TECH, "layouts/phone.html")
-
-
-@role_required(Role.APPROVER)
-def approver_home(request: HtmxHttpRequest):
-    return _work_area(request, Role.APPROVER, "layouts/desktop.html")
 
 
 @role_required(Role.COORDINATOR)

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class InventoryConfig(AppConfig):
     name = "inventory"
     verbose_name = "Inventory"
+
+    def ready(self) -> None:
+        from inventory import revisions  # noqa: F401  (keeps each site's inventory revision current)

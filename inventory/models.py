@@ -36,6 +36,9 @@ class Site(models.Model):
     code = models.SlugField(max_length=32, unique=True, help_text="Short code, e.g. LAX1")
     name = models.CharField(max_length=100)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Goes up whenever something the blast radius reads changes here (devices, ports, cables, dependencies),
+    # so a stored blast radius can tell it is stale. See inventory/revisions.py.
+    revision = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["code"]

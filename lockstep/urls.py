@@ -11,5 +11,6 @@ urlpatterns = [
     # <path:> so that anything after /t/, slashes included, reaches the page that explains it.
     path("t/<path:code>", inventory_views.tag_landing, name="tag"),
     path("inventory/", include("inventory.urls")),
+    path("", include("maintenance.urls")),
     path("admin/", admin.site.urls),
 ]

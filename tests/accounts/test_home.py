@@ -11,7 +11,7 @@ from tests.conftest import make_user
     ("fixture", "area", "words"),
     [
         ("tess", "tech_home", b"Today&#x27;s work"),
-        ("ada", "approver_home", b"Approvals"),
+        ("ada", "maintenance:queue", b"Approvals"),
         ("cora", "coordinator_home", b"Coordination"),
         ("sam", "admin:index", b"Site administration"),
     ],
@@ -27,7 +27,7 @@ def test_someone_with_two_roles_chooses_where_to_work(client, db):
     client.force_login(make_user("dual", Role.APPROVER, Role.COORDINATOR))
     response = client.get(reverse("home"))
     assert response.status_code == 200
-    assert reverse("approver_home").encode() in response.content
+    assert reverse("maintenance:queue").encode() in response.content
     assert reverse("coordinator_home").encode() in response.content
 
 

@@ -18,14 +18,14 @@ def test_a_user_has_only_the_roles_given(tess, ada):
 
 def test_a_tech_cannot_open_the_approvers_area(client, tess):
     client.force_login(tess)
-    response = client.get(reverse("approver_home"))
+    response = client.get(reverse("maintenance:queue"))
     assert response.status_code == 403
     assert b"This page is for the approver role." in response.content
 
 
 def test_someone_without_a_role_cannot_open_any_work_area(client, olive):
     client.force_login(olive)
-    for name in ("tech_home", "approver_home", "coordinator_home"):
+    for name in ("tech_home", "maintenance:queue", "coordinator_home"):
         assert client.get(reverse(name)).status_code == 403
 
 

@@ -1,0 +1,68 @@
+"""Each site's inventory revision: bumped whenever what the blast radius reads changes at that site.
+
+Saves and deletes through the ORM (the admin, model methods) bump it through signals. Bulk writes
+(`bulk_create`, `QuerySet.update`) send no signals, so code that writes in bulk calls `bump_sites` itself,
+as the importers and the demo loader do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import F
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.dispatch import receiver
+
+from inventory.models import Cable, Device, Port, Service, Site
+
+
+def bump_sites(site_ids: Iterable[int]) -> None:
+    ids = {pk for pk in site_ids if pk is not None}
+    if ids:
+        Site.objects.filter(pk__in=ids).update(revision=F("revision") + 1)
+
+
+def _sites_of_ports(port_ids: Iterable[int]) -> set[int]:
+    return set(Port.objects.filter(pk__in=list(port_ids)).values_list("device__site_id", flat=True))
+
+
+@receiver([post_save, post_delete], sender=Device)
+def _device_changed(sender, instance: Device, **kwargs) -> None:
+    bump_sites([instance.site_id])
+
+
+@receiver([post_save, post_delete], sender=Port)
+def _port_changed(sender, instance: Port, **kwargs) -> None:
+    site_id = Device.objects.filter(pk=instance.device_id).values_list("site_id", flat=True).first()
+    bump_sites([site_id])
+
+
+@receiver(pre_delete, sender=Cable)
+def _cable_removed(sender, instance: Cable, **kwargs) -> None:
+    bump_sites(_sites_of_ports(instance.ends.values_list("pk", flat=True)))
+
+
+@receiver(pre_delete, sender=Service)
+def _service_removed(sender, instance: Service, **kwargs) -> None:
+    sites = set(instance.devices.values_list("site_id", flat=True))
+    sites |= _sites_of_ports(instance.ports.values_list("pk", flat=True))
+    bump_sites(sites)
+
+
+@receiver(m2m_changed, sender=Service.devices.through)
+def _service_devices_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
+    if action in {"post_add", "post_remove", "pre_clear"}:
+        if isinstance(instance, Service):
+            ids = pk_set if pk_set else instance.devices.values_list("pk", flat=True)
+            bump_sites(Device.objects.filter(pk__in=list(ids)).values_list("site_id", flat=True))
+        else:
+            bump_sites([instance.site_id])
+
+
+@receiver(m2m_changed, sender=Service.ports.through)
+def _service_ports_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
+    if action in {"post_add", "post_remove", "pre_clear"}:
+        if isinstance(instance, Service):
+            bump_sites(_sites_of_ports(pk_set if pk_set else instance.ports.values_list("pk", flat=True)))
+        else:
+            bump_sites([instance.device.site_id])

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from accounts.roles import Role
+from inventory.models import Device, Port, Site
+from maintenance.models import TargetAction, Window
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def local_to_utc(naive: datetime, site: Site) -> datetime:
+    """A wall-clock time at the site, as stored (UTC). Refuses a time the site's clock skips (spring forward)."""
+    aware = naive.replace(tzinfo=site.tz)
+    if aware.astimezone(UTC).astimezone(site.tz).replace(tzinfo=None) != naive:
+        raise forms.ValidationError(
+            f"{naive:%Y-%m-%d %H:%M} does not exist in {site.time_zone} (the clocks skip it). Pick another time."
+        )
+    return aware.astimezone(UTC)
+
+
+class WindowForm(forms.ModelForm):
+    """Times are typed in the site's own time zone, the one on the technicians' watches."""
+
+    planned_start = forms.DateTimeField(
+        input_formats=[LOCAL_FORMAT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
+    )
+    planned_end = forms.DateTimeField(
+        input_formats=[LOCAL_FORMAT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
+    )
+    description = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 4}))
+    rollback_plan = forms.CharField(
+        required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    customer_summary = forms.CharField(
+        required=False, max_length=2_000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    class Meta:
+        model = Window
+        fields = [
+            "site",
+            "title",
+            "type",
+            "risk",
+            "planned_start",
+            "planned_end",
+            "description",
+            "rollback_plan",
+            "customer_summary",
+            "assignees",
+        ]
+        widgets = {"assignees": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignees"].queryset = (
+            get_user_model().objects.filter(groups__name=Role.TECH.value, is_active=True).order_by("username")
+        )
+        self.fields["assignees"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username()
+        )
+        self.fields["assignees"].help_text = "The techs who will do the work: performer and verifier."
+        if self.instance.pk:
+            for name in ("planned_start", "planned_end"):
+                self.initial[name] = (
+                    getattr(self.instance, name).astimezone(self.instance.site.tz).replace(tzinfo=None)
+                )
+
+    def clean(self):
+        data = super().clean()
+        site = data.get("site")
+        start, end = data.get("planned_start"), data.get("planned_end")
+        if site and start and end:
+            try:
+                data["planned_start"] = local_to_utc(start.replace(tzinfo=None), site)
+                data["planned_end"] = local_to_utc(end.replace(tzinfo=None), site)
+            except forms.ValidationError as error:
+                raise forms.ValidationError(error.messages) from None
+            if data["planned_end"] <= data["planned_start"]:
+                self.add_error("planned_end", "The window must end after it starts.")
+        if self.instance.pk and site and site.pk != self.instance.site_id and self.instance.targets.exists():
+            self.add_error("site", "Remove the targets before moving the window to another site.")
+        return data
+
+
+class TargetForm(forms.Form):
+    asset = forms.CharField(
+        max_length=200,
+        label="Device or port",
+        help_text="A device name (sw-a), or a device and port (sw-a Eth1/1).",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
+        ),
+    )
+    action = forms.ChoiceField(choices=TargetAction.choices)
+
+    def __init__(self, *args, site: Site, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.site = site
+
+    def clean(self):
+        data = super().clean()
+        text = (data.get("asset") or "").strip()
+        if not text:
+            return data
+        device = Device.objects.filter(site=self.site, name=text).first()
+        if device is not None:
+            data["device"], data["port"] = device, None
+            return data
+        device_name, _, port_name = text.rpartition(" ")
+        port = (
+            Port.objects.select_related("device")
+            .filter(device__site=self.site, device__name=device_name, name=port_name)
+            .first()
+            if device_name
+            else None
+        )
+        if port is None:
+            raise forms.ValidationError(f"No device or port called “{text}” at {self.site.code}.")
+        data["device"], data["port"] = None, port
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=2_000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    comment = forms.CharField(max_length=2_000, required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from maintenance import views
+
+app_name = "maintenance"
+
+urlpatterns = [
+    path("windows/", views.window_list, name="window_list"),
+    path("windows/new/", views.window_new, name="window_new"),
+    path("windows/<int:pk>/", views.window_detail, name="window"),
+    path("windows/<int:pk>/edit/", views.window_edit, name="window_edit"),
+    path("windows/<int:pk>/targets/", views.target_add, name="target_add"),
+    path("windows/<int:pk>/targets/<int:target_pk>/remove/", views.target_remove, name="target_remove"),
+    path("windows/<int:pk>/<slug:action>/", views.window_action, name="window_action"),
+    path("approvals/", views.queue, name="queue"),
+    path("approvals/board/", views.board, name="board"),
+]

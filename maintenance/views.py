@@ -1,0 +1,264 @@
+"""Maintenance windows on the desktop: plan, review, approve, and the approver's queue and board."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db.models import Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.roles import Role, has_role, role_required
+from lockstep.http import HtmxHttpRequest
+from maintenance.conflicts import conflicts_among
+from maintenance.forms import DecisionForm, ReasonForm, TargetForm, WindowForm
+from maintenance.models import (
+    ACTIVE_STATUSES,
+    BlastSnapshot,
+    Target,
+    Window,
+    WindowRefused,
+    WindowStatus,
+)
+
+PLANNERS = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
+BOARD_DAYS = 7
+
+
+def _windows():
+    return Window.objects.select_related("site", "requester").prefetch_related(
+        Prefetch("targets", queryset=Target.objects.select_related("device__rack", "port__device__rack")),
+        "assignees",
+        Prefetch(
+            "snapshots",
+            queryset=BlastSnapshot.objects.order_by("-computed_at", "-pk"),
+            to_attr="snapshot_list",
+        ),
+    )
+
+
+def _get_window(request: HtmxHttpRequest, pk: int) -> Window:
+    """Every role can read every window: the whole team sees what is planned. Changing is per method."""
+    return get_object_or_404(_windows(), pk=pk)
+
+
+@role_required(*PLANNERS)
+def window_list(request: HtmxHttpRequest) -> HttpResponse:
+    mine = _windows().filter(Q(requester=request.user) | Q(assignees=request.user)).distinct()
+    active = _windows().filter(status__in=ACTIVE_STATUSES)
+    return render(request, "maintenance/window_list.html", {"mine": mine, "active": active})
+
+
+@role_required(*PLANNERS)
+def window_new(request: HtmxHttpRequest) -> HttpResponse:
+    form = WindowForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        window = form.save(commit=False)
+        window.requester = request.user
+        window.save()
+        form.save_m2m()
+        from audit.log import record
+
+        record("window.created", actor=request.user, obj=window, payload={"title": window.title})
+        messages.success(request, f"{window.reference} created as a draft. Add its targets, then submit it.")
+        return redirect(window)
+    return render(request, "maintenance/window_form.html", {"form": form, "window": None})
+
+
+@role_required(*PLANNERS)
+def window_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    window = _get_window(request, pk)
+    try:
+        window.require_editable(request.user)
+    except WindowRefused as refusal:
+        messages.error(request, refusal.reason)
+        return redirect(window)
+    form = WindowForm(request.POST or None, instance=window)
+    if request.method == "POST" and form.is_valid():
+        from audit.log import record
+
+        changed = sorted(form.changed_data)
+        form.save()
+        record("window.edited", actor=request.user, obj=window, payload={"changed": changed})
+        messages.success(request, "Saved.")
+        return redirect(window)
+    return render(request, "maintenance/window_form.html", {"form": form, "window": window})
+
+
+@role_required(*PLANNERS)
+@vary_on_headers("HX-Request")
+def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    window = _get_window(request, pk)
+    snapshot = window.snapshot_list[0] if window.snapshot_list else None
+    conflicts = (
+        conflicts_among([window])[window.pk]
+        if window.status in (WindowStatus.DRAFT, *ACTIVE_STATUSES)
+        else []
+    )
+    context = {
+        "window": window,
+        "snapshot": snapshot,
+        "conflicts": conflicts,
+        "decisions": window.decisions.select_related("by"),
+        "target_form": TargetForm(site=window.site),
+        "can_edit": window.status == WindowStatus.DRAFT and request.user.pk == window.requester_id,
+        "can_decide": window.status == WindowStatus.SUBMITTED
+        and has_role(request.user, Role.APPROVER)
+        and request.user.pk != window.requester_id,
+        "is_worker": has_role(request.user, Role.APPROVER)
+        or any(u.pk == request.user.pk for u in window.assignees.all()),
+        "is_requester": request.user.pk == window.requester_id,
+        "is_approver": has_role(request.user, Role.APPROVER),
+    }
+    return render(request, "maintenance/window_detail.html", context)
+
+
+@require_POST
+@role_required(*PLANNERS)
+def target_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    window = _get_window(request, pk)
+    form = TargetForm(request.POST, site=window.site)
+    if not form.is_valid():
+        for error in (
+            form.errors.get("__all__", []) + form.errors.get("asset", []) + form.errors.get("action", [])
+        ):
+            messages.error(request, error)
+        return redirect(window)
+    try:
+        target = window.add_target(
+            by=request.user,
+            action=form.cleaned_data["action"],
+            device=form.cleaned_data["device"],
+            port=form.cleaned_data["port"],
+        )
+    except WindowRefused as refusal:
+        messages.error(request, refusal.reason)
+    else:
+        messages.success(request, f"Added: {target}.")
+    return redirect(window)
+
+
+@require_POST
+@role_required(*PLANNERS)
+def target_remove(request: HtmxHttpRequest, pk: int, target_pk: int) -> HttpResponse:
+    window = _get_window(request, pk)
+    target = get_object_or_404(Target, pk=target_pk, window=window)
+    try:
+        window.remove_target(by=request.user, target=target)
+    except WindowRefused as refusal:
+        messages.error(request, refusal.reason)
+    return redirect(window)
+
+
+def _submit(window: Window, request: HtmxHttpRequest) -> str:
+    snapshot = window.submit(by=request.user)
+    return f"Submitted for approval. Blast radius: {snapshot.service_count} service(s) affected."
+
+
+def _decide(window: Window, request: HtmxHttpRequest) -> str:
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        raise WindowRefused("Choose approve or reject.")
+    approve = form.cleaned_data["decision"] == "approve"
+    window.decide(by=request.user, approve=approve, comment=form.cleaned_data["comment"])
+    return (
+        f"{window.reference} approved."
+        if approve
+        else f"{window.reference} rejected and sent back to its requester."
+    )
+
+
+def _reason(request: HtmxHttpRequest) -> str:
+    form = ReasonForm(request.POST)
+    return form.cleaned_data["reason"] if form.is_valid() else ""
+
+
+def _start(window: Window, request: HtmxHttpRequest) -> str:
+    window.start(by=request.user)
+    return f"{window.reference} is in progress."
+
+
+def _complete(window: Window, request: HtmxHttpRequest) -> str:
+    window.complete(by=request.user)
+    return f"{window.reference} completed."
+
+
+def _abort(window: Window, request: HtmxHttpRequest) -> str:
+    window.abort(by=request.user, reason=_reason(request))
+    return f"{window.reference} aborted: roll back."
+
+
+def _cancel(window: Window, request: HtmxHttpRequest) -> str:
+    window.cancel(by=request.user, reason=_reason(request))
+    return f"{window.reference} cancelled."
+
+
+def _recompute(window: Window, request: HtmxHttpRequest) -> str:
+    snapshot = window.recompute_blast_radius(by=request.user)
+    return f"Blast radius recomputed: {snapshot.service_count} service(s) affected."
+
+
+ACTIONS: dict[str, Callable[[Window, HtmxHttpRequest], str]] = {
+    "submit": _submit,
+    "decide": _decide,
+    "start": _start,
+    "complete": _complete,
+    "abort": _abort,
+    "cancel": _cancel,
+    "recompute": _recompute,
+}
+
+
+@require_POST
+@role_required(*PLANNERS)
+def window_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
+    window = _get_window(request, pk)
+    handler = ACTIONS.get(action)
+    if handler is None:
+        return render(request, "404.html", status=404)
+    try:
+        messages.success(request, handler(window, request))
+    except WindowRefused as refusal:
+        messages.error(request, refusal.reason)
+    return redirect(window)
+
+
+@role_required(Role.APPROVER)
+def queue(request: HtmxHttpRequest) -> HttpResponse:
+    windows = list(_windows().filter(status=WindowStatus.SUBMITTED).order_by("planned_start"))
+    conflicts = conflicts_among(windows)
+    rows = [
+        {
+            "window": w,
+            "snapshot": w.snapshot_list[0] if w.snapshot_list else None,
+            "conflicts": conflicts[w.pk],
+            "own": w.requester_id == request.user.pk,
+        }
+        for w in windows
+    ]
+    return render(request, "maintenance/queue.html", {"rows": rows})
+
+
+@role_required(Role.APPROVER)
+@vary_on_headers("HX-Request")
+def board(request: HtmxHttpRequest) -> HttpResponse:
+    now = timezone.now()
+    windows = (
+        _windows()
+        .filter(
+            Q(status=WindowStatus.IN_PROGRESS)
+            | Q(
+                status__in=[WindowStatus.SUBMITTED, WindowStatus.APPROVED],
+                planned_end__gte=now,
+                planned_start__lt=now + timedelta(days=BOARD_DAYS),
+            )
+        )
+        .order_by("planned_start")
+    )
+    template = "maintenance/board.html#board-body" if request.htmx else "maintenance/board.html"
+    return render(request, template, {"windows": windows, "now": now, "days": BOARD_DAYS})

@@ -1,0 +1,181 @@
+"""The window pages, the approver's queue and board. Query counts pinned with 200 windows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from maintenance.models import TargetAction, Window, WindowStatus
+from tests.maintenance.conftest import make_window
+
+
+def test_planning_a_window_in_the_sites_local_time(client, rex, tess, lax1):
+    client.force_login(rex)
+    response = client.post(
+        reverse("maintenance:window_new"),
+        {
+            "site": lax1.site.pk,
+            "title": "Replace sw-a optics",
+            "type": "normal",
+            "risk": "medium",
+            "planned_start": "2026-12-05T23:00",  # 23:00 in Los Angeles (UTC-8) is 07:00 UTC the next day
+            "planned_end": "2026-12-06T03:00",
+            "rollback_plan": "Put the old optics back",
+            "assignees": [tess.pk],
+        },
+    )
+    window = Window.objects.get()
+    assert response["Location"] == window.get_absolute_url()
+    assert window.planned_start.isoformat() == "2026-12-06T07:00:00+00:00"
+    assert window.requester == rex and list(window.assignees.all()) == [tess]
+    html = client.get(window.get_absolute_url()).content.decode()
+    assert "Sat 5 Dec 2026, 23:00" in html and "America/Los_Angeles" in html
+
+
+def test_a_time_the_clocks_skip_is_refused_in_words(client, rex, lax1):
+    client.force_login(rex)
+    response = client.post(
+        reverse("maintenance:window_new"),
+        {
+            "site": lax1.site.pk,
+            "title": "x",
+            "type": "normal",
+            "risk": "low",
+            "planned_start": "2027-03-14T02:30",
+            "planned_end": "2027-03-14T05:00",
+        },
+    )
+    assert response.status_code == 200
+    assert "does not exist in America/Los_Angeles" in response.content.decode()
+    assert not Window.objects.exists()
+
+
+def test_an_end_before_the_start_is_refused(client, rex, lax1):
+    client.force_login(rex)
+    response = client.post(
+        reverse("maintenance:window_new"),
+        {
+            "site": lax1.site.pk,
+            "title": "x",
+            "type": "normal",
+            "risk": "low",
+            "planned_start": "2026-12-05T10:00",
+            "planned_end": "2026-12-05T09:00",
+        },
+    )
+    assert "must end after it starts" in response.content.decode()
+
+
+def test_adding_targets_by_name_and_refusing_unknown_ones(client, rex, lax1):
+    window = make_window(rex, lax1.site)
+    client.force_login(rex)
+    url = reverse("maintenance:target_add", args=[window.pk])
+    client.post(url, {"asset": "sw-a Eth1/1", "action": "unplug"})
+    client.post(url, {"asset": "sw-b", "action": "power_off"})
+    response = client.post(url, {"asset": "<script>x</script> Eth9", "action": "unplug"}, follow=True)
+    assert "No device or port called" in response.content.decode()
+    assert "<script>x</script>" not in response.content.decode()
+    response = client.post(url, {"asset": "sw-a", "action": "explode"}, follow=True)
+    assert "Select a valid choice" in response.content.decode()
+    assert [str(t) for t in window.targets.all()] == ["unplug sw-a Eth1/1", "power off sw-b"]
+
+
+def test_approving_from_the_review_page(client, rex, ada, lax1):
+    window = make_window(rex, lax1.site)
+    window.add_target(by=rex, action=TargetAction.POWER_OFF, device=lax1.sw_a)
+    window.submit(by=rex)
+    client.force_login(ada)
+    page = client.get(window.get_absolute_url()).content.decode()
+    assert "Approve" in page and "Beta" in page
+    client.post(
+        reverse("maintenance:window_action", args=[window.pk, "decide"]),
+        {"decision": "approve", "comment": ""},
+    )
+    window.refresh_from_db()
+    assert window.status == WindowStatus.APPROVED
+
+
+def test_a_refused_transition_from_the_page_says_why_and_changes_nothing(client, rex, tess, lax1):
+    window = make_window(rex, lax1.site)
+    window.add_target(by=rex, action=TargetAction.POWER_OFF, device=lax1.sw_a)
+    window.submit(by=rex)
+    client.force_login(tess)
+    response = client.post(
+        reverse("maintenance:window_action", args=[window.pk, "decide"]), {"decision": "approve"}, follow=True
+    )
+    assert "Only an approver can approve" in response.content.decode()
+    window.refresh_from_db()
+    assert window.status == WindowStatus.SUBMITTED
+
+
+def test_an_unknown_action_is_a_404(client, rex, lax1):
+    window = make_window(rex, lax1.site)
+    client.force_login(rex)
+    assert client.post(reverse("maintenance:window_action", args=[window.pk, "detonate"])).status_code == 404
+
+
+def test_the_queue_is_for_approvers(client, tess, db):
+    client.force_login(tess)
+    assert client.get(reverse("maintenance:queue")).status_code == 403
+
+
+def many_windows(lax1, rex, tess, n: int) -> None:
+    """n submitted windows an hour apart and two hours long, so each overlaps its neighbours: every one has
+    a port target, an assignee and a snapshot, and the conflict check has real work to do."""
+    ports = list(lax1.sw_c.ports.all()) + list(lax1.core.ports.all())
+    for i in range(n):
+        window = make_window(rex, lax1.site, start_in=timedelta(hours=2 + i), hours=2, title=f"W{i}")
+        window.assignees.add(tess)
+        window.add_target(by=rex, action=TargetAction.UNPLUG, port=ports[i % len(ports)])
+        window.submit(by=rex)
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_the_queue_makes_the_same_queries_for_200_windows(
+    client, ada, rex, tess, lax1, n, django_assert_num_queries
+):
+    many_windows(lax1, rex, tess, n)
+    client.force_login(ada)
+    # session, user, roles; windows (with site, requester), their targets, assignees and snapshots (prefetches);
+    # conflict check: the active windows overlapping them, their targets and assignees, blackouts;
+    # one inventory graph for the site: devices, ports, services, service devices, service ports
+    with django_assert_num_queries(16):
+        response = client.get(reverse("maintenance:queue"))
+    assert response.status_code == 200
+    assert response.content.decode().count('class="risk-') == n
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_the_board_makes_the_same_queries_for_200_windows(
+    client, ada, rex, tess, lax1, n, django_assert_num_queries
+):
+    many_windows(lax1, rex, tess, n)
+    client.force_login(ada)
+    # session, user, roles; windows with site and requester; targets; assignees; snapshots
+    with django_assert_num_queries(7):
+        response = client.get(reverse("maintenance:board"))
+    assert response.status_code == 200
+
+
+def test_the_board_refreshes_itself_with_htmx_and_answers_just_the_fragment(client, ada, rex, tess, lax1):
+    many_windows(lax1, rex, tess, 2)
+    client.force_login(ada)
+    page = client.get(reverse("maintenance:board")).content.decode()
+    assert 'hx-trigger="every 15s"' in page and "<html" in page
+    fragment = client.get(reverse("maintenance:board"), HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in fragment and "W0" in fragment and "W1" in fragment
+    assert "HX-Request" in client.get(reverse("maintenance:board"))["Vary"]
+
+
+def test_the_board_shows_a_running_window_as_overrunning(client, ada, rex, tess, lax1):
+    window = make_window(rex, lax1.site, start_in=timedelta(hours=-3), hours=1, type="emergency")
+    window.assignees.add(tess)
+    window.add_target(by=rex, action=TargetAction.POWER_OFF, device=lax1.web02)
+    window.submit(by=rex)
+    window.decide(by=ada, approve=True, comment="")
+    window.start(by=tess, now=timezone.now() - timedelta(hours=2))
+    client.force_login(ada)
+    assert "Overrunning" in client.get(reverse("maintenance:board")).content.decode()
