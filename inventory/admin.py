@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from audit.admin import AuditedModelAdmin
+from inventory.forms import NetBoxImportForm
 from inventory.models import Cable, Customer, Device, Discrepancy, Location, Port, Rack, Service, Site, Tag
 
 
@@ -39,6 +43,21 @@ class DeviceAdmin(AuditedModelAdmin):
     search_fields = ["name", "serial", "asset_tag"]
     list_select_related = ["site", "rack"]
     inlines = [PortInline]
+
+    def get_urls(self):
+        extra = [
+            path("import-csv/", self.admin_site.admin_view(self.import_csv), name="inventory_device_import")
+        ]
+        return extra + super().get_urls()
+
+    def import_csv(self, request):
+        """The same upload as the desktop page, inside the admin."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        form = NetBoxImportForm(request.POST or None, request.FILES or None)
+        report = form.run(by=request.user) if request.method == "POST" and form.is_valid() else None
+        context = {**self.admin_site.each_context(request), "form": form, "report": report, "title": "Import"}
+        return TemplateResponse(request, "admin/inventory/device/import.html", context)
 
     def save_formset(self, request, form, formset, change) -> None:
         from audit.log import record

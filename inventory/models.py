@@ -427,7 +427,11 @@ class Tag(models.Model):
         if not given:
             raise InventoryRefused("Type or scan the serial number on the chassis to apply this tag.")
         with transaction.atomic():
-            tag = Tag.objects.select_for_update().select_related("device", "port__device").get(pk=self.pk)
+            tag = (
+                Tag.objects.select_for_update(of=("self",))
+                .select_related("device", "port__device")
+                .get(pk=self.pk)
+            )
             if tag.status == TagStatus.ACTIVE:
                 raise InventoryRefused("This tag is already applied.")
             if tag.status == TagStatus.REVOKED:

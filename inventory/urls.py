@@ -12,6 +12,7 @@ urlpatterns = [
     path("racks/<int:pk>/", views.rack_detail, name="rack"),
     path("devices/<int:pk>/", views.device_detail, name="device"),
     path("ports/<int:pk>/", views.port_detail, name="port"),
+    path("import/", views.import_csv, name="import"),
     path("missing-serials/", views.missing_serials, name="missing_serials"),
     path("discrepancies/", views.discrepancies, name="discrepancies"),
     path("tags/enter/", views.tag_enter, name="tag_enter"),

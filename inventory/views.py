@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, role_required
 from inventory import codes
+from inventory.forms import NetBoxImportForm
 from inventory.models import (
     Device,
     Discrepancy,
@@ -259,6 +260,14 @@ def tag_issue(request: HtmxHttpRequest, kind: str, pk: int) -> HttpResponse:
         request, f"Tag {tag.display_short_code} issued for {asset}. Print its label, then apply it."
     )
     return redirect(asset.get_absolute_url())
+
+
+@role_required(Role.ADMIN)
+def import_csv(request: HtmxHttpRequest) -> HttpResponse:
+    form = NetBoxImportForm(request.POST or None, request.FILES or None)
+    report = form.run(by=request.user) if request.method == "POST" and form.is_valid() else None
+    status = 400 if (request.method == "POST" and (report is None or not report.ok)) else 200
+    return render(request, "inventory/import.html", {"form": form, "report": report}, status=status)
 
 
 @role_required(Role.APPROVER, Role.ADMIN)

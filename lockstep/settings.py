@@ -188,6 +188,9 @@ AUDIT_TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 
 # Bad input never becomes a 500: bodies over this size are refused with 400 before any view runs.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+# NetBox CSV imports: the size of one uploaded file, and rows per file.
+LOCKSTEP_IMPORT_MAX_BYTES = env_int("LOCKSTEP_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+LOCKSTEP_IMPORT_MAX_ROWS = env_int("LOCKSTEP_IMPORT_MAX_ROWS", 250_000)
 
 LOGGING = {
     "version": 1,

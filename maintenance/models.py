@@ -128,7 +128,7 @@ class Window(models.Model):
     # --- transitions -------------------------------------------------------------------------------------
 
     def _locked(self) -> Window:
-        return Window.objects.select_for_update().select_related("site").get(pk=self.pk)
+        return Window.objects.select_for_update(of=("self",)).select_related("site").get(pk=self.pk)
 
     def _refresh_from(self, fresh: Window) -> None:
         for field in ("status", "submission", "submitted_at", "started_at", "ended_at"):

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0001_inventory_tags_discrepancies'),
+        ("inventory", "0001_inventory_tags_discrepancies"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='site',
-            name='revision',
+            model_name="site",
+            name="revision",
             field=models.PositiveBigIntegerField(default=0, editable=False),
         ),
     ]

@@ -1,0 +1,1141 @@
+"""Importing the inventory from NetBox: its bulk-import CSV columns, or rows read from its REST API.
+
+Both sources become the same rows (column name to text) and go through one validator and one writer, so each
+rule is enforced in one place. An import checks every row first and writes only if all of them are good, in
+one transaction: a half-imported data center is worse than none, because nobody can tell which half is real.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import zoneinfo
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import DatabaseError, models, transaction
+from django.utils.text import slugify
+
+from audit.log import record
+from inventory.models import Cable, Device, DeviceKind, DeviceStatus, Location, Port, PortKind, Rack, Site
+from inventory.revisions import bump_sites
+
+logger = logging.getLogger(__name__)
+
+# The kinds a CSV upload may hold, in the order they are applied: each may refer to the ones before it.
+CSV_KINDS = ("devices", "interfaces", "rear_ports", "front_ports", "cables")
+# The REST API also brings sites, locations and racks as rows of their own, ahead of the devices.
+ALL_KINDS = ("sites", "locations", "racks", *CSV_KINDS)
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# Generous for a real data center (100,000 interfaces must fit), small enough that a runaway export is refused.
+DEFAULT_MAX_ROWS = 250_000
+# An upload where every row is wrong would otherwise build a report as large as the file.
+MAX_ERRORS_KEPT = 1000
+BATCH_SIZE = 1000
+
+TERMINATION_KINDS = {
+    "dcim.interface": PortKind.INTERFACE,
+    "dcim.frontport": PortKind.FRONT,
+    "dcim.rearport": PortKind.REAR,
+}
+# NetBox's LinkStatusChoices.
+CABLE_STATUSES = ("connected", "planned", "decommissioning")
+FACES = ("front", "rear")
+TRUE_WORDS = frozenset({"true", "1", "yes"})
+FALSE_WORDS = frozenset({"false", "0", "no"})
+SITE_CODE_RE = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+@dataclass(frozen=True)
+class Columns:
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def known(self) -> frozenset[str]:
+        return frozenset(self.required + self.optional)
+
+
+# NetBox's import-form column names. `name` is required for devices although NetBox allows unnamed ones:
+# Lockstep finds a device again by its site and name. `site` on component files and `side_x_site` on cables
+# are optional and only pick between devices of the same name at different sites.
+COLUMNS: dict[str, Columns] = {
+    "devices": Columns(
+        ("name", "role", "manufacturer", "device_type", "status", "site"),
+        ("location", "rack", "position", "face", "serial", "asset_tag"),
+    ),
+    "interfaces": Columns(("device", "name", "type"), ("label", "enabled", "description", "site")),
+    "rear_ports": Columns(("device", "name", "type"), ("label", "description", "positions", "site")),
+    "front_ports": Columns(
+        ("device", "name", "type", "rear_port"), ("label", "description", "rear_port_position", "site")
+    ),
+    "cables": Columns(
+        ("side_a_device", "side_a_type", "side_a_name", "side_b_device", "side_b_type", "side_b_name"),
+        ("type", "status", "label", "side_a_site", "side_b_site"),
+    ),
+    "sites": Columns(("code", "name"), ("time_zone",)),
+    "locations": Columns(("site", "name")),
+    "racks": Columns(("site", "name"), ("location",)),
+}
+
+PORT_KIND_OF_FILE = {
+    "interfaces": PortKind.INTERFACE,
+    "rear_ports": PortKind.REAR,
+    "front_ports": PortKind.FRONT,
+}
+PORT_WORDS = {PortKind.INTERFACE: "interface", PortKind.REAR: "rear port", PortKind.FRONT: "front port"}
+
+
+def _max_length(model: type[models.Model], name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+# Read from the models, so a changed field length changes the check with it.
+SITE_CODE_MAX = _max_length(Site, "code")
+SITE_NAME_MAX = _max_length(Site, "name")
+LOCATION_NAME_MAX = _max_length(Location, "name")
+RACK_NAME_MAX = _max_length(Rack, "name")
+DEVICE_NAME_MAX = _max_length(Device, "name")
+DEVICE_TEXT_MAX = {
+    f: _max_length(Device, f) for f in ("role", "manufacturer", "model", "serial", "asset_tag")
+}
+PORT_NAME_MAX = _max_length(Port, "name")
+PORT_TYPE_MAX = _max_length(Port, "type")
+PORT_LABEL_MAX = _max_length(Port, "label")
+PORT_DESCRIPTION_MAX = _max_length(Port, "description")
+CABLE_LABEL_MAX = _max_length(Cable, "label")
+CABLE_TYPE_MAX = _max_length(Cable, "type")
+
+
+@dataclass(slots=True)
+class Row:
+    """One record: where it came from and its values by column name (only the columns the file has)."""
+
+    file: str
+    line: int
+    values: dict[str, str]
+    unit: str = "line"
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    line: int  # the physical line in the file (header = 1), or the NetBox id for API rows; 0 = whole file
+    message: str
+    unit: str = "line"
+
+    def __str__(self) -> str:
+        if not self.line:
+            return f"{self.file}: {self.message}"
+        return f"{self.file} {self.unit} {self.line}: {self.message}"
+
+
+def _counts() -> dict[str, int]:
+    return defaultdict(int)
+
+
+@dataclass
+class ImportReport:
+    source: str = "csv"
+    files: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    errors_not_kept: int = 0
+    created: dict[str, int] = field(default_factory=_counts)
+    updated: dict[str, int] = field(default_factory=_counts)
+    unchanged: dict[str, int] = field(default_factory=_counts)
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    created_sites: list[str] = field(default_factory=list)
+    created_locations: list[str] = field(default_factory=list)
+    created_racks: list[str] = field(default_factory=list)
+    devices_without_serial: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.errors_not_kept
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.errors_not_kept
+
+    def error(self, file: str, line: int, message: str, unit: str = "line") -> None:
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(RowError(file, line, message, unit))
+        else:
+            self.errors_not_kept += 1
+
+    def row_error(self, row: Row, message: str) -> None:
+        self.error(row.file, row.line, message, row.unit)
+
+    def _forget_plan(self) -> None:
+        """After a refused import nothing was written, so nothing may be reported as created or updated."""
+        for outcome in (self.created, self.updated, self.unchanged):
+            outcome.clear()
+        for names in (self.created_sites, self.created_locations, self.created_racks):
+            names.clear()
+        self.devices_without_serial.clear()
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        kinds = [k for k in ALL_KINDS if k in self.created or k in self.updated or k in self.unchanged]
+        return {
+            k: {"created": self.created[k], "updated": self.updated[k], "unchanged": self.unchanged[k]}
+            for k in kinds
+        }
+
+    def summary(self) -> str:
+        lines: list[str] = []
+        if not self.ok:
+            lines.append(
+                f"Nothing was imported: {self.error_count} error{'s' if self.error_count != 1 else ''}."
+            )
+            lines += [f"  {error}" for error in self.errors]
+            if self.errors_not_kept:
+                lines.append(f"  ... and {self.errors_not_kept} more.")
+        else:
+            lines.append(f"Imported from {', '.join(self.files) or self.source}.")
+            for kind, count in self.counts().items():
+                lines.append(
+                    f"  {kind.replace('_', ' ')}: {count['created']} created, {count['updated']} updated, "
+                    f"{count['unchanged']} unchanged"
+                )
+            for title, names in (
+                ("New sites", self.created_sites),
+                ("New locations", self.created_locations),
+                ("New racks", self.created_racks),
+            ):
+                if names:
+                    lines.append(f"{title} ({len(names)}): {', '.join(names)}")
+            if self.devices_without_serial:
+                lines.append(
+                    f"{len(self.devices_without_serial)} device(s) without a serial cannot be commissioned "
+                    f"until a serial is recorded: {', '.join(self.devices_without_serial)}"
+                )
+        for file, columns in self.ignored_columns.items():
+            if columns:
+                lines.append(f"Ignored columns in {file}: {', '.join(columns)}")
+        lines += [f"Note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def kind_from_filename(name: str) -> str | None:
+    """'devices.csv', 'netbox-front-ports-2024.csv' -> the kind of rows the file holds, or None."""
+    words = re.sub(r"[^a-z]+", " ", PurePath(name).stem.lower()).split()
+    joined = "".join(words)
+    # Ports and cables first: 'device-interfaces.csv' holds interfaces, not devices.
+    if "frontport" in joined:
+        return "front_ports"
+    if "rearport" in joined:
+        return "rear_ports"
+    if "interface" in joined:
+        return "interfaces"
+    if "cable" in joined:
+        return "cables"
+    if "device" in joined:
+        return "devices"
+    return None
+
+
+def max_upload_bytes() -> int:
+    return getattr(settings, "LOCKSTEP_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+def max_upload_rows() -> int:
+    return getattr(settings, "LOCKSTEP_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
+
+
+def kind_for_role(role: str) -> str:
+    """NetBox roles are free text; map the usual words onto what a device does for connectivity."""
+    text = role.lower()
+    words = set(re.split(r"[^a-z0-9]+", text))
+    # spine/leaf/tor are how many NetBox installations name their switches; whole words, so 'storage' is no 'tor'.
+    if "switch" in text or words & {"spine", "leaf", "tor"}:
+        return DeviceKind.SWITCH
+    if "router" in text:
+        return DeviceKind.ROUTER
+    if "firewall" in text:
+        return DeviceKind.FIREWALL
+    if any(word in text for word in ("server", "host", "compute", "hypervisor")):
+        return DeviceKind.SERVER
+    if "pdu" in text or "power" in text:
+        return DeviceKind.PDU
+    if "patch" in text:
+        return DeviceKind.PATCH_PANEL
+    return DeviceKind.OTHER
+
+
+# --- Reading CSV -------------------------------------------------------------------------------------------
+
+
+def _decode(file: str, data: bytes | str, report: ImportReport) -> str | None:
+    if isinstance(data, str):
+        text = data
+    else:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            report.error(file, 0, "is UTF-16 text; save it as CSV UTF-8 (comma delimited) and upload again")
+            return None
+        if data.startswith(b"PK\x03\x04"):
+            report.error(file, 0, "looks like a spreadsheet workbook, not CSV; save it as CSV UTF-8")
+            return None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            report.error(
+                file,
+                line,
+                f"is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as CSV UTF-8 and upload again",
+            )
+            return None
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        report.error(file, line, "contains NUL bytes, so it is not a CSV text file")
+        return None
+    return text
+
+
+def _delimiter(header_line: str) -> str:
+    """Comma, semicolon or tab: whichever the header line uses most outside quotes (comma on a tie)."""
+    counts = dict.fromkeys(",;\t", 0)
+    quoted = False
+    for char in header_line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_048_576:.1f} MB" if count >= 1_048_576 else f"{count:,} bytes"
+
+
+def read_csv(
+    file: str, data: bytes | str, kind: str, report: ImportReport, *, max_bytes: int, max_rows: int
+) -> list[Row]:
+    """The file's records as rows of its known columns. Problems go into the report; nothing raises."""
+    if isinstance(data, str):
+        try:
+            size = len(data.encode("utf-8"))
+        except UnicodeEncodeError:
+            report.error(file, 0, "is not valid text")
+            return []
+    else:
+        size = len(data)
+    if size > max_bytes:
+        report.error(file, 0, f"is {_size(size)}; the limit is {_size(max_bytes)}: split it")
+        return []
+    text = _decode(file, data, report)
+    if text is None:
+        return []
+    if not text.strip():
+        report.error(file, 0, "is empty; the first line must name the columns")
+        return []
+    spec = COLUMNS[kind]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.split("\n", 1)[0]))
+    rows: list[Row] = []
+    try:
+        header = [name.strip() for name in next(reader)]
+        names = [name.lower() for name in header]
+        repeated = sorted({name for name in names if name and names.count(name) > 1})
+        if repeated:
+            report.error(file, 1, f"the column(s) {', '.join(repeated)} appear more than once")
+            return []
+        missing = [name for name in spec.required if name not in names]
+        if missing:
+            report.error(
+                file,
+                1,
+                f"is missing the required column(s) {', '.join(missing)} (a {kind.replace('_', ' ')} file "
+                f"needs {', '.join(spec.required)})",
+            )
+            return []
+        report.ignored_columns[file] = [
+            original for original, name in zip(header, names, strict=True) if name and name not in spec.known
+        ]
+        wanted = [(index, name) for index, name in enumerate(names) if name in spec.known]
+        starts_at = reader.line_num + 1
+        for values in reader:
+            line, starts_at = starts_at, reader.line_num + 1
+            if not any(value.strip() for value in values):
+                continue
+            if len(rows) >= max_rows:
+                report.error(file, line, f"has more than {max_rows:,} rows; split it into smaller files")
+                return []
+            if len(values) != len(header):
+                report.error(
+                    file, line, f"has {len(values)} values but the header names {len(header)} columns"
+                )
+                continue
+            rows.append(Row(file, line, {name: values[index].strip() for index, name in wanted}))
+    except csv.Error as exc:
+        report.error(file, reader.line_num, f"cannot be read as CSV: {exc}")
+        return []
+    return rows
+
+
+# --- Checking and writing ----------------------------------------------------------------------------------
+
+
+class _RollBack(Exception):
+    """Raised inside the import's transaction when a row is wrong, so nothing at all is written."""
+
+
+class _Values:
+    """One row's values, checked one at a time; every problem in the row is reported, not just the first."""
+
+    __slots__ = ("failed", "report", "row")
+
+    def __init__(self, row: Row, report: ImportReport) -> None:
+        self.row = row
+        self.report = report
+        self.failed = False
+
+    def has(self, column: str) -> bool:
+        return column in self.row.values
+
+    def error(self, message: str) -> None:
+        self.report.row_error(self.row, message)
+        self.failed = True
+
+    def text(self, column: str, limit: int, *, required: bool = False) -> str:
+        value = self.row.values.get(column, "")
+        if not value:
+            if required:
+                self.error(f"{column} is empty; it is required")
+            return ""
+        if len(value) > limit:
+            self.error(f"{column} is {len(value)} characters long; at most {limit} fit")
+            return ""
+        if "\x00" in value:
+            self.error(f"{column} contains a NUL character")
+            return ""
+        return value
+
+    def choice(self, column: str, choices: Iterable[str], *, required: bool = False) -> str:
+        value = self.row.values.get(column, "")
+        if not value:
+            if required:
+                self.error(f"{column} is empty; it is required")
+            return ""
+        choices = tuple(choices)
+        if value.lower() not in choices:
+            shown = value if len(value) <= 40 else value[:40] + "..."
+            self.error(f"{column} {shown!r} is not one of {', '.join(choices)}")
+            return ""
+        return value.lower()
+
+    def boolean(self, column: str) -> bool | None:
+        value = self.row.values.get(column, "").lower()
+        if not value:
+            return None
+        if value in TRUE_WORDS:
+            return True
+        if value in FALSE_WORDS:
+            return False
+        self.error(f"{column} {value[:20]!r} is not true/false, yes/no or 1/0")
+        return None
+
+    def integer(self, column: str, low: int, high: int) -> int | None:
+        value = self.row.values.get(column, "")
+        if not value:
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            self.error(f"{column} {value[:20]!r} is not a whole number from {low} to {high}")
+            return None
+        return number
+
+    def position(self, column: str) -> Decimal | None:
+        value = self.row.values.get(column, "")
+        if not value:
+            return None
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            number = None
+        if number is not None and number.is_finite() and 0 < number < 1000:
+            rounded = number.quantize(Decimal("0.1"))
+            if rounded == number:
+                return rounded
+        self.error(f"{column} {value[:20]!r} is not a rack unit like 12 or 12.5 (0.5 to 999.9)")
+        return None
+
+
+# Foreign keys are compared by id, so that comparing never loads the related row (one query per row).
+_FOREIGN_KEYS = frozenset({"site", "location", "rack", "device", "rear_port", "cable"})
+
+
+def _assign(obj: models.Model, values: Mapping[str, Any]) -> bool:
+    """Set the values that differ; True if any did."""
+    changed = False
+    for name, value in values.items():
+        if name in _FOREIGN_KEYS:
+            current = getattr(obj, f"{name}_id")
+            if value is None:
+                if current is not None:
+                    setattr(obj, name, None)
+                    changed = True
+            elif value.pk is None or value.pk != current:
+                setattr(obj, name, value)
+                changed = True
+        elif getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _chunks(items: list, size: int = 500) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+DeviceKey = tuple[str, str]  # (site code, device name)
+PortKey = tuple[DeviceKey, str, str]  # (device, port kind, port name)
+
+DEVICE_FIELDS = [
+    "kind",
+    "role",
+    "manufacturer",
+    "model",
+    "status",
+    "rack",
+    "position",
+    "face",
+    "serial",
+    "asset_tag",
+]
+PORT_FIELDS = ["type", "label", "enabled", "description", "rear_port", "cable", "cable_end"]
+
+
+class _Import:
+    """The inventory as it will be after the import: the database's rows, changed and added to in memory.
+
+    Everything the rows refer to is loaded up front into dicts, so checking 100,000 rows costs dict lookups,
+    not 100,000 queries; the writes are then a handful of bulk statements.
+    """
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        self.sites_by_code: dict[str, Site] = {}
+        self.sites_by_name: dict[str, list[Site]] = defaultdict(list)
+        self.locations: dict[tuple[str, str], Location] = {}
+        self.location_names: dict[int, str] = {}
+        self.racks: dict[tuple[str, str], Rack] = {}
+        self.devices: dict[DeviceKey, Device] = {}
+        self.device_sites: dict[str, list[str]] = defaultdict(list)  # device name -> site codes
+        self.device_keys: dict[int, DeviceKey] = {}
+        self.asset_tags: dict[str, DeviceKey] = {}
+        self.original_tags: dict[int, str | None] = {}
+        self.ports: dict[PortKey, Port] = {}
+        self.rear_positions: dict[PortKey, int] = {}
+        self.cable_ends: dict[int, dict[str, PortKey]] = defaultdict(dict)
+        self.cables: dict[int, Cable] = {}
+        # Names whose own rows were refused: rows that refer to them say nothing more (the cause is reported).
+        self.refused_devices: set[str] = set()
+        self.refused_ports: set[tuple[str, str, str]] = set()
+        self.new: dict[type[models.Model], list[models.Model]] = defaultdict(list)
+        self.changed: dict[type[models.Model], dict[int, models.Model]] = defaultdict(dict)
+
+    # Loading ----------------------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        code_of: dict[int, str] = {}
+        for site in Site.objects.all():
+            self._add_site(site)
+            code_of[site.pk] = site.code
+        for location in Location.objects.all():
+            self.locations[(code_of[location.site_id], location.name)] = location
+            self.location_names[location.pk] = location.name
+        for rack in Rack.objects.all():
+            self.racks[(code_of[rack.site_id], rack.name)] = rack
+        for device in Device.objects.all():
+            key = (code_of[device.site_id], device.name)
+            self._add_device(key, device)
+            self.device_keys[device.pk] = key
+            self.original_tags[device.pk] = device.asset_tag
+            if device.asset_tag is not None:
+                self.asset_tags[device.asset_tag] = key
+
+    def load_ports(self, rows: Mapping[str, list[Row]]) -> None:
+        """The ports (and their cables) of every existing device that a port or cable row names."""
+        names: set[str] = set()
+        for kind in ("interfaces", "rear_ports", "front_ports"):
+            names.update(row.values.get("device", "") for row in rows.get(kind, ()))
+        for row in rows.get("cables", ()):
+            names.add(row.values.get("side_a_device", ""))
+            names.add(row.values.get("side_b_device", ""))
+        device_ids = [
+            self.devices[(code, name)].pk
+            for name in names
+            for code in self.device_sites.get(name, ())
+            if self.devices[(code, name)].pk is not None
+        ]
+        cable_ids: set[int] = set()
+        for chunk in _chunks(device_ids):
+            for port in Port.objects.filter(device_id__in=chunk):
+                key = (self.device_keys[port.device_id], port.kind, port.name)
+                self.ports[key] = port
+                if port.cable_id is not None:
+                    cable_ids.add(port.cable_id)
+                    self.cable_ends[port.cable_id][port.cable_end] = key
+        # The far ends of those cables may be on devices no row names: they are needed to say what is in the way.
+        ids = sorted(cable_ids)
+        for chunk in _chunks(ids):
+            far_ends = Port.objects.filter(cable_id__in=chunk).values_list(
+                "cable_id", "cable_end", "device_id", "kind", "name"
+            )
+            for cable_id, end, device_id, kind, name in far_ends:
+                self.cable_ends[cable_id][end] = (self.device_keys[device_id], kind, name)
+            self.cables.update(Cable.objects.in_bulk(chunk))
+
+    def _add_site(self, site: Site) -> None:
+        self.sites_by_code[site.code] = site
+        self.sites_by_name[site.name].append(site)
+
+    def _add_device(self, key: DeviceKey, device: Device) -> None:
+        self.devices[key] = device
+        self.device_sites[key[1]].append(key[0])
+
+    def _created(self, kind: str, obj: models.Model) -> None:
+        self.new[type(obj)].append(obj)
+        self.report.created[kind] += 1
+
+    def _outcome(self, kind: str, obj: models.Model, changed: bool) -> None:
+        if obj.pk is None:
+            return  # made earlier in this import: counted once, when it was made
+        if changed:
+            self.changed[type(obj)][obj.pk] = obj
+            self.report.updated[kind] += 1
+        else:
+            self.report.unchanged[kind] += 1
+
+    # Looking things up ------------------------------------------------------------------------------------
+
+    def site(self, v: _Values, value: str) -> Site | None:
+        """The site a row names, by code or by name; made (time zone UTC) when Lockstep does not have it."""
+        site = self.sites_by_code.get(value)
+        if site is not None:
+            return site
+        named = self.sites_by_name.get(value, [])
+        if len(named) == 1:
+            return named[0]
+        if named:
+            codes = ", ".join(sorted(s.code for s in named))
+            v.error(f"more than one site is named {value!r} ({codes}); give the site's code instead")
+            return None
+        if len(value) > SITE_NAME_MAX:
+            v.error(f"site is {len(value)} characters long; at most {SITE_NAME_MAX} fit")
+            return None
+        # The code is the name as given when it is a valid code, else its slug: a code is part of page URLs.
+        code = value if SITE_CODE_RE.fullmatch(value) else slugify(value)
+        if not code or len(code) > SITE_CODE_MAX:
+            v.error(
+                f"site {value!r} is not in Lockstep and no site code (letters, digits, - and _, at most "
+                f"{SITE_CODE_MAX}) can be made from it; add the site first or use a shorter name"
+            )
+            return None
+        if code in self.sites_by_code:
+            other = self.sites_by_code[code]
+            v.error(
+                f"site {value!r} is not in Lockstep, and its code {code!r} belongs to site {other.name!r}"
+            )
+            return None
+        site = Site(code=code, name=value, time_zone="UTC")
+        self._add_site(site)
+        self._created("sites", site)
+        self.report.created_sites.append(code)
+        return site
+
+    def location(self, site: Site, name: str) -> Location:
+        location = self.locations.get((site.code, name))
+        if location is None:
+            location = Location(site=site, name=name)
+            self.locations[(site.code, name)] = location
+            self._created("locations", location)
+            self.report.created_locations.append(f"{site.code} {name}")
+        return location
+
+    def rack(self, v: _Values, site: Site, name: str, location: Location | None) -> Rack | None:
+        rack = self.racks.get((site.code, name))
+        if rack is None:
+            rack = Rack(site=site, name=name, location=location)
+            self.racks[(site.code, name)] = rack
+            self._created("racks", rack)
+            self.report.created_racks.append(f"{site.code} {name}")
+            return rack
+        if location is None:
+            return rack
+        if rack.location_id is not None:
+            if rack.location_id == location.pk:
+                return rack
+            where = self.location_names.get(rack.location_id, "another location")
+        else:
+            current = rack.location  # no query: either none, or a location made earlier in this import
+            if current is None:
+                # A rack made without a location (by hand, or by an earlier import) learns it from the row.
+                rack.location = location
+                if rack.pk is not None and rack.pk not in self.changed[Rack]:
+                    self.changed[Rack][rack.pk] = rack
+                    self.report.updated["racks"] += 1
+                return rack
+            if current is location:
+                return rack
+            where = current.name
+        v.error(f"rack {name!r} at {site.code} is in location {where!r}, not {location.name!r}")
+        return None
+
+    def device_key(self, v: _Values, column: str, site_column: str) -> DeviceKey | None:
+        name = v.text(column, DEVICE_NAME_MAX, required=True)
+        site_value = v.text(site_column, SITE_NAME_MAX)
+        if not name:
+            return None
+        if site_value:
+            site = self.sites_by_code.get(site_value)
+            if site is None:
+                named = self.sites_by_name.get(site_value, [])
+                site = named[0] if len(named) == 1 else None
+            if site is not None and (site.code, name) in self.devices:
+                return (site.code, name)
+            if name not in self.refused_devices:
+                v.error(
+                    f"{column}: no device {name!r} at site {site_value!r} (not in Lockstep nor in the devices file)"
+                )
+            v.failed = True
+            return None
+        codes = self.device_sites.get(name, [])
+        if len(codes) == 1:
+            return (codes[0], name)
+        if codes:
+            v.error(f"{column}: more than one site has a device named {name!r} ({', '.join(sorted(codes))})")
+        elif name not in self.refused_devices:
+            v.error(f"{column}: no device named {name!r} (not in Lockstep nor in the devices file)")
+        v.failed = True
+        return None
+
+    # Rows of each kind ------------------------------------------------------------------------------------
+
+    def check(self, rows: Mapping[str, list[Row]]) -> None:
+        self.check_sites(rows.get("sites", []))
+        self.check_locations(rows.get("locations", []))
+        self.check_racks(rows.get("racks", []))
+        self.check_devices(rows.get("devices", []))
+        self.load_ports(rows)
+        for kind in ("interfaces", "rear_ports", "front_ports"):
+            self.check_ports(kind, rows.get(kind, []))
+        self.check_cables(rows.get("cables", []))
+
+    def check_sites(self, rows: list[Row]) -> None:
+        for row in rows:
+            v = _Values(row, self.report)
+            code = v.text("code", SITE_CODE_MAX, required=True)
+            name = v.text("name", SITE_NAME_MAX, required=True)
+            time_zone = v.text("time_zone", 64)
+            if code and not SITE_CODE_RE.fullmatch(code):
+                v.error(f"code {code!r} may hold only letters, digits, - and _")
+            if time_zone and time_zone not in _time_zones():
+                v.error(f"time_zone {time_zone!r} is not a known time zone")
+            if v.failed:
+                continue
+            site = self.sites_by_code.get(code)
+            if site is None and len(self.sites_by_name.get(name, [])) == 1:
+                # Already here under another code (an earlier CSV import named it): the same site.
+                site = self.sites_by_name[name][0]
+                self.sites_by_code[code] = site
+            if site is None:
+                site = Site(code=code, name=name, time_zone=time_zone or "UTC")
+                self._add_site(site)
+                self._created("sites", site)
+                self.report.created_sites.append(code)
+            else:
+                values = {"name": name} | ({"time_zone": time_zone} if time_zone else {})
+                self._outcome("sites", site, _assign(site, values))
+
+    def check_locations(self, rows: list[Row]) -> None:
+        for row in rows:
+            v = _Values(row, self.report)
+            site_value = v.text("site", SITE_NAME_MAX, required=True)
+            name = v.text("name", LOCATION_NAME_MAX, required=True)
+            site = self.site(v, site_value) if not v.failed else None
+            if site is None:
+                continue
+            if (site.code, name) in self.locations:
+                self._outcome("locations", self.locations[(site.code, name)], False)
+            else:
+                self.location(site, name)
+
+    def check_racks(self, rows: list[Row]) -> None:
+        for row in rows:
+            v = _Values(row, self.report)
+            site_value = v.text("site", SITE_NAME_MAX, required=True)
+            name = v.text("name", RACK_NAME_MAX, required=True)
+            location_name = v.text("location", LOCATION_NAME_MAX)
+            site = self.site(v, site_value) if not v.failed else None
+            if site is None:
+                continue
+            location = self.location(site, location_name) if location_name else None
+            rack = self.racks.get((site.code, name))
+            if rack is None:
+                self.rack(v, site, name, location)
+            else:
+                # The API's rack rows say where each rack is now: a moved rack follows.
+                self._outcome("racks", rack, _assign(rack, {"location": location}))
+
+    def check_devices(self, rows: list[Row]) -> None:
+        lines: dict[DeviceKey, int] = {}
+        tag_rows: list[tuple[DeviceKey, str | None, Row]] = []
+        for row in rows:
+            v = _Values(row, self.report)
+            name = v.text("name", DEVICE_NAME_MAX, required=True)
+            role = v.text("role", DEVICE_TEXT_MAX["role"], required=True)
+            manufacturer = v.text("manufacturer", DEVICE_TEXT_MAX["manufacturer"], required=True)
+            model = v.text("device_type", DEVICE_TEXT_MAX["model"], required=True)
+            status = v.choice("status", DeviceStatus.values, required=True)
+            site_value = v.text("site", SITE_NAME_MAX, required=True)
+            location_name = v.text("location", LOCATION_NAME_MAX)
+            rack_name = v.text("rack", RACK_NAME_MAX)
+            position = v.position("position")
+            face = v.choice("face", FACES)
+            serial = v.text("serial", DEVICE_TEXT_MAX["serial"])
+            asset_tag = v.text("asset_tag", DEVICE_TEXT_MAX["asset_tag"])
+            if (position is not None or face) and not rack_name:
+                v.error("position and face need a rack")
+            site = self.site(v, site_value) if site_value else None
+            if v.failed or site is None:
+                self.refused_devices.add(row.values.get("name", ""))
+                continue
+            key = (site.code, name)
+            if key in lines:
+                v.error(f"device {name!r} at {site.code} is also on line {lines[key]}")
+                continue
+            lines[key] = row.line
+            location = self.location(site, location_name) if location_name else None
+            rack = self.rack(v, site, rack_name, location) if rack_name else None
+            if v.failed:
+                self.refused_devices.add(row.values.get("name", ""))
+                continue
+
+            values: dict[str, Any] = {
+                "role": role,
+                "manufacturer": manufacturer,
+                "model": model,
+                "status": status,
+            }
+            if v.has("rack"):
+                values["rack"] = rack
+                if rack is None:
+                    values |= {"position": None, "face": ""}
+            if v.has("position") and rack is not None:
+                values["position"] = position
+            if v.has("face") and rack is not None:
+                values["face"] = face
+            # An empty serial never erases one Lockstep has: the serial is the second identity at the rack,
+            # and NetBox exports often lack it.
+            if serial:
+                values["serial"] = serial
+            if v.has("asset_tag"):
+                values["asset_tag"] = asset_tag or None
+                tag_rows.append((key, asset_tag or None, row))
+
+            device = self.devices.get(key)
+            if device is None:
+                device = Device(site=site, name=name, kind=kind_for_role(role), **values)
+                self._add_device(key, device)
+                self._created("devices", device)
+            else:
+                # Kind follows the role only when the role changes, so a kind corrected by hand survives.
+                if role != device.role:
+                    values["kind"] = kind_for_role(role)
+                self._outcome("devices", device, _assign(device, values))
+        self._check_asset_tags(tag_rows)
+        for site_code, name in lines:
+            if not self.devices[(site_code, name)].serial:
+                self.report.devices_without_serial.append(f"{name} ({site_code})")
+
+    def _check_asset_tags(self, tag_rows: list[tuple[DeviceKey, str | None, Row]]) -> None:
+        """Asset tags are unique: check the inventory as it will be, so tags may move between devices."""
+        owners = dict(self.asset_tags)
+        for key, _tag, _row in tag_rows:
+            device = self.devices[key]
+            old = self.original_tags.get(device.pk) if device.pk else None
+            if old is not None and owners.get(old) == key:
+                del owners[old]
+        claimed: dict[str, Row] = {}
+        for key, tag, row in tag_rows:
+            if tag is None:
+                continue
+            if tag in claimed:
+                self.report.row_error(row, f"asset tag {tag!r} is also on line {claimed[tag].line}")
+            elif tag in owners and owners[tag] != key:
+                code, name = owners[tag]
+                self.report.row_error(row, f"asset tag {tag!r} already belongs to device {name!r} at {code}")
+            claimed[tag] = row
+
+    def check_ports(self, file_kind: str, rows: list[Row]) -> None:
+        kind = PORT_KIND_OF_FILE[file_kind]
+        word = PORT_WORDS[kind]
+        lines: dict[PortKey, int] = {}
+        for row in rows:
+            v = _Values(row, self.report)
+            name = v.text("name", PORT_NAME_MAX, required=True)
+            device_key = self.device_key(v, "device", "site")
+            values: dict[str, Any] = {"type": v.text("type", PORT_TYPE_MAX, required=True)}
+            if v.has("label"):
+                values["label"] = v.text("label", PORT_LABEL_MAX)
+            if v.has("description"):
+                values["description"] = v.text("description", PORT_DESCRIPTION_MAX)
+            enabled = v.boolean("enabled")
+            if enabled is not None:
+                values["enabled"] = enabled
+            positions = v.integer("positions", 1, 1024)
+            rear_name = v.text("rear_port", PORT_NAME_MAX, required=kind == PortKind.FRONT)
+            rear_position = v.integer("rear_port_position", 1, 1024)
+            if v.failed or device_key is None:
+                self.refused_ports.add((row.values.get("device", ""), kind, name))
+                continue
+            key = (device_key, kind, name)
+            if key in lines:
+                v.error(f"{word} {name!r} on {device_key[1]} is also on line {lines[key]}")
+                continue
+            lines[key] = row.line
+            if kind == PortKind.FRONT:
+                rear_key = (device_key, PortKind.REAR, rear_name)
+                rear = self.ports.get(rear_key)
+                if rear is None:
+                    if (device_key[1], PortKind.REAR, rear_name) not in self.refused_ports:
+                        v.error(
+                            f"rear_port: device {device_key[1]!r} has no rear port {rear_name!r} "
+                            "(not in Lockstep nor in the rear ports file)"
+                        )
+                    self.refused_ports.add((device_key[1], kind, name))
+                    continue
+                limit = self.rear_positions.get(rear_key)
+                if rear_position is not None and limit is not None and rear_position > limit:
+                    v.error(
+                        f"rear_port_position {rear_position} is past rear port {rear_name!r}'s {limit} positions"
+                    )
+                    continue
+                values["rear_port"] = rear
+            if positions is not None:
+                self.rear_positions[key] = positions
+            port = self.ports.get(key)
+            if port is None:
+                port = Port(device=self.devices[device_key], kind=kind, name=name, **values)
+                self.ports[key] = port
+                self._created(file_kind, port)
+            else:
+                self._outcome(file_kind, port, _assign(port, values))
+
+    def _port_words(self, key: PortKey) -> str:
+        (_, device), kind, name = key
+        return f"{device} {PORT_WORDS[kind]} {name}"
+
+    def check_cables(self, rows: list[Row]) -> None:
+        cabled_on: dict[PortKey, int] = {}
+        for row in rows:
+            v = _Values(row, self.report)
+            ends: list[PortKey | None] = []
+            for side in "ab":
+                kind = TERMINATION_KINDS.get(v.choice(f"side_{side}_type", TERMINATION_KINDS, required=True))
+                device_key = self.device_key(v, f"side_{side}_device", f"side_{side}_site")
+                name = v.text(f"side_{side}_name", PORT_NAME_MAX, required=True)
+                if kind is None or device_key is None or not name:
+                    ends.append(None)
+                    continue
+                key = (device_key, kind, name)
+                if key not in self.ports:
+                    if (device_key[1], kind, name) not in self.refused_ports:
+                        v.error(
+                            f"side {side.upper()}: device {device_key[1]!r} has no {PORT_WORDS[kind]} {name!r} "
+                            "(not in Lockstep nor in this import)"
+                        )
+                    v.failed = True
+                    ends.append(None)
+                    continue
+                ends.append(key)
+            values: dict[str, Any] = {}
+            if v.has("label"):
+                values["label"] = v.text("label", CABLE_LABEL_MAX)
+            if v.has("type"):
+                values["type"] = v.text("type", CABLE_TYPE_MAX)
+            if v.has("status"):
+                values["status"] = v.choice("status", CABLE_STATUSES) or "connected"
+            if v.failed:
+                continue
+            a_key, b_key = ends
+            if a_key == b_key:
+                v.error(f"a cable cannot connect {self._port_words(a_key)} to itself")
+                continue
+            for key in (a_key, b_key):
+                if key in cabled_on:
+                    v.error(f"{self._port_words(key)} is also cabled on line {cabled_on[key]}")
+            if v.failed:
+                continue
+            a, b = self.ports[a_key], self.ports[b_key]
+            if a.cable_id is not None and a.cable_id == b.cable_id:
+                cable = self.cables[a.cable_id]
+                self._outcome("cables", cable, _assign(cable, values))
+            else:
+                for port, key in ((a, a_key), (b, b_key)):
+                    if port.cable_id is not None:
+                        far = [k for k in self.cable_ends[port.cable_id].values() if k != key]
+                        to = self._port_words(far[0]) if far else "nothing"
+                        v.error(
+                            f"{self._port_words(key)} is already cabled to {to} in Lockstep; "
+                            "remove that cable first if it was moved"
+                        )
+                if v.failed:
+                    continue
+                cable = Cable(**({"status": "connected"} | values))
+                self._created("cables", cable)
+                for port, end in ((a, "A"), (b, "B")):
+                    port.cable, port.cable_end = cable, end
+                    if port.pk is not None:
+                        self.changed[Port][port.pk] = port
+            cabled_on[a_key] = cabled_on[b_key] = row.line
+
+    # Writing ----------------------------------------------------------------------------------------------
+
+    def write(self) -> None:
+        created, changed = self.new, self.changed
+        self._create(Site, created[Site])
+        self._update(Site, changed[Site], ["name", "time_zone"])
+        self._create(Location, created[Location])
+        self._create(Rack, created[Rack])
+        self._update(Rack, changed[Rack], ["location"])
+        # Asset tags are unique row by row, so a tag moving between devices is first let go, then taken.
+        letting_go = [
+            pk
+            for pk, device in changed[Device].items()
+            if self.original_tags.get(pk) not in (None, device.asset_tag)
+        ]
+        for chunk in _chunks(letting_go):
+            Device.objects.filter(pk__in=chunk).update(asset_tag=None)
+        self._create(Device, created[Device])
+        self._update(Device, changed[Device], DEVICE_FIELDS)
+        self._create(Cable, created[Cable])
+        self._update(Cable, changed[Cable], ["label", "type", "status"])
+        new_ports = created[Port]
+        # Front ports point at rear ports, which need their ids first.
+        self._create(Port, [port for port in new_ports if port.kind != PortKind.FRONT])
+        self._create(Port, [port for port in new_ports if port.kind == PortKind.FRONT])
+        self._update(Port, changed[Port], PORT_FIELDS)
+
+    @staticmethod
+    def _create(model: type[models.Model], objs: list[models.Model]) -> None:
+        if objs:
+            model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+
+    @staticmethod
+    def _update(model: type[models.Model], objs: dict[int, models.Model], fields: list[str]) -> None:
+        if objs:
+            model.objects.bulk_update(list(objs.values()), fields, batch_size=BATCH_SIZE)
+
+
+def run_import(
+    rows: Mapping[str, list[Row]],
+    *,
+    by: AbstractBaseUser | None,
+    report: ImportReport,
+    audit: Mapping[str, Any],
+) -> ImportReport:
+    """Check every row, then write them all in one transaction with one audit event, or write nothing."""
+    # A file that cannot be read at all is reported alone: checking the others against it would bury the one
+    # real problem under a "no such device" for every row that refers to it.
+    if not report.ok:
+        report._forget_plan()
+        return report
+    try:
+        with transaction.atomic():
+            plan = _Import(report)
+            plan.load()
+            plan.check(rows)
+            if not report.ok:
+                raise _RollBack
+            plan.write()
+            if any(report.created.values()) or any(report.updated.values()):
+                # Bulk writes send no signals: mark every site's blast radius snapshots stale ourselves.
+                # All sites, not just those named, because a cable can join two sites.
+                bump_sites(Site.objects.values_list("pk", flat=True))
+            # One event per import, not one per row: 100,000 interface events would bury everything else
+            # in the log; the counts and files say what the import did.
+            record(
+                "inventory.imported",
+                actor=by,
+                payload={
+                    **audit,
+                    "files": report.files,
+                    "counts": report.counts(),
+                    "created_sites": report.created_sites,
+                    "created_locations": report.created_locations,
+                    "created_racks": report.created_racks,
+                    "devices_without_serial": len(report.devices_without_serial),
+                    "ignored_columns": {f: c for f, c in report.ignored_columns.items() if c},
+                },
+            )
+    except _RollBack:
+        report._forget_plan()
+    except DatabaseError as exc:
+        # Rows are checked before writing, so this means a concurrent change (another import, an admin edit).
+        logger.exception("inventory import refused by the database")
+        report.error("database", 0, f"refused the import, so nothing was written; try again ({exc})")
+        report._forget_plan()
+    return report
+
+
+def import_netbox_csv(
+    files: Mapping[str, bytes | str],
+    *,
+    by: AbstractBaseUser | None,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
+) -> ImportReport:
+    """Import NetBox bulk-import CSV files, all or nothing.
+
+    `files` maps a kind ("devices", "interfaces", "front_ports", "rear_ports", "cables") or a file name that
+    says its kind ("dc1-devices.csv") to the file's contents. Several files of one kind are read in turn.
+    """
+    max_bytes = max_upload_bytes() if max_bytes is None else max_bytes
+    max_rows = max_upload_rows() if max_rows is None else max_rows
+    report = ImportReport(source="csv")
+    rows: dict[str, list[Row]] = {kind: [] for kind in CSV_KINDS}
+    for key, data in files.items():
+        if key in CSV_KINDS:
+            kind, name = key, f"{key}.csv"
+        else:
+            kind, name = kind_from_filename(key), PurePath(key).name
+        if kind is None:
+            report.error(
+                name,
+                0,
+                "its name does not say what it holds; call it devices.csv, interfaces.csv, rear_ports.csv, "
+                "front_ports.csv or cables.csv",
+            )
+            continue
+        report.files.append(name)
+        rows[kind] += read_csv(name, data, kind, report, max_bytes=max_bytes, max_rows=max_rows)
+    return run_import(rows, by=by, report=report, audit={"source": "csv"})
+
+
+def note_skipped(report: ImportReport, reasons: Counter[str]) -> None:
+    for reason, count in sorted(reasons.items()):
+        report.notes.append(f"skipped {count} {reason}")

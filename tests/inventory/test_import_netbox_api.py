@@ -1,0 +1,247 @@
+"""Importing from a NetBox server's REST API: sam the admin points Lockstep at NetBox (a real local server)."""
+
+from __future__ import annotations
+
+import socket
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from audit.models import AuditEvent
+from inventory.models import Cable, Device, DeviceKind, Location, Port, PortKind, Rack, Site
+from inventory.netbox_api import NetBoxError, import_netbox_api
+from tests.inventory.fake_netbox import TOKEN, FakeNetBox
+
+
+@pytest.fixture
+def netbox():
+    with FakeNetBox() as server:
+        yield server
+
+
+@pytest.fixture
+def amsterdam(netbox):
+    """One site: two leaf switches, a server dual-homed to them, and a patch panel between a leaf and the server."""
+    ams = netbox.site("ams1", "Amsterdam 1")
+    hall = netbox.location(ams, "Hall 1")
+    r01 = netbox.rack(ams, "R01", hall)
+    leaf1 = netbox.device(
+        ams, "leaf-01", rack=r01, location=hall, position=40.0, face="front", serial="SSJ001"
+    )
+    leaf2 = netbox.device(
+        ams, "leaf-02", rack=r01, position=41.0, face="front", serial="SSJ002", role_field="device_role"
+    )
+    web = netbox.device(
+        ams, "web-01", role="Server", manufacturer="Dell", model="R650", rack=r01, position=10
+    )
+    panel = netbox.device(ams, "pp-01", role="Patch panel", manufacturer="Panduit", model="CP48", rack=r01)
+    ports = {
+        "leaf1": netbox.interface(leaf1, "Ethernet1"),
+        "leaf2": netbox.interface(leaf2, "Ethernet1"),
+        "eno1": netbox.interface(web, "eno1"),
+        "eno2": netbox.interface(web, "eno2", enabled=False),
+        "rear": netbox.rear_port(panel, "R1"),
+    }
+    ports["front"] = netbox.front_port(panel, "F1", ports["rear"])
+    netbox.cable(ports["eno1"], ports["leaf1"], label="C-001")
+    netbox.cable(ports["eno2"], ports["front"], label="C-002", b_type="dcim.frontport")
+    netbox.cable(ports["rear"], ports["leaf2"], label="C-003", a_type="dcim.rearport")
+    return netbox
+
+
+def test_a_netbox_inventory_imports_with_counts(amsterdam, sam):
+    report = import_netbox_api(amsterdam.url, TOKEN, by=sam)
+
+    assert report.ok, report.summary()
+    created = {kind: counts["created"] for kind, counts in report.counts().items()}
+    assert created == {
+        "sites": 1,
+        "locations": 1,
+        "racks": 1,
+        "devices": 4,
+        "interfaces": 4,
+        "rear_ports": 1,
+        "front_ports": 1,
+        "cables": 3,
+    }
+    site = Site.objects.get()
+    assert (site.code, site.name, site.time_zone) == ("ams1", "Amsterdam 1", "Europe/Amsterdam")
+    assert Rack.objects.get().location == Location.objects.get(name="Hall 1")
+    leaf2 = Device.objects.get(name="leaf-02")
+    assert (leaf2.kind, leaf2.role, leaf2.model, leaf2.position) == (
+        DeviceKind.SWITCH,
+        "Leaf switch",
+        "DCS-7050SX3",
+        Decimal("41.0"),
+    )
+    assert Port.objects.get(name="eno2").enabled is False
+    assert Port.objects.get(kind=PortKind.FRONT).rear_port.name == "R1"
+    event = AuditEvent.objects.get(action="inventory.imported")
+    assert event.payload["source"] == "netbox-api" and event.payload["url"] == amsterdam.url
+    assert TOKEN not in str(event.payload)
+
+
+def test_cables_are_matched_by_their_terminations(amsterdam, sam):
+    import_netbox_api(amsterdam.url, TOKEN, by=sam)
+
+    def peer(device: str, port: str) -> str:
+        mine = Port.objects.get(device__name=device, name=port)
+        other = mine.cable.ends.exclude(pk=mine.pk).get()
+        return f"{other.device.name} {other.name}"
+
+    assert peer("web-01", "eno1") == "leaf-01 Ethernet1"
+    assert peer("web-01", "eno2") == "pp-01 F1"
+    assert peer("pp-01", "R1") == "leaf-02 Ethernet1"
+    assert Port.objects.get(device__name="pp-01", name="R1").cable_end == "A"
+    assert Cable.objects.get(label="C-002").ends.get(cable_end="B").kind == PortKind.FRONT
+
+
+def test_reimport_updates_a_changed_serial_and_duplicates_nothing(amsterdam, sam):
+    import_netbox_api(amsterdam.url, TOKEN, by=sam)
+    before = [model.objects.count() for model in (Site, Location, Rack, Device, Port, Cable)]
+    web = next(obj for obj in amsterdam.objects["/api/dcim/devices/"] if obj["name"] == "web-01")
+    web["serial"] = "CZ2300X001"
+
+    report = import_netbox_api(amsterdam.url, TOKEN, by=sam)
+
+    assert report.ok, report.summary()
+    assert report.counts()["devices"] == {"created": 0, "updated": 1, "unchanged": 3}
+    assert report.counts()["cables"] == {"created": 0, "updated": 0, "unchanged": 3}
+    assert Device.objects.get(name="web-01").serial == "CZ2300X001"
+    assert [model.objects.count() for model in (Site, Location, Rack, Device, Port, Cable)] == before
+
+
+def test_paging_follows_next_across_several_pages(amsterdam, sam):
+    # NetBox caps `limit` on its side; the client must keep following `next` rather than trust one page.
+    amsterdam.max_page_size = 2
+
+    report = import_netbox_api(amsterdam.url, TOKEN, by=sam, page_size=1000)
+
+    assert report.ok, report.summary()
+    assert Device.objects.count() == 4 and Port.objects.count() == 6 and Cable.objects.count() == 3
+    assert amsterdam.pages_of("/api/dcim/devices/") == 2
+    assert amsterdam.pages_of("/api/dcim/interfaces/") == 2
+    assert amsterdam.pages_of("/api/dcim/cables/") == 2
+
+
+def test_next_links_naming_another_host_never_get_the_token(amsterdam, sam):
+    amsterdam.max_page_size = 3
+    amsterdam.advertised_host = "netbox.internal.invalid"
+
+    report = import_netbox_api(amsterdam.url, TOKEN, by=sam)
+
+    assert report.ok, report.summary()
+    assert Device.objects.count() == 4
+
+
+def test_a_redirect_to_another_host_is_refused_before_the_token_goes_there(amsterdam, sam):
+    with FakeNetBox() as elsewhere:
+        amsterdam.redirect_to = elsewhere.url.replace("127.0.0.1", "localhost")
+
+        with pytest.raises(NetBoxError, match="redirects to another host \\(localhost\\)"):
+            import_netbox_api(amsterdam.url, TOKEN, by=sam)
+
+        assert elsewhere.requests == []
+
+
+def test_a_bad_token_is_a_clear_error_and_writes_nothing(amsterdam, sam):
+    with pytest.raises(NetBoxError) as refused:
+        import_netbox_api(amsterdam.url, "not-the-token", by=sam)
+
+    assert (
+        str(refused.value) == "NetBox refused the token (HTTP 401); check --token and that it may read dcim"
+    )
+    assert not Site.objects.exists() and not Device.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_devices_without_serial_are_imported_and_listed(amsterdam, sam):
+    report = import_netbox_api(amsterdam.url, TOKEN, by=sam)
+
+    assert report.devices_without_serial == ["web-01 (ams1)", "pp-01 (ams1)"]
+    assert Device.objects.filter(serial="").count() == 2
+    assert "2 device(s) without a serial cannot be commissioned" in report.summary()
+
+
+def test_a_wrong_address_is_a_clear_error(netbox, sam):
+    with pytest.raises(NetBoxError, match=r"NetBox has nothing at .*/netbox/api/dcim/sites/.* \(HTTP 404\)"):
+        import_netbox_api(f"{netbox.url}/netbox/", TOKEN, by=sam)
+
+
+def test_an_unreachable_netbox_is_a_clear_error(sam):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with pytest.raises(NetBoxError, match=rf"could not reach NetBox at http://127.0.0.1:{port}: .*refused"):
+        import_netbox_api(f"http://127.0.0.1:{port}", TOKEN, by=sam, timeout=5)
+
+
+def test_only_http_addresses_are_accepted(sam):
+    with pytest.raises(NetBoxError, match="is not a NetBox address"):
+        import_netbox_api("file:///etc/passwd", TOKEN, by=sam)
+
+
+def test_a_bad_row_from_netbox_refuses_the_whole_import(amsterdam, sam):
+    amsterdam.device(amsterdam.objects["/api/dcim/sites/"][0], None, serial="NONAME1")
+
+    report = import_netbox_api(amsterdam.url, TOKEN, by=sam)
+
+    assert [str(error) for error in report.errors] == [
+        f"NetBox devices id {amsterdam.objects['/api/dcim/devices/'][-1]['id']}: name is empty; it is required"
+    ]
+    assert not Device.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_cables_to_power_ports_are_skipped_and_noted(amsterdam, sam):
+    web = next(obj for obj in amsterdam.objects["/api/dcim/devices/"] if obj["name"] == "web-01")
+    psu = {"id": 9001, "name": "PSU1", "device": {"id": web["id"], "name": "web-01"}}
+    outlet = {"id": 9002, "name": "A1", "device": {"id": web["id"], "name": "pdu-a"}}
+    amsterdam.objects["/api/dcim/cables/"].append(
+        {
+            "id": 9003,
+            "_site": "ams1",
+            "type": "power",
+            "status": {"value": "connected", "label": "Connected"},
+            "label": "P-1",
+            "a_terminations": [{"object_type": "dcim.powerport", "object_id": 9001, "object": psu}],
+            "b_terminations": [{"object_type": "dcim.poweroutlet", "object_id": 9002, "object": outlet}],
+        }
+    )
+
+    report = import_netbox_api(amsterdam.url, TOKEN, by=sam)
+
+    assert report.ok, report.summary()
+    assert Cable.objects.count() == 3
+    assert report.notes == [
+        "skipped 1 cable(s) to console, power or circuit terminations (only ports are imported)"
+    ]
+
+
+def test_the_site_option_imports_one_site(amsterdam, sam):
+    rtm = amsterdam.site("rtm1", "Rotterdam 1", time_zone=None)
+    amsterdam.interface(amsterdam.device(rtm, "rtm-leaf-01", serial="SSJ900"), "Ethernet1")
+
+    report = import_netbox_api(amsterdam.url, TOKEN, by=sam, site="rtm1")
+
+    assert report.ok, report.summary()
+    assert list(Site.objects.values_list("code", "time_zone")) == [("rtm1", "UTC")]
+    assert list(Device.objects.values_list("name", flat=True)) == ["rtm-leaf-01"]
+    assert Port.objects.get().device.name == "rtm-leaf-01"
+
+
+def test_the_import_netbox_command_prints_the_report(amsterdam, sam, capsys):
+    call_command("import_netbox", "--url", amsterdam.url, "--token", TOKEN, "--as", "sam")
+
+    assert "devices: 4 created, 0 updated, 0 unchanged" in capsys.readouterr().out
+    assert AuditEvent.objects.get(action="inventory.imported").actor == sam
+
+
+def test_the_import_netbox_command_says_what_went_wrong_without_a_traceback(amsterdam, sam):
+    with pytest.raises(CommandError) as failed:
+        call_command("import_netbox", "--url", amsterdam.url, "--token", "wrong")
+
+    assert str(failed.value) == (
+        "NetBox refused the token (HTTP 401); check --token and that it may read dcim; nothing was imported"
+    )
+    assert not Device.objects.exists()
