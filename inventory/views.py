@@ -15,6 +15,14 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Role, role_required
 from inventory import codes
 from inventory.forms import NetBoxImportForm
+from inventory.labels import (
+    LabelFormat,
+    LabelRefused,
+    render_labels,
+    tags_for_device,
+    tags_for_rack,
+    tags_for_selection,
+)
 from inventory.models import (
     Device,
     Discrepancy,
@@ -276,3 +284,56 @@ def discrepancies(request: HtmxHttpRequest) -> HttpResponse:
         "device", "port__device", "tag", "reported_by"
     )
     return render(request, "inventory/discrepancies.html", {"discrepancies": items})
+
+
+MAX_LABELS = 2000
+
+
+def _labels_response(request: HtmxHttpRequest, tags: list[Tag], filename: str) -> HttpResponse:
+    try:
+        fmt = LabelFormat(request.GET.get("format", LabelFormat.A4_3X8))
+    except ValueError:
+        return render(
+            request, "inventory/labels_refused.html", {"reason": "Unknown label format."}, status=400
+        )
+    if len(tags) > MAX_LABELS:
+        reason = f"That is {len(tags)} labels; print at most {MAX_LABELS} at once (a rack or a few devices at a time)."
+        return render(request, "inventory/labels_refused.html", {"reason": reason}, status=400)
+    try:
+        pdf = render_labels(tags, fmt)
+    except LabelRefused as refusal:
+        return render(request, "inventory/labels_refused.html", {"reason": refusal.reason}, status=409)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}-{fmt.value}.pdf"'
+    return response
+
+
+@role_required(*ANY_ROLE)
+def rack_labels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    rack = get_object_or_404(Rack.objects.select_related("site"), pk=pk)
+    return _labels_response(request, tags_for_rack(rack), f"labels-{rack.site.code}-{rack.name}")
+
+
+@role_required(*ANY_ROLE)
+def device_labels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    device = get_object_or_404(Device.objects.select_related("site"), pk=pk)
+    include_ports = request.GET.get("ports", "1") != "0"
+    return _labels_response(
+        request, tags_for_device(device, include_ports=include_ports), f"labels-{device.name}"
+    )
+
+
+@role_required(*ANY_ROLE)
+def selection_labels(request: HtmxHttpRequest) -> HttpResponse:
+    def ids(name: str) -> list[int]:
+        values = request.GET.getlist(name)[: MAX_LABELS + 1]
+        return [int(v) for v in values if v.isdigit() and len(v) < 12]
+
+    devices, ports = ids("device"), ids("port")
+    if not devices and not ports:
+        reason = "Tick the devices (or ports) to print labels for."
+        return render(request, "inventory/labels_refused.html", {"reason": reason}, status=400)
+    tags = tags_for_selection(
+        devices=devices, ports=ports, include_ports=request.GET.get("ports", "1") != "0"
+    )
+    return _labels_response(request, tags, "labels-selection")

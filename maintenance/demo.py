@@ -10,10 +10,12 @@ Idempotent: running it twice neither fails nor duplicates, and leaves the printe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.roles import Role
 from audit.log import record
@@ -30,6 +32,7 @@ from inventory.models import (
     Tag,
     TagStatus,
 )
+from inventory.revisions import bump_sites
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,8 @@ SITES_PER_SERVER = 2  # 40 servers, the first 35 host two customer sites each, t
 
 def load_demo() -> list[DemoUser]:
     users = load_demo_users()
-    load_demo_data_center(by=get_user_model().objects.get(username="sam"))
+    site = load_demo_data_center(by=get_user_model().objects.get(username="sam"))
+    load_demo_windows(site)
     return users
 
 
@@ -219,6 +223,8 @@ def load_demo_data_center(*, by) -> Site:
                 )
                 service.devices.add(server)
 
+    # The cables above were written with QuerySet.update, which sends no signals.
+    bump_sites([site.pk])
     switches = Device.objects.filter(site=site, kind__in=[DeviceKind.SWITCH, DeviceKind.ROUTER])
     for switch in switches:
         for asset in [switch, *switch.ports.all()]:
@@ -231,3 +237,58 @@ def _active_tag(asset, *, serial: str, by) -> None:
     tag = Tag.objects.live().filter(**link).first() or Tag.issue(asset, by=by)
     if tag.status == TagStatus.ISSUED:
         tag.commission(serial=serial, by=by)
+
+
+def _tonight(site: Site, days: int, hour: int) -> datetime:
+    local = timezone.now().astimezone(site.tz) + timedelta(days=days)
+    return local.replace(hour=hour, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def load_demo_windows(site: Site) -> None:
+    """Three windows for the approver's queue: one to review, one that conflicts with it (the other switch of
+    the same redundant pair at the same time), and one already approved. Made once; a re-run leaves them."""
+    from maintenance.models import TargetAction, Window
+
+    people = {u.username: u for u in get_user_model().objects.filter(username__in=["tess", "vic", "ada"])}
+    plans = [
+        (
+            "Replace optics on lax1-a02-tor-a",
+            "tess",
+            1,
+            [("lax1-a02-tor-a", f"Eth1/{n}", TargetAction.UNPLUG) for n in (1, 2, 3)],
+            None,
+        ),
+        (
+            "Firmware upgrade lax1-a02-tor-b",
+            "vic",
+            1,
+            [("lax1-a02-tor-b", None, TargetAction.POWER_OFF)],
+            None,
+        ),
+        ("Move lax1-a03-web10 to rack A04", "vic", 2, [("lax1-a03-web10", None, TargetAction.MOVE)], "ada"),
+    ]
+    for title, requester, days, targets, approver in plans:
+        if Window.objects.filter(site=site, title=title).exists():
+            continue
+        start = _tonight(site, days, 22)
+        window = Window.objects.create(
+            site=site,
+            title=title,
+            planned_start=start,
+            planned_end=start + timedelta(hours=4),
+            requester=people[requester],
+            risk="medium",
+            description=f"{title}. Prepared with the vendor's checklist.",
+            rollback_plan="Re-seat the original parts and cables; verify links up on both switches.",
+            customer_summary="Planned network maintenance; redundant paths stay up for most sites.",
+        )
+        window.assignees.add(people["tess"], people["vic"])
+        for device_name, port_name, action in targets:
+            device = Device.objects.get(site=site, name=device_name)
+            port = device.ports.get(name=port_name) if port_name else None
+            window.add_target(by=people[requester], action=action, device=None if port else device, port=port)
+        window.submit(by=people[requester])
+        if approver:
+            window.decide(
+                by=people[approver], approve=True, comment="Reviewed blast radius: no customer impact."
+            )

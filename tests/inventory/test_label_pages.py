@@ -1,0 +1,61 @@
+"""Printing label sheets from the rack and device pages, and a selection."""
+
+from __future__ import annotations
+
+import io
+
+from django.urls import reverse
+from pypdf import PdfReader
+
+from inventory.models import Tag
+
+
+def pdf_text(response) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def test_a_racks_labels_print_as_a_pdf(client, tess, lax1, sam):
+    tags = [Tag.issue(lax1.sw_a, by=sam), Tag.issue(lax1.sw_a_port, by=sam)]
+    client.force_login(tess)
+    response = client.get(reverse("inventory:rack_labels", args=[lax1.rack.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    text = pdf_text(response)
+    for tag in tags:
+        assert tag.display_short_code in text
+
+
+def test_a_devices_labels_without_its_ports_on_port_strips(client, tess, lax1, sam):
+    device_tag = Tag.issue(lax1.sw_a, by=sam)
+    port_tag = Tag.issue(lax1.sw_a_port, by=sam)
+    client.force_login(tess)
+    response = client.get(
+        reverse("inventory:device_labels", args=[lax1.sw_a.pk]), {"format": "port-strip", "ports": ["0"]}
+    )
+    text = pdf_text(response)
+    assert device_tag.display_short_code in text and port_tag.display_short_code not in text
+
+
+def test_a_selection_of_devices_prints_just_those(client, tess, lax1, sam):
+    a, b = Tag.issue(lax1.sw_a, by=sam), Tag.issue(lax1.sw_b, by=sam)
+    client.force_login(tess)
+    response = client.get(
+        reverse("inventory:selection_labels"), {"device": [lax1.sw_b.pk], "ports": ["0", "1"]}
+    )
+    text = pdf_text(response)
+    assert b.display_short_code in text and a.display_short_code not in text
+
+
+def test_nothing_to_print_or_junk_input_is_a_clear_page(client, tess, lax1):
+    client.force_login(tess)
+    assert client.get(reverse("inventory:selection_labels"), {"device": ["x", "-1"]}).status_code == 400
+    response = client.get(reverse("inventory:rack_labels", args=[lax1.rack.pk]))
+    assert response.status_code == 409 and b"no tags to print" in response.content
+    response = client.get(reverse("inventory:rack_labels", args=[lax1.rack.pk]), {"format": "poster"})
+    assert response.status_code == 400 and b"Unknown label format" in response.content
+
+
+def test_the_rack_page_offers_printing(client, tess, lax1):
+    client.force_login(tess)
+    html = client.get(reverse("inventory:rack", args=[lax1.rack.pk])).content.decode()
+    assert reverse("inventory:rack_labels", args=[lax1.rack.pk]) in html
+    assert reverse("inventory:selection_labels") in html
