@@ -6,7 +6,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/lockstep
 HOST ?= 0.0.0.0
 PORT ?= 8000
 
-.PHONY: run test test-pg bench lint format system-deps venv
+.PHONY: run test test-pg bench lint format system-deps venv npm
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,17 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed
 
+# The browser-side QR reader, served as static files straight from node_modules (no build step).
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+npm: node_modules/.installed
+
 system-deps:
 	@scripts/system-deps
 
-run: venv
+run: venv npm
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
 	@echo
@@ -28,14 +35,14 @@ run: venv
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite on SQLite (DATABASE_URL is ignored here on purpose).
-test: venv system-deps
+test: venv system-deps npm
 	env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The same suite on the PostgreSQL that DATABASE_URL names (pytest makes and drops its own test_ database).
-test-pg: venv system-deps
+test-pg: venv system-deps npm
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} LOCKSTEP_REQUIRE_PG=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-bench: venv system-deps
+bench: venv system-deps npm
 	@for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
 
 lint: venv

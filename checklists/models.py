@@ -1,0 +1,445 @@
+"""The checklist engine: versioned templates, runs built from them, steps bound to real assets, scans and
+two-person sign-off.
+
+It knows the inventory but not maintenance windows: whoever builds a run (a window, a label audit) opens it
+for work and closes it again. The rules that keep the wrong switch plugged in live here, each enforced in
+Python for the message and by the database for the race:
+
+- a step is acted on only while its run is open for work, after every earlier step is complete;
+- a destructive step needs a performer's matching scan and then a different person's matching scan, from
+  another session on another device, before anything can be signed ("cleared");
+- a scan that does not match blocks: it records a discrepancy and holds the run until an approver resolves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.log import record
+from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag
+
+
+class StepRefused(Exception):
+    """A refused step action, with a message written for the tech holding the phone."""
+
+    def __init__(self, reason: str, *, discrepancy: Discrepancy | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.discrepancy = discrepancy
+
+
+class StepKind(models.TextChoices):
+    INSTRUCTION = "instruction", "Instruction"
+    IDENTITY_CHECK = "identity_check", "Identity check"
+    DESTRUCTIVE = "destructive", "Destructive action"
+    HOLD_POINT = "hold_point", "Hold point"
+    CUSTOMER_UPDATE = "customer_update", "Customer update"
+
+
+SCANNED_KINDS = (StepKind.IDENTITY_CHECK, StepKind.DESTRUCTIVE)
+
+
+class ChecklistTemplate(models.Model):
+    """One version of a checklist. Editing makes a new version; runs keep the steps they were built from."""
+
+    slug = models.SlugField(max_length=64)
+    version = models.PositiveIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["slug", "-version"]
+        constraints = [models.UniqueConstraint(fields=["slug", "version"], name="template_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    @classmethod
+    def latest(cls, slug: str) -> ChecklistTemplate:
+        return cls.objects.filter(slug=slug).order_by("-version").first()
+
+    @classmethod
+    def publish(cls, *, slug: str, title: str, steps: list[dict[str, Any]], description: str = "", by=None):
+        """A new version of the template `slug` with these steps; earlier versions and their runs stay as they are."""
+        with transaction.atomic():
+            previous = cls.objects.select_for_update().filter(slug=slug).order_by("-version").first()
+            template = cls.objects.create(
+                slug=slug,
+                title=title,
+                description=description,
+                version=(previous.version + 1) if previous else 1,
+            )
+            StepTemplate.objects.bulk_create(
+                StepTemplate(template=template, position=i, **step) for i, step in enumerate(steps, start=1)
+            )
+            record("checklist_template.published", actor=by, obj=template, payload={"steps": len(steps)})
+        return template
+
+
+class StepTemplate(models.Model):
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=StepKind.choices)
+    title = models.CharField(
+        max_length=200, help_text="May name the bound asset as {asset} and action as {action}"
+    )
+    instructions = models.TextField(blank=True)
+    # Which of the run's bound assets the step is about: "" for none, "*" for every target, or an action
+    # ("unplug", "power_off"...) for the targets with that action. One step is made per bound asset.
+    target_role = models.CharField(max_length=40, blank=True)
+    show_neighbours = models.BooleanField(default=False, help_text="List nearby assets as DO NOT TOUCH")
+    is_rollback = models.BooleanField(default=False)
+    message = models.TextField(blank=True, help_text="For customer updates: the message posted")
+
+    class Meta:
+        ordering = ["template", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "position"], name="step_template_position_unique"),
+            models.CheckConstraint(condition=Q(kind__in=StepKind.values), name="step_template_kind_valid"),
+            # A destructive step without a target would be a signature on nothing.
+            models.CheckConstraint(
+                condition=~Q(kind=StepKind.DESTRUCTIVE) | ~Q(target_role=""),
+                name="destructive_template_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.title}"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A real asset bound to a run, with what happens to it."""
+
+    asset: Device | Port
+    action: str
+
+
+class RunStatus(models.TextChoices):
+    READY = "ready", "Ready (not open for work)"
+    ACTIVE = "active", "Open for work"
+    PAUSED = "paused", "Paused by an approver"
+    HELD = "held", "Held: a discrepancy must be resolved"
+    CLOSED = "closed", "Closed"
+
+
+class RunMode(models.TextChoices):
+    NORMAL = "normal", "Normal"
+    ROLLBACK = "rollback", "Rolling back"
+
+
+class Run(models.Model):
+    title = models.CharField(max_length=250)
+    site = models.ForeignKey("inventory.Site", on_delete=models.PROTECT, related_name="+")
+    templates = models.ManyToManyField(ChecklistTemplate, related_name="runs")
+    people = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="checklist_runs")
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.READY)
+    mode = models.CharField(max_length=10, choices=RunMode.choices, default=RunMode.NORMAL)
+    hold_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="run_status_valid"),
+            models.CheckConstraint(condition=Q(mode__in=RunMode.values), name="run_mode_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("checklists:run", args=[self.pk])
+
+    # --- building ------------------------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        title: str,
+        site,
+        templates: list[ChecklistTemplate],
+        bindings: list[Binding],
+        people=(),
+        by=None,
+    ) -> Run:
+        """Steps from the templates, in order, each step template repeated for each asset its role binds."""
+        with transaction.atomic():
+            run = cls.objects.create(title=title[:250], site=site)
+            run.templates.set(templates)
+            run.people.set(people)
+            steps: list[Step] = []
+            position = 0
+            for template in templates:
+                for step_template in template.steps.order_by("position"):
+                    role = step_template.target_role
+                    if not role:
+                        bound: list[Binding | None] = [None]
+                    else:
+                        bound = [b for b in bindings if role == "*" or b.action == role]
+                        if not bound:
+                            continue  # a step about assets this run has none of
+                    for binding in bound:
+                        position += 1
+                        steps.append(Step.from_template(run, step_template, binding, position))
+            Step.objects.bulk_create(steps)
+            record(
+                "run.built",
+                actor=by,
+                obj=run,
+                payload={"steps": len(steps), "templates": [str(t) for t in templates]},
+            )
+        return run
+
+    # --- opened and closed from above ------------------------------------------------------------------
+
+    def _set(self, *, status: str, by, action: str, reason: str = "", mode: str | None = None) -> None:
+        with transaction.atomic():
+            run = Run.objects.select_for_update().get(pk=self.pk)
+            run.status = status
+            run.hold_reason = reason[:300]
+            if mode:
+                run.mode = mode
+            run.save(update_fields=["status", "hold_reason", "mode"])
+            record(action, actor=by, obj=run, payload={"reason": reason[:300], "mode": run.mode})
+        self.status, self.hold_reason, self.mode = run.status, run.hold_reason, run.mode
+
+    def open_for_work(self, *, by) -> None:
+        self._set(status=RunStatus.ACTIVE, by=by, action="run.opened")
+
+    def pause(self, *, by, reason: str) -> None:
+        if self.status not in (RunStatus.ACTIVE, RunStatus.HELD):
+            raise StepRefused("Only a run that is open for work can be paused.")
+        self._set(
+            status=RunStatus.PAUSED, by=by, action="run.paused", reason=reason or "Paused by an approver"
+        )
+
+    def resume(self, *, by) -> None:
+        if self.status != RunStatus.PAUSED:
+            raise StepRefused("This run is not paused.")
+        held = self.open_discrepancies().exists()
+        self._set(
+            status=RunStatus.HELD if held else RunStatus.ACTIVE,
+            by=by,
+            action="run.resumed",
+            reason="A discrepancy is still open" if held else "",
+        )
+
+    def begin_rollback(self, *, by, reason: str) -> None:
+        self._set(
+            status=RunStatus.ACTIVE,
+            by=by,
+            action="run.rollback_started",
+            reason=reason,
+            mode=RunMode.ROLLBACK,
+        )
+
+    def close(self, *, by) -> None:
+        self._set(status=RunStatus.CLOSED, by=by, action="run.closed")
+
+    def open_discrepancies(self):
+        return Discrepancy.objects.filter(
+            status=DiscrepancyStatus.OPEN,
+            pk__in=StepScan.objects.filter(step__run=self).values("discrepancy"),
+        )
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    def sequence(self):
+        """The steps being worked through now: the normal ones, or the rollback ones while rolling back."""
+        return self.steps.filter(is_rollback=(self.mode == RunMode.ROLLBACK)).order_by("position")
+
+    def current_step(self) -> Step | None:
+        return (
+            self.sequence()
+            .exclude(status=StepStatus.COMPLETE)
+            .select_related("device__rack", "port__device__rack")
+            .first()
+        )
+
+    def outstanding(self) -> int:
+        return self.steps.filter(is_rollback=False).exclude(status=StepStatus.COMPLETE).count()
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending", "To do"
+    SCANNED = "scanned", "Scanned by the performer; waiting for a second person"
+    CLEARED = "cleared", "Cleared: both people checked the asset"
+    DONE = "done", "Done by the performer; waiting for the verifier's signature"
+    COMPLETE = "complete", "Complete"
+
+
+class Step(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    template = models.ForeignKey(StepTemplate, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=20, choices=StepKind.choices)
+    title = models.CharField(max_length=300)
+    instructions = models.TextField(blank=True)
+    message = models.TextField(blank=True)
+    is_rollback = models.BooleanField(default=False)
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    port = models.ForeignKey(Port, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, blank=True)
+    do_not_touch = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=StepStatus.choices, default=StepStatus.PENDING)
+    # The two people. Each is set by their own matching scan (or, for a one-person step, by signing).
+    performer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    performer_session = models.CharField(max_length=64, blank=True)
+    performer_device = models.CharField(max_length=64, blank=True)
+    performed_at = models.DateTimeField(null=True, blank=True)
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verifier_session = models.CharField(max_length=64, blank=True)
+    verifier_device = models.CharField(max_length=64, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="step_position_unique"),
+            models.CheckConstraint(condition=Q(kind__in=StepKind.values), name="step_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=StepStatus.values), name="step_status_valid"),
+            # Two different people, on two sessions, on two devices: the database says so too.
+            models.CheckConstraint(
+                condition=Q(verifier__isnull=True) | ~Q(verifier=F("performer")),
+                name="verifier_is_not_performer",
+            ),
+            models.CheckConstraint(
+                condition=Q(verifier__isnull=True) | ~Q(verifier_session=F("performer_session")),
+                name="verifier_on_another_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(verifier__isnull=True) | ~Q(verifier_device=F("performer_device")),
+                name="verifier_on_another_device",
+            ),
+            # A destructive step is never complete without a verifier.
+            models.CheckConstraint(
+                condition=~Q(kind=StepKind.DESTRUCTIVE, status=StepStatus.COMPLETE)
+                | Q(verifier__isnull=False, verified_at__isnull=False, performed_at__isnull=False),
+                name="destructive_complete_needs_two",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("checklists:step", args=[self.run_id, self.position])
+
+    @classmethod
+    def from_template(cls, run: Run, template: StepTemplate, binding: Binding | None, position: int) -> Step:
+        asset = binding.asset if binding else None
+        device = asset if isinstance(asset, Device) else None
+        port = asset if isinstance(asset, Port) else None
+        action = (binding.action if binding else "").replace("_", " ")
+        name = (f"{port.device.name} {port.name}" if port else device.name) if asset else ""
+        return cls(
+            run=run,
+            position=position,
+            template=template,
+            kind=template.kind,
+            title=template.title.replace("{asset}", name).replace("{action}", action)[:300],
+            instructions=template.instructions.replace("{asset}", name).replace("{action}", action),
+            message=template.message.replace("{asset}", name),
+            is_rollback=template.is_rollback,
+            device=device,
+            port=port,
+            action=binding.action if binding else "",
+            do_not_touch=neighbours(asset) if (asset and template.show_neighbours) else [],
+        )
+
+    @property
+    def asset(self) -> Device | Port | None:
+        return self.port if self.port_id else self.device
+
+    @property
+    def chassis(self) -> Device | None:
+        return self.port.device if self.port_id else self.device
+
+    @property
+    def needs_two(self) -> bool:
+        return self.kind == StepKind.DESTRUCTIVE
+
+    @property
+    def needs_scan(self) -> bool:
+        return self.kind in SCANNED_KINDS
+
+
+def neighbours(asset: Device | Port) -> list[str]:
+    """What sits next to the asset and must not be touched: the ports beside it, and the devices just above
+    and below it in the rack (where a switch of the other half of a pair usually is)."""
+    found: list[str] = []
+    device = asset.device if isinstance(asset, Port) else asset
+    if isinstance(asset, Port):
+        siblings = list(device.ports.filter(kind=asset.kind).order_by("pk").values_list("pk", "name"))
+        index = next((i for i, (pk, _) in enumerate(siblings) if pk == asset.pk), None)
+        if index is not None:
+            for pk, name in siblings[max(0, index - 1) : index + 2]:
+                if pk != asset.pk:
+                    found.append(f"{device.name} {name}")
+    if device.rack_id and device.position is not None:
+        nearby = Device.objects.filter(
+            rack_id=device.rack_id, position__gte=device.position - 2, position__lte=device.position + 2
+        ).exclude(pk=device.pk)
+        found += [f"{other.name} (U{other.position.normalize():f})" for other in nearby.order_by("-position")]
+    return found
+
+
+class StepScan(models.Model):
+    """Every scan, matching or not, kept: the as-run record shows what was scanned and by whom."""
+
+    class Role(models.TextChoices):
+        PERFORMER = "performer", "Performer"
+        VERIFIER = "verifier", "Verifier"
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="scans")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    session_hash = models.CharField(max_length=64)
+    device_hash = models.CharField(max_length=64, blank=True)
+    raw = models.CharField(max_length=300)
+    tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    serial_given = models.CharField(max_length=100, blank=True)
+    matched = models.BooleanField()
+    reason = models.CharField(max_length=300, blank=True)
+    discrepancy = models.ForeignKey(
+        Discrepancy, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scanned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["scanned_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{'match' if self.matched else 'MISMATCH'} by {self.user} on {self.step}"
+
+
+class TapRecord(models.Model):
+    """A state-changing tap, by its client-made idempotency key: a retry is answered as the first was."""
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    path = models.CharField(max_length=300)
+    status_code = models.PositiveSmallIntegerField(default=0)
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"tap {self.key}"

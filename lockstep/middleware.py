@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -27,3 +28,35 @@ class RefuseNulCharactersMiddleware:
     @staticmethod
     def _has_nul(data) -> bool:
         return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())
+
+
+DEVICE_COOKIE = "lockstep_device"
+
+
+class DeviceCookieMiddleware:
+    """Gives each browser a long-lived random id that survives logging in and out, so a second person's
+    check can be refused when it comes from the same phone as the first (someone logging in as a colleague
+    on their own phone to verify their own work)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        value = request.COOKIES.get(DEVICE_COOKIE, "")
+        fresh = not (16 <= len(value) <= 64 and value.isalnum())
+        if fresh:
+            value = secrets.token_hex(16)
+        request.device_id = value
+        response = self.get_response(request)
+        if fresh:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                value,
+                max_age=5 * 365 * 24 * 3600,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        return response

@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "lockstep.middleware.RefuseNulCharactersMiddleware",
+    "lockstep.middleware.DeviceCookieMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -115,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "lockstep.context_processors.idempotency_key",
             ],
         },
     },
@@ -151,7 +153,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The QR reader for phones without a built-in BarcodeDetector, served straight from node_modules (`npm ci`,
+# never copied into git); skipped until npm has run, so Django still starts.
+STATICFILES_DIRS = [BASE_DIR / "static"] + [
+    (prefix, path)
+    for prefix, path in [
+        ("vendor/barcode-detector", BASE_DIR / "node_modules/barcode-detector/dist/iife"),
+        ("vendor/zxing-wasm", BASE_DIR / "node_modules/zxing-wasm/dist/reader"),
+    ]
+    if path.is_dir()
+]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every start when it is missing
 STORAGES = {

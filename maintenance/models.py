@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.roles import Role, has_role
 from audit.log import record
+from checklists.models import StepRefused
 from inventory.models import Device, Port, Site
 
 
@@ -86,6 +87,10 @@ class Window(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The runbook, built from the checklist templates at each submission.
+    run = models.OneToOneField(
+        "checklists.Run", null=True, blank=True, on_delete=models.PROTECT, related_name="window"
+    )
 
     class Meta:
         ordering = ["planned_start", "pk"]
@@ -128,10 +133,10 @@ class Window(models.Model):
     # --- transitions -------------------------------------------------------------------------------------
 
     def _locked(self) -> Window:
-        return Window.objects.select_for_update(of=("self",)).select_related("site").get(pk=self.pk)
+        return Window.objects.select_for_update(of=("self",)).select_related("site", "run").get(pk=self.pk)
 
     def _refresh_from(self, fresh: Window) -> None:
-        for field in ("status", "submission", "submitted_at", "started_at", "ended_at"):
+        for field in ("status", "submission", "submitted_at", "started_at", "ended_at", "run_id"):
             setattr(self, field, getattr(fresh, field))
 
     def _require(self, window: Window, allowed: tuple[str, ...], verb: str) -> None:
@@ -141,6 +146,7 @@ class Window(models.Model):
     def submit(self, *, by) -> BlastSnapshot:
         """Draft → submitted: computes the blast radius snapshot and the conflicts the approver reviews."""
         from maintenance.conflicts import find_conflicts
+        from maintenance.runbooks import build_runbook
 
         with transaction.atomic():
             window = self._locked()
@@ -155,7 +161,8 @@ class Window(models.Model):
             window.status = WindowStatus.SUBMITTED
             window.submission += 1
             window.submitted_at = timezone.now()
-            window.save(update_fields=["status", "submission", "submitted_at"])
+            window.run = build_runbook(window, by=by)
+            window.save(update_fields=["status", "submission", "submitted_at", "run"])
             conflicts = find_conflicts(window)
             record(
                 "window.submitted",
@@ -237,6 +244,8 @@ class Window(models.Model):
             window.started_at = now
             window.save(update_fields=["status", "started_at"])
             record("window.started", actor=by, obj=window, payload={"early": now < window.planned_start})
+            if window.run_id:
+                window.run.open_for_work(by=by)
         self._refresh_from(window)
 
     def complete(self, *, by) -> None:
@@ -255,11 +264,20 @@ class Window(models.Model):
                 window, (WindowStatus.IN_PROGRESS,), "completed" if status == "completed" else "aborted"
             )
             self._require_worker(window, by)
+            if status == WindowStatus.COMPLETED and window.run_id and (left := window.run.outstanding()):
+                raise WindowRefused(
+                    f"{left} runbook step(s) are not complete yet. Finish them, or abort and roll back."
+                )
             window.status = status
             window.ended_at = timezone.now()
             window.save(update_fields=["status", "ended_at"])
             overran = window.ended_at > window.planned_end
             record(action, actor=by, obj=window, payload={"reason": reason[:2000], "overran": overran})
+            if window.run_id:
+                if status == WindowStatus.ABORTED:
+                    window.run.begin_rollback(by=by, reason=reason)
+                else:
+                    window.run.close(by=by)
         self._refresh_from(window)
 
     def cancel(self, *, by, reason: str) -> None:
@@ -275,6 +293,31 @@ class Window(models.Model):
             window.save(update_fields=["status"])
             record("window.cancelled", actor=by, obj=window, payload={"reason": reason[:2000]})
         self._refresh_from(window)
+
+    def pause(self, *, by, reason: str) -> None:
+        """An approver stops the work where it is: no step can be acted on until it is resumed."""
+        if not has_role(by, Role.APPROVER):
+            raise WindowRefused("Only an approver pauses a running window.")
+        with transaction.atomic():
+            window = self._locked()
+            self._require(window, (WindowStatus.IN_PROGRESS,), "paused")
+            try:
+                window.run.pause(by=by, reason=(reason or "").strip() or f"Paused by {by.get_username()}")
+            except StepRefused as refusal:
+                raise WindowRefused(refusal.reason) from None
+            record("window.paused", actor=by, obj=window, payload={"reason": (reason or "")[:2000]})
+
+    def resume(self, *, by) -> None:
+        if not has_role(by, Role.APPROVER):
+            raise WindowRefused("Only an approver resumes a paused window.")
+        with transaction.atomic():
+            window = self._locked()
+            self._require(window, (WindowStatus.IN_PROGRESS,), "resumed")
+            try:
+                window.run.resume(by=by)
+            except StepRefused as refusal:
+                raise WindowRefused(refusal.reason) from None
+            record("window.resumed", actor=by, obj=window, payload={})
 
     def _require_worker(self, window: Window, by) -> None:
         if has_role(by, Role.APPROVER) or window.assignees.filter(pk=by.pk).exists():

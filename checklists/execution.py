@@ -1,0 +1,359 @@
+"""Acting on a step: scan, sign, release a hold point, and resolve the discrepancy a mismatch raised.
+
+Each action locks the step's row, checks every rule, changes it and writes the audit event in one
+transaction. A refusal changes nothing, except a mismatch: that is recorded (scan, discrepancy, hold) and
+committed, because a mismatch that vanished on refusal would be a warning, and a warning is not enough.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.roles import Role, has_role
+from audit.log import record, session_hash
+from checklists.models import (
+    Run,
+    RunMode,
+    RunStatus,
+    Step,
+    StepKind,
+    StepRefused,
+    StepScan,
+    StepStatus,
+)
+from inventory import codes
+from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag, TagStatus, normalize_serial
+
+_RUN_CLOSED_WORDS = {
+    RunStatus.READY: "This runbook is not open for work yet: the window has not started.",
+    RunStatus.PAUSED: "An approver paused this window. Wait for them to resume it.",
+    RunStatus.HELD: "This window is held until an approver resolves the discrepancy.",
+    RunStatus.CLOSED: "This runbook is closed: the window has ended.",
+}
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person acting and where from: their session and their phone (a long-lived cookie), both hashed."""
+
+    user: object
+    session: str
+    device: str
+
+    @classmethod
+    def of(cls, user, *, session_key: str | None, device_id: str | None) -> Who:
+        if not session_key:
+            raise StepRefused("Your session has expired. Log in again; nothing was signed.")
+        device = hashlib.sha256((device_id or "").encode()).hexdigest() if device_id else ""
+        return cls(user, session_hash(session_key), device)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    matched: bool
+    message: str
+    role: str = ""
+    discrepancy: Discrepancy | None = None
+
+
+def _locked(step: Step) -> Step:
+    return (
+        Step.objects.select_for_update(of=("self",))
+        .select_related("run", "device__rack", "device__site", "port__device__rack", "port__device__site")
+        .get(pk=step.pk)
+    )
+
+
+def _require_workable(step: Step, who: Who, *, approver_may: bool = False) -> Run:
+    run = Run.objects.select_for_update().get(pk=step.run_id)
+    if run.status != RunStatus.ACTIVE:
+        raise StepRefused(
+            _RUN_CLOSED_WORDS[run.status] + (f" ({run.hold_reason})" if run.hold_reason else "")
+        )
+    if step.is_rollback != (run.mode == RunMode.ROLLBACK):
+        raise StepRefused(
+            "This is a rollback step; it is done only when rolling back."
+            if step.is_rollback
+            else "The window is rolling back: only the rollback steps are done now."
+        )
+    if not (
+        run.people.filter(pk=who.user.pk).exists() or (approver_may and has_role(who.user, Role.APPROVER))
+    ):
+        raise StepRefused("You are not assigned to this window, so you cannot act on its steps.")
+    earlier = (
+        run.steps.filter(is_rollback=step.is_rollback, position__lt=step.position)
+        .exclude(status=StepStatus.COMPLETE)
+        .order_by("position")
+        .first()
+    )
+    if earlier is not None:
+        raise StepRefused(f"Step {earlier.position} ({earlier.title}) comes first; steps run in order.")
+    if step.status == StepStatus.COMPLETE:
+        raise StepRefused("This step is already complete.")
+    return run
+
+
+def _serial_agrees(given: str, expected: str) -> bool:
+    """The whole chassis serial, or its last six characters, as people read them off a sticker."""
+    given, expected = normalize_serial(given), normalize_serial(expected)
+    return bool(expected) and (given == expected or (len(given) == 6 and expected.endswith(given)))
+
+
+def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
+    """Check a scanned (or typed) tag against the step's expected asset; for a destructive step, the chassis
+    serial too. The first matching scan makes its scanner the performer; a destructive step then needs a
+    different person's own matching scan (the verifier) before it is cleared."""
+    raw = (raw or "").strip()
+    try:
+        kind, value = codes.parse_any(raw)
+    except codes.BadCode as exc:
+        raise StepRefused(str(exc)) from None
+    with transaction.atomic():
+        step = _locked(step)
+        if not step.needs_scan:
+            raise StepRefused("This step has nothing to scan.")
+        run = _require_workable(step, who)
+        role = _scan_role(step, who)
+        tag = (
+            Tag.objects.select_related("device", "port__device")
+            .filter(**{"code" if kind == "code" else "short_code": value})
+            .first()
+        )
+        if tag is None:
+            raise StepRefused("No Lockstep tag has this code. Check the label; nothing was recorded.")
+        if step.needs_two and not normalize_serial(serial):
+            raise StepRefused(
+                "Also type the serial number on the chassis (or its last 6 characters): "
+                "a destructive step checks two identities."
+            )
+        problems = _mismatches(step, tag, serial)
+        scan_row = StepScan(
+            step=step,
+            user=who.user,
+            role=role,
+            session_hash=who.session,
+            device_hash=who.device,
+            raw=raw[:300],
+            tag=tag,
+            serial_given=serial.strip()[:100],
+            matched=not problems,
+            reason="; ".join(problems)[:300],
+        )
+        if problems:
+            return _block(step, run, scan_row, tag, who, problems)
+        scan_row.save()
+        now = timezone.now()
+        if role == StepScan.Role.PERFORMER:
+            step.performer, step.performer_session, step.performer_device = who.user, who.session, who.device
+            if step.needs_two:
+                step.status = StepStatus.SCANNED
+            else:
+                step.performed_at = step.completed_at = now
+                step.status = StepStatus.COMPLETE
+        else:
+            step.verifier, step.verifier_session, step.verifier_device = who.user, who.session, who.device
+            step.status = StepStatus.CLEARED
+        step.save()
+        record(
+            "step.scanned",
+            actor=who.user,
+            obj=step,
+            payload={
+                "run": run.pk,
+                "role": role,
+                "tag": tag.short_code,
+                "matched": True,
+                "status": step.status,
+            },
+        )
+    messages = {
+        StepStatus.SCANNED: "Match. Now a second tech scans this asset on their own phone.",
+        StepStatus.CLEARED: "Match. Cleared by two people: the performer does it now.",
+        StepStatus.COMPLETE: "Match. Identity confirmed; step complete.",
+    }
+    return ScanResult(True, messages[step.status], role)
+
+
+def _scan_role(step: Step, who: Who) -> str:
+    if step.performer_id is None:
+        return StepScan.Role.PERFORMER
+    if not step.needs_two or step.verifier_id is not None:
+        raise StepRefused("This step has already been scanned.")
+    if step.performer_id == who.user.pk:
+        raise StepRefused(
+            "You already scanned this as the performer. A different tech must verify it on their own phone."
+        )
+    if step.performer_session == who.session:
+        raise StepRefused(
+            "This session already scanned as the performer. The verifier logs in on their own phone."
+        )
+    if who.device and step.performer_device == who.device:
+        raise StepRefused(
+            "This phone already scanned as the performer. The verifier scans on their own phone, "
+            "not by logging in on this one."
+        )
+    return StepScan.Role.VERIFIER
+
+
+def _mismatches(step: Step, tag: Tag, serial: str) -> list[str]:
+    problems: list[str] = []
+    expected = step.asset
+    if tag.status == TagStatus.REVOKED:
+        problems.append(f"the label is a revoked tag ({tag.display_short_code}) and never verifies")
+    elif tag.status != TagStatus.ACTIVE:
+        problems.append(f"the label ({tag.display_short_code}) was never applied (commissioned)")
+    if tag.device_id != step.device_id or tag.port_id != step.port_id:
+        problems.append(f"the label belongs to {_describe(tag.asset)}, not to {_describe(expected)}")
+    if step.needs_two and not _serial_agrees(serial, step.chassis.serial):
+        problems.append(f"the serial typed does not match {step.chassis.name}'s serial in the inventory")
+    return problems
+
+
+def _describe(asset: Device | Port) -> str:
+    if isinstance(asset, Port):
+        return f"{asset.device.name} {asset.name} ({asset.device.site.code})"
+    return f"{asset.name} ({asset.site.code})"
+
+
+def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problems: list[str]) -> ScanResult:
+    """A mismatch: keep the scan, raise a discrepancy for the approver, hold the run. Then say so."""
+    summary = f"Step {step.position} of “{run.title}”: scan did not match {_describe(step.asset)}"
+    discrepancy = Discrepancy.raise_for(
+        kind="scan_mismatch",
+        summary=summary,
+        by=who.user,
+        expected={"asset": _describe(step.asset), "serial": step.chassis.serial if step.needs_two else ""},
+        found={
+            "tag": tag.display_short_code,
+            "tag_asset": _describe(tag.asset),
+            "serial": scan_row.serial_given,
+        },
+        device=step.chassis,
+        port=step.port,
+        tag=tag,
+    )
+    scan_row.discrepancy = discrepancy
+    scan_row.save()
+    run.status = RunStatus.HELD
+    run.hold_reason = summary[:300]
+    run.save(update_fields=["status", "hold_reason"])
+    record(
+        "step.scan_mismatch",
+        actor=who.user,
+        obj=step,
+        payload={"run": run.pk, "problems": problems, "discrepancy": discrepancy.pk, "role": scan_row.role},
+    )
+    said = "; ".join(problems)
+    return ScanResult(
+        False,
+        f"STOP. {said[:1].upper()}{said[1:]}. Do not touch anything. The window is held and the approver has "
+        "been told.",
+        scan_row.role,
+        discrepancy,
+    )
+
+
+def sign(step: Step, *, who: Who) -> str:
+    """Sign the step: done (performer), or verified (the verifier, after the performer)."""
+    with transaction.atomic():
+        step = _locked(step)
+        run = _require_workable(step, who)
+        now = timezone.now()
+        if step.kind == StepKind.HOLD_POINT:
+            raise StepRefused("A hold point is released by an approver, not signed.")
+        if step.kind == StepKind.IDENTITY_CHECK:
+            raise StepRefused("Scan the tag to complete this identity check.")
+        if step.kind in (StepKind.INSTRUCTION, StepKind.CUSTOMER_UPDATE):
+            step.performer, step.performer_session, step.performer_device = who.user, who.session, who.device
+            step.performed_at = step.completed_at = now
+            step.status = StepStatus.COMPLETE
+            step.save()
+            action = "customer_update.posted" if step.kind == StepKind.CUSTOMER_UPDATE else "step.signed"
+            record(
+                action,
+                actor=who.user,
+                obj=step,
+                payload={"run": run.pk, "role": "performer", "message": step.message},
+            )
+            return "Posted." if step.kind == StepKind.CUSTOMER_UPDATE else "Signed: done."
+        # Destructive: only after both scans matched, the performer first, then the verifier.
+        if run.mode == RunMode.ROLLBACK:
+            raise StepRefused("Destructive steps are not done while rolling back.")
+        if step.status in (StepStatus.PENDING, StepStatus.SCANNED):
+            raise StepRefused(
+                "Not cleared yet: the performer and a second tech must both scan the asset first."
+            )
+        if step.status == StepStatus.CLEARED:
+            if who.user.pk != step.performer_id:
+                if who.user.pk == step.verifier_id:
+                    raise StepRefused(
+                        "Wait for the performer to do it and sign; then you sign that it was done."
+                    )
+                raise StepRefused("Only the performer and the verifier who scanned this asset sign it.")
+            step.performed_at = now
+            step.status = StepStatus.DONE
+            step.save()
+            record("step.signed", actor=who.user, obj=step, payload={"run": run.pk, "role": "performer"})
+            return "Signed: done. Now the verifier signs that it was done on this asset."
+        # DONE: the verifier's turn.
+        if who.user.pk != step.verifier_id:
+            if who.user.pk == step.performer_id:
+                raise StepRefused("You signed as the performer; the verifier signs now, on their own phone.")
+            raise StepRefused("Only the verifier who scanned this asset signs it as verified.")
+        if who.session == step.performer_session or (who.device and who.device == step.performer_device):
+            raise StepRefused("The verifier signs on their own phone and session.")
+        step.verified_at = step.completed_at = now
+        step.status = StepStatus.COMPLETE
+        step.save()
+        record("step.verified", actor=who.user, obj=step, payload={"run": run.pk, "role": "verifier"})
+        return "Verified. Step complete."
+
+
+def release(step: Step, *, who: Who) -> str:
+    if not has_role(who.user, Role.APPROVER):
+        raise StepRefused("Only an approver releases a hold point.")
+    with transaction.atomic():
+        step = _locked(step)
+        if step.kind != StepKind.HOLD_POINT:
+            raise StepRefused("Only hold points are released.")
+        run = _require_workable(step, who, approver_may=True)
+        step.released_by = who.user
+        step.performer, step.performer_session, step.performer_device = who.user, who.session, who.device
+        step.performed_at = step.completed_at = timezone.now()
+        step.status = StepStatus.COMPLETE
+        step.save()
+        record("step.released", actor=who.user, obj=step, payload={"run": run.pk})
+    return "Hold point released."
+
+
+def resolve(discrepancy: Discrepancy, *, who: Who, resolution: str) -> list[Run]:
+    """An approver closes a discrepancy with a reason; each run it held goes back to work if nothing else holds it."""
+    resolution = (resolution or "").strip()
+    if not has_role(who.user, Role.APPROVER):
+        raise StepRefused("Only an approver resolves a discrepancy.")
+    if not resolution:
+        raise StepRefused("Say how it was resolved (for example: labels corrected and re-audited).")
+    resumed: list[Run] = []
+    with transaction.atomic():
+        locked = Discrepancy.objects.select_for_update().get(pk=discrepancy.pk)
+        if locked.status != DiscrepancyStatus.OPEN:
+            raise StepRefused("This discrepancy is already resolved.")
+        locked.status = DiscrepancyStatus.RESOLVED
+        locked.resolved_by = who.user
+        locked.resolved_at = timezone.now()
+        locked.resolution = resolution[:2000]
+        locked.save()
+        record("discrepancy.resolved", actor=who.user, obj=locked, payload={"resolution": resolution[:2000]})
+        run_ids = StepScan.objects.filter(discrepancy=locked).values_list("step__run_id", flat=True)
+        for run in Run.objects.select_for_update().filter(pk__in=list(run_ids), status=RunStatus.HELD):
+            if not run.open_discrepancies().exists():
+                run.status = RunStatus.ACTIVE
+                run.hold_reason = ""
+                run.save(update_fields=["status", "hold_reason"])
+                record("run.resumed", actor=who.user, obj=run, payload={"after": f"discrepancy {locked.pk}"})
+                resumed.append(run)
+    return resumed

@@ -1,0 +1,75 @@
+"""Every tap that changes state carries a key the page made; the database keeps one answer per key.
+
+A retried request (a phone that lost the reply, a double tap, a queued tap sent again when the connection
+came back) is answered exactly as the first one was and acts no second time. Two copies arriving at once
+race on the key's unique index: PostgreSQL makes the second wait for the first to commit, then refuses its
+insert, and it answers with the first's stored reply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+
+from checklists.models import TapRecord
+
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+KEPT_HEADERS = ("Content-Type", "Location", "HX-Redirect", "HX-Refresh", "HX-Trigger")
+
+
+def _replay(record: TapRecord, request: HttpRequest) -> HttpResponse:
+    if record.user_id != request.user.pk:
+        return HttpResponse(
+            "This tap's key belongs to someone else. Nothing was done.", status=409, content_type="text/plain"
+        )
+    response = HttpResponse(bytes(record.body), status=record.status_code)
+    for name, value in record.headers.items():
+        response[name] = value
+    response["Idempotent-Replay"] = "true"
+    return response
+
+
+def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        key = request.POST.get("idem", "") or request.headers.get("Idempotency-Key", "")
+        if not KEY_RE.match(key):
+            return HttpResponse(
+                "This tap has no valid idempotency key, so it was not acted on. Reload the page and try again.",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        existing = TapRecord.objects.filter(key=key).first()
+        if existing is not None:
+            return _replay(existing, request)
+        try:
+            with transaction.atomic():
+                tap = TapRecord.objects.create(key=key, user=request.user, path=request.path[:300])
+                response = view(request, *args, **kwargs)
+                if response.status_code >= 500:
+                    raise _DoNotKeep(response)
+                tap.status_code = response.status_code
+                tap.headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+                tap.body = response.content
+                tap.save(update_fields=["status_code", "headers", "body"])
+        except IntegrityError:
+            existing = TapRecord.objects.filter(key=key).first()
+            if existing is None:
+                raise
+            return _replay(existing, request)
+        except _DoNotKeep as failed:
+            return failed.response
+        return response
+
+    return wrapped
+
+
+class _DoNotKeep(Exception):
+    """A server error is not an answer to remember: roll back, so the retry can succeed."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response

@@ -1,0 +1,178 @@
+"""The runbook on the phone: the current step in big type, scan, sign. Every tap is idempotent."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.roles import Role, has_role
+from checklists.execution import Who, release, resolve, scan, sign
+from checklists.idempotency import idempotent
+from checklists.models import Run, RunMode, Step, StepRefused, StepStatus
+from inventory.models import Discrepancy
+from inventory.views import tag_landing as inventory_tag_landing
+from lockstep.http import HtmxHttpRequest
+
+
+def _who(request: HtmxHttpRequest) -> Who:
+    return Who.of(
+        request.user, session_key=request.session.session_key, device_id=getattr(request, "device_id", "")
+    )
+
+
+def _get_run(request: HtmxHttpRequest, pk: int) -> Run:
+    """Assigned techs and approvers see a run; anyone else gets a 404, not a hint that it exists."""
+    run = get_object_or_404(Run.objects.select_related("site"), pk=pk)
+    if not (has_role(request.user, Role.APPROVER) or run.people.filter(pk=request.user.pk).exists()):
+        raise Http404("No such runbook for you.")
+    return run
+
+
+def _get_step(request: HtmxHttpRequest, run_pk: int, position: int) -> Step:
+    run = _get_run(request, run_pk)
+    return get_object_or_404(
+        Step.objects.select_related(
+            "run__site", "device__rack", "device__site", "port__device__rack", "port__device__site"
+        ),
+        run=run,
+        position=position,
+    )
+
+
+def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
+    run = step.run
+    me = request.user.pk
+    sequence = list(run.sequence().values_list("position", "status"))
+    done = sum(1 for _, status in sequence if status == StepStatus.COMPLETE)
+    return {
+        "step": step,
+        "run": run,
+        "done": done,
+        "total": len(sequence),
+        "is_performer": step.performer_id == me,
+        "is_verifier": step.verifier_id == me,
+        "is_approver": has_role(request.user, Role.APPROVER),
+        "can_scan": step.needs_scan
+        and (
+            step.status == StepStatus.PENDING
+            or (step.status == StepStatus.SCANNED and step.performer_id != me and step.needs_two)
+        ),
+        "next_step": run.sequence().filter(position__gt=step.position).first(),
+        "rollback": run.mode == RunMode.ROLLBACK,
+        **extra,
+    }
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def step_detail(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
+    step = _get_step(request, run_pk, position)
+    # A scan made with the phone's own camera app lands on /t/CODE; it goes to the step last opened here.
+    request.session["scan_step"] = step.pk
+    template = "checklists/step.html#step-panel" if request.htmx else "checklists/step.html"
+    return render(request, template, _step_context(request, step))
+
+
+@login_required
+def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    run = _get_run(request, pk)
+    current = run.current_step()
+    steps = run.steps.select_related("performer", "verifier", "device", "port__device").order_by(
+        "is_rollback", "position"
+    )
+    return render(request, "checklists/run.html", {"run": run, "steps": steps, "current": current})
+
+
+@login_required
+def run_current(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    run = _get_run(request, pk)
+    current = run.current_step()
+    return redirect(current) if current else redirect(run)
+
+
+def _answer(request: HtmxHttpRequest, step: Step, *, status: int = 200, **extra) -> HttpResponse:
+    step.refresh_from_db()
+    return render(request, "checklists/step.html", _step_context(request, step, **extra), status=status)
+
+
+@require_POST
+@login_required
+@idempotent
+def step_scan(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
+    step = _get_step(request, run_pk, position)
+    try:
+        result = scan(
+            step,
+            who=_who(request),
+            raw=request.POST.get("code", "")[:400],
+            serial=request.POST.get("serial", "")[:200],
+        )
+    except StepRefused as refusal:
+        return _answer(request, step, status=409, refusal=refusal.reason)
+    return _answer(request, step, status=200 if result.matched else 409, result=result)
+
+
+@require_POST
+@login_required
+@idempotent
+def step_sign(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
+    step = _get_step(request, run_pk, position)
+    try:
+        message = sign(step, who=_who(request))
+    except StepRefused as refusal:
+        return _answer(request, step, status=409, refusal=refusal.reason)
+    return _answer(request, step, signed=message)
+
+
+@require_POST
+@login_required
+@idempotent
+def step_release(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
+    step = _get_step(request, run_pk, position)
+    try:
+        message = release(step, who=_who(request))
+    except StepRefused as refusal:
+        return _answer(request, step, status=409, refusal=refusal.reason)
+    return _answer(request, step, signed=message)
+
+
+@require_POST
+@login_required
+@idempotent
+def discrepancy_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    discrepancy = get_object_or_404(Discrepancy, pk=pk)
+    try:
+        resumed = resolve(
+            discrepancy, who=_who(request), resolution=request.POST.get("resolution", "")[:2000]
+        )
+    except StepRefused as refusal:
+        return render(
+            request,
+            "checklists/resolved.html",
+            {"refusal": refusal.reason, "discrepancy": discrepancy},
+            status=409,
+        )
+    return render(request, "checklists/resolved.html", {"discrepancy": discrepancy, "resumed": resumed})
+
+
+@login_required
+def tag_landing(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """/t/CODE: if this tech has a step open that waits for their scan, offer the scan to that step;
+    otherwise show the tag's asset (the inventory's page)."""
+    step_pk = request.session.get("scan_step")
+    step = (
+        Step.objects.select_related("run", "device", "port__device").filter(pk=step_pk).first()
+        if isinstance(step_pk, int)
+        else None
+    )
+    waiting = step is not None and step.needs_scan and step.status in (StepStatus.PENDING, StepStatus.SCANNED)
+    if (
+        waiting
+        and step.performer_id != request.user.pk
+        and step.run.people.filter(pk=request.user.pk).exists()
+    ):
+        return render(request, "checklists/scan_handoff.html", {"step": step, "code": code[:100]})
+    return inventory_tag_landing(request, code)

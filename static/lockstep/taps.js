@@ -1,0 +1,113 @@
+/* Taps that change state never get lost.
+ *
+ * A form marked data-tap is not submitted by the browser. Its fields (with the idempotency key the server
+ * put in it) are first written to localStorage, then sent with fetch. A reply of any kind below 500 is the
+ * answer: the tap leaves the queue and the page shows the reply. No reply (no signal in the cage) or a
+ * server error keeps the tap queued, shown as "waiting to send", and it is sent again when the connection
+ * comes back, every few seconds, and when the page is opened again. The server acts once per key, so
+ * sending twice is safe.
+ */
+(function () {
+  "use strict";
+  var QUEUE = "lockstep.taps.v1";
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); } catch (e) { return []; }
+  }
+  function save(queue) {
+    try { localStorage.setItem(QUEUE, JSON.stringify(queue)); } catch (e) { /* storage full: still sent now */ }
+  }
+  function status(text, kind) {
+    var box = document.getElementById("tap-status");
+    if (!box) return;
+    box.hidden = !text;
+    box.textContent = text || "";
+    box.className = "tap-status" + (kind ? " tap-" + kind : "");
+  }
+  function showQueue(queue) {
+    if (queue.length) {
+      status("Waiting to send " + queue.length + " tap" + (queue.length > 1 ? "s" : "") +
+        ": no connection. They will be sent when it is back. Keep this page open.", "waiting");
+    } else {
+      status("", "");
+    }
+  }
+
+  function show(html, tap) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var fresh = doc.getElementById("step-panel");
+    var current = document.getElementById("step-panel");
+    if (fresh && current) {
+      current.replaceWith(fresh);
+      if (window.htmx) window.htmx.process(fresh);
+      wire(fresh);
+      if (tap.returnTo && tap.returnTo !== location.pathname) history.replaceState(null, "", tap.returnTo);
+    } else {
+      document.open();
+      document.write(html);
+      document.close();
+      if (tap.returnTo) history.replaceState(null, "", tap.returnTo);
+    }
+  }
+
+  var flushing = false;
+  function flush() {
+    if (flushing) return;
+    var queue = load();
+    if (!queue.length) return;
+    flushing = true;
+    var tap = queue[0];
+    var body = new URLSearchParams();
+    tap.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
+    fetch(tap.action, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "Idempotency-Key": tap.key, "X-Requested-With": "fetch" },
+    }).then(function (response) {
+      if (response.status >= 500) throw new Error("server error " + response.status);
+      return response.text().then(function (html) {
+        save(load().filter(function (t) { return t.key !== tap.key; }));
+        flushing = false;
+        showQueue(load());
+        if (tap.page === location.pathname || tap.returnTo === location.pathname) show(html, tap);
+        flush();
+      });
+    }).catch(function () {
+      flushing = false;
+      showQueue(load());
+    });
+  }
+
+  function wire(root) {
+    root.querySelectorAll("form[data-tap]").forEach(function (form) {
+      if (form.dataset.tapWired) return;
+      form.dataset.tapWired = "1";
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var fields = [];
+        new FormData(form).forEach(function (value, name) { fields.push([name, String(value)]); });
+        var key = (fields.find(function (p) { return p[0] === "idem"; }) || [])[1];
+        if (!key) { form.submit(); return; }
+        var queue = load();
+        if (!queue.some(function (t) { return t.key === key; })) {
+          queue.push({
+            key: key, action: form.action, fields: fields, page: location.pathname,
+            returnTo: form.dataset.return || "", at: Date.now(),
+          });
+          save(queue);
+        }
+        form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+        status("Sending…", "sending");
+        flush();
+      });
+      if (form.hasAttribute("data-autosubmit")) form.requestSubmit();
+    });
+  }
+
+  window.addEventListener("online", flush);
+  setInterval(flush, 4000);
+  function start() { wire(document); showQueue(load()); flush(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

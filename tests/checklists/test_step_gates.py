@@ -1,0 +1,103 @@
+"""Rule 1's other conditions: the window open for work, earlier steps done, hold points released by an approver,
+the right people; and pausing, aborting and rolling back."""
+
+from __future__ import annotations
+
+import pytest
+
+from checklists.execution import release, scan, sign
+from checklists.models import RunMode, RunStatus, StepRefused, StepStatus
+from maintenance.models import WindowRefused, WindowStatus
+from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
+
+HOLD = 4
+DESTRUCTIVE = 5
+
+
+def test_nothing_is_signed_before_the_window_starts(db):
+    scene = build_scene(start=False)
+    assert scene.window.status == WindowStatus.APPROVED
+    with pytest.raises(StepRefused, match="not open for work"):
+        sign(scene.step(1), who=phone(users()["tess"]))
+
+
+def test_steps_run_in_order(scene):
+    with pytest.raises(StepRefused, match=r"Step 1 \(Check in at the rack\) comes first"):
+        scan(scene.step(3), who=phone(users()["tess"]), raw=scene.tag_for("sw-a Eth1/1"))
+
+
+def test_a_hold_point_waits_for_an_approver(scene):
+    finish_steps_before(scene, HOLD)
+    with pytest.raises(StepRefused, match="released by an approver"):
+        sign(scene.step(HOLD), who=phone(users()["tess"]))
+    with pytest.raises(StepRefused, match="Only an approver"):
+        release(scene.step(HOLD), who=phone(users()["tess"]))
+    # And nothing after it moves until it is released.
+    with pytest.raises(StepRefused, match="Step 4"):
+        scan(
+            scene.step(DESTRUCTIVE),
+            who=phone(users()["tess"]),
+            raw=scene.tag_for("sw-a Eth1/1"),
+            serial="SN-sw-a",
+        )
+    release(scene.step(HOLD), who=phone(users()["ada"]))
+    assert scene.step(HOLD).status == StepStatus.COMPLETE and scene.step(HOLD).released_by.username == "ada"
+
+
+def test_a_customer_update_step_needs_one_person(scene):
+    finish_steps_before(scene, 2)
+    assert sign(scene.step(2), who=phone(users()["vic"])) == "Posted."
+    assert scene.step(2).status == StepStatus.COMPLETE
+
+
+def test_someone_not_assigned_to_the_window_cannot_act(scene):
+    with pytest.raises(StepRefused, match="not assigned"):
+        sign(scene.step(1), who=phone(users()["walt"]))
+
+
+def test_a_paused_window_stops_every_step_until_resumed(scene):
+    ada = users()["ada"]
+    scene.window.pause(by=ada, reason="Customer escalation")
+    with pytest.raises(StepRefused, match="paused"):
+        sign(scene.step(1), who=phone(users()["tess"]))
+    with pytest.raises(WindowRefused, match="Only an approver"):
+        scene.window.resume(by=users()["tess"])
+    scene.window.resume(by=ada)
+    sign(scene.step(1), who=phone(users()["tess"]))
+
+
+def test_a_window_cannot_complete_with_steps_outstanding(scene):
+    with pytest.raises(WindowRefused, match="not complete yet"):
+        scene.window.complete(by=users()["tess"])
+    finish_steps_before(scene, 8)
+    scene.window.complete(by=users()["tess"])
+    scene.run.refresh_from_db()
+    assert scene.run.status == RunStatus.CLOSED
+    with pytest.raises(StepRefused, match="closed"):
+        sign(scene.step(8), who=phone(users()["tess"]))
+
+
+def test_aborting_opens_the_rollback_steps_and_nothing_destructive(scene):
+    finish_steps_before(scene, DESTRUCTIVE)
+    scene.window.abort(by=users()["ada"], reason="Wrong optics delivered")
+    scene.run.refresh_from_db()
+    assert scene.run.mode == RunMode.ROLLBACK and scene.run.status == RunStatus.ACTIVE
+    with pytest.raises(StepRefused, match="rolling back"):
+        scan(
+            scene.step(DESTRUCTIVE),
+            who=phone(users()["tess"]),
+            raw=scene.tag_for("sw-a Eth1/1"),
+            serial="SN-sw-a",
+        )
+    rollback = scene.run.sequence()
+    assert [s.title for s in rollback] == [
+        "Put sw-a Eth1/1 back as it was",
+        "Tell customers the work was rolled back",
+    ]
+    sign(rollback[0], who=phone(users()["tess"]))
+
+
+def test_rollback_steps_are_not_done_in_a_normal_run(scene):
+    finish_steps_before(scene, 8)
+    with pytest.raises(StepRefused, match="only when rolling back"):
+        sign(scene.step(8), who=phone(users()["tess"]))

@@ -1,0 +1,140 @@
+"""Two-person sign-off on a destructive step: the performer scans, a different person on their own session
+and phone scans independently, only then is it cleared; the performer signs done, the verifier signs verified."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from checklists.execution import Who, scan, sign
+from checklists.models import Step, StepRefused, StepStatus
+from tests.checklists.conftest import finish_steps_before, phone, users
+
+DESTRUCTIVE = 5
+
+
+@pytest.fixture
+def step(scene):
+    finish_steps_before(scene, DESTRUCTIVE)
+    return scene.step(DESTRUCTIVE)
+
+
+@pytest.fixture
+def code(scene):
+    return scene.tag_for("sw-a Eth1/1")
+
+
+SERIAL = "SN-sw-a"
+
+
+def test_the_whole_two_person_sign_off(step, code):
+    tess, vic = users()["tess"], users()["vic"]
+    assert scan(step, who=phone(tess), raw=code, serial=SERIAL).role == "performer"
+    step.refresh_from_db()
+    assert step.status == StepStatus.SCANNED
+
+    assert scan(step, who=phone(vic), raw=code, serial=SERIAL).role == "verifier"
+    step.refresh_from_db()
+    assert step.status == StepStatus.CLEARED
+
+    sign(step, who=phone(tess))
+    step.refresh_from_db()
+    assert step.status == StepStatus.DONE and step.performed_at
+    sign(step, who=phone(vic))
+    step.refresh_from_db()
+    assert step.status == StepStatus.COMPLETE
+    assert (step.performer.username, step.verifier.username) == ("tess", "vic")
+
+
+def test_nothing_before_cleared_lets_the_action_be_signed(step, code):
+    tess = users()["tess"]
+    with pytest.raises(StepRefused, match="Not cleared yet"):
+        sign(step, who=phone(tess))
+    scan(step, who=phone(tess), raw=code, serial=SERIAL)
+    with pytest.raises(StepRefused, match="Not cleared yet"):
+        sign(step, who=phone(tess))
+
+
+def test_the_same_user_on_two_phones_cannot_be_their_own_verifier(step, code):
+    tess = users()["tess"]
+    scan(step, who=phone(tess, "tess-phone-1"), raw=code, serial=SERIAL)
+    with pytest.raises(StepRefused, match="different tech must verify"):
+        scan(step, who=phone(tess, "tess-phone-2"), raw=code, serial=SERIAL)
+    step.refresh_from_db()
+    assert step.verifier is None and step.status == StepStatus.SCANNED
+
+
+def test_a_colleague_logging_in_on_the_performers_phone_cannot_verify(step, code):
+    tess, vic = users()["tess"], users()["vic"]
+    tess_phone = "device-of-tess-0123456789"
+    scan(step, who=Who.of(tess, session_key="s1", device_id=tess_phone), raw=code, serial=SERIAL)
+    # vic logs in on tess's phone: a new session, the same phone.
+    with pytest.raises(StepRefused, match="own phone"):
+        scan(step, who=Who.of(vic, session_key="s2", device_id=tess_phone), raw=code, serial=SERIAL)
+
+
+def test_one_session_acting_for_two_users_is_refused(step, code):
+    tess, vic = users()["tess"], users()["vic"]
+    scan(
+        step, who=Who.of(tess, session_key="shared", device_id="phone-a-0123456789"), raw=code, serial=SERIAL
+    )
+    with pytest.raises(StepRefused, match="This session already scanned"):
+        scan(
+            step,
+            who=Who.of(vic, session_key="shared", device_id="phone-b-0123456789"),
+            raw=code,
+            serial=SERIAL,
+        )
+
+
+def test_a_verifier_who_did_not_scan_cannot_sign(step, code):
+    tess, vic, walt = users()["tess"], users()["vic"], users()["walt"]
+    scan(step, who=phone(tess), raw=code, serial=SERIAL)
+    scan(step, who=phone(vic), raw=code, serial=SERIAL)
+    sign(step, who=phone(tess))
+    step.run.people.add(walt)  # walt is on the window but never scanned this asset
+    with pytest.raises(StepRefused, match="Only the verifier who scanned"):
+        sign(step, who=phone(walt))
+    with pytest.raises(StepRefused, match="the verifier signs now"):
+        sign(step, who=phone(tess))
+
+
+def test_the_verifier_signs_only_after_the_performer(step, code):
+    tess, vic = users()["tess"], users()["vic"]
+    scan(step, who=phone(tess), raw=code, serial=SERIAL)
+    scan(step, who=phone(vic), raw=code, serial=SERIAL)
+    with pytest.raises(StepRefused, match="Wait for the performer"):
+        sign(step, who=phone(vic))
+
+
+def test_the_verifier_is_not_shown_and_need_not_match_the_performers_input(step, code, scene):
+    # vic types the short code, tess scanned the QR: both are independent checks of the same asset.
+    tess, vic = users()["tess"], users()["vic"]
+    scan(step, who=phone(tess), raw=f"https://lockstep.example/t/{code}", serial=SERIAL)
+    scan(step, who=phone(vic), raw=scene.tags["sw-a Eth1/1"].display_short_code, serial="sn-sw-a")
+    step.refresh_from_db()
+    assert step.status == StepStatus.CLEARED
+
+
+def test_the_database_refuses_a_performer_as_their_own_verifier(step, code):
+    tess = users()["tess"]
+    scan(step, who=phone(tess), raw=code, serial=SERIAL)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Step.objects.filter(pk=step.pk).update(
+            verifier=tess, verifier_session="other", verifier_device="other"
+        )
+
+
+def test_the_database_refuses_a_verifier_on_the_performers_session(step, code):
+    tess, vic = users()["tess"], users()["vic"]
+    scan(step, who=phone(tess), raw=code, serial=SERIAL)
+    step.refresh_from_db()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Step.objects.filter(pk=step.pk).update(
+            verifier=vic, verifier_session=step.performer_session, verifier_device="other"
+        )
+
+
+def test_the_database_refuses_a_complete_destructive_step_without_a_verifier(step):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Step.objects.filter(pk=step.pk).update(status=StepStatus.COMPLETE)
