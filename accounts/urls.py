@@ -18,6 +18,5 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("tech/", views.tech_home, name="tech_home"),
     path("coordination/", views.coordinator_home, name="coordinator_home"),
 ]

@@ -10,7 +10,7 @@ from lockstep.http import HtmxHttpRequest
 # Where each role works. Later issues put the real pages behind these names.
 WORK_AREAS: dict[Role, tuple[str, str, str]] = {
     Role.TECH: (
-        "tech_home",
+        "maintenance:tech_today",
         "Today's work",
         "The windows you are assigned to today and their current steps.",
     ),
@@ -47,11 +47,6 @@ def _work_area(request: HtmxHttpRequest, role: Role, layout: str):
         "accounts/work_area.html",
         {"layout": layout, "role": role, "title": title, "blurb": blurb},
     )
-
-
-@role_required(Role.TECH)
-def tech_home(request: HtmxHttpRequest):
-    return _work_area(request, Role.TECH, "layouts/phone.html")
 
 
 @role_required(Role.COORDINATOR)

@@ -13,5 +13,6 @@ urlpatterns = [
     path("runs/<int:run_pk>/steps/<int:position>/scan/", views.step_scan, name="step_scan"),
     path("runs/<int:run_pk>/steps/<int:position>/sign/", views.step_sign, name="step_sign"),
     path("runs/<int:run_pk>/steps/<int:position>/release/", views.step_release, name="step_release"),
+    path("discrepancies/<int:pk>/", views.discrepancy_detail, name="discrepancy"),
     path("discrepancies/<int:pk>/resolve/", views.discrepancy_resolve, name="discrepancy_resolve"),
 ]

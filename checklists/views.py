@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.roles import Role, has_role
+from accounts.roles import Role, has_role, role_required
 from checklists.execution import Who, release, resolve, scan, sign
 from checklists.idempotency import idempotent
-from checklists.models import Run, RunMode, Step, StepRefused, StepStatus
+from checklists.models import Run, RunMode, Step, StepRefused, StepScan, StepStatus
 from inventory.models import Discrepancy
 from inventory.views import tag_landing as inventory_tag_landing
 from lockstep.http import HtmxHttpRequest
@@ -31,15 +31,20 @@ def _get_run(request: HtmxHttpRequest, pk: int) -> Run:
     return run
 
 
+STEP_WITH_ASSET = (
+    "run__site",
+    "device__rack",
+    "device__site",
+    "port__device__rack",
+    "port__device__site",
+    "performer",
+    "verifier",
+)
+
+
 def _get_step(request: HtmxHttpRequest, run_pk: int, position: int) -> Step:
     run = _get_run(request, run_pk)
-    return get_object_or_404(
-        Step.objects.select_related(
-            "run__site", "device__rack", "device__site", "port__device__rack", "port__device__site"
-        ),
-        run=run,
-        position=position,
-    )
+    return get_object_or_404(Step.objects.select_related(*STEP_WITH_ASSET), run=run, position=position)
 
 
 def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
@@ -94,7 +99,7 @@ def run_current(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _answer(request: HtmxHttpRequest, step: Step, *, status: int = 200, **extra) -> HttpResponse:
-    step.refresh_from_db()
+    step = Step.objects.select_related(*STEP_WITH_ASSET).get(pk=step.pk)  # as the action left it
     return render(request, "checklists/step.html", _step_context(request, step, **extra), status=status)
 
 
@@ -137,6 +142,13 @@ def step_release(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRe
     except StepRefused as refusal:
         return _answer(request, step, status=409, refusal=refusal.reason)
     return _answer(request, step, signed=message)
+
+
+@role_required(Role.APPROVER)
+def discrepancy_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    discrepancy = get_object_or_404(Discrepancy.objects.select_related("reported_by", "resolved_by"), pk=pk)
+    scans = StepScan.objects.filter(discrepancy=discrepancy).select_related("step__run", "user")
+    return render(request, "checklists/discrepancy.html", {"discrepancy": discrepancy, "scans": scans})
 
 
 @require_POST

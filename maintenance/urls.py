@@ -14,6 +14,8 @@ urlpatterns = [
     path("windows/<int:pk>/targets/", views.target_add, name="target_add"),
     path("windows/<int:pk>/targets/<int:target_pk>/remove/", views.target_remove, name="target_remove"),
     path("windows/<int:pk>/<slug:action>/", views.window_action, name="window_action"),
+    path("tech/", views.tech_today, name="tech_today"),
+    path("windows/<int:pk>/pause/", views.window_pause, name="window_pause"),
     path("approvals/", views.queue, name="queue"),
     path("approvals/board/", views.board, name="board"),
 ]

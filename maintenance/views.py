@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,6 +14,8 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
+from checklists.models import RunMode, Step, StepScan, StepStatus
+from inventory.models import Discrepancy, DiscrepancyStatus
 from lockstep.http import HtmxHttpRequest
 from maintenance.conflicts import conflicts_among
 from maintenance.forms import DecisionForm, ReasonForm, TargetForm, WindowForm
@@ -203,7 +205,13 @@ def _recompute(window: Window, request: HtmxHttpRequest) -> str:
     return f"Blast radius recomputed: {snapshot.service_count} service(s) affected."
 
 
+def _resume(window: Window, request: HtmxHttpRequest) -> str:
+    window.resume(by=request.user)
+    return f"{window.reference} resumed."
+
+
 ACTIONS: dict[str, Callable[[Window, HtmxHttpRequest], str]] = {
+    "resume": _resume,
     "submit": _submit,
     "decide": _decide,
     "start": _start,
@@ -248,8 +256,9 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def board(request: HtmxHttpRequest) -> HttpResponse:
     now = timezone.now()
-    windows = (
+    windows = list(
         _windows()
+        .select_related("run")
         .filter(
             Q(status=WindowStatus.IN_PROGRESS)
             | Q(
@@ -260,5 +269,82 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
         )
         .order_by("planned_start")
     )
+    live = live_progress([w for w in windows if w.status == WindowStatus.IN_PROGRESS and w.run_id])
     template = "maintenance/board.html#board-body" if request.htmx else "maintenance/board.html"
-    return render(request, template, {"windows": windows, "now": now, "days": BOARD_DAYS})
+    return render(request, template, {"windows": windows, "live": live, "now": now, "days": BOARD_DAYS})
+
+
+def live_progress(windows: list[Window]) -> dict[int, dict]:
+    """For each running window: its current step and who is on it, progress, open discrepancies, in a fixed
+    number of queries however many windows run at once."""
+    if not windows:
+        return {}
+    runs = {w.run_id: w.run for w in windows}
+    counts = {
+        row["run_id"]: row
+        for row in Step.objects.filter(run__in=runs)
+        .values("run_id", "is_rollback")
+        .annotate(total=Count("pk"), done=Count("pk", filter=Q(status=StepStatus.COMPLETE)))
+        .values("run_id", "is_rollback", "total", "done")
+        if row["is_rollback"] == (runs[row["run_id"]].mode == RunMode.ROLLBACK)
+    }
+    current: dict[int, Step] = {}
+    for step in (
+        Step.objects.filter(run__in=runs)
+        .exclude(status=StepStatus.COMPLETE)
+        .select_related("performer", "verifier", "device", "port__device")
+        .order_by("run_id", "position")
+    ):
+        if step.is_rollback == (runs[step.run_id].mode == RunMode.ROLLBACK):
+            current.setdefault(step.run_id, step)
+    problems: dict[int, list[Discrepancy]] = {}
+    for scan_row in (
+        StepScan.objects.filter(step__run__in=runs, discrepancy__status=DiscrepancyStatus.OPEN)
+        .select_related("discrepancy", "step")
+        .order_by("discrepancy_id")
+    ):
+        found = problems.setdefault(scan_row.step.run_id, [])
+        if scan_row.discrepancy not in found:
+            found.append(scan_row.discrepancy)
+    return {
+        w.pk: {
+            "run": w.run,
+            "step": current.get(w.run_id),
+            "done": counts.get(w.run_id, {}).get("done", 0),
+            "total": counts.get(w.run_id, {}).get("total", 0),
+            "discrepancies": problems.get(w.run_id, []),
+        }
+        for w in windows
+    }
+
+
+@require_POST
+@role_required(Role.APPROVER)
+def window_pause(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    window = _get_window(request, pk)
+    try:
+        window.pause(by=request.user, reason=_reason(request))
+        messages.success(request, f"{window.reference} paused: no step can be acted on until you resume it.")
+    except WindowRefused as refusal:
+        messages.error(request, refusal.reason)
+    return redirect("maintenance:board" if request.POST.get("next") == "board" else window)
+
+
+@role_required(Role.TECH)
+def tech_today(request: HtmxHttpRequest) -> HttpResponse:
+    """The tech's phone: the windows they work today (running, or approved and planned for today at the
+    site), each with its current step."""
+    now = timezone.now()
+    mine = (
+        Window.objects.filter(assignees=request.user)
+        .filter(
+            Q(status=WindowStatus.IN_PROGRESS)
+            | Q(
+                status=WindowStatus.APPROVED, planned_start__lt=now + timedelta(hours=24), planned_end__gt=now
+            )
+        )
+        .select_related("site", "run")
+        .order_by("planned_start")
+    )
+    rows = [{"window": w, "current": w.run.current_step() if w.run_id else None} for w in mine]
+    return render(request, "maintenance/tech_today.html", {"rows": rows})

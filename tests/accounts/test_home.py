@@ -10,7 +10,7 @@ from tests.conftest import make_user
 @pytest.mark.parametrize(
     ("fixture", "area", "words"),
     [
-        ("tess", "tech_home", b"Today&#x27;s work"),
+        ("tess", "maintenance:tech_today", b"Today's work"),
         ("ada", "maintenance:queue", b"Approvals"),
         ("cora", "coordinator_home", b"Coordination"),
         ("sam", "admin:index", b"Site administration"),
@@ -40,7 +40,7 @@ def test_someone_without_a_role_is_told_so(client, olive):
 
 def test_pages_carry_htmx_and_send_the_csrf_token_with_every_htmx_request(client, tess):
     client.force_login(tess)
-    response = client.get(reverse("tech_home"))
+    response = client.get(reverse("maintenance:tech_today"))
     html = response.content.decode()
     assert "htmx" in html and "<script" in html
     token = response.context["csrf_token"]

@@ -14,7 +14,9 @@ def test_a_tech_logs_in_and_lands_on_their_work(client, tess):
         reverse("login"), {"username": "tess", "password": PASSWORD}, REMOTE_ADDR="198.51.100.7"
     )
     assert response.status_code == 302
-    assert client.get(response["Location"], follow=True).redirect_chain[-1][0] == reverse("tech_home")
+    assert client.get(response["Location"], follow=True).redirect_chain[-1][0] == reverse(
+        "maintenance:tech_today"
+    )
 
 
 def test_logging_in_is_audited_with_the_session_and_address(client, tess):

@@ -25,11 +25,11 @@ def test_a_tech_cannot_open_the_approvers_area(client, tess):
 
 def test_someone_without_a_role_cannot_open_any_work_area(client, olive):
     client.force_login(olive)
-    for name in ("tech_home", "maintenance:queue", "coordinator_home"):
+    for name in ("maintenance:tech_today", "maintenance:queue", "coordinator_home"):
         assert client.get(reverse(name)).status_code == 403
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, db):
-    response = client.get(reverse("tech_home"))
+    response = client.get(reverse("maintenance:tech_today"))
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={reverse('tech_home')}"
+    assert response["Location"] == f"{reverse('login')}?next={reverse('maintenance:tech_today')}"

@@ -164,7 +164,7 @@ def test_the_board_refreshes_itself_with_htmx_and_answers_just_the_fragment(clie
     many_windows(lax1, rex, tess, 2)
     client.force_login(ada)
     page = client.get(reverse("maintenance:board")).content.decode()
-    assert 'hx-trigger="every 15s"' in page and "<html" in page
+    assert 'hx-trigger="every 5s"' in page and "<html" in page
     fragment = client.get(reverse("maintenance:board"), HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment and "W0" in fragment and "W1" in fragment
     assert "HX-Request" in client.get(reverse("maintenance:board"))["Vary"]

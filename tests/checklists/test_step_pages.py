@@ -1,0 +1,150 @@
+"""The phone pages over HTTP: scanning, signing, retries, the /t/CODE hand-off, and what the approver sees."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from checklists.models import RunStatus, StepScan, StepStatus, TapRecord
+from inventory.models import Discrepancy
+from tests.checklists.conftest import build_scene, finish_steps_before, users
+
+IDENTITY = 3
+DESTRUCTIVE = 5
+
+
+def on_phone(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def key() -> str:
+    return uuid.uuid4().hex
+
+
+def scan_url(scene, position):
+    return reverse("checklists:step_scan", args=[scene.run.pk, position])
+
+
+def test_the_step_page_shows_the_asset_in_big_type_and_a_scan_form(scene):
+    finish_steps_before(scene, IDENTITY)
+    html = on_phone(users()["tess"]).get(scene.step(IDENTITY).get_absolute_url()).content.decode()
+    assert "Find sw-a Eth1/1 and scan its label" in html
+    assert "rack A01 U42" in html and "DO NOT TOUCH" in html and "sw-a Eth1/2" in html
+    assert 'name="idem"' in html and "Scan with camera" in html
+
+
+def test_a_scan_over_http_answers_in_words_and_a_retry_answers_the_same(scene):
+    finish_steps_before(scene, IDENTITY)
+    tess = on_phone(users()["tess"])
+    data = {"idem": key(), "code": scene.tag_for("sw-a Eth1/1")}
+    first = tess.post(scan_url(scene, IDENTITY), data)
+    assert first.status_code == 200 and "✓ Match" in first.content.decode()
+    again = tess.post(scan_url(scene, IDENTITY), data)
+    assert again.status_code == 200 and again["Idempotent-Replay"] == "true"
+    assert again.content == first.content
+    assert StepScan.objects.count() == 1
+    assert AuditEvent.objects.filter(action="step.scanned").count() == 1
+
+
+def test_a_tap_without_an_idempotency_key_is_refused_and_changes_nothing(scene):
+    response = on_phone(users()["tess"]).post(reverse("checklists:step_sign", args=[scene.run.pk, 1]), {})
+    assert response.status_code == 400 and b"idempotency key" in response.content
+    assert scene.step(1).status == StepStatus.PENDING
+
+
+def test_someone_elses_key_is_refused(scene):
+    shared = key()
+    url = reverse("checklists:step_sign", args=[scene.run.pk, 1])
+    on_phone(users()["tess"]).post(url, {"idem": shared})
+    response = on_phone(users()["vic"]).post(url, {"idem": shared})
+    assert response.status_code == 409
+    assert TapRecord.objects.count() == 1
+
+
+def test_a_mismatch_over_http_is_a_409_that_says_stop_and_shows_on_the_approvers_board(scene):
+    finish_steps_before(scene, IDENTITY)
+    response = on_phone(users()["tess"]).post(
+        scan_url(scene, IDENTITY), {"idem": key(), "code": scene.tags["sw-b Eth1/1"].display_short_code}
+    )
+    assert response.status_code == 409
+    assert "Mismatch: STOP" in response.content.decode()
+    ada = on_phone(users()["ada"])
+    board = ada.get(reverse("maintenance:board")).content.decode()
+    assert "Discrepancy:" in board and "sw-b Eth1/1" in board
+    discrepancy = Discrepancy.objects.get()
+    page = ada.get(reverse("checklists:discrepancy", args=[discrepancy.pk])).content.decode()
+    assert "How was it resolved?" in page
+    ada.post(
+        reverse("checklists:discrepancy_resolve", args=[discrepancy.pk]),
+        {"idem": key(), "resolution": "Swapped labels on sw-a/sw-b corrected"},
+    )
+    scene.run.refresh_from_db()
+    assert scene.run.status == RunStatus.ACTIVE
+
+
+def test_the_verifier_never_sees_what_the_performer_scanned(scene):
+    finish_steps_before(scene, DESTRUCTIVE)
+    tess, vic = on_phone(users()["tess"]), on_phone(users()["vic"])
+    short = scene.tags["sw-a Eth1/1"].display_short_code
+    tess.post(scan_url(scene, DESTRUCTIVE), {"idem": key(), "code": short, "serial": "SN-sw-a"})
+    page = vic.get(scene.step(DESTRUCTIVE).get_absolute_url()).content.decode()
+    assert short not in page and scene.tag_for("sw-a Eth1/1") not in page
+    assert "Verify independently" in page
+    # And the performer is told to wait, with the page polling for the verifier's scan.
+    waiting = tess.get(scene.step(DESTRUCTIVE).get_absolute_url()).content.decode()
+    assert "Waiting for a second tech" in waiting and 'hx-trigger="every 3s"' in waiting
+
+
+def test_the_phone_cameras_scan_lands_on_the_step_that_waits_for_it(scene):
+    finish_steps_before(scene, IDENTITY)
+    tess = on_phone(users()["tess"])
+    tess.get(scene.step(IDENTITY).get_absolute_url())  # the tech has the step open
+    handoff = tess.get(f"/t/{scene.tag_for('sw-a Eth1/1')}")
+    assert "Use this scan for step 3?" in handoff.content.decode()
+    response = tess.post(
+        scan_url(scene, IDENTITY), {"idem": handoff.context["idem"], "code": scene.tag_for("sw-a Eth1/1")}
+    )
+    assert "✓ Match" in response.content.decode()
+    # With no step waiting, the same URL just shows the asset.
+    assert "Active tag" in tess.get(f"/t/{scene.tag_for('sw-a Eth1/1')}").content.decode()
+
+
+def test_someone_not_on_the_window_cannot_open_its_runbook(scene):
+    walt = on_phone(users()["walt"])
+    assert walt.get(scene.step(1).get_absolute_url()).status_code == 404
+
+
+def test_the_techs_phone_lists_todays_window_with_its_current_step(scene):
+    html = on_phone(users()["tess"]).get(reverse("maintenance:tech_today")).content.decode()
+    assert scene.window.title in html and "Step 1: Check in at the rack" in html
+
+
+@pytest.mark.parametrize("ports", [4, 400])
+def test_the_step_page_and_the_scan_check_make_the_same_queries_at_any_inventory_size(
+    db, ports, django_assert_num_queries
+):
+    scene = build_scene()
+    from inventory.models import Port
+
+    Port.objects.bulk_create(Port(device=scene.site.sw_c, name=f"Eth9/{n}") for n in range(ports))
+    finish_steps_before(scene, IDENTITY)
+    tess = on_phone(users()["tess"])
+    url = scene.step(IDENTITY).get_absolute_url()
+    code = scene.tag_for("sw-a Eth1/1")
+    # session, user; the run, the user's roles, their place on the run; the step with its asset, rack and
+    # site; the sequence's statuses; the next step; the session saved (the step remembered for /t/ hand-offs)
+    # in a savepoint
+    with django_assert_num_queries(11):
+        tess.get(url)
+    # session, user; the tap key looked up, then taken (savepoint, insert); the run, roles, place on the run,
+    # the step; the scan itself in a savepoint: step lock, run lock, place on the run, earlier steps, the tag,
+    # scan insert, step update, and the audit event (savepoint, head lock, insert, head update, release);
+    # the answer page: the step as left, the sequence's statuses, the next step; the tap's answer stored
+    with django_assert_num_queries(28):
+        tess.post(scan_url(scene, IDENTITY), {"idem": key(), "code": code})
