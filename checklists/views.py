@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.roles import Role, has_role, role_required
 from checklists.execution import Who, release, resolve, scan, sign
 from checklists.idempotency import idempotent
-from checklists.models import Run, RunMode, Step, StepRefused, StepScan, StepStatus
+from checklists.models import Run, RunMode, RunStatus, Step, StepRefused, StepScan, StepStatus
 from inventory.models import Discrepancy
 from inventory.views import tag_landing as inventory_tag_landing
 from lockstep.http import HtmxHttpRequest
@@ -61,6 +61,7 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         "is_verifier": step.verifier_id == me,
         "is_approver": has_role(request.user, Role.APPROVER),
         "can_scan": step.needs_scan
+        and run.status == RunStatus.ACTIVE
         and (
             step.status == StepStatus.PENDING
             or (step.status == StepStatus.SCANNED and step.performer_id != me and step.needs_two)

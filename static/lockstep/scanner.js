@@ -253,4 +253,6 @@
   }
   // Pages that swap in a scanner with htmx get it wired too.
   document.addEventListener("htmx:load", wireAll);
+  // And pages whose panel taps.js replaced with the server's answer.
+  document.addEventListener("lockstep:swapped", wireAll);
 })();

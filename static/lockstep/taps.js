@@ -41,6 +41,7 @@
       current.replaceWith(fresh);
       if (window.htmx) window.htmx.process(fresh);
       wire(fresh);
+      document.dispatchEvent(new CustomEvent("lockstep:swapped"));
       if (tap.returnTo && tap.returnTo !== location.pathname) history.replaceState(null, "", tap.returnTo);
     } else {
       document.open();
