@@ -5,12 +5,8 @@ from django.contrib import admin
 from audit.models import AuditEvent
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["seq", "created_at", "actor_label", "action", "object_type", "object_repr", "ip"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["actor_label", "action", "object_repr", "object_id"]
-    ordering = ["-seq"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that change only through their own audited methods (or never): shown, never edited here."""
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
@@ -23,6 +19,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "created_at", "actor_label", "action", "object_type", "object_repr", "ip"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_label", "action", "object_repr", "object_id"]
+    ordering = ["-seq"]
 
 
 class AuditedModelAdmin(admin.ModelAdmin):

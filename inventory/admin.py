@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from audit.admin import AuditedModelAdmin
+from audit.admin import AuditedModelAdmin, ReadOnlyAdmin
 from inventory.forms import NetBoxImportForm
 from inventory.models import Cable, Customer, Device, Discrepancy, Location, Port, Rack, Service, Site, Tag
 
@@ -101,34 +101,18 @@ class ServiceAdmin(AuditedModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
-    """Read-only: tags change only through issue, commission, revoke and reissue, which audit themselves."""
+class TagAdmin(ReadOnlyAdmin):
+    """Tags change only through issue, commission, revoke and reissue, which audit themselves."""
 
     list_display = ["display_short_code", "asset", "status", "issued_at", "commissioned_at", "revoked_at"]
     list_filter = ["status"]
     search_fields = ["short_code", "code", "device__name", "port__device__name"]
     list_select_related = ["device", "port__device"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Discrepancy)
-class DiscrepancyAdmin(admin.ModelAdmin):
+class DiscrepancyAdmin(ReadOnlyAdmin):
+    """Discrepancies are resolved by an approver on the board, with a reason, never edited here."""
+
     list_display = ["summary", "kind", "status", "reported_by", "reported_at"]
     list_filter = ["status", "kind"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
