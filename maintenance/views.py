@@ -300,7 +300,7 @@ def live_progress(windows: list[Window]) -> dict[int, dict]:
     problems: dict[int, list[Discrepancy]] = {}
     for scan_row in (
         StepScan.objects.filter(step__run__in=runs, discrepancy__status=DiscrepancyStatus.OPEN)
-        .select_related("discrepancy", "step")
+        .select_related("discrepancy__reported_by", "step")
         .order_by("discrepancy_id")
     ):
         found = problems.setdefault(scan_row.step.run_id, [])

@@ -9,9 +9,10 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from checklists.execution import scan
 from checklists.models import RunStatus, StepScan, StepStatus, TapRecord
 from inventory.models import Discrepancy
-from tests.checklists.conftest import build_scene, finish_steps_before, users
+from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
 
 IDENTITY = 3
 DESTRUCTIVE = 5
@@ -148,3 +149,30 @@ def test_the_step_page_and_the_scan_check_make_the_same_queries_at_any_inventory
     # the answer page: the step as left, the sequence's statuses, the next step; the tap's answer stored
     with django_assert_num_queries(28):
         tess.post(scan_url(scene, IDENTITY), {"idem": key(), "code": code})
+
+
+@pytest.mark.parametrize("running", [1, 6])
+def test_the_board_shows_running_windows_live_in_the_same_queries(db, running, django_assert_num_queries):
+    from maintenance.models import TargetAction
+    from tests.maintenance.conftest import make_window
+
+    scene = build_scene()
+    people = users()
+    for n in range(running - 1):
+        window = make_window(people["rex"], scene.site.site, title=f"More work {n}")
+        window.assignees.add(people["tess"], people["vic"])
+        window.add_target(
+            by=people["rex"], action=TargetAction.UNPLUG, port=scene.site.port(scene.site.sw_c, "Eth1/2")
+        )
+        window.submit(by=people["rex"])
+        window.decide(by=people["ada"], approve=True, comment="")
+        window.start(by=people["tess"], now=window.planned_start)
+    finish_steps_before(scene, IDENTITY)
+    scan(scene.step(IDENTITY), who=phone(people["tess"]), raw=scene.tag_for("sw-b Eth1/1"))  # a mismatch
+    ada = on_phone(people["ada"])
+    # session, user, roles; the windows with site, requester and runbook; targets; assignees; snapshots;
+    # then, for the running ones: step counts, current steps with their people and assets, open discrepancies
+    with django_assert_num_queries(10):
+        html = ada.get(reverse("maintenance:board"), HTTP_HX_REQUEST="true").content.decode()
+    assert html.count("steps done") == running
+    assert "Discrepancy:" in html and "Now: " in html
