@@ -29,11 +29,27 @@ from inventory import codes
 from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag, TagStatus, normalize_serial
 
 _RUN_CLOSED_WORDS = {
-    RunStatus.READY: "This runbook is not open for work yet: the window has not started.",
-    RunStatus.PAUSED: "An approver paused this window. Wait for them to resume it.",
-    RunStatus.HELD: "This window is held until an approver resolves the discrepancy.",
-    RunStatus.CLOSED: "This runbook is closed: the window has ended.",
+    RunStatus.READY: "This runbook is not open for work yet: the work has not been started.",
+    RunStatus.PAUSED: "An approver paused this work. Wait for them to resume it.",
+    RunStatus.HELD: "This work is held until an approver resolves the discrepancy.",
+    RunStatus.CLOSED: "This runbook is closed: the work has ended.",
 }
+
+
+# What an action on a step may change: saved by name, so a tap never rewrites the rest of the row.
+STEP_STATE = [
+    "status",
+    "performer",
+    "performer_session",
+    "performer_device",
+    "performed_at",
+    "verifier",
+    "verifier_session",
+    "verifier_device",
+    "verified_at",
+    "released_by",
+    "completed_at",
+]
 
 
 @dataclass(frozen=True)
@@ -78,12 +94,12 @@ def _require_workable(step: Step, who: Who, *, approver_may: bool = False) -> Ru
         raise StepRefused(
             "This is a rollback step; it is done only when rolling back."
             if step.is_rollback
-            else "The window is rolling back: only the rollback steps are done now."
+            else "This runbook is rolling back: only the rollback steps are done now."
         )
     if not (
         run.people.filter(pk=who.user.pk).exists() or (approver_may and has_role(who.user, Role.APPROVER))
     ):
-        raise StepRefused("You are not assigned to this window, so you cannot act on its steps.")
+        raise StepRefused("You are not assigned to this work, so you cannot act on its steps.")
     earlier = (
         run.steps.filter(is_rollback=step.is_rollback, position__lt=step.position)
         .exclude(status=StepStatus.COMPLETE)
@@ -125,10 +141,10 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
         )
         if tag is None:
             raise StepRefused("No Lockstep tag has this code. Check the label; nothing was recorded.")
-        if step.needs_two and not normalize_serial(serial):
+        if step.needs_serial and not normalize_serial(serial):
             raise StepRefused(
                 "Also type the serial number on the chassis (or its last 6 characters): "
-                "a destructive step checks two identities."
+                "this step checks two identities."
             )
         problems = _mismatches(step, tag, serial)
         scan_row = StepScan(
@@ -157,7 +173,7 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
         else:
             step.verifier, step.verifier_session, step.verifier_device = who.user, who.session, who.device
             step.status = StepStatus.CLEARED
-        step.save()
+        step.save(update_fields=STEP_STATE)
         record(
             "step.scanned",
             actor=who.user,
@@ -191,7 +207,7 @@ def _scan_role(step: Step, who: Who) -> str:
         raise StepRefused(
             "This session already scanned as the performer. The verifier logs in on their own phone."
         )
-    if who.device and step.performer_device == who.device:
+    if step.performer_device == who.device:
         raise StepRefused(
             "This phone already scanned as the performer. The verifier scans on their own phone, "
             "not by logging in on this one."
@@ -208,7 +224,7 @@ def _mismatches(step: Step, tag: Tag, serial: str) -> list[str]:
         problems.append(f"the label ({tag.display_short_code}) was never applied (commissioned)")
     if tag.device_id != step.device_id or tag.port_id != step.port_id:
         problems.append(f"the label belongs to {_describe(tag.asset)}, not to {_describe(expected)}")
-    if step.needs_two and not _serial_agrees(serial, step.chassis.serial):
+    if step.needs_serial and not _serial_agrees(serial, step.chassis.serial):
         problems.append(f"the serial typed does not match {step.chassis.name}'s serial in the inventory")
     return problems
 
@@ -226,7 +242,7 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
         kind="scan_mismatch",
         summary=summary,
         by=who.user,
-        expected={"asset": _describe(step.asset), "serial": step.chassis.serial if step.needs_two else ""},
+        expected={"asset": _describe(step.asset), "serial": step.chassis.serial if step.needs_serial else ""},
         found={
             "tag": tag.display_short_code,
             "tag_asset": _describe(tag.asset),
@@ -250,7 +266,7 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
     said = "; ".join(problems)
     return ScanResult(
         False,
-        f"STOP. {said[:1].upper()}{said[1:]}. Do not touch anything. The window is held and the approver has "
+        f"STOP. {said[:1].upper()}{said[1:]}. Do not touch anything. The work is held and the approver has "
         "been told.",
         scan_row.role,
         discrepancy,
@@ -271,7 +287,7 @@ def sign(step: Step, *, who: Who) -> str:
             step.performer, step.performer_session, step.performer_device = who.user, who.session, who.device
             step.performed_at = step.completed_at = now
             step.status = StepStatus.COMPLETE
-            step.save()
+            step.save(update_fields=STEP_STATE)
             action = "customer_update.posted" if step.kind == StepKind.CUSTOMER_UPDATE else "step.signed"
             record(
                 action,
@@ -296,7 +312,7 @@ def sign(step: Step, *, who: Who) -> str:
                 raise StepRefused("Only the performer and the verifier who scanned this asset sign it.")
             step.performed_at = now
             step.status = StepStatus.DONE
-            step.save()
+            step.save(update_fields=STEP_STATE)
             record("step.signed", actor=who.user, obj=step, payload={"run": run.pk, "role": "performer"})
             return "Signed: done. Now the verifier signs that it was done on this asset."
         # DONE: the verifier's turn.
@@ -308,7 +324,7 @@ def sign(step: Step, *, who: Who) -> str:
             raise StepRefused("The verifier signs on their own phone and session.")
         step.verified_at = step.completed_at = now
         step.status = StepStatus.COMPLETE
-        step.save()
+        step.save(update_fields=STEP_STATE)
         record("step.verified", actor=who.user, obj=step, payload={"run": run.pk, "role": "verifier"})
         return "Verified. Step complete."
 
@@ -325,7 +341,7 @@ def release(step: Step, *, who: Who) -> str:
         step.performer, step.performer_session, step.performer_device = who.user, who.session, who.device
         step.performed_at = step.completed_at = timezone.now()
         step.status = StepStatus.COMPLETE
-        step.save()
+        step.save(update_fields=STEP_STATE)
         record("step.released", actor=who.user, obj=step, payload={"run": run.pk})
     return "Hold point released."
 

@@ -96,6 +96,8 @@ class StepTemplate(models.Model):
     # ("unplug", "power_off"...) for the targets with that action. One step is made per bound asset.
     target_role = models.CharField(max_length=40, blank=True)
     show_neighbours = models.BooleanField(default=False, help_text="List nearby assets as DO NOT TOUCH")
+    # An identity check may ask for the chassis serial too (a label audit does); destructive steps always do.
+    check_serial = models.BooleanField(default=False)
     is_rollback = models.BooleanField(default=False)
     message = models.TextField(blank=True, help_text="For customer updates: the message posted")
 
@@ -290,6 +292,7 @@ class Step(models.Model):
     port = models.ForeignKey(Port, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=20, blank=True)
     do_not_touch = models.JSONField(default=list, blank=True)
+    check_serial = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=StepStatus.choices, default=StepStatus.PENDING)
     # The two people. Each is set by their own matching scan (or, for a one-person step, by signing).
     performer = models.ForeignKey(
@@ -362,6 +365,7 @@ class Step(models.Model):
             port=port,
             action=binding.action if binding else "",
             do_not_touch=neighbours(asset) if (asset and template.show_neighbours) else [],
+            check_serial=template.check_serial,
         )
 
     @property
@@ -379,6 +383,11 @@ class Step(models.Model):
     @property
     def needs_scan(self) -> bool:
         return self.kind in SCANNED_KINDS
+
+    @property
+    def needs_serial(self) -> bool:
+        """The chassis serial as a second identity: always for destructive steps, and where the step asks."""
+        return self.needs_two or (self.check_serial and self.needs_scan)
 
 
 def neighbours(asset: Device | Port) -> list[str]:
@@ -425,6 +434,12 @@ class StepScan(models.Model):
 
     class Meta:
         ordering = ["scanned_at", "pk"]
+        constraints = [
+            # One performer and one verifier per step, whatever a race between two phones does.
+            models.UniqueConstraint(
+                fields=["step", "role"], condition=Q(matched=True), name="one_matched_scan_per_role_per_step"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{'match' if self.matched else 'MISMATCH'} by {self.user} on {self.step}"

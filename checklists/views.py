@@ -101,7 +101,10 @@ def run_current(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def _answer(request: HtmxHttpRequest, step: Step, *, status: int = 200, **extra) -> HttpResponse:
     step = Step.objects.select_related(*STEP_WITH_ASSET).get(pk=step.pk)  # as the action left it
-    return render(request, "checklists/step.html", _step_context(request, step, **extra), status=status)
+    # The page's own script (taps.js) swaps in just the step panel; a plain form post gets the whole page.
+    partial = request.headers.get("X-Requested-With") == "fetch" or request.htmx
+    template = "checklists/step.html#step-panel" if partial else "checklists/step.html"
+    return render(request, template, _step_context(request, step, **extra), status=status)
 
 
 @require_POST

@@ -176,3 +176,11 @@ def test_the_board_shows_running_windows_live_in_the_same_queries(db, running, d
         html = ada.get(reverse("maintenance:board"), HTTP_HX_REQUEST="true").content.decode()
     assert html.count("steps done") == running
     assert "Discrepancy:" in html and "Now: " in html
+
+
+def test_a_tap_from_the_pages_script_is_answered_with_just_the_step_panel(scene):
+    tess = on_phone(users()["tess"])
+    url = reverse("checklists:step_sign", args=[scene.run.pk, 1])
+    response = tess.post(url, {"idem": key()}, HTTP_X_REQUESTED_WITH="fetch")
+    html = response.content.decode()
+    assert 'id="step-panel"' in html and "<html" not in html and "Signed: done." in html

@@ -138,3 +138,21 @@ def test_the_database_refuses_a_verifier_on_the_performers_session(step, code):
 def test_the_database_refuses_a_complete_destructive_step_without_a_verifier(step):
     with pytest.raises(IntegrityError), transaction.atomic():
         Step.objects.filter(pk=step.pk).update(status=StepStatus.COMPLETE)
+
+
+def test_the_database_keeps_one_matched_scan_per_role_per_step(step, code):
+    from checklists.models import StepScan
+
+    tess = users()["tess"]
+    scan(step, who=phone(tess), raw=code, serial=SERIAL)
+    first = StepScan.objects.get(step=step)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StepScan.objects.create(
+            step=step,
+            user=tess,
+            role="performer",
+            session_hash="x",
+            raw=first.raw,
+            tag=first.tag,
+            matched=True,
+        )

@@ -1,0 +1,134 @@
+"""Two taps on one step at the same instant: the step's row lock lets exactly one of them act, and a retried
+request's idempotency key lets it act once. Real concurrent sessions need a real PostgreSQL: SQLite's
+in-memory test database cannot be shared by threads, so these run only in the PostgreSQL pass."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from checklists.execution import ScanResult, scan, sign
+from checklists.models import StepRefused, StepScan, StepStatus, TapRecord
+from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
+from tests.conftest import postgres_only
+
+pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+
+DESTRUCTIVE = 5
+SERIAL = "SN-sw-a"
+
+
+def at_once(*actions: Callable[[], object]) -> list[object]:
+    """Each action on its own thread and its own database connection, all released together; what each
+    returned, or the exception it raised."""
+    start = threading.Barrier(len(actions))
+    outcomes: list[object] = [None] * len(actions)
+
+    def run(index: int, action: Callable[[], object]) -> None:
+        try:
+            start.wait(timeout=10)
+            outcomes[index] = action()
+        except BaseException as exc:  # compared by the test, never swallowed
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a racing thread never finished"
+    return outcomes
+
+
+def refusals(outcomes: list[object]) -> list[str]:
+    unexpected = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, StepRefused)]
+    assert not unexpected, unexpected
+    return [o.reason for o in outcomes if isinstance(o, StepRefused)]
+
+
+def test_two_verifiers_at_the_same_instant_exactly_one_signature_counts():
+    scene = build_scene()
+    people = users()
+    tess, vic, walt = people["tess"], people["vic"], people["walt"]
+    scene.run.people.add(walt)
+    finish_steps_before(scene, DESTRUCTIVE)
+    code = scene.tag_for("sw-a Eth1/1")
+    scan(scene.step(DESTRUCTIVE), who=phone(tess), raw=code, serial=SERIAL)
+    # Each phone loaded the step while it waited for a verifier.
+    seen_by_vic, seen_by_walt = scene.step(DESTRUCTIVE), scene.step(DESTRUCTIVE)
+
+    outcomes = at_once(
+        lambda: scan(seen_by_vic, who=phone(vic), raw=code, serial=SERIAL),
+        lambda: scan(seen_by_walt, who=phone(walt), raw=code, serial=SERIAL),
+    )
+
+    [refusal] = refusals(outcomes)
+    assert "already been scanned" in refusal
+    [won] = [o for o in outcomes if isinstance(o, ScanResult)]
+    assert won.matched and won.role == StepScan.Role.VERIFIER
+    winner = vic if outcomes[0] is won else walt
+    step = scene.step(DESTRUCTIVE)
+    assert step.status == StepStatus.CLEARED
+    assert (step.performer, step.verifier) == (tess, winner)
+    verifier_scans = StepScan.objects.filter(step=step, role=StepScan.Role.VERIFIER)
+    assert [(s.user, s.matched) for s in verifier_scans] == [(winner, True)]
+    # The refused scan left no trace beyond the refusal: no second row, no discrepancy, no hold.
+    assert StepScan.objects.filter(step=step).count() == 2
+    assert not StepScan.objects.filter(discrepancy__isnull=False).exists()
+
+
+def test_two_verifier_signatures_at_the_same_instant_count_once():
+    """vic double-taps "verified" on his own phone, and the page sends it twice without an idempotency key."""
+    scene = build_scene()
+    people = users()
+    tess, vic = people["tess"], people["vic"]
+    finish_steps_before(scene, DESTRUCTIVE)
+    code = scene.tag_for("sw-a Eth1/1")
+    step = scene.step(DESTRUCTIVE)
+    scan(step, who=phone(tess), raw=code, serial=SERIAL)
+    scan(step, who=phone(vic), raw=code, serial=SERIAL)
+    sign(step, who=phone(tess))
+    first_tap, second_tap = scene.step(DESTRUCTIVE), scene.step(DESTRUCTIVE)
+
+    outcomes = at_once(lambda: sign(first_tap, who=phone(vic)), lambda: sign(second_tap, who=phone(vic)))
+
+    [refusal] = refusals(outcomes)
+    assert "already complete" in refusal
+    assert "Verified. Step complete." in outcomes
+    step.refresh_from_db()
+    assert step.status == StepStatus.COMPLETE and step.verifier == vic
+    assert AuditEvent.objects.for_object(step).filter(action="step.verified").count() == 1
+
+
+def test_a_retried_request_never_acts_twice():
+    """The same tap sent twice at the same instant (a retry racing the original) through the whole stack."""
+    scene = build_scene()
+    tess = users()["tess"]
+    url = reverse("checklists:step_sign", args=[scene.run.pk, 1])
+    key = uuid.uuid4().hex
+    phones = [Client(), Client()]
+    for client in phones:
+        client.force_login(tess)
+
+    responses = at_once(*(lambda client=client: client.post(url, {"idem": key}) for client in phones))
+
+    assert not [r for r in responses if isinstance(r, BaseException)], responses
+    first, second = responses
+    assert (first.status_code, first.content) == (second.status_code, second.content)
+    assert first.status_code == 200
+    # One of them acted; the other was answered with the stored reply.
+    assert sorted(r.has_header("Idempotent-Replay") for r in responses) == [False, True]
+    step = scene.step(1)
+    assert step.status == StepStatus.COMPLETE and step.performer == tess
+    assert AuditEvent.objects.for_object(step).filter(action="step.signed").count() == 1
+    assert TapRecord.objects.filter(key=key).count() == 1
+    assert TapRecord.objects.count() == 1
