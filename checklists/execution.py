@@ -74,12 +74,21 @@ class ScanResult:
     message: str
     role: str = ""
     discrepancy: Discrepancy | None = None
+    step: Step | None = None  # as the scan left it, with its asset loaded: the answer page needs nothing more
 
 
 def _locked(step: Step) -> Step:
     return (
         Step.objects.select_for_update(of=("self",))
-        .select_related("run", "device__rack", "device__site", "port__device__rack", "port__device__site")
+        .select_related(
+            "run__site",
+            "device__rack",
+            "device__site",
+            "port__device__rack",
+            "port__device__site",
+            "performer",
+            "verifier",
+        )
         .get(pk=step.pk)
     )
 
@@ -191,7 +200,7 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
         StepStatus.CLEARED: "Match. Cleared by two people: the performer does it now.",
         StepStatus.COMPLETE: "Match. Identity confirmed; step complete.",
     }
-    return ScanResult(True, messages[step.status], role)
+    return ScanResult(True, messages[step.status], role, step=step)
 
 
 def _scan_role(step: Step, who: Who) -> str:
@@ -270,6 +279,7 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
         "been told.",
         scan_row.role,
         discrepancy,
+        step,
     )
 
 

@@ -99,8 +99,11 @@ def run_current(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect(current) if current else redirect(run)
 
 
-def _answer(request: HtmxHttpRequest, step: Step, *, status: int = 200, **extra) -> HttpResponse:
-    step = Step.objects.select_related(*STEP_WITH_ASSET).get(pk=step.pk)  # as the action left it
+def _answer(
+    request: HtmxHttpRequest, step: Step, *, status: int = 200, fresh: bool = False, **extra
+) -> HttpResponse:
+    if not fresh:
+        step = Step.objects.select_related(*STEP_WITH_ASSET).get(pk=step.pk)  # as the action left it
     # The page's own script (taps.js) swaps in just the step panel; a plain form post gets the whole page.
     partial = request.headers.get("X-Requested-With") == "fetch" or request.htmx
     template = "checklists/step.html#step-panel" if partial else "checklists/step.html"
