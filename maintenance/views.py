@@ -348,3 +348,32 @@ def tech_today(request: HtmxHttpRequest) -> HttpResponse:
     )
     rows = [{"window": w, "current": w.run.current_step() if w.run_id else None} for w in mine]
     return render(request, "maintenance/tech_today.html", {"rows": rows})
+
+
+# --- printed runbook and as-run record ------------------------------------------------------------------
+
+
+def _pdf_or_refusal(request: HtmxHttpRequest, pk: int, *, as_run: bool) -> HttpResponse:
+    from maintenance.runbook_pdf import pdf_filename, render_runbook_pdf
+
+    window = _get_window(request, pk)
+    try:
+        pdf = render_runbook_pdf(window, as_run=as_run)
+    except WindowRefused as refusal:
+        context = {"window": window, "reason": refusal.reason, "as_run": as_run}
+        return render(request, "maintenance/runbook_pdf_refused.html", context, status=409)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{pdf_filename(window, as_run=as_run)}"'
+    return response
+
+
+@role_required(*PLANNERS)
+def runbook_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The runbook to print before the window: DRAFT on every page until it is approved."""
+    return _pdf_or_refusal(request, pk, as_run=False)
+
+
+@role_required(*PLANNERS)
+def as_run_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The as-run record: the runbook filled in from what happened, once the window has started."""
+    return _pdf_or_refusal(request, pk, as_run=True)

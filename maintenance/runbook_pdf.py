@@ -1,0 +1,489 @@
+"""A window's runbook on paper, and the as-run record of what happened, as PDF.
+
+People at the rack still work from paper, so the printed runbook carries everything the phone would show
+(the expected asset, its serial, what must not be touched) plus a QR code that opens the same step on a
+phone, and boxes to sign. Every page names the window and the runbook's version, so a loose page goes back
+where it belongs; a runbook not yet approved says DRAFT on every page.
+
+The as-run record is the same document filled in from the database and the audit log: who signed, what
+was scanned, each discrepancy and how it was resolved, the customer updates, the time against the plan,
+and whether the audit chain still verifies.
+
+Building the HTML (`runbook_html`) is kept apart from rendering it (`render_runbook_pdf`) so the
+benchmark can tell our own cost from WeasyPrint's. The HTML is built in a fixed number of queries,
+however many steps there are, and each step's QR code is made once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+import qrcode.constants
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from audit.log import ChainReport, verify_chain
+from audit.models import AuditEvent
+from checklists.models import Run, Step, StepKind, StepScan, StepStatus
+from inventory.labels import qr_png_data_uri
+from inventory.models import Device, Port
+from maintenance.models import (
+    BlastSnapshot,
+    Target,
+    Window,
+    WindowDecision,
+    WindowRefused,
+    WindowStatus,
+)
+
+# Before approval the runbook may still change: every page says so.
+DRAFT_STATUSES = (WindowStatus.DRAFT, WindowStatus.SUBMITTED)
+# The as-run record describes work that has begun.
+AS_RUN_STATUSES = (WindowStatus.IN_PROGRESS, WindowStatus.COMPLETED, WindowStatus.ABORTED)
+
+# A printed QR is read from a sheet that has been on a clipboard in a cage: error correction M keeps the
+# symbol at version 3 for a step URL (larger modules than Q's version 4 at the same printed size), and
+# paper stays flat and clean enough that 15 % redundancy is plenty.
+_QR_ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
+
+
+# --- what the template shows, worked out here so the template only places it --------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    username: str
+    email: str
+
+    @classmethod
+    def of(cls, user) -> Person:
+        return cls(user.get_full_name(), user.get_username(), user.email or "")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.username})" if self.name else self.username
+
+
+@dataclass(frozen=True)
+class AssetLines:
+    """Where the expected asset is, in the words on the rack."""
+
+    device: str
+    port: str
+    rack: str
+    position: str
+    serial: str
+
+
+@dataclass(frozen=True)
+class ScanLine:
+    who: str
+    role: str
+    at: str
+    tag: str
+    tag_asset: str
+    matched: bool
+    serial_given: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DiscrepancyLine:
+    pk: int
+    step: int
+    summary: str
+    reported_by: str
+    reported_at: str
+    resolved: bool
+    resolution: str
+    resolved_by: str
+    resolved_at: str
+
+
+@dataclass
+class StepLine:
+    position: int
+    kind: str
+    kind_label: str
+    title: str
+    instructions: str
+    message: str
+    is_rollback: bool
+    asset: AssetLines | None
+    do_not_touch: list[str]
+    url: str
+    qr: str
+    needs_two: bool
+    # Filled in for the as-run record only.
+    status: str = ""
+    complete: bool = False
+    performer: str = ""
+    performed_at: str = ""
+    verifier: str = ""
+    verified_at: str = ""
+    released_by: str = ""
+    scans: list[ScanLine] = field(default_factory=list)
+    discrepancies: list[DiscrepancyLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EventLine:
+    seq: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class UpdateLine:
+    at: str
+    by: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Timing:
+    planned: str
+    actual: str
+    verdict: str
+    late_start: str
+
+
+# --- times ------------------------------------------------------------------------------------------------
+
+
+def _at(moment: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as the site's clock shows it, with the zone's abbreviation (PST, CEST)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tz)
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = round(abs(delta.total_seconds()) / 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"
+
+
+def _span(start: datetime, end: datetime, tz: tzinfo) -> str:
+    """'2026-12-05 23:00 PST to 03:35 PST (4 h 35 min)', the end's date given when it is another day."""
+    same_day = start.astimezone(tz).date() == end.astimezone(tz).date()
+    return f"{_at(start, tz)} to {_at(end, tz, '%H:%M' if same_day else '%Y-%m-%d %H:%M')} ({_duration(end - start)})"
+
+
+def _timing(window: Window, tz: tzinfo) -> Timing:
+    planned = _span(window.planned_start, window.planned_end, tz)
+    if window.started_at is None:
+        return Timing(planned, "not started", "", "")
+    late = window.started_at - window.planned_start
+    late_start = f"started {_duration(late)} after the planned start" if late >= timedelta(minutes=1) else ""
+    if window.ended_at is None:
+        return Timing(planned, f"started {_at(window.started_at, tz)}, still running", "", late_start)
+    actual = _span(window.started_at, window.ended_at, tz)
+    over = window.ended_at - window.planned_end
+    if over >= timedelta(minutes=1):
+        verdict = f"overran the planned end by {_duration(over)}"
+    elif over <= -timedelta(minutes=1):
+        verdict = f"finished {_duration(over)} early"
+    else:
+        verdict = "finished on time"
+    return Timing(planned, actual, verdict, late_start)
+
+
+# --- the fetch --------------------------------------------------------------------------------------------
+
+
+def _asset_lines(step: Step) -> AssetLines | None:
+    device = step.chassis
+    if device is None:
+        return None
+    return AssetLines(
+        device=device.name,
+        port=step.port.name if step.port_id else "",
+        rack=device.rack.name if device.rack_id else "not in a rack",
+        position=f"U{device.position.normalize():f}" if device.position is not None else "no position",
+        serial=device.serial or "not recorded",
+    )
+
+
+def _describe(tag_asset: Device | Port) -> str:
+    return f"{tag_asset.device.name} {tag_asset.name}" if isinstance(tag_asset, Port) else tag_asset.name
+
+
+def _target_line(target: Target) -> dict[str, str]:
+    device = target.port.device if target.port_id else target.device
+    asset = f"{device.name} {target.port.name}" if target.port_id else device.name
+    return {"action": target.get_action_display(), "asset": asset, "place": device.place}
+
+
+def require_printable(window: Window, *, as_run: bool) -> None:
+    """WindowRefused, with the reason in words, for a document there is nothing honest to print for."""
+    if window.run_id is None:
+        raise WindowRefused(
+            f"{window.reference} has no runbook yet: it is built when the window is submitted for approval. "
+            "Submit it, then print the runbook."
+        )
+    if as_run and window.status not in AS_RUN_STATUSES:
+        raise WindowRefused(
+            f"{window.reference} is {window.get_status_display().lower()}: the as-run record exists once "
+            "the window has started. Print the runbook instead."
+        )
+
+
+def _watermark(window: Window) -> tuple[str, str]:
+    """The word across every page, and the sentence on the cover that says why."""
+    if window.status == WindowStatus.SUBMITTED:
+        return "DRAFT — NOT APPROVED", "the window is waiting for approval and this runbook may still change."
+    if window.status == WindowStatus.DRAFT:
+        return "DRAFT — NOT APPROVED", (
+            "the window went back to its requester; a new runbook version is built when it is resubmitted."
+        )
+    if window.status == WindowStatus.CANCELLED:
+        return "CANCELLED — DO NOT USE", "this window was cancelled. Do not work from this runbook."
+    return "", ""
+
+
+def runbook_context(window: Window, *, as_run: bool, now: datetime | None = None) -> dict[str, Any]:
+    """Everything the document shows, in a fixed number of queries:
+
+    window with site, requester and run; assignees; run templates; the latest blast radius; the approval;
+    the steps with their assets and people; and for the as-run record, the scans with their tags and
+    discrepancies, the audit events of the window, run, steps and discrepancies, and the chain check.
+    """
+    window = (
+        Window.objects.select_related("site", "requester", "run")
+        .prefetch_related(
+            Prefetch("assignees", queryset=get_user_model().objects.order_by("username")),
+            Prefetch("targets", queryset=Target.objects.select_related("device__rack", "port__device__rack")),
+        )
+        .get(pk=window.pk)
+    )
+    require_printable(window, as_run=as_run)
+    tz = window.site.tz
+    run: Run = window.run
+    now = now or timezone.now()
+
+    snapshot = BlastSnapshot.objects.filter(window=window).order_by("-computed_at", "-pk").first()
+    approval = (
+        WindowDecision.objects.filter(
+            window=window, submission=window.submission, decision=WindowDecision.Decision.APPROVED
+        )
+        .select_related("by")
+        .first()
+    )
+    templates = [f"{t.title} v{t.version}" for t in run.templates.order_by("slug", "version")]
+    steps = list(
+        run.steps.select_related(
+            "device__rack", "port__device__rack", "performer", "verifier", "released_by"
+        ).order_by("position")
+    )
+
+    host = settings.LOCKSTEP_PUBLIC_HOST
+    lines: list[StepLine] = []
+    for step in steps:
+        url = f"https://{host}{step.get_absolute_url()}"
+        lines.append(
+            StepLine(
+                position=step.position,
+                kind=step.kind,
+                kind_label=StepKind(step.kind).label,
+                title=step.title,
+                instructions=step.instructions,
+                message=step.message,
+                is_rollback=step.is_rollback,
+                asset=_asset_lines(step),
+                do_not_touch=list(step.do_not_touch or []),
+                url=url,
+                qr=qr_png_data_uri(url, error_correction=_QR_ERROR_CORRECTION),
+                needs_two=step.needs_two,
+            )
+        )
+
+    services = (snapshot.result.get("services", []) if snapshot else []) or []
+    context: dict[str, Any] = {
+        "as_run": as_run,
+        "window": window,
+        "site": window.site,
+        "version": window.submission,
+        "templates": templates,
+        "status_label": window.get_status_display(),
+        "watermark": _watermark(window)[0],
+        "watermark_reason": _watermark(window)[1],
+        "planned_start": _at(window.planned_start, tz, "%a %d %b %Y %H:%M"),
+        "planned_end": _at(window.planned_end, tz, "%a %d %b %Y %H:%M"),
+        "planned_length": _duration(window.planned_end - window.planned_start),
+        "printed_at": _at(now, tz),
+        "requester": Person.of(window.requester),
+        "approver": Person.of(approval.by) if approval else None,
+        "approved_at": _at(approval.decided_at, tz) if approval else "",
+        "approval_comment": approval.comment if approval else "",
+        "techs": [Person.of(user) for user in window.assignees.all()],
+        "snapshot": snapshot,
+        "snapshot_at": _at(snapshot.computed_at, tz) if snapshot else "",
+        # Compared here with the site already fetched; snapshot.is_stale would fetch it again.
+        "snapshot_stale": bool(snapshot and snapshot.inventory_revision != window.site.revision),
+        "services": services,
+        "customers": sorted({s.get("customer", "") for s in services} - {""}),
+        "lost_devices": (snapshot.result.get("devices", []) if snapshot else []) or [],
+        "blast_warning": (snapshot.result.get("warning", "") if snapshot else "") or "",
+        "targets": [_target_line(target) for target in window.targets.all()],
+        "steps": [s for s in lines if not s.is_rollback],
+        "rollback_steps": [s for s in lines if s.is_rollback],
+    }
+    # The margin boxes of every page read these (CSS string-set), so they stay plain, escaped HTML text.
+    doc = "As-run record of runbook" if as_run else "Runbook"
+    context["running"] = {
+        "left": f"{window.reference} · {doc} v{window.submission}",
+        "center": context["watermark"],
+        "right": "IN PROGRESS — NOT FINAL"
+        if as_run and window.status == WindowStatus.IN_PROGRESS
+        else window.site.code,
+        "footer": f"{window.reference} {window.title}"[:80] + f" · printed {_at(now, tz)}",
+    }
+    if as_run:
+        context.update(_as_run_context(window, run, steps, lines, tz))
+    return context
+
+
+def _as_run_context(
+    window: Window, run: Run, steps: list[Step], lines: list[StepLine], tz: tzinfo
+) -> dict[str, Any]:
+    scans_by_step: dict[int, list[StepScan]] = defaultdict(list)
+    for scan in (
+        StepScan.objects.filter(step__run=run)
+        .select_related(
+            "user",
+            "tag__device",
+            "tag__port__device",
+            "discrepancy__reported_by",
+            "discrepancy__resolved_by",
+        )
+        .order_by("scanned_at", "pk")
+    ):
+        scans_by_step[scan.step_id].append(scan)
+
+    discrepancies: list[DiscrepancyLine] = []
+    for step, line in zip(steps, lines, strict=True):
+        line.complete = step.status == StepStatus.COMPLETE
+        line.status = _step_status(window, step)
+        line.performer = str(Person.of(step.performer)) if step.performer_id else ""
+        line.performed_at = _at(step.performed_at, tz, "%Y-%m-%d %H:%M:%S")
+        line.verifier = str(Person.of(step.verifier)) if step.verifier_id else ""
+        line.verified_at = _at(step.verified_at, tz, "%Y-%m-%d %H:%M:%S")
+        line.released_by = str(Person.of(step.released_by)) if step.released_by_id else ""
+        seen: set[int] = set()
+        for scan in scans_by_step.get(step.pk, []):
+            line.scans.append(
+                ScanLine(
+                    who=str(Person.of(scan.user)),
+                    role=scan.get_role_display(),
+                    at=_at(scan.scanned_at, tz, "%H:%M:%S"),
+                    tag=scan.tag.display_short_code if scan.tag_id else scan.raw[:40],
+                    tag_asset=_describe(scan.tag.asset) if scan.tag_id else "no tag",
+                    matched=scan.matched,
+                    serial_given=scan.serial_given,
+                    reason=scan.reason,
+                )
+            )
+            found = scan.discrepancy
+            if found is not None and found.pk not in seen:
+                seen.add(found.pk)
+                entry = DiscrepancyLine(
+                    pk=found.pk,
+                    step=step.position,
+                    summary=found.summary,
+                    reported_by=str(Person.of(found.reported_by)),
+                    reported_at=_at(found.reported_at, tz, "%Y-%m-%d %H:%M:%S"),
+                    resolved=found.resolved_at is not None,
+                    resolution=found.resolution,
+                    resolved_by=str(Person.of(found.resolved_by)) if found.resolved_by_id else "",
+                    resolved_at=_at(found.resolved_at, tz, "%Y-%m-%d %H:%M:%S"),
+                )
+                line.discrepancies.append(entry)
+                discrepancies.append(entry)
+
+    # One query for the whole story: the window's, its run's, its steps' and its discrepancies' events.
+    about = (
+        Q(object_type=Window._meta.label_lower, object_id=str(window.pk))
+        | Q(object_type=Run._meta.label_lower, object_id=str(run.pk))
+        | Q(object_type=Step._meta.label_lower, object_id__in=[str(s.pk) for s in steps])
+    )
+    if discrepancies:
+        about |= Q(object_type="inventory.discrepancy", object_id__in=[str(d.pk) for d in discrepancies])
+    events = list(AuditEvent.objects.filter(about).order_by("seq"))
+    updates = [
+        UpdateLine(
+            at=_at(e.created_at, tz, "%Y-%m-%d %H:%M:%S"),
+            by=e.actor_label or "system",
+            message=str(e.payload.get("message", "")),
+        )
+        for e in events
+        if e.action == "customer_update.posted"
+    ]
+    ending = next((e for e in reversed(events) if e.action in ("window.completed", "window.aborted")), None)
+    chain: ChainReport = verify_chain()
+    return {
+        "timing": _timing(window, tz),
+        "started_at": _at(window.started_at, tz, "%Y-%m-%d %H:%M:%S"),
+        "ended_at": _at(window.ended_at, tz, "%Y-%m-%d %H:%M:%S"),
+        "abort_reason": str(ending.payload.get("reason", "")) if ending else "",
+        "ended_by": ending.actor_label if ending else "",
+        "discrepancies": discrepancies,
+        "holds": [line for line in lines if line.kind == StepKind.HOLD_POINT],
+        "updates": updates,
+        "events": [
+            EventLine(
+                seq=e.seq,
+                at=_at(e.created_at, tz, "%Y-%m-%d %H:%M:%S"),
+                actor=e.actor_label or "system",
+                action=e.action,
+                subject=e.object_repr,
+                hash=e.hash[:12],
+            )
+            for e in events
+        ],
+        "chain": chain,
+        "chain_checked_at": _at(timezone.now(), tz, "%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def _step_status(window: Window, step: Step) -> str:
+    if step.status == StepStatus.COMPLETE:
+        return "Complete"
+    if step.is_rollback and window.status == WindowStatus.COMPLETED:
+        return "Not needed: the window completed without rolling back"
+    if not step.is_rollback and window.status == WindowStatus.ABORTED:
+        return f"Not done: the window was aborted ({step.get_status_display().lower()})"
+    return step.get_status_display()
+
+
+# --- the two entry points ---------------------------------------------------------------------------------
+
+
+def runbook_html(window: Window, *, as_run: bool = False, now: datetime | None = None) -> str:
+    """The document as HTML for WeasyPrint. WindowRefused when there is nothing honest to print."""
+    return render_to_string("maintenance/runbook_pdf.html", runbook_context(window, as_run=as_run, now=now))
+
+
+def render_runbook_pdf(window: Window, *, as_run: bool = False, now: datetime | None = None) -> bytes:
+    """The runbook (or the as-run record) as PDF bytes. WindowRefused when there is nothing to print."""
+    # WeasyPrint takes a moment to import and most requests never print; load it only when one does.
+    import weasyprint
+
+    html = runbook_html(window, as_run=as_run, now=now)
+    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def pdf_filename(window: Window, *, as_run: bool = False) -> str:
+    return f"{window.reference}-{'as-run' if as_run else 'runbook'}-v{window.submission}.pdf"
