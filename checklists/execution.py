@@ -150,12 +150,20 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
         )
         if tag is None:
             raise StepRefused("No Lockstep tag has this code. Check the label; nothing was recorded.")
-        if step.needs_serial and not normalize_serial(serial):
-            raise StepRefused(
-                "Also type the serial number on the chassis (or its last 6 characters): "
-                "this step checks two identities."
-            )
-        problems = _mismatches(step, tag, serial)
+        step.run = run  # the locked, current run: a mismatch below changes its status
+        problems = _tag_mismatches(step, tag)
+        if step.needs_serial:
+            if not normalize_serial(serial):
+                if not problems:
+                    # The right label and no serial yet: ask for it. A wrong label blocks with or without one.
+                    raise StepRefused(
+                        "Also type the serial number on the chassis (or its last 6 characters): "
+                        "this step checks two identities."
+                    )
+            elif not _serial_agrees(serial, step.chassis.serial):
+                problems.append(
+                    f"the serial typed does not match {step.chassis.name}'s serial in the inventory"
+                )
         scan_row = StepScan(
             step=step,
             user=who.user,
@@ -224,7 +232,7 @@ def _scan_role(step: Step, who: Who) -> str:
     return StepScan.Role.VERIFIER
 
 
-def _mismatches(step: Step, tag: Tag, serial: str) -> list[str]:
+def _tag_mismatches(step: Step, tag: Tag) -> list[str]:
     problems: list[str] = []
     expected = step.asset
     if tag.status == TagStatus.REVOKED:
@@ -233,8 +241,6 @@ def _mismatches(step: Step, tag: Tag, serial: str) -> list[str]:
         problems.append(f"the label ({tag.display_short_code}) was never applied (commissioned)")
     if tag.device_id != step.device_id or tag.port_id != step.port_id:
         problems.append(f"the label belongs to {_describe(tag.asset)}, not to {_describe(expected)}")
-    if step.needs_serial and not _serial_agrees(serial, step.chassis.serial):
-        problems.append(f"the serial typed does not match {step.chassis.name}'s serial in the inventory")
     return problems
 
 
@@ -347,6 +353,10 @@ def release(step: Step, *, who: Who) -> str:
         if step.kind != StepKind.HOLD_POINT:
             raise StepRefused("Only hold points are released.")
         run = _require_workable(step, who, approver_may=True)
+        if not run.may_oversee(who.user):
+            raise StepRefused(
+                "You asked for or work on this change; another approver releases its hold points."
+            )
         step.released_by = who.user
         step.performer, step.performer_session, step.performer_device = who.user, who.session, who.device
         step.performed_at = step.completed_at = timezone.now()
@@ -375,6 +385,11 @@ def resolve(discrepancy: Discrepancy, *, who: Who, resolution: str) -> list[Run]
         locked.save()
         record("discrepancy.resolved", actor=who.user, obj=locked, payload={"resolution": resolution[:2000]})
         run_ids = StepScan.objects.filter(discrepancy=locked).values_list("step__run_id", flat=True)
+        for run in Run.objects.filter(pk__in=list(run_ids)):
+            if not run.may_oversee(who.user):
+                raise StepRefused(
+                    "You asked for or work on this change; another approver resolves its discrepancies."
+                )
         for run in Run.objects.select_for_update().filter(pk__in=list(run_ids), status=RunStatus.HELD):
             if not run.open_discrepancies().exists():
                 run.status = RunStatus.ACTIVE

@@ -22,14 +22,18 @@ KEPT_HEADERS = ("Content-Type", "Location", "HX-Redirect", "HX-Refresh", "HX-Tri
 
 
 def _replay(record: TapRecord, request: HttpRequest) -> HttpResponse:
-    if record.user_id != request.user.pk:
+    if record.user_id != request.user.pk or record.path != request.path[:300]:
+        # A key is one tap by one person on one thing: never an answer to someone else, or to another action.
         return HttpResponse(
-            "This tap's key belongs to someone else. Nothing was done.", status=409, content_type="text/plain"
+            "This tap's key was already used for something else. Nothing was done; reload the page.",
+            status=409,
+            content_type="text/plain; charset=utf-8",
         )
     response = HttpResponse(bytes(record.body), status=record.status_code)
     for name, value in record.headers.items():
         response[name] = value
     response["Idempotent-Replay"] = "true"
+    response["Idempotent-Answer"] = "true"
     return response
 
 
@@ -56,6 +60,9 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
                 tap.headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
                 tap.body = response.content
                 tap.save(update_fields=["status_code", "headers", "body"])
+                # The page's script keeps a tap queued until an answer carries this: a login page or a
+                # proxy's error is not the server's word on the tap.
+                response["Idempotent-Answer"] = "true"
         except IntegrityError:
             existing = TapRecord.objects.filter(key=key).first()
             if existing is None:

@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import Role, has_role
 from audit.log import record
 from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag
 
@@ -143,6 +144,11 @@ class Run(models.Model):
     site = models.ForeignKey("inventory.Site", on_delete=models.PROTECT, related_name="+")
     templates = models.ManyToManyField(ChecklistTemplate, related_name="runs")
     people = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="checklist_runs")
+    # Whoever asked for the work: like the people doing it, never the one who releases its hold points or
+    # resolves its discrepancies.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.READY)
     mode = models.CharField(max_length=10, choices=RunMode.choices, default=RunMode.NORMAL)
     hold_reason = models.CharField(max_length=300, blank=True)
@@ -171,11 +177,12 @@ class Run(models.Model):
         templates: list[ChecklistTemplate],
         bindings: list[Binding],
         people=(),
+        owner=None,
         by=None,
     ) -> Run:
         """Steps from the templates, in order, each step template repeated for each asset its role binds."""
         with transaction.atomic():
-            run = cls.objects.create(title=title[:250], site=site)
+            run = cls.objects.create(title=title[:250], site=site, owner=owner)
             run.templates.set(templates)
             run.people.set(people)
             steps: list[Step] = []
@@ -236,16 +243,23 @@ class Run(models.Model):
         )
 
     def begin_rollback(self, *, by, reason: str) -> None:
-        self._set(
-            status=RunStatus.ACTIVE,
-            by=by,
-            action="run.rollback_started",
-            reason=reason,
-            mode=RunMode.ROLLBACK,
-        )
+        # A hold or a pause stays: rolling back is more work on the same hardware, and an open discrepancy or
+        # an approver's stop still has to be dealt with by an approver first.
+        current = Run.objects.values_list("status", flat=True).get(pk=self.pk)
+        status = current if current in (RunStatus.HELD, RunStatus.PAUSED) else RunStatus.ACTIVE
+        self._set(status=status, by=by, action="run.rollback_started", reason=reason, mode=RunMode.ROLLBACK)
 
     def close(self, *, by) -> None:
         self._set(status=RunStatus.CLOSED, by=by, action="run.closed")
+
+    def may_oversee(self, user) -> bool:
+        """Releasing a hold point or resolving a discrepancy is an approver's call, and never one of the
+        people who asked for or do the work."""
+        return (
+            has_role(user, Role.APPROVER)
+            and user.pk != self.owner_id
+            and not self.people.filter(pk=user.pk).exists()
+        )
 
     def open_discrepancies(self):
         return Discrepancy.objects.filter(

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from inventory.models import FORWARDING_KINDS, Device, Port, PortKind, Service, Site
+from inventory.models import FORWARDING_KINDS, Device, DeviceStatus, Port, PortKind, Service, Site
 
 # Node states during a search.
 _UNSEEN = 0
@@ -231,7 +231,9 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
     # order_by("pk") also drops the models' default orderings, which would join in other tables.
     device_rows = list(devices.order_by("pk").values_list("id", "name", "kind", "is_upstream_root", "status"))
     port_rows = list(
-        ports.order_by("pk").values_list("id", "device_id", "name", "kind", "rear_port_id", "cable_id")
+        ports.order_by("pk").values_list(
+            "id", "device_id", "name", "kind", "rear_port_id", "cable_id", "enabled", "cable__status"
+        )
     )
     services = Service.objects.filter(
         Q(pk__in=device_links.values("service_id")) | Q(pk__in=port_links.values("service_id"))
@@ -244,7 +246,13 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
 
     device_ids = [row[0] for row in device_rows]
     device_index = {pk: i for i, pk in enumerate(device_ids)}
-    forwards = [row[2] in FORWARDING_KINDS for row in device_rows]
+    # Only what carries traffic counts as a path: a device that is not active (offline, failed, planned…),
+    # a disabled port or a cable that is not connected would otherwise pass for the redundancy that saves a
+    # server, and the blast radius would say "survives" about a server that goes down.
+    live_device = [row[4] == DeviceStatus.ACTIVE for row in device_rows]
+    forwards = [row[2] in FORWARDING_KINDS and live_device[i] for i, row in enumerate(device_rows)]
+    # The queries above are not one snapshot: a port whose device arrived after the device query is left out.
+    port_rows = [row for row in port_rows if row[1] in device_index]
 
     port_index = {row[0]: node for node, row in enumerate(port_rows)}
     node_device = [device_index[row[1]] for row in port_rows]
@@ -257,9 +265,13 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
     device_ports: list[list[int]] = [[] for _ in device_rows]
 
     cable_first_end: dict[int, int] = {}
-    for node, (_pk, _device_id, _name, kind, rear_port_id, cable_id) in enumerate(port_rows):
+    for node, (_pk, _device_id, _name, kind, rear_port_id, cable_id, enabled, cable_status) in enumerate(
+        port_rows
+    ):
         device = node_device[node]
         device_ports[device].append(node)
+        if not (enabled and live_device[device]):
+            continue  # a port that carries nothing links to nothing
         # Only interfaces are switched; front and rear ports are passive even on a switch's chassis.
         if forwards[device] and kind == PortKind.INTERFACE:
             hub = device_hub[device]
@@ -271,7 +283,7 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
                 adjacency[node].append(rear)
                 adjacency[rear].append(node)
         # A cable whose far end is on another site (or not loaded) leads nowhere this graph can see.
-        if cable_id is not None:
+        if cable_id is not None and cable_status == "connected":
             other_end = cable_first_end.setdefault(cable_id, node)
             if other_end != node:
                 adjacency[node].append(other_end)
@@ -287,11 +299,11 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
     service_index = {row[0]: i for i, row in enumerate(service_rows)}
     device_services: dict[int, list[int]] = {}
     for service_id, device_id in device_link_rows:
-        if service_id in service_index:
+        if service_id in service_index and device_id in device_index:
             device_services.setdefault(device_index[device_id], []).append(service_index[service_id])
     port_services: dict[int, list[int]] = {}
     for service_id, port_id in port_link_rows:
-        if service_id in service_index:
+        if service_id in service_index and port_id in port_index:
             port_services.setdefault(port_index[port_id], []).append(service_index[service_id])
 
     return InventoryGraph(

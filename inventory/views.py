@@ -8,8 +8,9 @@ from functools import wraps
 
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, role_required
@@ -258,6 +259,8 @@ def tag_reissue(request: HtmxHttpRequest, tag: Tag) -> HttpResponse:
 @require_POST
 @role_required(*TAG_MANAGERS)
 def tag_issue(request: HtmxHttpRequest, kind: str, pk: int) -> HttpResponse:
+    if kind not in ("device", "port"):
+        raise Http404("Tags are issued for devices and ports.")
     asset = get_object_or_404(Device if kind == "device" else Port, pk=pk)
     try:
         tag = Tag.issue(asset, by=request.user)
@@ -304,7 +307,8 @@ def _labels_response(request: HtmxHttpRequest, tags: list[Tag], filename: str) -
     except LabelRefused as refusal:
         return render(request, "inventory/labels_refused.html", {"reason": refusal.reason}, status=409)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}-{fmt.value}.pdf"'
+    # A device or rack name may hold anything an import brought (quotes, newlines): let Django encode it.
+    response["Content-Disposition"] = content_disposition_header(False, f"{filename}-{fmt.value}.pdf")
     return response
 
 
@@ -327,7 +331,8 @@ def device_labels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def selection_labels(request: HtmxHttpRequest) -> HttpResponse:
     def ids(name: str) -> list[int]:
         values = request.GET.getlist(name)[: MAX_LABELS + 1]
-        return [int(v) for v in values if v.isdigit() and len(v) < 12]
+        # isascii: "²".isdigit() is true, and int() refuses it.
+        return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) < 12]
 
     devices, ports = ids("device"), ids("port")
     if not devices and not ports:

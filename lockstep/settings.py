@@ -206,7 +206,8 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 # The audit log records the client's address; behind a proxy that is the proxy's unless this is on.
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 
-# Bad input never becomes a 500: bodies over this size are refused with 400 before any view runs.
+# Bad input never becomes a 500: form bodies over this size are refused with 400 (uploaded files have their
+# own limit, LOCKSTEP_IMPORT_MAX_BYTES, checked before they are read).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 # NetBox CSV imports: the size of one uploaded file, and rows per file.
 LOCKSTEP_IMPORT_MAX_BYTES = env_int("LOCKSTEP_IMPORT_MAX_BYTES", 20 * 1024 * 1024)

@@ -15,7 +15,11 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 def local_to_utc(naive: datetime, site: Site) -> datetime:
     """A wall-clock time at the site, as stored (UTC). Refuses a time the site's clock skips (spring forward)."""
     aware = naive.replace(tzinfo=site.tz)
-    if aware.astimezone(UTC).astimezone(site.tz).replace(tzinfo=None) != naive:
+    try:
+        round_trip = aware.astimezone(UTC).astimezone(site.tz).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        raise forms.ValidationError(f"{naive:%Y-%m-%d %H:%M} is not a date a window can have.") from None
+    if round_trip != naive:
         raise forms.ValidationError(
             f"{naive:%Y-%m-%d %H:%M} does not exist in {site.time_zone} (the clocks skip it). Pick another time."
         )

@@ -360,6 +360,7 @@ class Window(models.Model):
     def remove_target(self, *, by, target: Target) -> None:
         self.require_editable(by)
         with transaction.atomic():
+            self._locked().require_editable(by)
             description = str(target)
             target.delete()
             record("window.target_removed", actor=by, obj=self, payload={"target": description})

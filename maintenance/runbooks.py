@@ -81,5 +81,6 @@ def build_runbook(window, *, by) -> Run:
         templates=[standard_template()],
         bindings=[Binding(target.asset, target.action) for target in targets],
         people=list(window.assignees.all()),
+        owner=window.requester,
         by=by,
     )

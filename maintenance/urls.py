@@ -15,9 +15,9 @@ urlpatterns = [
     path("windows/<int:pk>/targets/<int:target_pk>/remove/", views.target_remove, name="target_remove"),
     path("windows/<int:pk>/runbook.pdf", views.runbook_pdf, name="runbook_pdf"),
     path("windows/<int:pk>/as-run.pdf", views.as_run_pdf, name="as_run_pdf"),
+    path("windows/<int:pk>/pause/", views.window_pause, name="window_pause"),
     path("windows/<int:pk>/<slug:action>/", views.window_action, name="window_action"),
     path("tech/", views.tech_today, name="tech_today"),
-    path("windows/<int:pk>/pause/", views.window_pause, name="window_pause"),
     path("approvals/", views.queue, name="queue"),
     path("approvals/board/", views.board, name="board"),
 ]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
-from checklists.models import RunMode, Step, StepScan, StepStatus
+from checklists.models import RunMode, RunStatus, Step, StepScan, StepStatus
 from inventory.models import Discrepancy, DiscrepancyStatus
 from lockstep.http import HtmxHttpRequest
 from maintenance.conflicts import conflicts_among
@@ -85,8 +86,26 @@ def window_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         from audit.log import record
 
         changed = sorted(form.changed_data)
-        form.save()
-        record("window.edited", actor=request.user, obj=window, payload={"changed": changed})
+        try:
+            with transaction.atomic():
+                # Still a draft, under its lock; and only the form's own fields are written, never the
+                # status or runbook a concurrent submit just set.
+                window._locked().require_editable(request.user)
+                edited = form.save(commit=False)
+                edited.save(update_fields=[f for f in changed if f != "assignees"] or ["title"])
+                form.save_m2m()
+                record(
+                    "window.edited",
+                    actor=request.user,
+                    obj=window,
+                    payload={
+                        "changed": changed,
+                        "after": {f: str(form.cleaned_data.get(f))[:500] for f in changed},
+                    },
+                )
+        except WindowRefused as refusal:
+            messages.error(request, refusal.reason)
+            return redirect(window)
         messages.success(request, "Saved.")
         return redirect(window)
     return render(request, "maintenance/window_form.html", {"form": form, "window": window})
@@ -261,6 +280,11 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
         .select_related("run")
         .filter(
             Q(status=WindowStatus.IN_PROGRESS)
+            # An aborted window stays on the board while its rollback is still being worked.
+            | Q(
+                status=WindowStatus.ABORTED,
+                run__status__in=[RunStatus.ACTIVE, RunStatus.HELD, RunStatus.PAUSED],
+            )
             | Q(
                 status__in=[WindowStatus.SUBMITTED, WindowStatus.APPROVED],
                 planned_end__gte=now,
@@ -269,7 +293,9 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
         )
         .order_by("planned_start")
     )
-    live = live_progress([w for w in windows if w.status == WindowStatus.IN_PROGRESS and w.run_id])
+    live = live_progress(
+        [w for w in windows if w.status in (WindowStatus.IN_PROGRESS, WindowStatus.ABORTED) and w.run_id]
+    )
     template = "maintenance/board.html#board-body" if request.htmx else "maintenance/board.html"
     return render(request, template, {"windows": windows, "live": live, "now": now, "days": BOARD_DAYS})
 

@@ -51,15 +51,28 @@
     }
   }
 
+  function currentToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
+    catch (e) { return ""; }
+  }
+
+  // Taps are sent only by the person who made them: on a shared phone, another login never sends them.
+  function me() { return document.body ? document.body.dataset.user || "" : ""; }
+  function mine(queue) { return queue.filter(function (t) { return t.user === me(); }); }
+
   var flushing = false;
   function flush() {
-    if (flushing) return;
-    var queue = load();
+    if (flushing || !me()) return;
+    var queue = mine(load());
     if (!queue.length) return;
     flushing = true;
     var tap = queue[0];
     var body = new URLSearchParams();
-    tap.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
+    var token = currentToken();
+    tap.fields.forEach(function (pair) {
+      // The form's CSRF token may be older than the session (a login since): send the page's current one.
+      body.append(pair[0], pair[0] === "csrfmiddlewaretoken" && token ? token : pair[1]);
+    });
     fetch(tap.action, {
       method: "POST",
       body: body,
@@ -70,16 +83,23 @@
         : { "Idempotency-Key": tap.key },
     }).then(function (response) {
       if (response.status >= 500) throw new Error("server error " + response.status);
+      if (!response.headers.get("Idempotent-Answer")) {
+        // Not the server's answer to this tap: a login page after the session expired, a CSRF refusal, a
+        // proxy's page. The tap stays queued; say what to do.
+        flushing = false;
+        status("Waiting to send: log in again (in another tab) and your tap will be sent. Nothing is lost.", "waiting");
+        return;
+      }
       return response.text().then(function (html) {
         save(load().filter(function (t) { return t.key !== tap.key; }));
         flushing = false;
-        showQueue(load());
+        showQueue(mine(load()));
         if (tap.page === location.pathname || tap.returnTo === location.pathname) show(html, tap);
         flush();
       });
     }).catch(function () {
       flushing = false;
-      showQueue(load());
+      showQueue(mine(load()));
     });
   }
 
@@ -96,7 +116,7 @@
         var queue = load();
         if (!queue.some(function (t) { return t.key === key; })) {
           queue.push({
-            key: key, action: form.action, fields: fields, page: location.pathname,
+            key: key, user: me(), action: form.action, fields: fields, page: location.pathname,
             returnTo: form.dataset.return || "", at: Date.now(),
           });
           save(queue);
@@ -111,7 +131,7 @@
 
   window.addEventListener("online", flush);
   setInterval(flush, 4000);
-  function start() { wire(document); showQueue(load()); flush(); }
+  function start() { wire(document); showQueue(mine(load())); flush(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

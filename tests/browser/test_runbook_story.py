@@ -181,7 +181,8 @@ def test_a_tap_queued_offline_survives_closing_the_page(live_server, phone):
 
 def test_the_phone_cameras_own_app_hands_the_scan_to_the_open_step(live_server, phone):
     """The camera app opens https://HOST/t/CODE in the browser, where the tech is logged in with step 3 open:
-    the scan goes to that step (an identity check needs nothing more, so it is sent at once)."""
+    the scan is offered to that step, one tap away (never sent by itself: a tech who only wanted to look
+    an asset up must not hold the work by accident)."""
     scene = build_scene()
     from tests.checklists.conftest import finish_steps_before
 
@@ -190,6 +191,7 @@ def test_the_phone_cameras_own_app_hands_the_scan_to_the_open_step(live_server, 
     log_in(page, live_server, "tess", PASSWORD)
     page.goto(f"{live_server.url}{scene.step(3).get_absolute_url()}")
     page.goto(f"{live_server.url}/t/{scene.tag_for('sw-a Eth1/1')}")
+    tap(page, "Check this tag for step 3")
     wait_for_text(page, "✓ Match")
     screenshot(page, "camera-app-handoff-match-phone-360")
     assert scene.step(3).status == StepStatus.COMPLETE

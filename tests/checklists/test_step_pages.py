@@ -184,3 +184,12 @@ def test_a_tap_from_the_pages_script_is_answered_with_just_the_step_panel(scene)
     response = tess.post(url, {"idem": key()}, HTTP_X_REQUESTED_WITH="fetch")
     html = response.content.decode()
     assert 'id="step-panel"' in html and "<html" not in html and "Signed: done." in html
+
+
+def test_a_key_used_for_one_step_is_not_an_answer_for_another(scene):
+    tess = on_phone(users()["tess"])
+    shared = key()
+    tess.post(reverse("checklists:step_sign", args=[scene.run.pk, 1]), {"idem": shared})
+    response = tess.post(reverse("checklists:step_sign", args=[scene.run.pk, 2]), {"idem": shared})
+    assert response.status_code == 409 and b"already used for something else" in response.content
+    assert scene.step(2).status == StepStatus.PENDING
