@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.roles import Role, has_role
 from audit.log import record, session_hash
 from checklists.models import (
+    STEP_WITH_ASSET,
     Run,
     RunMode,
     RunStatus,
@@ -78,19 +79,7 @@ class ScanResult:
 
 
 def _locked(step: Step) -> Step:
-    return (
-        Step.objects.select_for_update(of=("self",))
-        .select_related(
-            "run__site",
-            "device__rack",
-            "device__site",
-            "port__device__rack",
-            "port__device__site",
-            "performer",
-            "verifier",
-        )
-        .get(pk=step.pk)
-    )
+    return Step.objects.select_for_update(of=("self",)).select_related(*STEP_WITH_ASSET).get(pk=step.pk)
 
 
 def _require_workable(step: Step, who: Who, *, approver_may: bool = False) -> Run:
@@ -143,11 +132,7 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
             raise StepRefused("This step has nothing to scan.")
         run = _require_workable(step, who)
         role = _scan_role(step, who)
-        tag = (
-            Tag.objects.select_related("device", "port__device")
-            .filter(**{"code" if kind == "code" else "short_code": value})
-            .first()
-        )
+        tag = Tag.objects.select_related("device", "port__device").by_code(kind, value)
         if tag is None:
             raise StepRefused("No Lockstep tag has this code. Check the label; nothing was recorded.")
         step.run = run  # the locked, current run: a mismatch below changes its status

@@ -285,6 +285,18 @@ class Run(models.Model):
         return self.steps.filter(is_rollback=False).exclude(status=StepStatus.COMPLETE).count()
 
 
+# What the step pages and the actions read about a step: its run and site, its asset's rack and site, its people.
+STEP_WITH_ASSET = (
+    "run__site",
+    "device__rack",
+    "device__site",
+    "port__device__rack",
+    "port__device__site",
+    "performer",
+    "verifier",
+)
+
+
 class StepStatus(models.TextChoices):
     PENDING = "pending", "To do"
     SCANNED = "scanned", "Scanned by the performer; waiting for a second person"

@@ -11,7 +11,16 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.roles import Role, has_role, role_required
 from checklists.execution import Who, release, resolve, scan, sign
 from checklists.idempotency import idempotent
-from checklists.models import Run, RunMode, RunStatus, Step, StepRefused, StepScan, StepStatus
+from checklists.models import (
+    STEP_WITH_ASSET,
+    Run,
+    RunMode,
+    RunStatus,
+    Step,
+    StepRefused,
+    StepScan,
+    StepStatus,
+)
 from inventory.models import Discrepancy
 from inventory.views import tag_landing as inventory_tag_landing
 from lockstep.http import HtmxHttpRequest
@@ -29,17 +38,6 @@ def _get_run(request: HtmxHttpRequest, pk: int) -> Run:
     if not (has_role(request.user, Role.APPROVER) or run.people.filter(pk=request.user.pk).exists()):
         raise Http404("No such runbook for you.")
     return run
-
-
-STEP_WITH_ASSET = (
-    "run__site",
-    "device__rack",
-    "device__site",
-    "port__device__rack",
-    "port__device__site",
-    "performer",
-    "verifier",
-)
 
 
 def _get_step(request: HtmxHttpRequest, run_pk: int, position: int) -> Step:

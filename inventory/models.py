@@ -316,6 +316,10 @@ class TagQuerySet(models.QuerySet):
     def live(self) -> TagQuerySet:
         return self.exclude(status=TagStatus.REVOKED)
 
+    def by_code(self, kind: str, value: str) -> Tag | None:
+        """The tag behind a code as `codes.parse_any` returned it: ("code", long) or ("short", short)."""
+        return self.filter(**{"code" if kind == "code" else "short_code": value}).first()
+
 
 class Tag(models.Model):
     """A QR tag: an unguessable code bound to exactly one device or port.

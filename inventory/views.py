@@ -88,7 +88,7 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
         except codes.BadCode:
             kind = ""
         if kind:
-            tag = Tag.objects.filter(**{"code" if kind == "code" else "short_code": value}).first()
+            tag = Tag.objects.by_code(kind, value)
             if tag is not None:
                 return redirect(tag.get_absolute_url())
             error = "No tag has this code."
@@ -201,7 +201,7 @@ def tag_enter(request: HtmxHttpRequest) -> HttpResponse:
         except codes.BadCode as exc:
             error = str(exc)
         else:
-            tag = Tag.objects.filter(**{"code" if kind == "code" else "short_code": value}).first()
+            tag = Tag.objects.by_code(kind, value)
             if tag is not None:
                 return redirect(tag.get_absolute_url())
             error = "No tag has this code. Check the label and type it again."
