@@ -52,23 +52,25 @@ def record(
     meta = current_request_meta()
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    with transaction.atomic():
+    # Everything but the chain's position is worked out before the head is locked: appends queue on that
+    # lock, so it is held only for the read of the head, the timestamp, the hash and two writes.
+    event = AuditEvent(
+        actor=actor,
+        actor_label=_clip(actor.get_username(), 150) if actor is not None else "",
+        action=_clip(action, 100),
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=_clip(obj.pk, 64) if obj is not None else "",
+        object_repr=_clip(obj, 200) if obj is not None else "",
+        payload=normalize_payload(payload or {}),
+        session_hash=session_hash(session_key if session_key is not None else meta.session_key),
+        ip=clean_ip(meta.ip),
+        user_agent=_clip(meta.user_agent, 512),
+    )
+    # No savepoint of its own: if the append fails, the action it records must not commit either.
+    with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            seq=head.seq + 1,
-            created_at=timezone.now(),
-            actor=actor,
-            actor_label=_clip(actor.get_username(), 150) if actor is not None else "",
-            action=_clip(action, 100),
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=_clip(obj.pk, 64) if obj is not None else "",
-            object_repr=_clip(obj, 200) if obj is not None else "",
-            payload=normalize_payload(payload or {}),
-            session_hash=session_hash(session_key if session_key is not None else meta.session_key),
-            ip=clean_ip(meta.ip),
-            user_agent=_clip(meta.user_agent, 512),
-            prev_hash=head.hash,
-        )
+        # Stamped under the lock, so the log's times never run backwards along its sequence.
+        event.seq, event.prev_hash, event.created_at = head.seq + 1, head.hash, timezone.now()
         event.hash = event.compute_hash()
         event.save()
         head.seq, head.hash = event.seq, event.hash
