@@ -16,7 +16,6 @@ from django.utils import timezone
 from accounts.roles import Role, has_role
 from audit.log import record, session_hash
 from checklists.models import (
-    STEP_WITH_ASSET,
     Run,
     RunMode,
     RunStatus,
@@ -78,12 +77,34 @@ class ScanResult:
     step: Step | None = None  # as the scan left it, with its asset loaded: the answer page needs nothing more
 
 
+# The columns an action reads under the row lock. Everything else about a step (its run, kind, asset and
+# words) is fixed when the runbook is built, so what the caller loaded of it stays true.
+_STEP_STATE_COLUMNS = [Step._meta.get_field(name).attname for name in STEP_STATE]
+_RUN_STATE_COLUMNS = ["status", "mode", "hold_reason"]
+
+
+def _bring_up_to_date(instance, state: dict) -> None:
+    for name, value in state.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)  # a changed foreign key id drops its stale cached object
+
+
 def _locked(step: Step) -> Step:
-    return Step.objects.select_for_update(of=("self",)).select_related(*STEP_WITH_ASSET).get(pk=step.pk)
+    """Lock the step's row and bring its state up to date in place, keeping the asset the caller loaded:
+    one narrow query instead of reloading the step with its asset, rack and site under the lock."""
+    state = Step.objects.select_for_update().filter(pk=step.pk).values(*_STEP_STATE_COLUMNS).get()
+    _bring_up_to_date(step, state)
+    return step
 
 
 def _require_workable(step: Step, who: Who, *, approver_may: bool = False) -> Run:
-    run = Run.objects.select_for_update().get(pk=step.run_id)
+    if Step.run.is_cached(step):
+        run = step.run
+        state = Run.objects.select_for_update().filter(pk=run.pk).values(*_RUN_STATE_COLUMNS).get()
+        _bring_up_to_date(run, state)
+    else:
+        run = Run.objects.select_for_update().get(pk=step.run_id)
+        step.run = run
     if run.status != RunStatus.ACTIVE:
         raise StepRefused(
             _RUN_CLOSED_WORDS[run.status] + (f" ({run.hold_reason})" if run.hold_reason else "")
@@ -94,18 +115,22 @@ def _require_workable(step: Step, who: Who, *, approver_may: bool = False) -> Ru
             if step.is_rollback
             else "This runbook is rolling back: only the rollback steps are done now."
         )
-    if not (
-        run.people.filter(pk=who.user.pk).exists() or (approver_may and has_role(who.user, Role.APPROVER))
-    ):
+    assigned = Run.people.through.objects.filter(run_id=run.pk, user_id=who.user.pk).exists()
+    if not (assigned or (approver_may and has_role(who.user, Role.APPROVER))):
         raise StepRefused("You are not assigned to this work, so you cannot act on its steps.")
     earlier = (
-        run.steps.filter(is_rollback=step.is_rollback, position__lt=step.position)
-        .exclude(status=StepStatus.COMPLETE)
+        Step.objects.filter(
+            run_id=run.pk,
+            is_rollback=step.is_rollback,
+            position__lt=step.position,
+            status__in=[status for status in StepStatus if status != StepStatus.COMPLETE],
+        )
         .order_by("position")
+        .values_list("position", "title")
         .first()
     )
     if earlier is not None:
-        raise StepRefused(f"Step {earlier.position} ({earlier.title}) comes first; steps run in order.")
+        raise StepRefused(f"Step {earlier[0]} ({earlier[1]}) comes first; steps run in order.")
     if step.status == StepStatus.COMPLETE:
         raise StepRefused("This step is already complete.")
     return run
@@ -132,10 +157,10 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
             raise StepRefused("This step has nothing to scan.")
         run = _require_workable(step, who)
         role = _scan_role(step, who)
-        tag = Tag.objects.select_related("device", "port__device").by_code(kind, value)
+        # Ids and status decide a match; the asset a wrong label belongs to is read only to describe it.
+        tag = Tag.objects.by_code(kind, value)
         if tag is None:
             raise StepRefused("No Lockstep tag has this code. Check the label; nothing was recorded.")
-        step.run = run  # the locked, current run: a mismatch below changes its status
         problems = _tag_mismatches(step, tag)
         if step.needs_serial:
             if not normalize_serial(serial):
