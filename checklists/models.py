@@ -285,9 +285,8 @@ class Run(models.Model):
         return self.steps.filter(is_rollback=False).exclude(status=StepStatus.COMPLETE).count()
 
 
-# What the step pages and the actions read about a step: its run and site, its asset's rack and site, its people.
-STEP_WITH_ASSET = (
-    "run__site",
+# What the step pages and the actions read about a step, besides its run: its asset's rack and site, its people.
+STEP_ASSET = (
     "device__rack",
     "device__site",
     "port__device__rack",

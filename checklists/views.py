@@ -12,7 +12,7 @@ from accounts.roles import Role, has_role, role_required
 from checklists.execution import Who, release, resolve, scan, sign
 from checklists.idempotency import idempotent
 from checklists.models import (
-    STEP_WITH_ASSET,
+    STEP_ASSET,
     Run,
     RunMode,
     RunStatus,
@@ -32,28 +32,40 @@ def _who(request: HtmxHttpRequest) -> Who:
     )
 
 
+def _may_see(request: HtmxHttpRequest, run_pk: int) -> bool:
+    """Approvers see every run; techs the runs they are on. (Roles first: the step page reads them anyway.)"""
+    return (
+        has_role(request.user, Role.APPROVER)
+        or Run.people.through.objects.filter(run_id=run_pk, user_id=request.user.pk).exists()
+    )
+
+
 def _get_run(request: HtmxHttpRequest, pk: int) -> Run:
     """Assigned techs and approvers see a run; anyone else gets a 404, not a hint that it exists."""
     run = get_object_or_404(Run.objects.select_related("site"), pk=pk)
-    if not (has_role(request.user, Role.APPROVER) or run.people.filter(pk=request.user.pk).exists()):
+    if not _may_see(request, run.pk):
         raise Http404("No such runbook for you.")
     return run
 
 
 def _get_step(request: HtmxHttpRequest, run_pk: int, position: int) -> Step:
-    run = _get_run(request, run_pk)
-    return get_object_or_404(Step.objects.select_related(*STEP_WITH_ASSET), run=run, position=position)
+    """The step with its run and asset, in one query, seen as _get_run sees its run."""
+    step = get_object_or_404(
+        Step.objects.select_related("run", *STEP_ASSET), run_id=run_pk, position=position
+    )
+    if not _may_see(request, run_pk):
+        raise Http404("No such runbook for you.")
+    return step
 
 
 def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
     run = step.run
     me = request.user.pk
     sequence = list(run.sequence().values_list("position", "status"))
-    done = sum(1 for _, status in sequence if status == StepStatus.COMPLETE)
     return {
         "step": step,
         "run": run,
-        "done": done,
+        "done": sum(1 for _, status in sequence if status == StepStatus.COMPLETE),
         "total": len(sequence),
         "is_performer": step.performer_id == me,
         "is_verifier": step.verifier_id == me,
@@ -64,7 +76,7 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
             step.status == StepStatus.PENDING
             or (step.status == StepStatus.SCANNED and step.performer_id != me and step.needs_two)
         ),
-        "next_step": run.sequence().filter(position__gt=step.position).first(),
+        "next_position": next((position for position, _ in sequence if position > step.position), None),
         "rollback": run.mode == RunMode.ROLLBACK,
         **extra,
     }
@@ -75,7 +87,8 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
 def step_detail(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     step = _get_step(request, run_pk, position)
     # A scan made with the phone's own camera app lands on /t/CODE; it goes to the step last opened here.
-    request.session["scan_step"] = step.pk
+    if request.session.get("scan_step") != step.pk:  # the panel polls every 3 s: no write for each poll
+        request.session["scan_step"] = step.pk
     template = "checklists/step.html#step-panel" if request.htmx else "checklists/step.html"
     return render(request, template, _step_context(request, step))
 
@@ -97,11 +110,8 @@ def run_current(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect(current) if current else redirect(run)
 
 
-def _answer(
-    request: HtmxHttpRequest, step: Step, *, status: int = 200, fresh: bool = False, **extra
-) -> HttpResponse:
-    if not fresh:
-        step = Step.objects.select_related(*STEP_WITH_ASSET).get(pk=step.pk)  # as the action left it
+def _answer(request: HtmxHttpRequest, step: Step, *, status: int = 200, **extra) -> HttpResponse:
+    """The step as the action left it: the actions lock its row and bring it up to date in place."""
     # The page's own script (taps.js) swaps in just the step panel; a plain form post gets the whole page.
     partial = request.headers.get("X-Requested-With") == "fetch" or request.htmx
     template = "checklists/step.html#step-panel" if partial else "checklists/step.html"
