@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
+from audit.log import record
 from checklists.execution import Who, release, resolve, scan, sign
 from checklists.idempotency import idempotent
 from checklists.models import (
@@ -118,6 +119,18 @@ def _answer(request: HtmxHttpRequest, step: Step, *, status: int = 200, **extra)
     return render(request, template, _step_context(request, step, **extra), status=status)
 
 
+def _refused(request: HtmxHttpRequest, step: Step, action: str, refusal: StepRefused, **said) -> HttpResponse:
+    """A refused tap changes nothing on the step, but the attempt is kept: the same person trying to verify
+    their own scan, a second phone, a step out of order are what an auditor looks for afterwards."""
+    record(
+        "step.refused",
+        actor=request.user,
+        obj=step,
+        payload={"run": step.run_id, "action": action, "reason": refusal.reason, **said},
+    )
+    return _answer(request, step, status=409, refusal=refusal.reason)
+
+
 @require_POST
 @login_required
 @idempotent
@@ -131,7 +144,7 @@ def step_scan(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRespo
             serial=request.POST.get("serial", "")[:200],
         )
     except StepRefused as refusal:
-        return _answer(request, step, status=409, refusal=refusal.reason)
+        return _refused(request, step, "scan", refusal, code=request.POST.get("code", "")[:100])
     return _answer(request, step, status=200 if result.matched else 409, result=result)
 
 
@@ -143,7 +156,7 @@ def step_sign(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRespo
     try:
         message = sign(step, who=_who(request))
     except StepRefused as refusal:
-        return _answer(request, step, status=409, refusal=refusal.reason)
+        return _refused(request, step, "sign", refusal)
     return _answer(request, step, signed=message)
 
 
@@ -155,7 +168,7 @@ def step_release(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRe
     try:
         message = release(step, who=_who(request))
     except StepRefused as refusal:
-        return _answer(request, step, status=409, refusal=refusal.reason)
+        return _refused(request, step, "release", refusal)
     return _answer(request, step, signed=message)
 
 
@@ -176,6 +189,12 @@ def discrepancy_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             discrepancy, who=_who(request), resolution=request.POST.get("resolution", "")[:2000]
         )
     except StepRefused as refusal:
+        record(
+            "discrepancy.resolve_refused",
+            actor=request.user,
+            obj=discrepancy,
+            payload={"reason": refusal.reason},
+        )
         return render(
             request,
             "checklists/resolved.html",

@@ -195,3 +195,40 @@ def test_a_key_used_for_one_step_is_not_an_answer_for_another(scene):
     response = tess.post(reverse("checklists:step_sign", args=[scene.run.pk, 2]), {"idem": shared})
     assert response.status_code == 409 and b"already used for something else" in response.content
     assert scene.step(2).status == StepStatus.PENDING
+
+
+def test_a_refused_tap_changes_nothing_but_the_attempt_is_in_the_audit_log_once(scene):
+    finish_steps_before(scene, DESTRUCTIVE)
+    tess = users()["tess"]
+    code = scene.tag_for("sw-a Eth1/1")
+    on_phone(tess).post(scan_url(scene, DESTRUCTIVE), {"idem": key(), "code": code, "serial": "SN-sw-a"})
+    # The same person on a second phone tries to be their own verifier, and retries when told no.
+    second_phone = on_phone(tess)
+    data = {"idem": key(), "code": code, "serial": "SN-sw-a"}
+    refused = second_phone.post(scan_url(scene, DESTRUCTIVE), data)
+    retried = second_phone.post(scan_url(scene, DESTRUCTIVE), data)
+    assert refused.status_code == retried.status_code == 409
+    assert "A different tech must verify it" in refused.content.decode()
+    step = scene.step(DESTRUCTIVE)
+    assert step.status == StepStatus.SCANNED and step.verifier_id is None
+    assert list(StepScan.objects.filter(step=step).values_list("role", flat=True)) == ["performer"]
+    event = AuditEvent.objects.get(action="step.refused")
+    assert event.actor == tess and event.object_id == str(step.pk)
+    assert event.payload["action"] == "scan" and "different tech" in event.payload["reason"]
+    assert event.payload["code"] == code
+
+
+def test_a_refused_resolution_is_in_the_audit_log(scene):
+    finish_steps_before(scene, IDENTITY)
+    on_phone(users()["tess"]).post(
+        scan_url(scene, IDENTITY), {"idem": key(), "code": scene.tags["sw-b Eth1/1"].display_short_code}
+    )
+    discrepancy = Discrepancy.objects.get()
+    response = on_phone(users()["tess"]).post(
+        reverse("checklists:discrepancy_resolve", args=[discrepancy.pk]), {"idem": key(), "resolution": "ok"}
+    )
+    assert response.status_code == 409
+    discrepancy.refresh_from_db()
+    assert discrepancy.status == "open"
+    event = AuditEvent.objects.get(action="discrepancy.resolve_refused")
+    assert event.payload == {"reason": "Only an approver resolves a discrepancy."}
