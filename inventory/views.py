@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from accounts.roles import Role, role_required
+from accounts.roles import Role, has_role, role_required
+from audit.log import record
 from inventory import codes
 from inventory.forms import NetBoxImportForm
 from inventory.labels import (
@@ -292,20 +293,55 @@ def discrepancies(request: HtmxHttpRequest) -> HttpResponse:
 MAX_LABELS = 2000
 
 
-def _labels_response(request: HtmxHttpRequest, tags: list[Tag], filename: str) -> HttpResponse:
+def _labels_refused(request: HtmxHttpRequest, reason: str, status: int) -> HttpResponse:
+    return render(request, "inventory/labels_refused.html", {"reason": reason}, status=status)
+
+
+def _labels_response(request: HtmxHttpRequest, tags: list[Tag], filename: str, about=None) -> HttpResponse:
+    """Print `tags`: by default only labels not yet applied. A second copy of a label already on its asset
+    (an active tag) is how a label ends up on the wrong device, so only an approver or admin reprints one,
+    and every sheet printed is in the audit log with the tags on it."""
     try:
         fmt = LabelFormat(request.GET.get("format", LabelFormat.A4_3X8))
     except ValueError:
-        return render(
-            request, "inventory/labels_refused.html", {"reason": "Unknown label format."}, status=400
+        return _labels_refused(request, "Unknown label format.", 400)
+    reprint = request.GET.get("applied") == "1"
+    applied = [tag for tag in tags if tag.status == TagStatus.ACTIVE]
+    if reprint and not any(has_role(request.user, role) for role in TAG_MANAGERS):
+        return _labels_refused(
+            request,
+            "Only an approver or admin prints a second copy of a label already on its asset. "
+            "If a label is damaged, ask them to reissue its tag.",
+            403,
         )
+    if not reprint:
+        tags = [tag for tag in tags if tag.status != TagStatus.ACTIVE]
+        if not tags and applied:
+            return _labels_refused(
+                request,
+                f"All {len(applied)} labels here are already on their assets (active tags), so none were "
+                "printed: a second copy of a live label is how labels end up on the wrong device. An "
+                "approver can reprint them; a damaged label's tag is reissued instead.",
+                409,
+            )
     if len(tags) > MAX_LABELS:
         reason = f"That is {len(tags)} labels; print at most {MAX_LABELS} at once (a rack or a few devices at a time)."
-        return render(request, "inventory/labels_refused.html", {"reason": reason}, status=400)
+        return _labels_refused(request, reason, 400)
     try:
         pdf = render_labels(tags, fmt)
     except LabelRefused as refusal:
-        return render(request, "inventory/labels_refused.html", {"reason": refusal.reason}, status=409)
+        return _labels_refused(request, refusal.reason, 409)
+    record(
+        "labels.printed",
+        actor=request.user,
+        obj=about,
+        payload={
+            "format": fmt.value,
+            "count": len(tags),
+            "tags": [tag.short_code for tag in tags],
+            "reprinted": [tag.short_code for tag in tags if tag.status == TagStatus.ACTIVE],
+        },
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     # A device or rack name may hold anything an import brought (quotes, newlines): let Django encode it.
     response["Content-Disposition"] = content_disposition_header(False, f"{filename}-{fmt.value}.pdf")
@@ -315,7 +351,7 @@ def _labels_response(request: HtmxHttpRequest, tags: list[Tag], filename: str) -
 @role_required(*ANY_ROLE)
 def rack_labels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     rack = get_object_or_404(Rack.objects.select_related("site"), pk=pk)
-    return _labels_response(request, tags_for_rack(rack), f"labels-{rack.site.code}-{rack.name}")
+    return _labels_response(request, tags_for_rack(rack), f"labels-{rack.site.code}-{rack.name}", rack)
 
 
 @role_required(*ANY_ROLE)
@@ -323,7 +359,7 @@ def device_labels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(Device.objects.select_related("site"), pk=pk)
     include_ports = request.GET.get("ports", "1") != "0"
     return _labels_response(
-        request, tags_for_device(device, include_ports=include_ports), f"labels-{device.name}"
+        request, tags_for_device(device, include_ports=include_ports), f"labels-{device.name}", device
     )
 
 
@@ -337,7 +373,7 @@ def selection_labels(request: HtmxHttpRequest) -> HttpResponse:
     devices, ports = ids("device"), ids("port")
     if not devices and not ports:
         reason = "Tick the devices (or ports) to print labels for."
-        return render(request, "inventory/labels_refused.html", {"reason": reason}, status=400)
+        return _labels_refused(request, reason, 400)
     tags = tags_for_selection(
         devices=devices, ports=ports, include_ports=request.GET.get("ports", "1") != "0"
     )

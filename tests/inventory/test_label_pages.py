@@ -59,3 +59,47 @@ def test_the_rack_page_offers_printing(client, tess, lax1):
     html = client.get(reverse("inventory:rack", args=[lax1.rack.pk])).content.decode()
     assert reverse("inventory:rack_labels", args=[lax1.rack.pk]) in html
     assert reverse("inventory:selection_labels") in html
+
+
+def _commission(tag, sam):
+    tag.commission(by=sam, serial=tag.chassis.serial)
+    return tag
+
+
+def test_every_printed_sheet_is_in_the_audit_log_with_its_tags(client, tess, lax1, sam):
+    from audit.models import AuditEvent
+
+    tag = Tag.issue(lax1.sw_a, by=sam)
+    client.force_login(tess)
+    client.get(reverse("inventory:device_labels", args=[lax1.sw_a.pk]), {"ports": ["0"]})
+    event = AuditEvent.objects.get(action="labels.printed")
+    assert event.actor == tess and event.object_repr == str(lax1.sw_a)
+    assert event.payload == {"format": "a4-3x8", "count": 1, "tags": [tag.short_code], "reprinted": []}
+
+
+def test_a_tech_prints_only_labels_not_yet_applied(client, tess, lax1, sam):
+    from audit.models import AuditEvent
+
+    applied = _commission(Tag.issue(lax1.sw_a, by=sam), sam)
+    fresh = Tag.issue(lax1.sw_a_port, by=sam)
+    client.force_login(tess)
+    text = pdf_text(client.get(reverse("inventory:rack_labels", args=[lax1.rack.pk])))
+    assert fresh.display_short_code in text and applied.display_short_code not in text
+    # Asking for a second copy of the live label is refused in words, and nothing is printed or logged.
+    refused = client.get(reverse("inventory:rack_labels", args=[lax1.rack.pk]), {"applied": ["0", "1"]})
+    assert refused.status_code == 403 and b"Only an approver or admin" in refused.content
+    only_live = client.get(reverse("inventory:device_labels", args=[lax1.sw_a.pk]), {"ports": ["0"]})
+    assert only_live.status_code == 409 and b"already on their assets" in only_live.content
+    assert AuditEvent.objects.filter(action="labels.printed").count() == 1
+
+
+def test_an_approvers_reprint_of_a_live_label_is_logged_as_a_reprint(client, ada, lax1, sam):
+    from audit.models import AuditEvent
+
+    applied = _commission(Tag.issue(lax1.sw_a, by=sam), sam)
+    client.force_login(ada)
+    response = client.get(
+        reverse("inventory:device_labels", args=[lax1.sw_a.pk]), {"ports": ["0"], "applied": ["0", "1"]}
+    )
+    assert applied.display_short_code in pdf_text(response)
+    assert AuditEvent.objects.get(action="labels.printed").payload["reprinted"] == [applied.short_code]
