@@ -46,6 +46,17 @@ class Site(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def save(self, *args, **kwargs) -> None:
+        # The revision is only ever bumped in the database (F() + 1). Saving an edited site (the admin) must
+        # not write back the revision it read, which would undo a bump made since and hide a change.
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "revision"
+            ]
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("inventory:site", args=[self.code])
 

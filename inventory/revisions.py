@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models import F
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from inventory.models import Cable, Device, Port, Service, Site
@@ -26,15 +26,38 @@ def _sites_of_ports(port_ids: Iterable[int]) -> set[int]:
     return set(Port.objects.filter(pk__in=list(port_ids)).values_list("device__site_id", flat=True))
 
 
+# A device moved to another site (or a port to another device) changes the site it left as well: the
+# site it was at is read before the save and bumped after it, with the one it is at now.
+
+
+@receiver(pre_save, sender=Device)
+def _device_moving(sender, instance: Device, raw: bool = False, **kwargs) -> None:
+    if instance.pk is not None and not raw:
+        instance._site_before = (
+            Device.objects.filter(pk=instance.pk).values_list("site_id", flat=True).first()
+        )
+
+
 @receiver([post_save, post_delete], sender=Device)
 def _device_changed(sender, instance: Device, **kwargs) -> None:
-    bump_sites([instance.site_id])
+    bump_sites([instance.site_id, instance.__dict__.pop("_site_before", None)])
+
+
+def _site_of_device(device_id: int | None) -> int | None:
+    return Device.objects.filter(pk=device_id).values_list("site_id", flat=True).first()
+
+
+@receiver(pre_save, sender=Port)
+def _port_moving(sender, instance: Port, raw: bool = False, **kwargs) -> None:
+    if instance.pk is not None and not raw:
+        before = Port.objects.filter(pk=instance.pk).values_list("device_id", flat=True).first()
+        if before is not None and before != instance.device_id:
+            instance._site_before = _site_of_device(before)
 
 
 @receiver([post_save, post_delete], sender=Port)
 def _port_changed(sender, instance: Port, **kwargs) -> None:
-    site_id = Device.objects.filter(pk=instance.device_id).values_list("site_id", flat=True).first()
-    bump_sites([site_id])
+    bump_sites([_site_of_device(instance.device_id), instance.__dict__.pop("_site_before", None)])
 
 
 @receiver(pre_delete, sender=Cable)
