@@ -187,6 +187,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Phones in a cage drop connections; a short session would log a tech out mid-window.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
+# Failed logins, counted from the audit log over a sliding window: past either limit the login form refuses
+# even the right password until the window has moved on (accounts/forms.py).
+LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+LOGIN_FAILURES_PER_NAME_AND_ADDRESS = env_int("LOGIN_FAILURES_PER_NAME_AND_ADDRESS", 10)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 50)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie; kept default for forms

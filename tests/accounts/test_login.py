@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.log import verify_chain
 from audit.models import AuditEvent
@@ -64,3 +67,43 @@ def test_a_post_without_a_csrf_token_is_refused_with_a_clear_page(tess):
     response = strict.post(reverse("login"), {"username": "tess", "password": PASSWORD})
     assert response.status_code == 403
     assert b"This page expired" in response.content
+
+
+def _fail(client, username, times, address):
+    for _ in range(times):
+        client.post(reverse("login"), {"username": username, "password": "guess"}, REMOTE_ADDR=address)
+
+
+def test_guessing_a_password_is_stopped_even_when_the_guess_is_right(client, tess, settings, monkeypatch):
+    settings.LOGIN_FAILURES_PER_NAME_AND_ADDRESS = 5
+    _fail(client, "tess", 5, "203.0.113.9")
+    response = client.post(
+        reverse("login"), {"username": "tess", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
+    assert response.status_code == 200 and b"Too many failed logins from here" in response.content
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="auth.login_throttled").count() == 1
+    # Tess on her own phone, elsewhere, is not locked out by someone guessing her password.
+    assert (
+        Client()
+        .post(reverse("login"), {"username": "tess", "password": PASSWORD}, REMOTE_ADDR="198.51.100.7")
+        .status_code
+        == 302
+    )
+    # When the window has passed the failures, the right password works again from there too.
+    later = timezone.now() + timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES + 1)
+    monkeypatch.setattr("accounts.forms.timezone.now", lambda: later)
+    response = client.post(
+        reverse("login"), {"username": "tess", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
+    assert response.status_code == 302
+
+
+def test_one_address_trying_many_names_is_stopped(client, tess, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 6
+    for name in ("amy", "bob", "cat"):
+        _fail(client, name, 2, "203.0.113.9")
+    response = client.post(
+        reverse("login"), {"username": "tess", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
+    assert b"Too many failed logins from here" in response.content
