@@ -54,6 +54,10 @@ FACES = ("front", "rear")
 TRUE_WORDS = frozenset({"true", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "no"})
 SITE_CODE_RE = re.compile(r"[-a-zA-Z0-9_]+")
+# Control characters (C0, DEL, C1): invisible on a screen, they make two names that look alike differ, and
+# they break the lines of a printed label. A description may hold line breaks and tabs; nothing else may.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_PROSE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -420,6 +424,13 @@ class _Values:
             return ""
         if "\x00" in value:
             self.error(f"{column} contains a NUL character")
+            return ""
+        control = _CONTROL_RE.search(value) if column != "description" else _CONTROL_IN_PROSE_RE.search(value)
+        if control:
+            self.error(
+                f"{column} contains the control character U+{ord(control.group()):04X} at character "
+                f"{control.start() + 1}; names and codes are printed on labels and runbooks, so fix it at the source"
+            )
             return ""
         return value
 

@@ -416,6 +416,24 @@ def test_a_spreadsheet_or_a_binary_file_is_a_clear_error(sam):
     ]
 
 
+def test_control_characters_in_names_are_row_errors_but_a_description_may_break_lines(sam):
+    devices = DEVICES.replace("leaf-02,", '"leaf-\n02",').replace("SSJ001", "SSJ\x07001")
+    interfaces = INTERFACES.replace("uplink a", '"uplink a\nto leaf-01"').replace("uplink b", "uplink\x1bb")
+
+    report = import_netbox_csv({"devices": devices, "interfaces": interfaces}, by=sam)
+
+    assert messages(report) == [
+        "devices.csv line 2: serial contains the control character U+0007 at character 4; names and codes "
+        "are printed on labels and runbooks, so fix it at the source",
+        "devices.csv line 3: name contains the control character U+000A at character 6; names and codes "
+        "are printed on labels and runbooks, so fix it at the source",
+        "interfaces.csv line 3: device: no device named 'leaf-02' (not in Lockstep nor in the devices file)",
+        "interfaces.csv line 6: description contains the control character U+001B at character 7; names "
+        "and codes are printed on labels and runbooks, so fix it at the source",
+    ]
+    assert nothing_written()
+
+
 def test_script_in_text_fields_is_stored_verbatim(sam):
     script = "<script>alert('pwned')</script>"
     interfaces = INTERFACES.replace("uplink a", f'"{script}"')
