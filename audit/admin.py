@@ -36,11 +36,17 @@ class AuditedModelAdmin(admin.ModelAdmin):
         from audit.log import record
 
         before = {}
+        many = self._many_names(form)
         if change and form.changed_data:
-            original = type(obj).objects.filter(pk=obj.pk).values(*self._field_names(form)).first() or {}
+            names = self._field_names(form)
+            # (values() with no names would read every column: only the changed ones are "before".)
+            original = (type(obj).objects.filter(pk=obj.pk).values(*names).first() or {}) if names else {}
             before = {name: _plain(value) for name, value in original.items()}
+            # Related sets (a service's devices) are saved after this, so what the database holds is "before".
+            before |= {name: _pks(getattr(obj, name).all()) for name in many}
         super().save_model(request, obj, form, change)
         after = {name: _plain(form.cleaned_data.get(name)) for name in self._field_names(form)}
+        after |= {name: _pks(form.cleaned_data.get(name) or ()) for name in many}
         record(
             f"admin.{'change' if change else 'add'}",
             actor=request.user,
@@ -64,6 +70,14 @@ class AuditedModelAdmin(admin.ModelAdmin):
     def _field_names(self, form) -> list[str]:
         model_fields = {f.name for f in self.model._meta.concrete_fields}
         return [name for name in form.changed_data if name in model_fields]
+
+    def _many_names(self, form) -> list[str]:
+        many_fields = {f.name for f in self.model._meta.many_to_many}
+        return [name for name in form.changed_data if name in many_fields]
+
+
+def _pks(objects) -> list[str]:
+    return sorted((str(o.pk) for o in objects), key=lambda pk: (len(pk), pk))
 
 
 def _plain(value):

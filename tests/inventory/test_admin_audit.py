@@ -67,3 +67,29 @@ def test_tags_cannot_be_edited_or_deleted_in_the_admin(client, sam, active_tag):
         client.post(reverse("admin:inventory_tag_delete", args=[active_tag.pk]), {"post": "yes"}).status_code
         == 403
     )
+
+
+def test_changing_what_a_service_depends_on_is_audited_with_before_and_after(client, sam, lax1):
+    from inventory.models import Customer, Service
+
+    service = Service.objects.create(customer=Customer.objects.create(name="Acme"), name="shop")
+    service.devices.set([lax1.server])
+    client.force_login(sam)
+    url = reverse("admin:inventory_service_change", args=[service.pk])
+    response = client.post(
+        url,
+        {
+            "customer": service.customer_id,
+            "name": "shop",
+            "devices": [lax1.server.pk, lax1.sw_a.pk],
+            "ports": str(lax1.sw_b_port.pk),
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    event = AuditEvent.objects.get(action="admin.change", object_type="inventory.service")
+    assert event.payload["changed"] == ["devices", "ports"]
+    assert event.payload["before"] == {"devices": [str(lax1.server.pk)], "ports": []}
+    assert event.payload["after"] == {
+        "devices": sorted([str(lax1.server.pk), str(lax1.sw_a.pk)], key=lambda pk: (len(pk), pk)),
+        "ports": [str(lax1.sw_b_port.pk)],
+    }
