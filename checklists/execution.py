@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -52,20 +53,49 @@ STEP_STATE = [
 ]
 
 
+# How far a phone's own clock is believed about when a queued tap was made.
+QUEUED_AT_MOST = timedelta(days=7)
+CLOCK_AHEAD_AT_MOST = timedelta(minutes=2)
+
+
 @dataclass(frozen=True)
 class Who:
-    """The person acting and where from: their session and their phone (a long-lived cookie), both hashed."""
+    """The person acting and where from: their session and their phone (a long-lived cookie), both hashed.
+    `queued_at`: for a tap that waited on the phone for a connection, when the phone says it was made (its
+    own clock: recorded beside the server's time, never instead of it)."""
 
     user: object
     session: str
     device: str
+    queued_at: str = ""
 
     @classmethod
-    def of(cls, user, *, session_key: str | None, device_id: str | None) -> Who:
+    def of(cls, user, *, session_key: str | None, device_id: str | None, queued_at: str | None = None) -> Who:
         if not session_key:
             raise StepRefused("Your session has expired. Log in again; nothing was signed.")
         device = hashlib.sha256((device_id or "").encode()).hexdigest() if device_id else ""
-        return cls(user, session_hash(session_key), device)
+        return cls(user, session_hash(session_key), device, _phone_time(queued_at))
+
+    def noted(self) -> dict[str, str]:
+        """What the audit event keeps about how the tap arrived."""
+        return {"queued_on_phone_at": self.queued_at} if self.queued_at else {}
+
+
+def _phone_time(value: str | None) -> str:
+    """An ISO time from the phone, in UTC, if it is one and is plausible; otherwise nothing (a tap is never
+    refused for its phone's clock)."""
+    if not value or len(value) > 40:
+        return ""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return ""
+    if when.tzinfo is None:
+        return ""
+    now = timezone.now()
+    if not now - QUEUED_AT_MOST <= when <= now + CLOCK_AHEAD_AT_MOST:
+        return ""
+    return when.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -206,6 +236,7 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
             actor=who.user,
             obj=step,
             payload={
+                **who.noted(),
                 "run": run.pk,
                 "role": role,
                 "tag": tag.short_code,
@@ -286,7 +317,13 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
         "step.scan_mismatch",
         actor=who.user,
         obj=step,
-        payload={"run": run.pk, "problems": problems, "discrepancy": discrepancy.pk, "role": scan_row.role},
+        payload={
+            **who.noted(),
+            "run": run.pk,
+            "problems": problems,
+            "discrepancy": discrepancy.pk,
+            "role": scan_row.role,
+        },
     )
     said = "; ".join(problems)
     return ScanResult(
@@ -319,7 +356,7 @@ def sign(step: Step, *, who: Who) -> str:
                 action,
                 actor=who.user,
                 obj=step,
-                payload={"run": run.pk, "role": "performer", "message": step.message},
+                payload={**who.noted(), "run": run.pk, "role": "performer", "message": step.message},
             )
             return "Posted." if step.kind == StepKind.CUSTOMER_UPDATE else "Signed: done."
         # Destructive: only after both scans matched, the performer first, then the verifier.
@@ -339,7 +376,12 @@ def sign(step: Step, *, who: Who) -> str:
             step.performed_at = now
             step.status = StepStatus.DONE
             step.save(update_fields=STEP_STATE)
-            record("step.signed", actor=who.user, obj=step, payload={"run": run.pk, "role": "performer"})
+            record(
+                "step.signed",
+                actor=who.user,
+                obj=step,
+                payload={**who.noted(), "run": run.pk, "role": "performer"},
+            )
             return "Signed: done. Now the verifier signs that it was done on this asset."
         # DONE: the verifier's turn.
         if who.user.pk != step.verifier_id:
@@ -351,7 +393,12 @@ def sign(step: Step, *, who: Who) -> str:
         step.verified_at = step.completed_at = now
         step.status = StepStatus.COMPLETE
         step.save(update_fields=STEP_STATE)
-        record("step.verified", actor=who.user, obj=step, payload={"run": run.pk, "role": "verifier"})
+        record(
+            "step.verified",
+            actor=who.user,
+            obj=step,
+            payload={**who.noted(), "run": run.pk, "role": "verifier"},
+        )
         return "Verified. Step complete."
 
 
@@ -372,7 +419,7 @@ def release(step: Step, *, who: Who) -> str:
         step.performed_at = step.completed_at = timezone.now()
         step.status = StepStatus.COMPLETE
         step.save(update_fields=STEP_STATE)
-        record("step.released", actor=who.user, obj=step, payload={"run": run.pk})
+        record("step.released", actor=who.user, obj=step, payload={**who.noted(), "run": run.pk})
     return "Hold point released."
 
 

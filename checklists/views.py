@@ -29,7 +29,10 @@ from lockstep.http import HtmxHttpRequest
 
 def _who(request: HtmxHttpRequest) -> Who:
     return Who.of(
-        request.user, session_key=request.session.session_key, device_id=getattr(request, "device_id", "")
+        request.user,
+        session_key=request.session.session_key,
+        device_id=getattr(request, "device_id", ""),
+        queued_at=request.POST.get("queued_at"),
     )
 
 

@@ -73,6 +73,8 @@
       // The form's CSRF token may be older than the session (a login since): send the page's current one.
       body.append(pair[0], pair[0] === "csrfmiddlewaretoken" && token ? token : pair[1]);
     });
+    // A tap that waited for a connection says when it was made, so the record shows both times.
+    if (tap.at && Date.now() - tap.at > 5000) body.append("queued_at", new Date(tap.at).toISOString());
     fetch(tap.action, {
       method: "POST",
       body: body,

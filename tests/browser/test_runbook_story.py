@@ -6,8 +6,12 @@ A tap made without a connection waits in the page, says so, and is sent when the
 
 from __future__ import annotations
 
-import pytest
+from datetime import datetime, timedelta
 
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditEvent
 from checklists.models import RunStatus, StepStatus
 from inventory.models import Discrepancy, DiscrepancyStatus
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in, screenshot
@@ -163,8 +167,10 @@ def test_a_tap_queued_offline_survives_closing_the_page(live_server, phone):
     log_in(page, live_server, "tess", PASSWORD)
     page.goto(f"{live_server.url}{scene.step(1).get_absolute_url()}")
     phone.set_offline(True)
+    tapped = timezone.now()
     tap(page, "Done")
     wait_for_text(page, "Waiting to send 1 tap")
+    page.wait_for_timeout(6000)  # long enough that the record should show when the tap was made
     page.close()
     assert scene.step(1).status == StepStatus.PENDING
     phone.set_offline(False)
@@ -177,6 +183,11 @@ def test_a_tap_queued_offline_survives_closing_the_page(live_server, phone):
             break
         again.wait_for_timeout(500)
     assert scene.step(1).status == StepStatus.COMPLETE
+    # The record keeps the server's time of signing and, beside it, when the phone says the tap was made.
+    signed = AuditEvent.objects.get(action="step.signed", object_id=str(scene.step(1).pk))
+    queued = datetime.fromisoformat(signed.payload["queued_on_phone_at"])
+    assert abs(queued - tapped) < timedelta(seconds=3)
+    assert signed.created_at - queued > timedelta(seconds=5)
 
 
 def test_the_phone_cameras_own_app_hands_the_scan_to_the_open_step(live_server, phone):

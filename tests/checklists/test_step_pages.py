@@ -232,3 +232,28 @@ def test_a_refused_resolution_is_in_the_audit_log(scene):
     assert discrepancy.status == "open"
     event = AuditEvent.objects.get(action="discrepancy.resolve_refused")
     assert event.payload == {"reason": "Only an approver resolves a discrepancy."}
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("2026-11-27T09:58:12.345Z", "2026-11-27T09:58:12+00:00"),
+        ("2026-11-27T11:58:12+02:00", "2026-11-27T09:58:12+00:00"),
+        ("2026-11-27T09:58:12", None),  # no zone: whose clock?
+        ("2026-12-27T09:58:12Z", None),  # the phone's clock is far ahead
+        ("2026-10-01T09:58:12Z", None),  # too long ago to believe
+        ("<script>", None),
+        ("9" * 5000, None),
+    ],
+)
+def test_a_queued_tap_records_when_the_phone_made_it_beside_the_servers_time(scene, monkeypatch, sent, kept):
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
+    monkeypatch.setattr("checklists.execution.timezone.now", lambda: now)
+    response = on_phone(users()["tess"]).post(
+        reverse("checklists:step_sign", args=[scene.run.pk, 1]), {"idem": key(), "queued_at": sent}
+    )
+    assert response.status_code == 200  # never refused for its phone's clock
+    event = AuditEvent.objects.get(action="step.signed")
+    assert event.payload.get("queued_on_phone_at") == kept
