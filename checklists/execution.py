@@ -186,23 +186,29 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
         if not step.needs_scan:
             raise StepRefused("This step has nothing to scan.")
         run = _require_workable(step, who)
-        role = _scan_role(step, who)
-        # Ids and status decide a match; the asset a wrong label belongs to is read only to describe it.
-        tag = Tag.objects.by_code(kind, value)
+        # Locked: a revocation (which locks the tag too) lands either before this reads the tag or after this
+        # scan has committed, never in between. Ids and status decide a match; the asset a wrong label
+        # belongs to is read only to describe it.
+        tag = Tag.objects.select_for_update().by_code(kind, value)
         if tag is None:
             raise StepRefused("No Lockstep tag has this code. Check the label; nothing was recorded.")
         problems = _tag_mismatches(step, tag)
-        if step.needs_serial:
-            if not normalize_serial(serial):
-                if not problems:
-                    # The right label and no serial yet: ask for it. A wrong label blocks with or without one.
-                    raise StepRefused(
-                        "Also type the serial number on the chassis (or its last 6 characters): "
-                        "this step checks two identities."
-                    )
-            elif not _serial_agrees(serial, step.chassis.serial):
+        if step.needs_serial and normalize_serial(serial):
+            step.chassis.serial = _chassis_serial(step)
+            if not _serial_agrees(serial, step.chassis.serial):
                 problems.append(
                     f"the serial typed does not match {step.chassis.name}'s serial in the inventory"
+                )
+        if problems:
+            # A wrong label (or serial) at the rack is a discrepancy whoever scanned it, even someone who
+            # may not scan this step now: it is compared before who may scan.
+            role = _mismatch_role(step, who)
+        else:
+            role = _scan_role(step, who)
+            if step.needs_serial and not normalize_serial(serial):
+                raise StepRefused(
+                    "Also type the serial number on the chassis (or its last 6 characters): "
+                    "this step checks two identities."
                 )
         scan_row = StepScan(
             step=step,
@@ -250,6 +256,20 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
         StepStatus.COMPLETE: "Match. Identity confirmed; step complete.",
     }
     return ScanResult(True, messages[step.status], role, step=step)
+
+
+def _chassis_serial(step: Step) -> str:
+    """The chassis serial as the inventory holds it now, locked until this scan commits: an edit or an import
+    made since the page was loaded counts, and none lands while the scan is checked against it."""
+    return (
+        Device.objects.select_for_update().filter(pk=step.chassis.pk).values_list("serial", flat=True).get()
+    )
+
+
+def _mismatch_role(step: Step, who: Who) -> str:
+    if step.performer_id is None or step.performer_id == who.user.pk:
+        return StepScan.Role.PERFORMER
+    return StepScan.Role.VERIFIER
 
 
 def _scan_role(step: Step, who: Who) -> str:

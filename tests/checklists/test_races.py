@@ -5,11 +5,12 @@ in-memory test database cannot be shared by threads, so these run only in the Po
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -132,3 +133,29 @@ def test_a_retried_request_never_acts_twice():
     assert AuditEvent.objects.for_object(step).filter(action="step.signed").count() == 1
     assert TapRecord.objects.filter(key=key).count() == 1
     assert TapRecord.objects.count() == 1
+
+
+def test_a_tag_revoked_while_a_scan_is_being_checked_never_verifies():
+    """The approver revokes sw-a Eth1/1's tag (its label was found on the wrong port) just as tess scans it:
+    the scan waits for the revocation and is refused as a revoked label, never matched on the old status."""
+    scene = build_scene()
+    people = users()
+    finish_steps_before(scene, 3)
+    tag = scene.tags["sw-a Eth1/1"]
+    revoked = threading.Event()
+
+    def revoke_and_commit_a_moment_later() -> None:
+        with transaction.atomic():
+            tag.revoke(reason="label found on the wrong port", by=people["ada"])
+            revoked.set()
+            time.sleep(0.5)  # still holding the tag's row: the scan starts now and must wait
+
+    def scan_meanwhile() -> ScanResult:
+        assert revoked.wait(timeout=10)
+        return scan(scene.step(3), who=phone(people["tess"]), raw=tag.code)
+
+    _, result = at_once(revoke_and_commit_a_moment_later, scan_meanwhile)
+
+    assert isinstance(result, ScanResult), result
+    assert not result.matched and "revoked tag" in result.message
+    assert scene.step(3).status == StepStatus.PENDING

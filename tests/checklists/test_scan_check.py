@@ -129,3 +129,30 @@ def test_the_last_six_characters_of_the_serial_are_enough(scene):
     assert scan(
         scene.step(DESTRUCTIVE), who=phone(users()["tess"]), raw=scene.tag_for("sw-a Eth1/1"), serial="1x0ab7"
     ).matched
+
+
+def test_a_wrong_label_is_a_discrepancy_even_from_someone_who_may_not_scan_now(scene):
+    """tess scanned sw-a Eth1/1 as the performer; at the rack she scans again, and this label says sw-b."""
+    finish_steps_before(scene, DESTRUCTIVE)
+    tess = users()["tess"]
+    step = scene.step(DESTRUCTIVE)
+    assert scan(step, who=phone(tess), raw=scene.tag_for("sw-a Eth1/1"), serial="SN-sw-a").matched
+    # The right label again is only refused: she cannot be her own verifier.
+    with pytest.raises(StepRefused, match="different tech must verify"):
+        scan(step, who=phone(tess), raw=scene.tag_for("sw-a Eth1/1"), serial="SN-sw-a")
+    # A wrong one is compared first, and holds the work.
+    result = scan(step, who=phone(tess), raw=scene.tag_for("sw-b Eth1/1"), serial="SN-sw-a")
+    assert not result.matched and result.role == StepScan.Role.PERFORMER
+    scene.run.refresh_from_db()
+    assert scene.run.status == RunStatus.HELD and Discrepancy.objects.count() == 1
+
+
+def test_the_serial_is_checked_against_the_inventory_as_it_is_now(scene):
+    """The step page was loaded; meanwhile the inventory learned sw-a's real serial (a corrected import)."""
+    finish_steps_before(scene, DESTRUCTIVE)
+    step = scene.step(DESTRUCTIVE)
+    step.chassis  # loaded with the old serial, as the phone's page was
+    type(scene.site.sw_a).objects.filter(pk=scene.site.sw_a.pk).update(serial="FDO2231X0AB7")
+    result = scan(step, who=phone(users()["tess"]), raw=scene.tag_for("sw-a Eth1/1"), serial="SN-sw-a")
+    assert not result.matched and "serial typed does not match" in result.message
+    assert Discrepancy.objects.get().expected["serial"] == "FDO2231X0AB7"
