@@ -455,19 +455,23 @@ def resolve(discrepancy: Discrepancy, *, who: Who, resolution: str) -> list[Run]
         locked = Discrepancy.objects.select_for_update().get(pk=discrepancy.pk)
         if locked.status != DiscrepancyStatus.OPEN:
             raise StepRefused("This discrepancy is already resolved.")
+        if locked.reported_by_id == who.user.pk:
+            raise StepRefused("You reported this discrepancy; another approver resolves it.")
+        run_ids = list(StepScan.objects.filter(discrepancy=locked).values_list("step__run_id", flat=True))
+        # The runs are locked before anything is recorded: the audit head is always the last lock taken.
+        runs = list(Run.objects.select_for_update().filter(pk__in=run_ids).order_by("pk"))
+        for run in runs:
+            if not run.may_oversee(who.user):
+                raise StepRefused(
+                    "You asked for or work on this change; another approver resolves its discrepancies."
+                )
         locked.status = DiscrepancyStatus.RESOLVED
         locked.resolved_by = who.user
         locked.resolved_at = timezone.now()
         locked.resolution = resolution[:2000]
         locked.save()
         record("discrepancy.resolved", actor=who.user, obj=locked, payload={"resolution": resolution[:2000]})
-        run_ids = StepScan.objects.filter(discrepancy=locked).values_list("step__run_id", flat=True)
-        for run in Run.objects.filter(pk__in=list(run_ids)):
-            if not run.may_oversee(who.user):
-                raise StepRefused(
-                    "You asked for or work on this change; another approver resolves its discrepancies."
-                )
-        for run in Run.objects.select_for_update().filter(pk__in=list(run_ids), status=RunStatus.HELD):
+        for run in (run for run in runs if run.status == RunStatus.HELD):
             if not run.open_discrepancies().exists():
                 run.status = RunStatus.ACTIVE
                 run.hold_reason = ""

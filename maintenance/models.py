@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.roles import Role, has_role
 from audit.log import record
-from checklists.models import StepRefused
+from checklists.models import Run, StepRefused
 from inventory.models import Device, Port, Site
 
 
@@ -133,7 +133,13 @@ class Window(models.Model):
     # --- transitions -------------------------------------------------------------------------------------
 
     def _locked(self) -> Window:
-        return Window.objects.select_for_update(of=("self",)).select_related("site", "run").get(pk=self.pk)
+        """The window's row locked, and its run's row after it, before anything is written or recorded. Every
+        transaction that touches a run takes its locks in one order (window, step, run, tag, device, then
+        the audit head inside `record`), so two of them never wait for each other in a circle."""
+        window = Window.objects.select_for_update(of=("self",)).select_related("site").get(pk=self.pk)
+        if window.run_id:
+            window.run = Run.objects.select_for_update().get(pk=window.run_id)
+        return window
 
     def _refresh_from(self, fresh: Window) -> None:
         for field in ("status", "submission", "submitted_at", "started_at", "ended_at", "run_id"):

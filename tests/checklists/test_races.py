@@ -159,3 +159,37 @@ def test_a_tag_revoked_while_a_scan_is_being_checked_never_verifies():
     assert isinstance(result, ScanResult), result
     assert not result.matched and "revoked tag" in result.message
     assert scene.step(3).status == StepStatus.PENDING
+
+
+def test_a_scan_and_an_abort_at_the_same_moment_wait_for_each_other_and_never_deadlock(monkeypatch):
+    """The scan holds the step and the run while it checks; the approver aborts the window meanwhile. Both
+    finish, one after the other: the abort locks the run before it records anything, as the scan does."""
+    import checklists.execution as execution
+
+    scene = build_scene()
+    people = users()
+    finish_steps_before(scene, 3)
+    checking = threading.Event()
+    compare = execution._tag_mismatches
+
+    def slow_compare(step, tag):
+        checking.set()  # the scan holds the step's and the run's rows now
+        time.sleep(0.5)
+        return compare(step, tag)
+
+    monkeypatch.setattr(execution, "_tag_mismatches", slow_compare)
+
+    def abort_meanwhile() -> None:
+        assert checking.wait(timeout=10)
+        scene.window.abort(by=people["ada"], reason="customer asked to stop")
+
+    outcomes = at_once(
+        lambda: scan(scene.step(3), who=phone(people["tess"]), raw=scene.tag_for("sw-a Eth1/1")),
+        abort_meanwhile,
+    )
+
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert outcomes[0].matched
+    assert scene.step(3).status == StepStatus.COMPLETE
+    scene.window.refresh_from_db()
+    assert scene.window.status == "aborted"

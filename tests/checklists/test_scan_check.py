@@ -156,3 +156,20 @@ def test_the_serial_is_checked_against_the_inventory_as_it_is_now(scene):
     result = scan(step, who=phone(users()["tess"]), raw=scene.tag_for("sw-a Eth1/1"), serial="SN-sw-a")
     assert not result.matched and "serial typed does not match" in result.message
     assert Discrepancy.objects.get().expected["serial"] == "FDO2231X0AB7"
+
+
+def test_an_approver_does_not_resolve_a_discrepancy_they_reported(scene):
+    from accounts.roles import Role
+    from inventory.models import InventoryRefused
+    from tests.conftest import make_user
+
+    ada, april = users()["ada"], make_user("april", Role.APPROVER)
+    tag = scene.tags["sw-c"].reissue(reason="label faded", by=ada)
+    with pytest.raises(InventoryRefused, match="discrepancy was recorded"):
+        tag.commission(serial="NOT-THE-SERIAL", by=ada)
+    discrepancy = Discrepancy.objects.get()
+    with pytest.raises(StepRefused, match="another approver resolves it"):
+        resolve(discrepancy, who=phone(ada), resolution="my typo")
+    resolve(discrepancy, who=phone(april), resolution="ada mistyped the serial; checked at the rack")
+    discrepancy.refresh_from_db()
+    assert discrepancy.status == DiscrepancyStatus.RESOLVED and discrepancy.resolved_by == april
