@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from django.urls import path
 
+import lockstep.converters  # noqa: F401  (registers <id:...>)
 from checklists import views
 
 app_name = "checklists"
 
 urlpatterns = [
-    path("runs/<int:pk>/", views.run_detail, name="run"),
-    path("runs/<int:pk>/current/", views.run_current, name="run_current"),
-    path("runs/<int:run_pk>/steps/<int:position>/", views.step_detail, name="step"),
-    path("runs/<int:run_pk>/steps/<int:position>/scan/", views.step_scan, name="step_scan"),
-    path("runs/<int:run_pk>/steps/<int:position>/sign/", views.step_sign, name="step_sign"),
-    path("runs/<int:run_pk>/steps/<int:position>/release/", views.step_release, name="step_release"),
-    path("discrepancies/<int:pk>/", views.discrepancy_detail, name="discrepancy"),
-    path("discrepancies/<int:pk>/resolve/", views.discrepancy_resolve, name="discrepancy_resolve"),
+    path("runs/<id:pk>/", views.run_detail, name="run"),
+    path("runs/<id:pk>/current/", views.run_current, name="run_current"),
+    path("runs/<id:run_pk>/steps/<id:position>/", views.step_detail, name="step"),
+    path("runs/<id:run_pk>/steps/<id:position>/scan/", views.step_scan, name="step_scan"),
+    path("runs/<id:run_pk>/steps/<id:position>/sign/", views.step_sign, name="step_sign"),
+    path("runs/<id:run_pk>/steps/<id:position>/release/", views.step_release, name="step_release"),
+    path("discrepancies/<id:pk>/", views.discrepancy_detail, name="discrepancy"),
+    path("discrepancies/<id:pk>/resolve/", views.discrepancy_resolve, name="discrepancy_resolve"),
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+import lockstep.converters  # noqa: F401  (registers <id:...>)
 from inventory import views
 
 app_name = "inventory"
@@ -9,17 +10,17 @@ app_name = "inventory"
 urlpatterns = [
     path("", views.index, name="index"),
     path("sites/<slug:code>/", views.site_detail, name="site"),
-    path("racks/<int:pk>/", views.rack_detail, name="rack"),
-    path("racks/<int:pk>/labels.pdf", views.rack_labels, name="rack_labels"),
-    path("devices/<int:pk>/", views.device_detail, name="device"),
-    path("devices/<int:pk>/labels.pdf", views.device_labels, name="device_labels"),
+    path("racks/<id:pk>/", views.rack_detail, name="rack"),
+    path("racks/<id:pk>/labels.pdf", views.rack_labels, name="rack_labels"),
+    path("devices/<id:pk>/", views.device_detail, name="device"),
+    path("devices/<id:pk>/labels.pdf", views.device_labels, name="device_labels"),
     path("labels.pdf", views.selection_labels, name="selection_labels"),
-    path("ports/<int:pk>/", views.port_detail, name="port"),
+    path("ports/<id:pk>/", views.port_detail, name="port"),
     path("import/", views.import_csv, name="import"),
     path("missing-serials/", views.missing_serials, name="missing_serials"),
     path("discrepancies/", views.discrepancies, name="discrepancies"),
     path("tags/enter/", views.tag_enter, name="tag_enter"),
-    path("tags/issue/<str:kind>/<int:pk>/", views.tag_issue, name="tag_issue"),
+    path("tags/issue/<str:kind>/<id:pk>/", views.tag_issue, name="tag_issue"),
     path("tags/<str:code>/commission/", views.tag_commission, name="tag_commission"),
     path("tags/<str:code>/revoke/", views.tag_revoke, name="tag_revoke"),
     path("tags/<str:code>/reissue/", views.tag_reissue, name="tag_reissue"),
