@@ -13,8 +13,10 @@ import re
 from collections.abc import Callable
 from functools import wraps
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.defaults import page_not_found, permission_denied
 
 from checklists.models import TapRecord
 
@@ -25,11 +27,13 @@ KEPT_HEADERS = ("Content-Type", "Location", "HX-Redirect", "HX-Refresh", "HX-Tri
 def _replay(record: TapRecord, request: HttpRequest) -> HttpResponse:
     if record.user_id != request.user.pk or record.path != request.path[:300]:
         # A key is one tap by one person on one thing: never an answer to someone else, or to another action.
-        return HttpResponse(
+        refused = HttpResponse(
             "This tap's key was already used for something else. Nothing was done; reload the page.",
             status=409,
             content_type="text/plain; charset=utf-8",
         )
+        refused["Idempotent-Answer"] = "true"
+        return refused
     response = HttpResponse(bytes(record.body), status=record.status_code)
     for name, value in record.headers.items():
         response[name] = value
@@ -43,17 +47,26 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         key = request.POST.get("idem", "") or request.headers.get("Idempotency-Key", "")
         if not KEY_RE.match(key):
-            return HttpResponse(
+            refused = HttpResponse(
                 "This tap has no valid idempotency key, so it was not acted on. Reload the page and try again.",
                 status=400,
                 content_type="text/plain; charset=utf-8",
             )
+            refused["Idempotent-Answer"] = "true"  # final: sending it again cannot make the key valid
+            return refused
         # No look before the insert: a first tap (nearly every tap) pays for one query, not two, and a
         # retry is told apart by the key's unique index, which is the only check that holds under a race.
         try:
             with transaction.atomic():
                 tap = TapRecord.objects.create(key=key, user=request.user, path=request.path[:300])
-                response = view(request, *args, **kwargs)
+                try:
+                    response = view(request, *args, **kwargs)
+                except Http404 as exc:
+                    # "Not for you" is the server's word on this tap too: kept and marked answered, so a phone's
+                    # queue moves on instead of sending it again behind every later tap.
+                    response = page_not_found(request, exc)
+                except PermissionDenied as exc:
+                    response = permission_denied(request, exc)
                 if response.status_code >= 500:
                     raise _DoNotKeep(response)
                 tap.status_code = response.status_code

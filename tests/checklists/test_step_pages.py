@@ -257,3 +257,26 @@ def test_a_queued_tap_records_when_the_phone_made_it_beside_the_servers_time(sce
     assert response.status_code == 200  # never refused for its phone's clock
     event = AuditEvent.objects.get(action="step.signed")
     assert event.payload.get("queued_on_phone_at") == kept
+
+
+def test_a_tap_answered_not_found_is_kept_as_answered_so_the_phones_queue_moves_on(scene):
+    """walt is not on this window: a tap he queued for it is answered 404 once, and that answer is final."""
+    walt = on_phone(users()["walt"])
+    data = {"idem": key()}
+    url = reverse("checklists:step_sign", args=[scene.run.pk, 1])
+    first, again = walt.post(url, data), walt.post(url, data)
+    assert first.status_code == again.status_code == 404
+    assert first["Idempotent-Answer"] == again["Idempotent-Answer"] == "true"
+    assert again["Idempotent-Replay"] == "true"
+    assert scene.step(1).status == StepStatus.PENDING
+
+
+def test_a_tap_with_a_bad_or_reused_key_is_answered_finally(scene):
+    tess, vic = on_phone(users()["tess"]), on_phone(users()["vic"])
+    url = reverse("checklists:step_sign", args=[scene.run.pk, 1])
+    no_key = tess.post(url, {"idem": "short"})
+    assert no_key.status_code == 400 and no_key["Idempotent-Answer"] == "true"
+    shared = key()
+    tess.post(url, {"idem": shared})
+    reused = vic.post(url, {"idem": shared})
+    assert reused.status_code == 409 and reused["Idempotent-Answer"] == "true"
