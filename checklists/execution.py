@@ -393,6 +393,7 @@ def sign(step: Step, *, who: Who) -> str:
                         "Wait for the performer to do it and sign; then you sign that it was done."
                     )
                 raise StepRefused("Only the performer and the verifier who scanned this asset sign it.")
+            _require_scanning_phone(who, step.performer_device, step.performer_session)
             step.performed_at = now
             step.status = StepStatus.DONE
             step.save(update_fields=STEP_STATE)
@@ -410,6 +411,7 @@ def sign(step: Step, *, who: Who) -> str:
             raise StepRefused("Only the verifier who scanned this asset signs it as verified.")
         if who.session == step.performer_session or (who.device and who.device == step.performer_device):
             raise StepRefused("The verifier signs on their own phone and session.")
+        _require_scanning_phone(who, step.verifier_device, step.verifier_session)
         step.verified_at = step.completed_at = now
         step.status = StepStatus.COMPLETE
         step.save(update_fields=STEP_STATE)
@@ -420,6 +422,16 @@ def sign(step: Step, *, who: Who) -> str:
             payload={**who.noted(), "run": run.pk, "role": "verifier"},
         )
         return "Verified. Step complete."
+
+
+def _require_scanning_phone(who: Who, device: str, session: str) -> None:
+    """Each signature comes from the phone its signer scanned with (or, if that phone had no device cookie,
+    from the same session), so the two signatures are made on two phones, as the two scans were."""
+    if (who.device != device) if device else (who.session != session):
+        raise StepRefused(
+            "Sign on the phone you scanned this asset with: your signature goes with that scan. "
+            "If that phone is lost, tell the approver."
+        )
 
 
 def release(step: Step, *, who: Who) -> str:

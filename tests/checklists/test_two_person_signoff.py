@@ -156,3 +156,21 @@ def test_the_database_keeps_one_matched_scan_per_role_per_step(step, code):
             tag=first.tag,
             matched=True,
         )
+
+
+def test_both_signatures_come_from_the_phones_that_scanned(step, code):
+    """tess scans on her phone and vic on his; then both try to sign on vic's phone, each after logging in
+    there. The two signatures must be made on two phones, as the two scans were."""
+    tess, vic = users()["tess"], users()["vic"]
+    tess_phone, vic_phone = "device-of-tess-0123456789", "device-of-vic-01234567890"
+    scan(step, who=Who.of(tess, session_key="t1", device_id=tess_phone), raw=code, serial=SERIAL)
+    scan(step, who=Who.of(vic, session_key="v1", device_id=vic_phone), raw=code, serial=SERIAL)
+    with pytest.raises(StepRefused, match="Sign on the phone you scanned this asset with"):
+        sign(step, who=Who.of(tess, session_key="t2", device_id=vic_phone))
+    # On her own phone, even logged in again, her signature counts.
+    sign(step, who=Who.of(tess, session_key="t3", device_id=tess_phone))
+    with pytest.raises(StepRefused, match="own phone and session"):
+        sign(step, who=Who.of(vic, session_key="v2", device_id=tess_phone))
+    with pytest.raises(StepRefused, match="Sign on the phone you scanned this asset with"):
+        sign(step, who=Who.of(vic, session_key="v3", device_id="a-third-phone-0123456789"))
+    assert sign(step, who=Who.of(vic, session_key="v4", device_id=vic_phone)) == "Verified. Step complete."
