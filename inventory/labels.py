@@ -310,14 +310,43 @@ def _rack_order(tag: Tag) -> tuple:
     return (device.site.code, *rack, *height, device.name.casefold(), device.pk, *within)
 
 
-def _ordered(tags: TagQuerySet) -> list[Tag]:
+class TooManyLabels(LabelRefused):
+    """More labels than one print may hold: counted in the database, before any tag is loaded."""
+
+
+def ordered(tags: TagQuerySet, *, limit: int | None = None) -> list[Tag]:
+    """`tags` in rack order: top of the rack down, each device before its ports. With `limit`, more than that
+    many is refused (TooManyLabels) after one count, without loading them."""
+    if limit is not None:
+        count = tags.count()
+        if count > limit:
+            raise TooManyLabels(
+                f"That is {count} labels; print at most {limit} at once (a rack or a few devices at a time)."
+            )
     # Sorted here rather than in SQL: natural port order has no portable SQL spelling.
-    return sorted(tags.live().select_related(*_LABEL_RELATIONS), key=_rack_order)
+    return sorted(tags.select_related(*_LABEL_RELATIONS), key=_rack_order)
+
+
+def rack_scope(rack: Rack) -> TagQuerySet:
+    """Live tags of a rack's devices and their ports."""
+    return Tag.objects.live().filter(Q(device__rack=rack) | Q(port__device__rack=rack))
+
+
+def selection_scope(
+    *, devices: Iterable[Device | int] = (), ports: Iterable[Port | int] = (), include_ports: bool = True
+) -> TagQuerySet:
+    """Live tags of chosen devices (and their ports) and of chosen ports."""
+    device_ids = [getattr(device, "pk", device) for device in devices]
+    port_ids = [getattr(port, "pk", port) for port in ports]
+    wanted = Q(device__in=device_ids) | Q(port__in=port_ids)
+    if include_ports:
+        wanted |= Q(port__device__in=device_ids)
+    return Tag.objects.live().filter(wanted)
 
 
 def tags_for_rack(rack: Rack) -> list[Tag]:
     """Live tags of a rack's devices and their ports: top of the rack down, each device before its ports."""
-    return _ordered(Tag.objects.filter(Q(device__rack=rack) | Q(port__device__rack=rack)))
+    return ordered(rack_scope(rack))
 
 
 def tags_for_device(device: Device, *, include_ports: bool = True) -> list[Tag]:
@@ -329,9 +358,4 @@ def tags_for_selection(
     *, devices: Iterable[Device | int] = (), ports: Iterable[Port | int] = (), include_ports: bool = True
 ) -> list[Tag]:
     """Live tags of chosen devices (and their ports) and of chosen ports, in rack order."""
-    device_ids = [getattr(device, "pk", device) for device in devices]
-    port_ids = [getattr(port, "pk", port) for port in ports]
-    wanted = Q(device__in=device_ids) | Q(port__in=port_ids)
-    if include_ports:
-        wanted |= Q(port__device__in=device_ids)
-    return _ordered(Tag.objects.filter(wanted))
+    return ordered(selection_scope(devices=devices, ports=ports, include_ports=include_ports))

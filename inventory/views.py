@@ -20,10 +20,11 @@ from inventory.forms import NetBoxImportForm
 from inventory.labels import (
     LabelFormat,
     LabelRefused,
+    TooManyLabels,
+    ordered,
+    rack_scope,
     render_labels,
-    tags_for_device,
-    tags_for_rack,
-    tags_for_selection,
+    selection_scope,
 )
 from inventory.models import (
     Device,
@@ -34,6 +35,7 @@ from inventory.models import (
     Rack,
     Site,
     Tag,
+    TagQuerySet,
     TagStatus,
 )
 from lockstep.http import HtmxHttpRequest
@@ -293,44 +295,47 @@ def discrepancies(request: HtmxHttpRequest) -> HttpResponse:
 MAX_LABELS = 2000
 
 
-def _labels_refused(request: HtmxHttpRequest, reason: str, status: int) -> HttpResponse:
+def _labels_refused(request: HtmxHttpRequest, reason: str, status: int, about=None) -> HttpResponse:
+    record("labels.refused", actor=request.user, obj=about, payload={"reason": reason})
     return render(request, "inventory/labels_refused.html", {"reason": reason}, status=status)
 
 
-def _labels_response(request: HtmxHttpRequest, tags: list[Tag], filename: str, about=None) -> HttpResponse:
-    """Print `tags`: by default only labels not yet applied. A second copy of a label already on its asset
-    (an active tag) is how a label ends up on the wrong device, so only an approver or admin reprints one,
-    and every sheet printed is in the audit log with the tags on it."""
+def _labels_response(request: HtmxHttpRequest, scope: TagQuerySet, filename: str, about=None) -> HttpResponse:
+    """Print the labels of the live tags in `scope`: by default only those not yet applied. A second copy of
+    a label already on its asset (an active tag) is how a label ends up on the wrong device, so only an
+    approver or admin reprints one. Every sheet printed, and every print refused, is in the audit log."""
     try:
         fmt = LabelFormat(request.GET.get("format", LabelFormat.A4_3X8))
     except ValueError:
-        return _labels_refused(request, "Unknown label format.", 400)
+        return _labels_refused(request, "Unknown label format.", 400, about)
     reprint = request.GET.get("applied") == "1"
-    applied = [tag for tag in tags if tag.status == TagStatus.ACTIVE]
     if reprint and not any(has_role(request.user, role) for role in TAG_MANAGERS):
         return _labels_refused(
             request,
             "Only an approver or admin prints a second copy of a label already on its asset. "
             "If a label is damaged, ask them to reissue its tag.",
             403,
+            about,
         )
-    if not reprint:
-        tags = [tag for tag in tags if tag.status != TagStatus.ACTIVE]
-        if not tags and applied:
+    skipped = (
+        [] if reprint else list(scope.filter(status=TagStatus.ACTIVE).values_list("short_code", flat=True))
+    )
+    try:
+        tags = ordered(scope if reprint else scope.exclude(status=TagStatus.ACTIVE), limit=MAX_LABELS)
+        if not tags and skipped:
             return _labels_refused(
                 request,
-                f"All {len(applied)} labels here are already on their assets (active tags), so none were "
+                f"All {len(skipped)} labels here are already on their assets (active tags), so none were "
                 "printed: a second copy of a live label is how labels end up on the wrong device. An "
                 "approver can reprint them; a damaged label's tag is reissued instead.",
                 409,
+                about,
             )
-    if len(tags) > MAX_LABELS:
-        reason = f"That is {len(tags)} labels; print at most {MAX_LABELS} at once (a rack or a few devices at a time)."
-        return _labels_refused(request, reason, 400)
-    try:
         pdf = render_labels(tags, fmt)
+    except TooManyLabels as refusal:
+        return _labels_refused(request, refusal.reason, 400, about)
     except LabelRefused as refusal:
-        return _labels_refused(request, refusal.reason, 409)
+        return _labels_refused(request, refusal.reason, 409, about)
     record(
         "labels.printed",
         actor=request.user,
@@ -340,18 +345,21 @@ def _labels_response(request: HtmxHttpRequest, tags: list[Tag], filename: str, a
             "count": len(tags),
             "tags": [tag.short_code for tag in tags],
             "reprinted": [tag.short_code for tag in tags if tag.status == TagStatus.ACTIVE],
+            "not_printed_already_applied": skipped,
         },
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     # A device or rack name may hold anything an import brought (quotes, newlines): let Django encode it.
     response["Content-Disposition"] = content_disposition_header(False, f"{filename}-{fmt.value}.pdf")
+    if skipped:
+        response["X-Labels-Not-Printed"] = f"{len(skipped)} already applied"
     return response
 
 
 @role_required(*ANY_ROLE)
 def rack_labels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     rack = get_object_or_404(Rack.objects.select_related("site"), pk=pk)
-    return _labels_response(request, tags_for_rack(rack), f"labels-{rack.site.code}-{rack.name}", rack)
+    return _labels_response(request, rack_scope(rack), f"labels-{rack.site.code}-{rack.name}", rack)
 
 
 @role_required(*ANY_ROLE)
@@ -359,7 +367,10 @@ def device_labels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(Device.objects.select_related("site"), pk=pk)
     include_ports = request.GET.get("ports", "1") != "0"
     return _labels_response(
-        request, tags_for_device(device, include_ports=include_ports), f"labels-{device.name}", device
+        request,
+        selection_scope(devices=[device], include_ports=include_ports),
+        f"labels-{device.name}",
+        device,
     )
 
 
@@ -374,7 +385,5 @@ def selection_labels(request: HtmxHttpRequest) -> HttpResponse:
     if not devices and not ports:
         reason = "Tick the devices (or ports) to print labels for."
         return _labels_refused(request, reason, 400)
-    tags = tags_for_selection(
-        devices=devices, ports=ports, include_ports=request.GET.get("ports", "1") != "0"
-    )
-    return _labels_response(request, tags, "labels-selection")
+    scope = selection_scope(devices=devices, ports=ports, include_ports=request.GET.get("ports", "1") != "0")
+    return _labels_response(request, scope, "labels-selection")

@@ -74,7 +74,13 @@ def test_every_printed_sheet_is_in_the_audit_log_with_its_tags(client, tess, lax
     client.get(reverse("inventory:device_labels", args=[lax1.sw_a.pk]), {"ports": ["0"]})
     event = AuditEvent.objects.get(action="labels.printed")
     assert event.actor == tess and event.object_repr == str(lax1.sw_a)
-    assert event.payload == {"format": "a4-3x8", "count": 1, "tags": [tag.short_code], "reprinted": []}
+    assert event.payload == {
+        "format": "a4-3x8",
+        "count": 1,
+        "tags": [tag.short_code],
+        "reprinted": [],
+        "not_printed_already_applied": [],
+    }
 
 
 def test_a_tech_prints_only_labels_not_yet_applied(client, tess, lax1, sam):
@@ -83,14 +89,20 @@ def test_a_tech_prints_only_labels_not_yet_applied(client, tess, lax1, sam):
     applied = _commission(Tag.issue(lax1.sw_a, by=sam), sam)
     fresh = Tag.issue(lax1.sw_a_port, by=sam)
     client.force_login(tess)
-    text = pdf_text(client.get(reverse("inventory:rack_labels", args=[lax1.rack.pk])))
+    printed = client.get(reverse("inventory:rack_labels", args=[lax1.rack.pk]))
+    text = pdf_text(printed)
     assert fresh.display_short_code in text and applied.display_short_code not in text
+    assert printed["X-Labels-Not-Printed"] == "1 already applied"
+    assert AuditEvent.objects.get(action="labels.printed").payload["not_printed_already_applied"] == [
+        applied.short_code
+    ]
     # Asking for a second copy of the live label is refused in words, and nothing is printed or logged.
     refused = client.get(reverse("inventory:rack_labels", args=[lax1.rack.pk]), {"applied": ["0", "1"]})
     assert refused.status_code == 403 and b"Only an approver or admin" in refused.content
     only_live = client.get(reverse("inventory:device_labels", args=[lax1.sw_a.pk]), {"ports": ["0"]})
     assert only_live.status_code == 409 and b"already on their assets" in only_live.content
     assert AuditEvent.objects.filter(action="labels.printed").count() == 1
+    assert AuditEvent.objects.filter(action="labels.refused", actor=tess).count() == 2
 
 
 def test_an_approvers_reprint_of_a_live_label_is_logged_as_a_reprint(client, ada, lax1, sam):
@@ -103,3 +115,20 @@ def test_an_approvers_reprint_of_a_live_label_is_logged_as_a_reprint(client, ada
     )
     assert applied.display_short_code in pdf_text(response)
     assert AuditEvent.objects.get(action="labels.printed").payload["reprinted"] == [applied.short_code]
+
+
+def test_too_many_labels_are_refused_before_any_is_loaded(client, ada, lax1, sam, monkeypatch):
+    import inventory.labels
+    import inventory.views
+
+    monkeypatch.setattr(inventory.views, "MAX_LABELS", 1)
+    Tag.issue(lax1.sw_a, by=sam)
+    Tag.issue(lax1.sw_a_port, by=sam)
+
+    def loaded(tag):
+        raise AssertionError("the tags were loaded and sorted before the limit was checked")
+
+    monkeypatch.setattr(inventory.labels, "_rack_order", loaded)
+    client.force_login(ada)
+    response = client.get(reverse("inventory:rack_labels", args=[lax1.rack.pk]))
+    assert response.status_code == 400 and b"That is 2 labels; print at most 1" in response.content
