@@ -61,6 +61,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="audit_event_object_idx"),
             models.Index(fields=["action", "created_at"], name="audit_event_action_idx"),
+            # Failed logins by address in a window (accounts/forms.py), read on every login.
+            models.Index(fields=["action", "ip", "created_at"], name="audit_event_action_ip_idx"),
         ]
 
     def __str__(self) -> str:

@@ -107,3 +107,31 @@ def test_one_address_trying_many_names_is_stopped(client, tess, settings):
         reverse("login"), {"username": "tess", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
     )
     assert b"Too many failed logins from here" in response.content
+
+
+def test_the_admin_login_is_limited_the_same_way(client, sam, settings):
+    settings.LOGIN_FAILURES_PER_NAME_AND_ADDRESS = 3
+    for _ in range(3):
+        client.post(
+            reverse("admin:login"), {"username": "sam", "password": "guess"}, REMOTE_ADDR="203.0.113.9"
+        )
+    response = client.post(
+        reverse("admin:login"), {"username": "sam", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
+    assert response.status_code == 200 and b"Too many failed logins from here" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_guesser_who_keeps_trying_is_noted_once_per_window(client, tess, settings):
+    settings.LOGIN_FAILURES_PER_NAME_AND_ADDRESS = 2
+    _fail(client, "tess", 12, "203.0.113.9")
+    assert AuditEvent.objects.filter(action="auth.login_failed").count() == 2
+    assert AuditEvent.objects.filter(action="auth.login_throttled").count() == 1
+
+
+def test_requests_without_an_address_are_not_locked_out_together(client, tess, settings):
+    """Without a usable address every such request would share one count: one guesser would lock out all."""
+    settings.LOGIN_FAILURES_PER_NAME_AND_ADDRESS = 2
+    _fail(client, "tess", 3, "")
+    response = client.post(reverse("login"), {"username": "tess", "password": PASSWORD}, REMOTE_ADDR="")
+    assert response.status_code == 302
