@@ -49,7 +49,13 @@ class Site(models.Model):
     def save(self, *args, **kwargs) -> None:
         # The revision is only ever bumped in the database (F() + 1). Saving an edited site (the admin) must
         # not write back the revision it read, which would undo a bump made since and hide a change.
-        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+        plain_update = not (args or kwargs.get("force_insert") or kwargs.get("force_update"))
+        if (
+            plain_update
+            and not self._state.adding
+            and self.pk is not None
+            and kwargs.get("update_fields") is None
+        ):
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields

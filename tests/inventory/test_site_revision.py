@@ -38,3 +38,14 @@ def test_saving_a_site_read_before_a_change_does_not_undo_the_change(db):
     edited.save()
     assert revision(lax.site) == bumped
     assert Site.objects.get(pk=lax.site.pk).name == "Los Angeles One"
+
+
+def test_a_site_copied_or_forced_in_saves_as_django_would(db):
+    lax = build_small_site()
+    copy = Site.objects.get(pk=lax.site.pk)
+    copy.pk, copy.code = None, "LAX2"
+    copy.save()
+    assert Site.objects.filter(code="LAX2").exists()
+    forced = Site(code="LAX3", name="Los Angeles 3")
+    forced.save(force_insert=True)
+    assert Site.objects.get(code="LAX3").revision == 0
