@@ -54,10 +54,15 @@ FACES = ("front", "rear")
 TRUE_WORDS = frozenset({"true", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "no"})
 SITE_CODE_RE = re.compile(r"[-a-zA-Z0-9_]+")
-# Control characters (C0, DEL, C1): invisible on a screen, they make two names that look alike differ, and
-# they break the lines of a printed label. A description may hold line breaks and tabs; nothing else may.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_IN_PROSE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters nobody can see: controls (C0, DEL, C1), and the invisible formatting ones (zero-width spaces,
+# soft hyphens, direction overrides, line and paragraph separators, tags). They make two names that look
+# alike differ, or one that looks right read wrong, and they break a printed label's lines. A description
+# may hold tabs and line breaks; nothing else may.
+_INVISIBLE = (
+    "\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
+)
+_CONTROL_RE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
+_CONTROL_IN_PROSE_RE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_INVISIBLE}]")
 
 
 @dataclass(frozen=True)
@@ -428,7 +433,7 @@ class _Values:
         control = _CONTROL_RE.search(value) if column != "description" else _CONTROL_IN_PROSE_RE.search(value)
         if control:
             self.error(
-                f"{column} contains the control character U+{ord(control.group()):04X} at character "
+                f"{column} contains the invisible character U+{ord(control.group()):04X} at character "
                 f"{control.start() + 1}; names and codes are printed on labels and runbooks, so fix it at the source"
             )
             return ""

@@ -416,21 +416,41 @@ def test_a_spreadsheet_or_a_binary_file_is_a_clear_error(sam):
     ]
 
 
-def test_control_characters_in_names_are_row_errors_but_a_description_may_break_lines(sam):
+def test_invisible_characters_in_names_are_row_errors_but_a_description_may_break_lines(sam):
     devices = DEVICES.replace("leaf-02,", '"leaf-\n02",').replace("SSJ001", "SSJ\x07001")
     interfaces = INTERFACES.replace("uplink a", '"uplink a\nto leaf-01"').replace("uplink b", "uplink\x1bb")
 
     report = import_netbox_csv({"devices": devices, "interfaces": interfaces}, by=sam)
 
     assert messages(report) == [
-        "devices.csv line 2: serial contains the control character U+0007 at character 4; names and codes "
+        "devices.csv line 2: serial contains the invisible character U+0007 at character 4; names and codes "
         "are printed on labels and runbooks, so fix it at the source",
-        "devices.csv line 3: name contains the control character U+000A at character 6; names and codes "
+        "devices.csv line 3: name contains the invisible character U+000A at character 6; names and codes "
         "are printed on labels and runbooks, so fix it at the source",
         "interfaces.csv line 3: device: no device named 'leaf-02' (not in Lockstep nor in the devices file)",
-        "interfaces.csv line 6: description contains the control character U+001B at character 7; names "
+        "interfaces.csv line 6: description contains the invisible character U+001B at character 7; names "
         "and codes are printed on labels and runbooks, so fix it at the source",
     ]
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("hidden", "name"),
+    [
+        ("\u200b", "zero-width space"),
+        ("\u202e", "right-to-left override"),
+        ("\u2028", "line separator"),
+        ("\u00ad", "soft hyphen"),
+        ("\ufeff", "byte order mark inside a value"),
+    ],
+)
+def test_a_name_with_an_invisible_formatting_character_is_refused(sam, hidden, name):
+    devices = DEVICES.replace("leaf-01,", f"leaf{hidden}-01,").replace("leaf-01,Ethernet1", "x,Ethernet1")
+    report = import_netbox_csv({"devices": devices}, by=sam)
+    assert messages(report) == [
+        f"devices.csv line 2: name contains the invisible character U+{ord(hidden):04X} at character 5; names "
+        "and codes are printed on labels and runbooks, so fix it at the source"
+    ], name
     assert nothing_written()
 
 
