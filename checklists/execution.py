@@ -189,7 +189,7 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
         # Locked: a revocation (which locks the tag too) lands either before this reads the tag or after this
         # scan has committed, never in between. Ids and status decide a match; the asset a wrong label
         # belongs to is read only to describe it.
-        tag = Tag.objects.select_for_update().by_code(kind, value)
+        tag = Tag.objects.select_for_update(no_key=True).by_code(kind, value)
         if tag is None:
             raise StepRefused("No Lockstep tag has this code. Check the label; nothing was recorded.")
         problems = _tag_mismatches(step, tag)
@@ -261,8 +261,13 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
 def _chassis_serial(step: Step) -> str:
     """The chassis serial as the inventory holds it now, locked until this scan commits: an edit or an import
     made since the page was loaded counts, and none lands while the scan is checked against it."""
+    # FOR NO KEY UPDATE: it still waits for (and holds off) an edit of the device, but not the foreign-key
+    # check of a tag being inserted for it, which a reissue makes after recording its revocation.
     return (
-        Device.objects.select_for_update().filter(pk=step.chassis.pk).values_list("serial", flat=True).get()
+        Device.objects.select_for_update(no_key=True)
+        .filter(pk=step.chassis.pk)
+        .values_list("serial", flat=True)
+        .get()
     )
 
 

@@ -193,3 +193,39 @@ def test_a_scan_and_an_abort_at_the_same_moment_wait_for_each_other_and_never_de
     assert scene.step(3).status == StepStatus.COMPLETE
     scene.window.refresh_from_db()
     assert scene.window.status == "aborted"
+
+
+def test_a_scan_and_a_reissue_of_the_same_switchs_tag_never_deadlock(monkeypatch):
+    """tess checks sw-a's serial for the destructive step while ada reissues sw-a's own tag: the scan holds
+    the device's row; the new tag's insert needs only a key share of it, so both finish."""
+    import checklists.execution as execution
+
+    scene = build_scene()
+    people = users()
+    finish_steps_before(scene, DESTRUCTIVE)
+    checking = threading.Event()
+    agrees = execution._serial_agrees
+
+    def slow_agrees(given, expected):
+        checking.set()  # the scan holds the step, the run, the port's tag and sw-a's row now
+        time.sleep(0.5)
+        return agrees(given, expected)
+
+    monkeypatch.setattr(execution, "_serial_agrees", slow_agrees)
+
+    def reissue_meanwhile():
+        assert checking.wait(timeout=10)
+        return scene.tags["sw-a"].reissue(reason="label faded", by=people["ada"])
+
+    outcomes = at_once(
+        lambda: scan(
+            scene.step(DESTRUCTIVE),
+            who=phone(people["tess"]),
+            raw=scene.tag_for("sw-a Eth1/1"),
+            serial=SERIAL,
+        ),
+        reissue_meanwhile,
+    )
+
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert outcomes[0].matched
