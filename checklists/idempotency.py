@@ -16,7 +16,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.views.defaults import page_not_found, permission_denied
+from django.shortcuts import render
 
 from checklists.models import TapRecord
 
@@ -61,12 +61,12 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
                 tap = TapRecord.objects.create(key=key, user=request.user, path=request.path[:300])
                 try:
                     response = view(request, *args, **kwargs)
-                except Http404 as exc:
+                except (Http404, PermissionDenied) as exc:
                     # "Not for you" is the server's word on this tap too: kept and marked answered, so a phone's
-                    # queue moves on instead of sending it again behind every later tap.
-                    response = page_not_found(request, exc)
-                except PermissionDenied as exc:
-                    response = permission_denied(request, exc)
+                    # queue moves on instead of sending it again behind every later tap; and it says that
+                    # nothing was recorded, not just that a page is missing.
+                    status = 404 if isinstance(exc, Http404) else 403
+                    response = render(request, "checklists/tap_not_found.html", status=status)
                 if response.status_code >= 500:
                     raise _DoNotKeep(response)
                 tap.status_code = response.status_code

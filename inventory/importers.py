@@ -54,14 +54,17 @@ FACES = ("front", "rear")
 TRUE_WORDS = frozenset({"true", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "no"})
 SITE_CODE_RE = re.compile(r"[-a-zA-Z0-9_]+")
-# Characters nobody can see: controls (C0, DEL, C1), and the invisible formatting ones (zero-width spaces,
-# soft hyphens, direction overrides, line and paragraph separators, tags). They make two names that look
-# alike differ, or one that looks right read wrong, and they break a printed label's lines. A description
-# may hold tabs and line breaks; nothing else may.
+# Characters nobody can see: controls (C0, DEL, C1) and the invisible formatting ones (zero-width spaces,
+# soft hyphens, direction overrides, line and paragraph separators, fillers, tags). They
+# make two names that look alike differ, or one that looks right read wrong, and they break a printed label's
+# lines. A description may also hold tabs and line breaks.
 _INVISIBLE = (
-    "\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\u2800\u3164\ufeff\uffa0\ufff9-\ufffb\U000e0000-\U000e01ef"
 )
-_CONTROL_RE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
+# Not in a name or code, but fine in prose: other spaces, and the variation selectors of an emoji.
+_OTHER_SPACES = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufe00-\ufe0f"
+_CONTROL_RE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}{_OTHER_SPACES}]")
 _CONTROL_IN_PROSE_RE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_INVISIBLE}]")
 
 

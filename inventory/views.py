@@ -293,6 +293,7 @@ def discrepancies(request: HtmxHttpRequest) -> HttpResponse:
 
 
 MAX_LABELS = 2000
+SKIPPED_KEPT = 200  # codes of labels left out that a print's audit event names (all of them are counted)
 
 
 def _labels_refused(request: HtmxHttpRequest, reason: str, status: int, about=None) -> HttpResponse:
@@ -317,15 +318,17 @@ def _labels_response(request: HtmxHttpRequest, scope: TagQuerySet, filename: str
             403,
             about,
         )
-    skipped = (
-        [] if reprint else list(scope.filter(status=TagStatus.ACTIVE).values_list("short_code", flat=True))
-    )
+    # The labels left out because they are already applied: counted, and the first codes kept for the record.
+    applied = scope.none() if reprint else scope.filter(status=TagStatus.ACTIVE)
+    skipped_count = applied.count()
+    skipped = list(applied.order_by("short_code").values_list("short_code", flat=True)[:SKIPPED_KEPT])
+
     try:
         tags = ordered(scope if reprint else scope.exclude(status=TagStatus.ACTIVE), limit=MAX_LABELS)
-        if not tags and skipped:
+        if not tags and skipped_count:
             return _labels_refused(
                 request,
-                f"All {len(skipped)} labels here are already on their assets (active tags), so none were "
+                f"All {skipped_count} labels here are already on their assets (active tags), so none were "
                 "printed: a second copy of a live label is how labels end up on the wrong device. An "
                 "approver can reprint them; a damaged label's tag is reissued instead.",
                 409,
@@ -346,13 +349,14 @@ def _labels_response(request: HtmxHttpRequest, scope: TagQuerySet, filename: str
             "tags": [tag.short_code for tag in tags],
             "reprinted": [tag.short_code for tag in tags if tag.status == TagStatus.ACTIVE],
             "not_printed_already_applied": skipped,
+            "not_printed_count": skipped_count,
         },
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     # A device or rack name may hold anything an import brought (quotes, newlines): let Django encode it.
     response["Content-Disposition"] = content_disposition_header(False, f"{filename}-{fmt.value}.pdf")
-    if skipped:
-        response["X-Labels-Not-Printed"] = f"{len(skipped)} already applied"
+    if skipped_count:
+        response["X-Labels-Not-Printed"] = f"{skipped_count} already applied"
     return response
 
 

@@ -268,6 +268,7 @@ def test_a_tap_answered_not_found_is_kept_as_answered_so_the_phones_queue_moves_
     assert first.status_code == again.status_code == 404
     assert first["Idempotent-Answer"] == again["Idempotent-Answer"] == "true"
     assert again["Idempotent-Replay"] == "true"
+    assert "Nothing was recorded" in first.content.decode()
     assert scene.step(1).status == StepStatus.PENDING
 
 

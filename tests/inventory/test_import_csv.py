@@ -442,6 +442,9 @@ def test_invisible_characters_in_names_are_row_errors_but_a_description_may_brea
         ("\u2028", "line separator"),
         ("\u00ad", "soft hyphen"),
         ("\ufeff", "byte order mark inside a value"),
+        ("\u3164", "Hangul filler"),
+        ("\ufe0f", "variation selector"),
+        ("\u00a0", "no-break space"),
     ],
 )
 def test_a_name_with_an_invisible_formatting_character_is_refused(sam, hidden, name):

@@ -80,6 +80,7 @@ def test_every_printed_sheet_is_in_the_audit_log_with_its_tags(client, tess, lax
         "tags": [tag.short_code],
         "reprinted": [],
         "not_printed_already_applied": [],
+        "not_printed_count": 0,
     }
 
 
