@@ -50,6 +50,7 @@ STEP_STATE = [
     "verified_at",
     "released_by",
     "completed_at",
+    "scan_round",
 ]
 
 
@@ -212,6 +213,7 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
                 )
         scan_row = StepScan(
             step=step,
+            round=step.scan_round,
             user=who.user,
             role=role,
             session_hash=who.session,
@@ -437,6 +439,46 @@ def _require_scanning_phone(who: Who, device: str, session: str) -> None:
             "Sign on the phone you scanned this asset with: your signature goes with that scan. "
             "If that phone is lost, tell the approver."
         )
+
+
+def reset_scans(step: Step, *, who: Who, reason: str) -> str:
+    """An approver starts a step's two-person check again, before anything was done: a phone that scanned was
+    lost or broke, so its owner can no longer sign from it. The scans made stay in the record; the step
+    waits for a performer's scan and a verifier's scan of a new round, on the phones they will sign from."""
+    reason = (reason or "").strip()
+    if not has_role(who.user, Role.APPROVER):
+        raise StepRefused("Only an approver starts a step's checks again.")
+    if not reason:
+        raise StepRefused("Say why the scans are started again (for example: the performer's phone broke).")
+    with transaction.atomic():
+        step = _locked(step)
+        run = _require_workable(step, who, approver_may=True)
+        if not run.may_oversee(who.user):
+            raise StepRefused(
+                "You asked for or work on this change; another approver starts its checks again."
+            )
+        if step.status not in (StepStatus.SCANNED, StepStatus.CLEARED):
+            raise StepRefused(
+                "Only a step scanned but not yet done has its scans started again. Once the performer has "
+                "signed it done, the verifier signs from the phone they scanned with."
+            )
+        before = {"performer": _name(step.performer), "verifier": _name(step.verifier)}
+        step.performer, step.performer_session, step.performer_device = None, "", ""
+        step.verifier, step.verifier_session, step.verifier_device = None, "", ""
+        step.status = StepStatus.PENDING
+        step.scan_round += 1
+        step.save(update_fields=STEP_STATE)
+        record(
+            "step.scans_reset",
+            actor=who.user,
+            obj=step,
+            payload={"run": run.pk, "reason": reason[:500], "round": step.scan_round, **before},
+        )
+    return "The checks start again: the performer scans first, then a second tech."
+
+
+def _name(user) -> str:
+    return user.get_username() if user is not None else ""
 
 
 def release(step: Step, *, who: Who) -> str:

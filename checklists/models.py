@@ -336,6 +336,9 @@ class Step(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Goes up when an approver starts the two-person check again (a phone that scanned was lost): the scans
+    # of earlier rounds stay, and each round has its own performer and verifier.
+    scan_round = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["run", "position"]
@@ -456,13 +459,16 @@ class StepScan(models.Model):
         Discrepancy, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     scanned_at = models.DateTimeField(default=timezone.now)
+    round = models.PositiveSmallIntegerField(default=0)  # the step's scan_round when this scan was made
 
     class Meta:
         ordering = ["scanned_at", "pk"]
         constraints = [
-            # One performer and one verifier per step, whatever a race between two phones does.
+            # One performer and one verifier per step (and round), whatever a race between two phones does.
             models.UniqueConstraint(
-                fields=["step", "role"], condition=Q(matched=True), name="one_matched_scan_per_role_per_step"
+                fields=["step", "role", "round"],
+                condition=Q(matched=True),
+                name="one_matched_scan_per_role_per_step_round",
             ),
         ]
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("runs/<id:run_pk>/steps/<id:position>/scan/", views.step_scan, name="step_scan"),
     path("runs/<id:run_pk>/steps/<id:position>/sign/", views.step_sign, name="step_sign"),
     path("runs/<id:run_pk>/steps/<id:position>/release/", views.step_release, name="step_release"),
+    path("runs/<id:run_pk>/steps/<id:position>/reset/", views.step_reset, name="step_reset"),
     path("discrepancies/<id:pk>/", views.discrepancy_detail, name="discrepancy"),
     path("discrepancies/<id:pk>/resolve/", views.discrepancy_resolve, name="discrepancy_resolve"),
 ]

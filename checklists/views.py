@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
 from audit.log import record
-from checklists.execution import Who, release, resolve, scan, sign
+from checklists.execution import Who, release, reset_scans, resolve, scan, sign
 from checklists.idempotency import idempotent
 from checklists.models import (
     STEP_ASSET,
@@ -172,6 +172,18 @@ def step_release(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRe
         message = release(step, who=_who(request))
     except StepRefused as refusal:
         return _refused(request, step, "release", refusal)
+    return _answer(request, step, signed=message)
+
+
+@require_POST
+@login_required
+@idempotent
+def step_reset(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
+    step = _get_step(request, run_pk, position)
+    try:
+        message = reset_scans(step, who=_who(request), reason=request.POST.get("reason", "")[:500])
+    except StepRefused as refusal:
+        return _refused(request, step, "reset", refusal)
     return _answer(request, step, signed=message)
 
 

@@ -281,3 +281,29 @@ def test_a_tap_with_a_bad_or_reused_key_is_answered_finally(scene):
     tess.post(url, {"idem": shared})
     reused = vic.post(url, {"idem": shared})
     assert reused.status_code == 409 and reused["Idempotent-Answer"] == "true"
+
+
+def test_the_approver_starts_the_checks_again_from_the_step_page(scene):
+    finish_steps_before(scene, DESTRUCTIVE)
+    scan(
+        scene.step(DESTRUCTIVE),
+        who=phone(users()["tess"]),
+        raw=scene.tag_for("sw-a Eth1/1"),
+        serial="SN-sw-a",
+    )
+    ada = on_phone(users()["ada"])
+    page = ada.get(scene.step(DESTRUCTIVE).get_absolute_url()).content.decode()
+    assert "A phone that scanned is lost or broken?" in page
+    assert (
+        "A phone that scanned"
+        not in on_phone(users()["vic"]).get(scene.step(DESTRUCTIVE).get_absolute_url()).content.decode()
+    )
+    url = reverse("checklists:step_reset", args=[scene.run.pk, DESTRUCTIVE])
+    response = ada.post(url, {"idem": key(), "reason": "<b>tess's phone fell</b>"})
+    assert response.status_code == 200 and "The checks start again" in response.content.decode()
+    assert scene.step(DESTRUCTIVE).status == StepStatus.PENDING
+    assert AuditEvent.objects.get(action="step.scans_reset").payload["reason"] == "<b>tess's phone fell</b>"
+    # Again, now that there is nothing to start again: refused in words, and the refusal is recorded.
+    again = ada.post(url, {"idem": key(), "reason": "again"})
+    assert again.status_code == 409 and "Only a step scanned but not yet done" in again.content.decode()
+    assert AuditEvent.objects.filter(action="step.refused", payload__action="reset").count() == 1

@@ -174,3 +174,54 @@ def test_both_signatures_come_from_the_phones_that_scanned(step, code):
     with pytest.raises(StepRefused, match="Sign on the phone you scanned this asset with"):
         sign(step, who=Who.of(vic, session_key="v3", device_id="a-third-phone-0123456789"))
     assert sign(step, who=Who.of(vic, session_key="v4", device_id=vic_phone)) == "Verified. Step complete."
+
+
+def test_an_approver_starts_the_checks_again_when_a_phone_that_scanned_is_lost(step, code):
+    from accounts.roles import Role
+    from audit.models import AuditEvent
+    from checklists.execution import reset_scans
+    from checklists.models import StepScan
+    from tests.conftest import make_user
+
+    tess, vic, ada = users()["tess"], users()["vic"], users()["ada"]
+    scan(step, who=phone(tess, "tess-old-phone"), raw=code, serial=SERIAL)
+    scan(step, who=phone(vic), raw=code, serial=SERIAL)
+    # tess's phone breaks before she signs: from any other phone her signature is refused.
+    with pytest.raises(StepRefused, match="Sign on the phone you scanned"):
+        sign(step, who=phone(tess, "tess-new-phone"))
+    # Not by a tech, not without a reason, not by an approver who works on the change.
+    with pytest.raises(StepRefused, match="Only an approver"):
+        reset_scans(step, who=phone(vic), reason="lost")
+    with pytest.raises(StepRefused, match="Say why"):
+        reset_scans(step, who=phone(ada), reason=" ")
+    step.run.people.add(april := make_user("april", Role.APPROVER))
+    with pytest.raises(StepRefused, match="another approver"):
+        reset_scans(step, who=phone(april), reason="tess's phone broke")
+
+    reset_scans(step, who=phone(ada), reason="tess's phone broke")
+    step.refresh_from_db()
+    assert step.status == StepStatus.PENDING and step.performer is None and step.verifier is None
+    assert step.scan_round == 1
+    event = AuditEvent.objects.get(action="step.scans_reset")
+    assert (event.payload["performer"], event.payload["verifier"], event.payload["round"]) == (
+        "tess",
+        "vic",
+        1,
+    )
+    # The two-person check again, on the phones they sign from; the first round's scans stay.
+    scan(step, who=phone(tess, "tess-new-phone"), raw=code, serial=SERIAL)
+    scan(step, who=phone(vic), raw=code, serial=SERIAL)
+    sign(step, who=phone(tess, "tess-new-phone"))
+    assert sign(step, who=phone(vic)) == "Verified. Step complete."
+    assert StepScan.objects.filter(step=step, matched=True).count() == 4
+
+
+def test_once_the_performer_signed_done_the_checks_are_not_started_again(step, code):
+    from checklists.execution import reset_scans
+
+    tess, vic, ada = users()["tess"], users()["vic"], users()["ada"]
+    scan(step, who=phone(tess), raw=code, serial=SERIAL)
+    scan(step, who=phone(vic), raw=code, serial=SERIAL)
+    sign(step, who=phone(tess))
+    with pytest.raises(StepRefused, match="Only a step scanned but not yet done"):
+        reset_scans(step, who=phone(ada), reason="vic's phone broke")
