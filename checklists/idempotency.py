@@ -60,7 +60,8 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             with transaction.atomic():
                 tap = TapRecord.objects.create(key=key, user=request.user, path=request.path[:300])
                 try:
-                    response = view(request, *args, **kwargs)
+                    with transaction.atomic():  # so that whatever the view wrote before refusing is undone
+                        response = view(request, *args, **kwargs)
                 except (Http404, PermissionDenied) as exc:
                     # "Not for you" is the server's word on this tap too: kept and marked answered, so a phone's
                     # queue moves on instead of sending it again behind every later tap; and it says that

@@ -145,11 +145,11 @@ def test_the_step_page_and_the_scan_check_make_the_same_queries_at_any_inventory
     # The panel polls while a second tech is awaited: each poll reads, and writes nothing.
     with django_assert_num_queries(6):
         tess.get(url, headers={"HX-Request": "true"})
-    # session, user; the tap's key taken (a transaction, an insert); the step with its run and asset, roles,
-    # place on the run; the check itself in a savepoint: the step's state and the run's locked, place on
+    # session, user; the tap's key taken (a transaction, an insert); the view in a savepoint (released at
+    # the end): the step with its run and asset, roles, place on the run; the check itself in a savepoint: the step's state and the run's locked, place on
     # the run, earlier steps not done, the tag, scan insert, step update, and the audit event (head lock,
     # insert, head update); the answer's sequence statuses; the tap's answer stored
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(24):
         tess.post(scan_url(scene, IDENTITY), {"idem": key(), "code": code})
 
 
@@ -307,3 +307,21 @@ def test_the_approver_starts_the_checks_again_from_the_step_page(scene):
     again = ada.post(url, {"idem": key(), "reason": "again"})
     assert again.status_code == 409 and "Only a step scanned but not yet done" in again.content.decode()
     assert AuditEvent.objects.filter(action="step.refused", payload__action="reset").count() == 1
+
+
+def test_a_tap_refused_not_found_after_writing_leaves_nothing_written(scene, rf):
+    from django.http import Http404
+
+    from checklists.idempotency import idempotent
+
+    @idempotent
+    def writes_then_refuses(request):
+        scene.run.steps.filter(position=1).update(title="written before the refusal")
+        raise Http404("gone")
+
+    request = rf.post("/t", {"idem": key()})
+    request.user = users()["tess"]
+    response = writes_then_refuses(request)
+    assert response.status_code == 404 and response["Idempotent-Answer"] == "true"
+    assert scene.step(1).title != "written before the refusal"
+    assert TapRecord.objects.get().status_code == 404
