@@ -321,8 +321,11 @@ def _labels_response(request: HtmxHttpRequest, scope: TagQuerySet, filename: str
     # The labels left out because they are already applied: counted, and the first codes kept for the record.
     applied = scope.none() if reprint else scope.filter(status=TagStatus.ACTIVE)
     skipped_count = applied.count()
-    skipped = list(applied.order_by("short_code").values_list("short_code", flat=True)[:SKIPPED_KEPT])
-
+    skipped = (
+        list(applied.order_by("short_code").values_list("short_code", flat=True)[:SKIPPED_KEPT])
+        if skipped_count
+        else []
+    )
     try:
         tags = ordered(scope if reprint else scope.exclude(status=TagStatus.ACTIVE), limit=MAX_LABELS)
         if not tags and skipped_count:
