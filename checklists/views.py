@@ -151,40 +151,38 @@ def step_scan(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRespo
     return _answer(request, step, status=200 if result.matched else 409, result=result)
 
 
+def _act_on_step(request: HtmxHttpRequest, run_pk: int, position: int, name: str, act) -> HttpResponse:
+    """A tap that signs, releases or restarts a step: `act(step, who)` says what it did, or refuses."""
+    step = _get_step(request, run_pk, position)
+    try:
+        message = act(step, _who(request))
+    except StepRefused as refusal:
+        return _refused(request, step, name, refusal)
+    return _answer(request, step, signed=message)
+
+
 @require_POST
 @login_required
 @idempotent
 def step_sign(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
-    step = _get_step(request, run_pk, position)
-    try:
-        message = sign(step, who=_who(request))
-    except StepRefused as refusal:
-        return _refused(request, step, "sign", refusal)
-    return _answer(request, step, signed=message)
+    return _act_on_step(request, run_pk, position, "sign", lambda step, who: sign(step, who=who))
 
 
 @require_POST
 @login_required
 @idempotent
 def step_release(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
-    step = _get_step(request, run_pk, position)
-    try:
-        message = release(step, who=_who(request))
-    except StepRefused as refusal:
-        return _refused(request, step, "release", refusal)
-    return _answer(request, step, signed=message)
+    return _act_on_step(request, run_pk, position, "release", lambda step, who: release(step, who=who))
 
 
 @require_POST
 @login_required
 @idempotent
 def step_reset(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
-    step = _get_step(request, run_pk, position)
-    try:
-        message = reset_scans(step, who=_who(request), reason=request.POST.get("reason", "")[:500])
-    except StepRefused as refusal:
-        return _refused(request, step, "reset", refusal)
-    return _answer(request, step, signed=message)
+    reason = request.POST.get("reason", "")[:500]
+    return _act_on_step(
+        request, run_pk, position, "reset", lambda step, who: reset_scans(step, who=who, reason=reason)
+    )
 
 
 @role_required(Role.APPROVER)
