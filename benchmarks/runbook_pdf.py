@@ -133,7 +133,7 @@ ports = Port.objects.filter(device__in=switches).exclude(name="Ethernet1/24").or
 for port in ports[:TARGETS]:
     window.add_target(by=rex, action=TargetAction.UNPLUG, port=port)
 window.submit(by=rex)
-window.decide(by=ada, approve=True, comment="go")
+window.approve(by=ada, comment="go")
 assert window.run.steps.count() == STEPS, window.run.steps.count()
 
 with CaptureQueriesContext(connection) as queries:

@@ -16,10 +16,14 @@ from django.utils import timezone
 
 from accounts.roles import Role, has_role
 from audit.log import record, session_hash
+from checklists import interlock
 from checklists.models import (
+    CAMERA_METHODS,
+    CutRefusal,
     Run,
     RunMode,
     RunStatus,
+    ScanMethod,
     Step,
     StepKind,
     StepRefused,
@@ -27,7 +31,16 @@ from checklists.models import (
     StepStatus,
 )
 from inventory import codes
-from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag, TagStatus, normalize_serial
+from inventory.models import (
+    Device,
+    Discrepancy,
+    DiscrepancyStatus,
+    Port,
+    Site,
+    Tag,
+    TagStatus,
+    normalize_serial,
+)
 
 _RUN_CLOSED_WORDS = {
     RunStatus.READY: "This runbook is not open for work yet: the work has not been started.",
@@ -173,10 +186,12 @@ def _serial_agrees(given: str, expected: str) -> bool:
     return bool(expected) and (given == expected or (len(given) == 6 and expected.endswith(given)))
 
 
-def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
+def scan(step: Step, *, who: Who, raw: str, serial: str = "", method: str = ScanMethod.TYPED) -> ScanResult:
     """Check a scanned (or typed) tag against the step's expected asset; for a destructive step, the chassis
     serial too. The first matching scan makes its scanner the performer; a destructive step then needs a
-    different person's own matching scan (the verifier) before it is cleared."""
+    different person's own matching scan (the verifier) before it is cleared, and, where the site asks for
+    it, one of the two made with a camera. `method` says how the code was read (anything unknown: typed)."""
+    method = method if method in ScanMethod.values else ScanMethod.TYPED
     raw = (raw or "").strip()
     try:
         kind, value = codes.parse_any(raw)
@@ -211,6 +226,8 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
                     "Also type the serial number on the chassis (or its last 6 characters): "
                     "this step checks two identities."
                 )
+            if role == StepScan.Role.VERIFIER:
+                _require_a_camera(step, run, method)
         scan_row = StepScan(
             step=step,
             round=step.scan_round,
@@ -223,6 +240,7 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
             serial_given=serial.strip()[:100],
             matched=not problems,
             reason="; ".join(problems)[:300],
+            method=method,
         )
         if problems:
             return _block(step, run, scan_row, tag, who, problems)
@@ -250,6 +268,7 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "") -> ScanResult:
                 "tag": tag.short_code,
                 "matched": True,
                 "status": step.status,
+                "method": method,
             },
         )
     messages = {
@@ -271,6 +290,34 @@ def _chassis_serial(step: Step) -> str:
         .values_list("serial", flat=True)
         .get()
     )
+
+
+CAMERA_NEEDED = (
+    "At least one of the two scans must be made with a camera: scan the label with the camera button or "
+    "your phone's camera app."
+)
+
+
+def camera_needed(step: Step, site_requires: bool, performer_method: str | None) -> bool:
+    """Whether the verifier's scan of `step` must be made with a camera: the site asks for one camera scan of
+    the two on a destructive step, and the performer's matching scan of this round (`performer_method`) was
+    not. The scan refuses without it; the step page says so before anyone tries."""
+    return step.needs_two and site_requires and performer_method not in CAMERA_METHODS
+
+
+def _require_a_camera(step: Step, run: Run, method: str) -> None:
+    """The verifier's scan would clear the step: refused if neither it nor the performer's matching scan of
+    this round was made with a camera, where the site asks for one."""
+    if not step.needs_two or method in CAMERA_METHODS:
+        return
+    site_requires = Site.objects.filter(pk=run.site_id).values_list("camera_scan_required", flat=True).get()
+    performer_method = (
+        StepScan.objects.filter(step=step, round=step.scan_round, role=StepScan.Role.PERFORMER, matched=True)
+        .values_list("method", flat=True)
+        .first()
+    )
+    if camera_needed(step, site_requires, performer_method):
+        raise StepRefused(CAMERA_NEEDED)
 
 
 def _mismatch_role(step: Step, who: Who) -> str:
@@ -303,10 +350,11 @@ def _scan_role(step: Step, who: Who) -> str:
 def _tag_mismatches(step: Step, tag: Tag) -> list[str]:
     problems: list[str] = []
     expected = step.asset
+    # Never the label's code: the words go back to the phone, and a code is read off the label, not off Lockstep.
     if tag.status == TagStatus.REVOKED:
-        problems.append(f"the label is a revoked tag ({tag.display_short_code}) and never verifies")
+        problems.append("the label is a revoked tag and never verifies")
     elif tag.status != TagStatus.ACTIVE:
-        problems.append(f"the label ({tag.display_short_code}) was never applied (commissioned)")
+        problems.append("the label was never applied (commissioned)")
     if tag.device_id != step.device_id or tag.port_id != step.port_id:
         problems.append(f"the label belongs to {_describe(tag.asset)}, not to {_describe(expected)}")
     return problems
@@ -318,25 +366,35 @@ def _describe(asset: Device | Port) -> str:
     return f"{asset.name} ({asset.site.code})"
 
 
+# A mismatch voids the scans before it while the step is not yet done: the performer's match may have been
+# made at the same wrong chassis. Once done, the action has happened; the hold is what matters then.
+_VOIDABLE = (StepStatus.PENDING, StepStatus.SCANNED, StepStatus.CLEARED)
+
+
 def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problems: list[str]) -> ScanResult:
-    """A mismatch: keep the scan, raise a discrepancy for the approver, hold the run. Then say so."""
+    """A mismatch: keep the scan, raise a discrepancy for the approver, hold the run, and void the step's
+    earlier scans, so that once it is resolved both people scan again, in order. Then say so."""
     summary = f"Step {step.position} of “{run.title}”: scan did not match {_describe(step.asset)}"
     discrepancy = Discrepancy.raise_for(
         kind="scan_mismatch",
         summary=summary,
         by=who.user,
         expected={"asset": _describe(step.asset), "serial": step.chassis.serial if step.needs_serial else ""},
-        found={
-            "tag": tag.display_short_code,
-            "tag_asset": _describe(tag.asset),
-            "serial": scan_row.serial_given,
-        },
+        found={"tag_asset": _describe(tag.asset), "serial": scan_row.serial_given},
         device=step.chassis,
         port=step.port,
         tag=tag,
     )
     scan_row.discrepancy = discrepancy
-    scan_row.save()
+    scan_row.save()  # in the round it was made in: the voiding below starts the next one
+    voided = step.status in _VOIDABLE
+    had_a_match = step.performer_id is not None
+    if voided:
+        step.performer, step.performer_session, step.performer_device = None, "", ""
+        step.verifier, step.verifier_session, step.verifier_device = None, "", ""
+        step.status = StepStatus.PENDING
+        step.scan_round += 1
+        step.save(update_fields=STEP_STATE)
     run.status = RunStatus.HELD
     run.hold_reason = summary[:300]
     run.save(update_fields=["status", "hold_reason"])
@@ -350,13 +408,21 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
             "problems": problems,
             "discrepancy": discrepancy.pk,
             "role": scan_row.role,
+            "method": scan_row.method,
+            "earlier_scans_voided": voided,
+            "round": step.scan_round,
         },
     )
     said = "; ".join(problems)
+    again = (
+        " The earlier scan of this step no longer counts: once it is resolved, both people scan again."
+        if voided and had_a_match
+        else ""
+    )
     return ScanResult(
         False,
         f"STOP. {said[:1].upper()}{said[1:]}. Do not touch anything. The work is held and the approver has "
-        "been told.",
+        f"been told.{again}",
         scan_row.role,
         discrepancy,
         step,
@@ -365,6 +431,43 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
 
 def sign(step: Step, *, who: Who) -> str:
     """Sign the step: done (performer), or verified (the verifier, after the performer)."""
+    try:
+        return _sign(step, who=who)
+    except _CutRefused as refused:
+        # Kept, not rolled back with the refusal: the approver's board shows what the interlock stopped.
+        with transaction.atomic():
+            CutRefusal.objects.create(
+                step=step,
+                blocking_step=refused.blocked.blocking[0],
+                services=refused.blocked.services[:200],
+                by=who.user,
+                reason=refused.reason[:500],
+            )
+            record(
+                "step.cut_refused",
+                actor=who.user,
+                obj=step,
+                payload={
+                    **who.noted(),
+                    "run": step.run_id,
+                    "blocking": [
+                        {"run": other.run_id, "step": other.position, "title": other.title}
+                        for other in refused.blocked.blocking
+                    ],
+                    "services": refused.blocked.services[:200],
+                },
+            )
+        raise StepRefused(refused.reason) from None
+
+
+class _CutRefused(Exception):
+    def __init__(self, blocked: interlock.Blocked) -> None:
+        super().__init__(blocked.reason())
+        self.blocked = blocked
+        self.reason = blocked.reason()
+
+
+def _sign(step: Step, *, who: Who) -> str:
     with transaction.atomic():
         step = _locked(step)
         run = _require_workable(step, who)
@@ -401,6 +504,11 @@ def sign(step: Step, *, who: Who) -> str:
                     )
                 raise StepRefused("Only the performer and the verifier who scanned this asset sign it.")
             _require_scanning_phone(who, step.performer_device, step.performer_session)
+            # The moment of the cut: refused while another run's open cut would make it the second half
+            # of a redundant pair. One decision at a time per site, under its lock.
+            interlock.lock_site(run.site_id)
+            if (blocked := interlock.check(step)) is not None:
+                raise _CutRefused(blocked)
             step.performed_at = now
             step.status = StepStatus.DONE
             step.save(update_fields=STEP_STATE)

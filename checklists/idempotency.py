@@ -67,7 +67,11 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
                     # queue moves on instead of sending it again behind every later tap; and it says that
                     # nothing was recorded, not just that a page is missing.
                     status = 404 if isinstance(exc, Http404) else 403
-                    response = render(request, "checklists/tap_not_found.html", status=status)
+                    # A role refusal says which role, never anything about the object the tap named.
+                    refusal = str(exc) if isinstance(exc, PermissionDenied) else ""
+                    response = render(
+                        request, "checklists/tap_not_found.html", {"refusal": refusal}, status=status
+                    )
                 if response.status_code >= 500:
                     raise _DoNotKeep(response)
                 tap.status_code = response.status_code

@@ -149,10 +149,18 @@ class Run(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Whoever put the work forward for approval (a window's submitter), when that is not the owner: like the
+    # owner, never the one who oversees it.
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.READY)
     mode = models.CharField(max_length=10, choices=RunMode.choices, default=RunMode.NORMAL)
     hold_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The services whoever built the run agreed it may take down (a window's approved blast radius, as ids).
+    # The run-time interlock refuses a cut that would take down any other, counting other runs' open cuts.
+    approved_services = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
@@ -178,11 +186,12 @@ class Run(models.Model):
         bindings: list[Binding],
         people=(),
         owner=None,
+        submitter=None,
         by=None,
     ) -> Run:
         """Steps from the templates, in order, each step template repeated for each asset its role binds."""
         with transaction.atomic():
-            run = cls.objects.create(title=title[:250], site=site, owner=owner)
+            run = cls.objects.create(title=title[:250], site=site, owner=owner, submitter=submitter)
             run.templates.set(templates)
             run.people.set(people)
             steps: list[Step] = []
@@ -224,8 +233,13 @@ class Run(models.Model):
     def open_for_work(self, *, by) -> None:
         self._set(status=RunStatus.ACTIVE, by=by, action="run.opened")
 
+    @property
+    def pausable(self) -> bool:
+        """Open for work, or held by a discrepancy: an approver may stop it where it is."""
+        return self.status in (RunStatus.ACTIVE, RunStatus.HELD)
+
     def pause(self, *, by, reason: str) -> None:
-        if self.status not in (RunStatus.ACTIVE, RunStatus.HELD):
+        if not self.pausable:
             raise StepRefused("Only a run that is open for work can be paused.")
         self._set(
             status=RunStatus.PAUSED, by=by, action="run.paused", reason=reason or "Paused by an approver"
@@ -243,11 +257,17 @@ class Run(models.Model):
         )
 
     def begin_rollback(self, *, by, reason: str) -> None:
-        # A hold or a pause stays: rolling back is more work on the same hardware, and an open discrepancy or
-        # an approver's stop still has to be dealt with by an approver first.
-        current = Run.objects.values_list("status", flat=True).get(pk=self.pk)
-        status = current if current in (RunStatus.HELD, RunStatus.PAUSED) else RunStatus.ACTIVE
-        self._set(status=status, by=by, action="run.rollback_started", reason=reason, mode=RunMode.ROLLBACK)
+        # Rolling back is how work is stopped, so it is workable at once: an approver's pause is lifted by it.
+        # An open discrepancy still holds it (that is about the hardware, and an approver resolves it first);
+        # resolving it opens the rollback, as it would have opened the work.
+        held = self.open_discrepancies().exists()
+        self._set(
+            status=RunStatus.HELD if held else RunStatus.ACTIVE,
+            by=by,
+            action="run.rollback_started",
+            reason=reason,
+            mode=RunMode.ROLLBACK,
+        )
 
     def close(self, *, by) -> None:
         self._set(status=RunStatus.CLOSED, by=by, action="run.closed")
@@ -257,7 +277,7 @@ class Run(models.Model):
         people who asked for or do the work."""
         return (
             has_role(user, Role.APPROVER)
-            and user.pk != self.owner_id
+            and user.pk not in (self.owner_id, self.submitter_id)
             and not self.people.filter(pk=user.pk).exists()
         )
 
@@ -283,6 +303,10 @@ class Run(models.Model):
 
     def outstanding(self) -> int:
         return self.steps.filter(is_rollback=False).exclude(status=StepStatus.COMPLETE).count()
+
+    def steps_left(self) -> int:
+        """Steps of the sequence being worked now (the rollback steps, while rolling back) not complete yet."""
+        return self.sequence().exclude(status=StepStatus.COMPLETE).count()
 
 
 # What the step pages and the actions read about a step, besides its run: its asset's rack and site, its people.
@@ -438,8 +462,17 @@ def neighbours(asset: Device | Port) -> list[str]:
     return found
 
 
+class ScanMethod(models.TextChoices):
+    CAMERA = "camera", "in-page camera"
+    CAMERA_APP = "camera_app", "phone's camera app"
+    TYPED = "typed", "typed"
+
+
+CAMERA_METHODS = (ScanMethod.CAMERA, ScanMethod.CAMERA_APP)
+
+
 class StepScan(models.Model):
-    """Every scan, matching or not, kept: the as-run record shows what was scanned and by whom."""
+    """Every scan, matching or not, kept: the as-run record shows what was scanned, by whom and how."""
 
     class Role(models.TextChoices):
         PERFORMER = "performer", "Performer"
@@ -460,10 +493,12 @@ class StepScan(models.Model):
     )
     scanned_at = models.DateTimeField(default=timezone.now)
     round = models.PositiveSmallIntegerField(default=0)  # the step's scan_round when this scan was made
+    method = models.CharField(max_length=12, choices=ScanMethod.choices, default=ScanMethod.TYPED)
 
     class Meta:
         ordering = ["scanned_at", "pk"]
         constraints = [
+            models.CheckConstraint(condition=Q(method__in=ScanMethod.values), name="scan_method_valid"),
             # One performer and one verifier per step (and round), whatever a race between two phones does.
             models.UniqueConstraint(
                 fields=["step", "role", "round"],
@@ -474,6 +509,43 @@ class StepScan(models.Model):
 
     def __str__(self) -> str:
         return f"{'match' if self.matched else 'MISMATCH'} by {self.user} on {self.step}"
+
+    @property
+    def how(self) -> str:
+        """How the code was read, in words for a sentence: 'tess scanned with the in-page camera'."""
+        return _SCANNED_HOW.get(self.method, "by typing the code")
+
+    @property
+    def voided(self) -> bool:
+        """Made in an earlier round of the step's checks (a mismatch or an approver started them again):
+        kept in the record, no longer counted. Reads the step, so load it with the scan."""
+        return self.round < self.step.scan_round
+
+
+_SCANNED_HOW = {
+    ScanMethod.CAMERA: "with the in-page camera",
+    ScanMethod.CAMERA_APP: "with the phone's camera app",
+    ScanMethod.TYPED: "by typing the code",
+}
+
+
+class CutRefusal(models.Model):
+    """The run-time interlock refused a destructive step: another run's cut, not yet restored, together with
+    this one would take down services this run was not approved to take down. Kept for the approver's board
+    and the as-run record; the step itself is unchanged."""
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="cut_refusals")
+    blocking_step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
+    services = models.JSONField(default=list)  # names, as the refusal said them
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 class TapRecord(models.Model):

@@ -5,24 +5,29 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
 from audit.log import record
-from checklists.execution import Who, release, reset_scans, resolve, scan, sign
+from checklists import interlock
+from checklists.execution import Who, camera_needed, release, reset_scans, resolve, scan, sign
 from checklists.idempotency import idempotent
 from checklists.models import (
     STEP_ASSET,
     Run,
     RunMode,
     RunStatus,
+    ScanMethod,
     Step,
+    StepKind,
     StepRefused,
     StepScan,
     StepStatus,
 )
-from inventory.models import Discrepancy
+from inventory import codes
+from inventory.models import DeviceType, Discrepancy
 from inventory.views import tag_landing as inventory_tag_landing
 from lockstep.http import HtmxHttpRequest
 
@@ -55,7 +60,7 @@ def _get_run(request: HtmxHttpRequest, pk: int) -> Run:
 def _get_step(request: HtmxHttpRequest, run_pk: int, position: int) -> Step:
     """The step with its run and asset, in one query, seen as _get_run sees its run."""
     step = get_object_or_404(
-        Step.objects.select_related("run", *STEP_ASSET), run_id=run_pk, position=position
+        Step.objects.select_related("run__site", *STEP_ASSET), run_id=run_pk, position=position
     )
     if not _may_see(request, run_pk):
         raise Http404("No such runbook for you.")
@@ -74,6 +79,11 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         "is_performer": step.performer_id == me,
         "is_verifier": step.verifier_id == me,
         "is_approver": has_role(request.user, Role.APPROVER),
+        # Releasing a hold point or starting a step's checks again: the run's rule, asked only where offered.
+        "may_oversee": has_role(request.user, Role.APPROVER)
+        and step.status != StepStatus.COMPLETE
+        and (step.kind == StepKind.HOLD_POINT or step.status in (StepStatus.SCANNED, StepStatus.CLEARED))
+        and run.may_oversee(request.user),
         "can_scan": step.needs_scan
         and run.status == RunStatus.ACTIVE
         and (
@@ -81,8 +91,57 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
             or (step.status == StepStatus.SCANNED and step.performer_id != me and step.needs_two)
         ),
         "next_position": next((position for position, _ in sequence if position > step.position), None),
+        # The run-time interlock, asked before the sign button is offered (the sign itself asks again).
+        "interlock": interlock.check(step)
+        if step.kind == StepKind.DESTRUCTIVE and step.status == StepStatus.CLEARED
+        else None,
         "rollback": run.mode == RunMode.ROLLBACK,
+        **_evidence(step, me),
         **extra,
+    }
+
+
+def _evidence(step: Step, me: int) -> dict:
+    """What the page says about the evidence, never the evidence itself: where the serial is on this model
+    of chassis (not its value), who scanned and how (not what), which scans a mismatch voided, and whether
+    the next scan must be made with a camera."""
+    if not step.needs_scan:
+        return {}
+    chassis = step.chassis
+    where = DeviceType.serial_locations([chassis]).get(chassis.pk, "") if step.needs_serial else ""
+    # A step nobody has scanned yet has nothing to show: no query for it (the page polls every 3 s).
+    scans = (
+        list(step.scans.select_related("user"))
+        if step.status != StepStatus.PENDING or step.scan_round
+        else []
+    )
+    tz = step.run.site.tz
+    lines = [
+        {
+            "who": scan.user.get_username(),
+            "how": scan.how,
+            "at": f"{scan.scanned_at.astimezone(tz):%H:%M} {scan.scanned_at.astimezone(tz).tzname()}",
+            "role": scan.role,
+            "matched": scan.matched,
+            "voided": scan.voided,
+        }
+        for scan in scans
+    ]
+    performer_scan = next(
+        (s for s in scans if s.round == step.scan_round and s.role == StepScan.Role.PERFORMER and s.matched),
+        None,
+    )
+    camera = (
+        step.status == StepStatus.SCANNED
+        and performer_scan is not None
+        and camera_needed(step, step.run.site.camera_scan_required, performer_scan.method)
+    )
+    return {
+        "serial_where": where,
+        "scan_lines": lines,
+        "camera_asked": step.needs_two and step.run.site.camera_scan_required,
+        "camera_next": camera,  # the verifier's scan must be made with a camera
+        "my_scan_typed": camera and performer_scan.user_id == me,
     }
 
 
@@ -134,17 +193,46 @@ def _refused(request: HtmxHttpRequest, step: Step, action: str, refusal: StepRef
     return _answer(request, step, status=409, refusal=refusal.reason)
 
 
+# The session remembers the code /t/ handed to a step (as a keyed hash, never the code): only a scan of that
+# same code, for that step, from that session, counts as made with the phone's camera app.
+HANDOFF_KEY = "scan_handoff"
+
+
+def _handoff_mark(step_pk: int, code: str) -> str:
+    return salted_hmac("lockstep.scan_handoff", f"{step_pk}:{code}").hexdigest()
+
+
+def _scan_method(request: HtmxHttpRequest, step: Step, raw: str) -> str:
+    """How the posted code was read. "camera" is the in-page scanner's word, kept as its claim; "camera_app"
+    is believed only for the code /t/ handed to this step in this session (used once); anything else was
+    typed."""
+    claimed = request.POST.get("method", "")
+    if claimed != ScanMethod.CAMERA_APP:
+        return claimed if claimed in ScanMethod.values else ScanMethod.TYPED
+    mark = request.session.pop(HANDOFF_KEY, None)
+    try:
+        kind, code = codes.parse_any(raw)
+    except codes.BadCode:
+        return ScanMethod.TYPED
+    # Only the QR's long code: the short one is printed for anyone to type.
+    if kind == "code" and isinstance(mark, str) and constant_time_compare(mark, _handoff_mark(step.pk, code)):
+        return ScanMethod.CAMERA_APP
+    return ScanMethod.TYPED
+
+
 @require_POST
 @login_required
 @idempotent
 def step_scan(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     step = _get_step(request, run_pk, position)
+    raw = request.POST.get("code", "")[:400]
     try:
         result = scan(
             step,
             who=_who(request),
-            raw=request.POST.get("code", "")[:400],
+            raw=raw,
             serial=request.POST.get("serial", "")[:200],
+            method=_scan_method(request, step, raw),
         )
     except StepRefused as refusal:
         return _refused(request, step, "scan", refusal, code=request.POST.get("code", "")[:100])
@@ -168,9 +256,12 @@ def step_sign(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRespo
     return _act_on_step(request, run_pk, position, "sign", lambda step, who: sign(step, who=who))
 
 
+# Approver-only taps check the role first, inside the tap (so a phone's queue gets a kept answer): anyone
+# else gets the same 403 whether or not the step or discrepancy exists, and learns nothing about it.
 @require_POST
 @login_required
 @idempotent
+@role_required(Role.APPROVER)
 def step_release(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     return _act_on_step(request, run_pk, position, "release", lambda step, who: release(step, who=who))
 
@@ -178,6 +269,7 @@ def step_release(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRe
 @require_POST
 @login_required
 @idempotent
+@role_required(Role.APPROVER)
 def step_reset(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     reason = request.POST.get("reason", "")[:500]
     return _act_on_step(
@@ -195,6 +287,7 @@ def discrepancy_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @idempotent
+@role_required(Role.APPROVER)
 def discrepancy_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     discrepancy = get_object_or_404(Discrepancy, pk=pk)
     try:
@@ -233,5 +326,15 @@ def tag_landing(request: HtmxHttpRequest, code: str) -> HttpResponse:
         and step.performer_id != request.user.pk
         and step.run.people.filter(pk=request.user.pk).exists()
     ):
-        return render(request, "checklists/scan_handoff.html", {"step": step, "code": code[:100]})
+        try:
+            kind, value = codes.parse_any(code)
+        except codes.BadCode:
+            kind = ""
+        if kind == "code":
+            request.session[HANDOFF_KEY] = _handoff_mark(step.pk, value)
+        where = (
+            DeviceType.serial_locations([step.chassis]).get(step.chassis.pk, "") if step.needs_serial else ""
+        )
+        context = {"step": step, "code": code[:100], "serial_where": where}
+        return render(request, "checklists/scan_handoff.html", context)
     return inventory_tag_landing(request, code)

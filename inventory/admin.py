@@ -7,13 +7,35 @@ from django.urls import path
 
 from audit.admin import AuditedModelAdmin, ReadOnlyAdmin
 from inventory.forms import NetBoxImportForm
-from inventory.models import Cable, Customer, Device, Discrepancy, Location, Port, Rack, Service, Site, Tag
+from inventory.models import (
+    Cable,
+    Customer,
+    Device,
+    DeviceType,
+    Discrepancy,
+    Location,
+    Port,
+    Rack,
+    Service,
+    Site,
+    Tag,
+)
 
 
 @admin.register(Site)
 class SiteAdmin(AuditedModelAdmin):
-    list_display = ["code", "name", "time_zone"]
+    list_display = ["code", "name", "time_zone", "camera_scan_required"]
     search_fields = ["code", "name"]
+
+
+@admin.register(DeviceType)
+class DeviceTypeAdmin(AuditedModelAdmin):
+    """Where each make and model keeps its serial sticker: the phone and the printed runbook say where to
+    look, never the serial."""
+
+    list_display = ["manufacturer", "model", "serial_location"]
+    list_filter = ["manufacturer"]
+    search_fields = ["manufacturer", "model"]
 
 
 @admin.register(Location)

@@ -68,6 +68,19 @@ class Cut:
             return cls(action, device.pk, label or f"{_VERBS[action]} {device.name}")
         return cls(action, device, label)
 
+    @classmethod
+    def for_work(
+        cls, action: str, *, device: Device | None = None, port: Port | None = None, label: str = ""
+    ):
+        """What a physical action at the rack does to connectivity. Every port action starts by unplugging the
+        port (a reconnect too: the link is down until it is plugged back); replacing or moving a device
+        takes it offline while the work is done."""
+        if port is not None:
+            return cls.unplug(port, label)
+        if action == "power_off":
+            return cls.power_off(device, label)
+        return cls.remove(device, label)
+
     @property
     def on_port(self) -> bool:
         return self.action == CutAction.UNPLUG

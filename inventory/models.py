@@ -6,6 +6,7 @@ Inventory knows nothing of maintenance windows or checklists; they ask it questi
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import Role, has_role
 from audit.log import record
 from inventory import codes
 
@@ -39,6 +41,12 @@ class Site(models.Model):
     # Goes up whenever something the blast radius reads changes here (devices, ports, cables, dependencies),
     # so a stored blast radius can tell it is stale. See inventory/revisions.py.
     revision = models.PositiveBigIntegerField(default=0, editable=False)
+    # Evidence from the rack: at least one of the two scans of a destructive step is made with a camera
+    # (the page's own, or the phone's camera app through the tag URL), not typed from a code someone read out.
+    camera_scan_required = models.BooleanField(
+        default=True,
+        help_text="A destructive step needs at least one of its two scans made with a camera, not typed",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -69,6 +77,13 @@ class Site(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @classmethod
+    def lock(cls, pk: int) -> None:
+        """Decisions about what may be cut at one site (an approval over a redundant pair, a cut at run time)
+        are made one at a time: the second waits here and then sees the first. FOR NO KEY UPDATE, so rows
+        that merely point at the site are not held up."""
+        cls.objects.select_for_update(no_key=True).filter(pk=pk).values_list("pk", flat=True).get()
 
 
 class Location(models.Model):
@@ -178,6 +193,42 @@ class Device(models.Model):
             parts.append(f"U{self.position.normalize():f}")
         text = " ".join(parts) or "no rack position"
         return f"{text} ({self.face})" if self.face else text
+
+
+class DeviceType(models.Model):
+    """What is known about a make and model of chassis, whatever its name: where its serial sticker is.
+
+    The step page and the printed runbook say where to look, never what the serial is: the evidence must
+    come from the rack."""
+
+    manufacturer = models.CharField(max_length=100, blank=True)
+    model = models.CharField(max_length=100)
+    serial_location = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Where the serial is on this chassis, e.g. 'pull-out tab, front left'",
+    )
+
+    class Meta:
+        ordering = ["manufacturer", "model"]
+        constraints = [
+            models.UniqueConstraint(fields=["manufacturer", "model"], name="device_type_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manufacturer} {self.model}".strip()
+
+    @classmethod
+    def serial_locations(cls, devices) -> dict[int, str]:
+        """Where the serial is, by device id, for the devices whose type says so: one query for them all."""
+        devices = [d for d in devices if d is not None and d.model]
+        if not devices:
+            return {}
+        known = {
+            (t.manufacturer, t.model): t.serial_location
+            for t in cls.objects.filter(model__in={d.model for d in devices}).exclude(serial_location="")
+        }
+        return {d.pk: known[(d.manufacturer, d.model)] for d in devices if (d.manufacturer, d.model) in known}
 
 
 class PortKind(models.TextChoices):
@@ -467,7 +518,7 @@ class Tag(models.Model):
         if given != expected:
             Discrepancy.raise_for(
                 kind="serial_mismatch",
-                summary=f"Serial at the rack does not match {chassis} while applying tag {tag.display_short_code}",
+                summary=f"Serial at the rack does not match {chassis} while applying its tag",
                 by=by,
                 expected={"device": chassis.name, "serial": chassis.serial},
                 found={"serial": serial.strip()[:100]},
@@ -527,3 +578,43 @@ class Tag(models.Model):
 def normalize_serial(value: str | None) -> str:
     """Serials compare without case, spaces or dashes: how people type what a barcode says."""
     return "".join(ch for ch in (value or "").upper() if ch.isalnum())
+
+
+# --- identity evidence: read at the rack, revealed here only on purpose ---------------------------------------
+
+
+def may_reveal_identity(user) -> bool:
+    """May `user` see a tag's code or a chassis serial in Lockstep? An approver or an admin may, one asset at
+    a time, with a reason, and it is recorded (`reveal_identity`). Nobody else ever: a tech who could read
+    them off a page could check a label or a serial without standing at the rack."""
+    return has_role(user, Role.APPROVER) or has_role(user, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Revealed:
+    """What an approver asked to see about one asset: its live tag's codes and its chassis serial."""
+
+    asset: Device | Port
+    chassis: Device
+    serial: str
+    tag: Tag | None
+
+    @property
+    def short_code(self) -> str:
+        return self.tag.display_short_code if self.tag else ""
+
+
+def reveal_identity(asset: Device | Port, *, by, reason: str) -> Revealed:
+    """Show `by` the codes of the asset's live tag and its chassis serial (a label to reprint, a support
+    call), recording who asked, for what and why. InventoryRefused for anyone `may_reveal_identity` refuses."""
+    if not may_reveal_identity(by):
+        raise InventoryRefused("Only an approver or an admin reveals a tag code or a serial.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InventoryRefused("Say why you need them (for example: reprinting a damaged label).")
+    chassis = asset.device if isinstance(asset, Port) else asset
+    link = {"port": asset} if isinstance(asset, Port) else {"device": asset}
+    tag = Tag.objects.live().filter(**link).first()
+    what = ["serial", *(["tag"] if tag else [])]
+    record("inventory.revealed", actor=by, obj=asset, payload={"what": what, "reason": reason[:300]})
+    return Revealed(asset=asset, chassis=chassis, serial=chassis.serial, tag=tag)

@@ -24,4 +24,5 @@ urlpatterns = [
     path("tags/<str:code>/commission/", views.tag_commission, name="tag_commission"),
     path("tags/<str:code>/revoke/", views.tag_revoke, name="tag_revoke"),
     path("tags/<str:code>/reissue/", views.tag_reissue, name="tag_reissue"),
+    path("reveal/<str:kind>/<id:pk>/", views.reveal, name="reveal"),
 ]

@@ -7,10 +7,13 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
+from django.urls import reverse
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role, role_required
@@ -37,6 +40,8 @@ from inventory.models import (
     Tag,
     TagQuerySet,
     TagStatus,
+    may_reveal_identity,
+    reveal_identity,
 )
 from lockstep.http import HtmxHttpRequest
 
@@ -53,17 +58,20 @@ class TagNotFound(Exception):
     """A scanned or typed code that leads to no tag, with the words to show the person holding the phone."""
 
 
-def _get_tag(code: str) -> Tag:
+def _get_tag(code: str) -> tuple[Tag, str]:
+    """The tag behind a code read from its label (the QR's long code or the short code under it), and that
+    code as given, normalized: the pages about a tag only ever echo the code their visitor brought."""
     try:
-        normalized = codes.parse_code(code)
+        kind, given = codes.parse_any(code)
     except codes.BadCode as exc:
         raise TagNotFound(str(exc)) from None
     try:
-        return Tag.objects.select_related(
+        tag = Tag.objects.select_related(
             "device__rack", "device__site", "port__device__rack", "port__device__site"
-        ).get(code=normalized)
+        ).get(**{"code" if kind == "code" else "short_code": given})
     except Tag.DoesNotExist:
         raise TagNotFound("No Lockstep tag has this code. Check that you scanned a Lockstep label.") from None
+    return tag, given
 
 
 def with_tag(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -72,12 +80,20 @@ def with_tag(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapped(request: HtmxHttpRequest, code: str) -> HttpResponse:
         try:
-            tag = _get_tag(code)
+            tag, given = _get_tag(code)
         except TagNotFound as problem:
             return render(request, "inventory/tag_not_found.html", {"problem": str(problem)}, status=404)
-        return view(request, tag)
+        return view(request, tag, given)
 
     return wrapped
+
+
+def _tag_page(request: HtmxHttpRequest, tag: Tag, given: str, *, refusal: str = "", status: int = 0):
+    """A tag's page: its state and asset, never its code. Its forms post back the code `given`, the one the
+    visitor scanned or typed, so the page tells nobody a code they did not already hold."""
+    status = status or (410 if tag.status == TagStatus.REVOKED else 200)
+    context = {"tag": tag, "asset": tag.asset, "given": given, "refusal": refusal}
+    return render(request, "inventory/tag.html", context, status=status)
 
 
 @role_required(*ANY_ROLE)
@@ -93,7 +109,9 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
         if kind:
             tag = Tag.objects.by_code(kind, value)
             if tag is not None:
-                return redirect(tag.get_absolute_url())
+                # To the page for the code as typed: never to /t/<long code>, which would hand the QR's
+                # code to someone who typed the short one.
+                return redirect(f"{reverse('inventory:tag_enter')}?{urlencode({'code': value})}")
             error = "No tag has this code."
         results = _search(query)
     sites = Site.objects.annotate(
@@ -163,7 +181,8 @@ def device_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
         .order_by("kind", "name")
     )
-    return render(request, "inventory/device.html", {"device": device, "ports": ports})
+    context = {"device": device, "ports": ports, "may_reveal": may_reveal_identity(request.user)}
+    return render(request, "inventory/device.html", context)
 
 
 @role_required(*ANY_ROLE)
@@ -176,7 +195,9 @@ def port_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    return render(request, "inventory/port.html", {"port": port})
+    return render(
+        request, "inventory/port.html", {"port": port, "may_reveal": may_reveal_identity(request.user)}
+    )
 
 
 @role_required(*ANY_ROLE)
@@ -187,10 +208,9 @@ def missing_serials(request: HtmxHttpRequest) -> HttpResponse:
 
 @role_required(*ANY_ROLE)
 @with_tag
-def tag_landing(request: HtmxHttpRequest, tag: Tag) -> HttpResponse:
+def tag_landing(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
     """Where a phone camera lands after reading a label's QR."""
-    status = 410 if tag.status == TagStatus.REVOKED else 200
-    return render(request, "inventory/tag.html", {"tag": tag, "asset": tag.asset}, status=status)
+    return _tag_page(request, tag, given)
 
 
 @role_required(*ANY_ROLE)
@@ -206,7 +226,9 @@ def tag_enter(request: HtmxHttpRequest) -> HttpResponse:
         else:
             tag = Tag.objects.by_code(kind, value)
             if tag is not None:
-                return redirect(tag.get_absolute_url())
+                # The tag's page right here, by the code typed: a redirect to /t/<long code> would put the
+                # QR's code in the address bar of someone who only typed the short one.
+                return _tag_page(request, tag, value)
             error = "No tag has this code. Check the label and type it again."
     return render(
         request, "inventory/tag_enter.html", {"typed": typed, "error": error}, status=400 if error else 200
@@ -216,47 +238,41 @@ def tag_enter(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @role_required(*ANY_ROLE)
 @with_tag
-def tag_commission(request: HtmxHttpRequest, tag: Tag) -> HttpResponse:
+def tag_commission(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
     try:
         tag.commission(serial=request.POST.get("serial", "")[:200], by=request.user)
     except InventoryRefused as refusal:
-        return render(
-            request,
-            "inventory/tag.html",
-            {"tag": tag, "asset": tag.asset, "refusal": refusal.reason},
-            status=409,
-        )
-    messages.success(request, f"Tag applied: {tag.display_short_code} is now on {tag.asset}.")
-    return redirect(tag.get_absolute_url())
-
-
-@require_POST
-@role_required(*TAG_MANAGERS)
-@with_tag
-def tag_revoke(request: HtmxHttpRequest, tag: Tag) -> HttpResponse:
-    try:
-        tag.revoke(reason=request.POST.get("reason", "")[:300], by=request.user)
-    except InventoryRefused as refusal:
-        messages.error(request, refusal.reason)
-        return redirect(tag.get_absolute_url())
-    messages.success(request, f"Tag {tag.display_short_code} revoked. It will never verify again.")
+        return _tag_page(request, tag, given, refusal=refusal.reason, status=409)
+    messages.success(request, f"Tag applied: it is now on {tag.asset}.")
     return redirect(tag.asset.get_absolute_url())
 
 
 @require_POST
 @role_required(*TAG_MANAGERS)
 @with_tag
-def tag_reissue(request: HtmxHttpRequest, tag: Tag) -> HttpResponse:
+def tag_revoke(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
     try:
-        replacement = tag.reissue(reason=request.POST.get("reason", "")[:300], by=request.user)
+        tag.revoke(reason=request.POST.get("reason", "")[:300], by=request.user)
     except InventoryRefused as refusal:
         messages.error(request, refusal.reason)
-        return redirect(tag.get_absolute_url())
+        return redirect("tag", given)
+    messages.success(request, f"The tag on {tag.asset} is revoked. It will never verify again.")
+    return redirect(tag.asset.get_absolute_url())
+
+
+@require_POST
+@role_required(*TAG_MANAGERS)
+@with_tag
+def tag_reissue(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
+    try:
+        tag.reissue(reason=request.POST.get("reason", "")[:300], by=request.user)
+    except InventoryRefused as refusal:
+        messages.error(request, refusal.reason)
+        return redirect("tag", given)
     messages.success(
-        request,
-        f"Tag {tag.display_short_code} revoked; new tag {replacement.display_short_code} issued. Print it.",
+        request, f"The tag on {tag.asset} is revoked and a new one issued. Print its label, then apply it."
     )
-    return redirect(replacement.get_absolute_url())
+    return redirect(tag.asset.get_absolute_url())
 
 
 @require_POST
@@ -266,14 +282,35 @@ def tag_issue(request: HtmxHttpRequest, kind: str, pk: int) -> HttpResponse:
         raise Http404("Tags are issued for devices and ports.")
     asset = get_object_or_404(Device if kind == "device" else Port, pk=pk)
     try:
-        tag = Tag.issue(asset, by=request.user)
+        Tag.issue(asset, by=request.user)
     except InventoryRefused as refusal:
         messages.error(request, refusal.reason)
         return redirect(asset.get_absolute_url())
-    messages.success(
-        request, f"Tag {tag.display_short_code} issued for {asset}. Print its label, then apply it."
-    )
+    messages.success(request, f"Tag issued for {asset}. Print its label, then apply it.")
     return redirect(asset.get_absolute_url())
+
+
+@require_POST
+def reveal(request: HtmxHttpRequest, kind: str, pk: int) -> HttpResponse:
+    """An approver or admin asks to see one asset's tag code and chassis serial (a label to reprint, a
+    support call): a deliberate POST with a reason, recorded, answered on this page only."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    # Who first, before anything is read: the same 403 whether or not the asset exists.
+    if not may_reveal_identity(request.user):
+        raise PermissionDenied("Only an approver or an admin sees a tag code or a serial in Lockstep.")
+    if kind not in ("device", "port"):
+        raise Http404("Codes and serials are revealed for devices and ports.")
+    model = Device if kind == "device" else Port
+    asset = get_object_or_404(model.objects.select_related(*(["device"] if kind == "port" else [])), pk=pk)
+    try:
+        revealed = reveal_identity(asset, by=request.user, reason=request.POST.get("reason", "")[:300])
+    except InventoryRefused as refusal:
+        messages.error(request, refusal.reason)
+        return redirect(asset.get_absolute_url())
+    response = render(request, "inventory/revealed.html", {"revealed": revealed})
+    response["Cache-Control"] = "no-store"  # not kept by the browser, nor by anything between
+    return response
 
 
 @role_required(Role.ADMIN)

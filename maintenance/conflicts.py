@@ -14,7 +14,15 @@ from django.db.models import Prefetch
 
 from inventory.blast_radius import InventoryGraph, build_graph, compute
 from maintenance.impact import cuts_for
-from maintenance.models import ACTIVE_STATUSES, Blackout, Target, Window, WindowType, overlapping
+from maintenance.models import (
+    ACTIVE_STATUSES,
+    Blackout,
+    Target,
+    Window,
+    WindowStatus,
+    WindowType,
+    overlapping,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,20 @@ class Conflict:
     kind: str  # same_port, same_device, same_rack, combined_outage, blackout, double_booked
     reason: str
     other: Window | None = None
+    services: dict[int, str] | None = None  # combined_outage: lost together, neither alone (id → name)
+
+    @property
+    def needs_override(self) -> bool:
+        """Both halves of a pair, with a window already approved or running: approving needs an override.
+        (With one still waiting, the conflict is shown, and decided when that one comes up.)"""
+        return self.kind == "combined_outage" and self.other.status in (
+            WindowStatus.APPROVED,
+            WindowStatus.IN_PROGRESS,
+        )
+
+
+def needing_override(conflicts: Sequence[Conflict]) -> list[tuple[Window, dict[int, str]]]:
+    return [(c.other, c.services) for c in conflicts if c.needs_override]
 
 
 def _with_targets(queryset):
@@ -50,6 +72,38 @@ def _touch(window: Window) -> _Touch:
     return touch
 
 
+class _Outages:
+    """Services lost by windows' cuts made together, with one inventory graph per site and each window's own
+    blast radius computed once."""
+
+    def __init__(self) -> None:
+        self.graphs: dict[int, InventoryGraph] = {}
+        self.alone: dict[int, dict[int, str]] = {}
+
+    def lost(self, *members: Window) -> dict[int, str]:
+        site_id = members[0].site_id
+        if site_id not in self.graphs:
+            self.graphs[site_id] = build_graph(site_id)
+        cuts = [cut for member in members for cut in cuts_for(member.targets.all())]
+        return {
+            service.id: f"{service.customer}: {service.name}"
+            for service in compute(self.graphs[site_id], cuts).services
+        }
+
+    def lost_alone(self, member: Window) -> dict[int, str]:
+        if member.pk not in self.alone:
+            self.alone[member.pk] = self.lost(member)
+        return self.alone[member.pk]
+
+    def together(self, window: Window, other: Window) -> dict[int, str]:
+        """What the two take down together that neither takes down alone: both halves of a redundant pair."""
+        both = self.lost(window, other)
+        return {
+            pk: both[pk]
+            for pk in sorted(both.keys() - self.lost_alone(window).keys() - self.lost_alone(other).keys())
+        }
+
+
 def find_conflicts(window: Window) -> list[Conflict]:
     """Conflicts of one window with every other active window at its site."""
     window = _with_targets(Window.objects.filter(pk=window.pk)).get()
@@ -75,23 +129,7 @@ def conflicts_among(windows: Sequence[Window]) -> dict[int, list[Conflict]]:
     by_pk = {w.pk: w for w in others} | {w.pk: w for w in windows}
     blackouts = list(Blackout.objects.filter(site_id__in=sites).filter(starts__lt=end, ends__gt=start))
     touches = {pk: _touch(w) for pk, w in by_pk.items()}
-    graphs: dict[int, InventoryGraph] = {}
-    alone: dict[int, dict[int, str]] = {}
-
-    def lost_services(*members: Window) -> dict[int, str]:
-        graph = graphs.get(members[0].site_id)
-        if graph is None:
-            graph = graphs[members[0].site_id] = build_graph(members[0].site_id)
-        cuts = [cut for member in members for cut in cuts_for(member.targets.all())]
-        return {
-            service.id: f"{service.customer}: {service.name}" for service in compute(graph, cuts).services
-        }
-
-    def services_alone(member: Window) -> dict[int, str]:
-        if member.pk not in alone:
-            alone[member.pk] = lost_services(member)
-        return alone[member.pk]
-
+    outages = _Outages()
     for window in windows:
         found = result[window.pk]
         mine = touches[window.pk]
@@ -131,10 +169,9 @@ def conflicts_among(windows: Sequence[Window]) -> dict[int, list[Conflict]]:
                         other,
                     )
                 )
-            both = lost_services(window, other)
-            together = sorted(both.keys() - services_alone(window).keys() - services_alone(other).keys())
+            together = outages.together(window, other)
             if together:
-                names = [both[s] for s in together[:5]]
+                names = list(together.values())[:5]
                 more = f" and {len(together) - 5} more" if len(together) > 5 else ""
                 found.append(
                     Conflict(
@@ -142,6 +179,7 @@ def conflicts_among(windows: Sequence[Window]) -> dict[int, list[Conflict]]:
                         f"Together with {other.reference}, {len(together)} service(s) lose every path that neither "
                         f"window takes down alone (a redundant pair cut on both sides): {', '.join(names)}{more}",
                         other,
+                        together,
                     )
                 )
             for person in {u.pk: u for u in window.assignees.all()}.keys() & {

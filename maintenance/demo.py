@@ -24,6 +24,7 @@ from inventory.models import (
     Customer,
     Device,
     DeviceKind,
+    DeviceType,
     Location,
     Port,
     Rack,
@@ -113,6 +114,13 @@ def load_demo_users() -> list[DemoUser]:
     return DEMO_USERS
 
 
+SERIAL_LOCATIONS = [
+    ("Cisco", "Nexus 93180YC-FX", "on the pull-out tab, front left"),
+    ("Juniper", "MX204", "on the label on the rear panel, right of the power supplies"),
+    ("Dell", "PowerEdge R650", "on the luggage tag, front right (pull it out)"),
+]
+
+
 def _serial(prefix: str, n: int) -> str:
     return f"{prefix}{2300 + n:04d}X{n * 7919 % 1000:03d}"
 
@@ -123,6 +131,11 @@ def load_demo_data_center(*, by) -> Site:
         code="LAX1", defaults={"name": "Los Angeles 1", "time_zone": "America/Los_Angeles"}
     )
     cage, _ = Location.objects.get_or_create(site=site, name="Cage 4")
+    # Where each model's serial sticker is: the step page and the printed runbook say where to look.
+    for manufacturer, model, where in SERIAL_LOCATIONS:
+        DeviceType.objects.update_or_create(
+            manufacturer=manufacturer, model=model, defaults={"serial_location": where}
+        )
 
     def device(name: str, rack: Rack, position: int, kind: DeviceKind, serial: str, **extra) -> Device:
         obj, _ = Device.objects.update_or_create(
@@ -289,6 +302,4 @@ def load_demo_windows(site: Site) -> None:
             window.add_target(by=people[requester], action=action, device=None if port else device, port=port)
         window.submit(by=people[requester])
         if approver:
-            window.decide(
-                by=people[approver], approve=True, comment="Reviewed blast radius: no customer impact."
-            )
+            window.approve(by=people[approver], comment="Reviewed blast radius: no customer impact.")

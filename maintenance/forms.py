@@ -138,3 +138,11 @@ class ReasonForm(forms.Form):
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
     comment = forms.CharField(max_length=2_000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    # An override of a redundancy conflict: each service ticked by id, and why. The model decides whether
+    # they are enough; the form only makes sure they are numbers and words.
+    override_service = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    override_reason = forms.CharField(max_length=2_000, required=False)
+
+    def __init__(self, *args, services: dict[int, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["override_service"].choices = [(pk, name) for pk, name in (services or {}).items()]

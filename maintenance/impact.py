@@ -6,23 +6,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from inventory.blast_radius import Cut, InventoryGraph, build_graph, compute
-from maintenance.models import Target, TargetAction, Window
-
-# Replacing or moving a device takes it offline while the work is done; every port action starts by
-# unplugging the port (a reconnect too: the link is down until it is plugged back).
-_DEVICE_CUTS = {
-    TargetAction.POWER_OFF: Cut.power_off,
-    TargetAction.REPLACE: Cut.remove,
-    TargetAction.MOVE: Cut.remove,
-}
+from maintenance.models import Target, Window
 
 
 def cut_for(target: Target) -> Cut:
+    """The target's action as a blast-radius cut (the one mapping, in `Cut.for_work`)."""
+    verb = target.get_action_display().lower()
     if target.port_id:
-        label = f"{target.get_action_display().lower()} {target.port.device.name} {target.port.name}"
-        return Cut.unplug(target.port_id, label)
-    label = f"{target.get_action_display().lower()} {target.device.name}"
-    return _DEVICE_CUTS[TargetAction(target.action)](target.device_id, label)
+        return Cut.for_work(
+            target.action, port=target.port, label=f"{verb} {target.port.device.name} {target.port.name}"
+        )
+    return Cut.for_work(target.action, device=target.device, label=f"{verb} {target.device.name}")
 
 
 def cuts_for(targets: Iterable[Target]) -> list[Cut]:

@@ -6,6 +6,7 @@ and writes the audit event in one transaction. Views never set `status` themselv
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from accounts.roles import Role, has_role
 from audit.log import record
-from checklists.models import Run, StepRefused
+from checklists.models import Run, RunMode, RunStatus, StepRefused
 from inventory.models import Device, Port, Site
 
 
@@ -40,6 +41,9 @@ class WindowStatus(models.TextChoices):
 
 # Windows that hold their time, targets and people: the ones a new window can conflict with.
 ACTIVE_STATUSES = (WindowStatus.SUBMITTED, WindowStatus.APPROVED, WindowStatus.IN_PROGRESS)
+# Windows that can still be cancelled, and whose blast radius is still worth recomputing.
+BEFORE_IT_RUNS = (WindowStatus.DRAFT, WindowStatus.SUBMITTED, WindowStatus.APPROVED)
+WORKERS_ONLY = "Only a tech assigned to this window, or an approver, can do that."
 
 
 class WindowType(models.TextChoices):
@@ -84,6 +88,10 @@ class Window(models.Model):
     # Each submission is a round; one decision per round is what makes two approvers at once safe.
     submission = models.PositiveIntegerField(default=0)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Who submitted the current submission: like the requester, never its approver.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -142,12 +150,20 @@ class Window(models.Model):
         return window
 
     def _refresh_from(self, fresh: Window) -> None:
-        for field in ("status", "submission", "submitted_at", "started_at", "ended_at", "run_id"):
+        for field in (
+            "status",
+            "submission",
+            "submitted_at",
+            "submitted_by_id",
+            "started_at",
+            "ended_at",
+            "run_id",
+        ):
             setattr(self, field, getattr(fresh, field))
 
     def _require(self, window: Window, allowed: tuple[str, ...], verb: str) -> None:
         if window.status not in allowed:
-            raise WindowRefused(f"A window that is {window.get_status_display().lower()} cannot be {verb}.")
+            raise WindowRefused(window._wrong_status(verb))
 
     def submit(self, *, by) -> BlastSnapshot:
         """Draft → submitted: computes the blast radius snapshot and the conflicts the approver reviews."""
@@ -167,8 +183,9 @@ class Window(models.Model):
             window.status = WindowStatus.SUBMITTED
             window.submission += 1
             window.submitted_at = timezone.now()
+            window.submitted_by = by
             window.run = build_runbook(window, by=by)
-            window.save(update_fields=["status", "submission", "submitted_at", "run"])
+            window.save(update_fields=["status", "submission", "submitted_at", "submitted_by", "run"])
             conflicts = find_conflicts(window)
             record(
                 "window.submitted",
@@ -183,25 +200,181 @@ class Window(models.Model):
         self._refresh_from(window)
         return snapshot
 
-    def decide(self, *, by, approve: bool, comment: str) -> WindowDecision:
-        """Submitted → approved, or back to draft with the reason. One decision per submission counts."""
+    # --- who may ----------------------------------------------------------------------------------------
+
+    # Each rule below is written once, as the reason it refuses ("" when it allows). The method that acts
+    # raises that reason; the pages ask the `may_…` predicate for which buttons to offer, and show the reason
+    # in words where a button is missing. They ask it of the window as loaded, the method of the locked row.
+
+    def may_approve(self, user) -> bool:
+        return not self.approval_refusal(user)
+
+    def approval_refusal(self, user) -> str:
+        """Approving or rejecting is an approver's call, and never one of the people who asked for the change,
+        submitted it or work on it: the same person never both plans and passes a change."""
+        if not has_role(user, Role.APPROVER):
+            return "Only an approver can approve or reject a window."
+        if user.pk == self.requester_id:
+            return "You requested this window; another approver must decide on it."
+        if user.pk == self.submitted_by_id:
+            return "You submitted this window; another approver must decide on it."
+        if self._is_assigned(user):
+            return "You are assigned to work on this window; another approver must decide on it."
+        return ""
+
+    def is_party(self, user) -> bool:
+        """The requester, whoever submitted the current submission, and every tech assigned to it."""
+        return user.pk in (self.requester_id, self.submitted_by_id) or self._is_assigned(user)
+
+    def _is_assigned(self, user) -> bool:
+        # Read through `all()`, so a page that prefetched the assignees (the queue, the board) asks no query.
+        return any(assignee.pk == user.pk for assignee in self.assignees.all())
+
+    def _is_worker(self, user) -> bool:
+        return has_role(user, Role.APPROVER) or self._is_assigned(user)
+
+    def _wrong_status(self, verb: str) -> str:
+        return f"A window that is {self.get_status_display().lower()} cannot be {verb}."
+
+    @property
+    def is_live(self) -> bool:
+        """Its runbook is being worked: in progress, or aborted and still rolling back."""
+        if not self.run_id or self.run.status in (RunStatus.READY, RunStatus.CLOSED):
+            return False
+        return self.status == WindowStatus.IN_PROGRESS or (
+            self.status == WindowStatus.ABORTED and self.run.mode == RunMode.ROLLBACK
+        )
+
+    def start_refusal(self, user, now: datetime | None = None) -> str:
+        if self.status != WindowStatus.APPROVED:
+            return self._wrong_status("started")
+        if not self._is_worker(user):
+            return WORKERS_ONLY
+        now = now or timezone.now()
+        if now < self.planned_start and self.type != WindowType.EMERGENCY:
+            local = self.local(self.planned_start)
+            return (
+                f"This window may not start before its planned start, {local:%Y-%m-%d %H:%M} "
+                f"{self.site.time_zone}. Only emergency windows start early."
+            )
+        return ""
+
+    def may_start(self, user, now: datetime | None = None) -> bool:
+        return not self.start_refusal(user, now)
+
+    def complete_refusal(self, user, *, steps_left: int | None = None) -> str:
+        """`steps_left`: the runbook's steps not done yet, when the caller has already counted them (the
+        board counts every running window's in one query)."""
+        if self.status != WindowStatus.IN_PROGRESS:
+            return self._wrong_status("completed")
+        if not self._is_worker(user):
+            return WORKERS_ONLY
+        if steps_left is None:
+            steps_left = self.run.steps_left() if self.run_id else 0
+        if steps_left:
+            return f"{steps_left} runbook step(s) are not complete yet. Finish them, or abort and roll back."
+        return ""
+
+    def may_complete(self, user, *, steps_left: int | None = None) -> bool:
+        return not self.complete_refusal(user, steps_left=steps_left)
+
+    def abort_refusal(self, user) -> str:
+        if self.status != WindowStatus.IN_PROGRESS:
+            return self._wrong_status("aborted")
+        if not self._is_worker(user):
+            return WORKERS_ONLY
+        return ""
+
+    def may_abort(self, user) -> bool:
+        return not self.abort_refusal(user)
+
+    def finish_rollback_refusal(self, user, *, steps_left: int | None = None) -> str:
+        if not (self.status == WindowStatus.ABORTED and self.is_live):
+            return "Only a window that is rolling back finishes its rollback."
+        if not self._is_worker(user):
+            return WORKERS_ONLY
+        if self.run.status == RunStatus.HELD:
+            return "A discrepancy holds this work: an approver resolves it first."
+        if self.run.status == RunStatus.PAUSED:
+            return "An approver paused this work: it is resumed first."
+        if steps_left is None:
+            steps_left = self.run.steps_left()
+        if steps_left:
+            return f"{steps_left} rollback step(s) are not complete yet."
+        return ""
+
+    def may_finish_rollback(self, user, *, steps_left: int | None = None) -> bool:
+        return not self.finish_rollback_refusal(user, steps_left=steps_left)
+
+    def pause_refusal(self, user) -> str:
+        if not has_role(user, Role.APPROVER):
+            return "Only an approver pauses a running window."
+        if not self.is_live:
+            return self._wrong_status("paused")
+        if not self.run.pausable:
+            return "This window is already paused."
+        return ""
+
+    def may_pause(self, user) -> bool:
+        return not self.pause_refusal(user)
+
+    def resume_refusal(self, user) -> str:
+        if not has_role(user, Role.APPROVER):
+            return "Only an approver resumes a paused window."
+        if not self.is_live:
+            return self._wrong_status("resumed")
+        if self.run.status != RunStatus.PAUSED:
+            return "This window is not paused."
+        return ""
+
+    def may_resume(self, user) -> bool:
+        return not self.resume_refusal(user)
+
+    def cancel_refusal(self, user) -> str:
+        if self.status not in BEFORE_IT_RUNS:
+            return self._wrong_status("cancelled")
+        if user.pk != self.requester_id and not has_role(user, Role.APPROVER):
+            return "Only the requester or an approver can cancel a window."
+        return ""
+
+    def may_cancel(self, user) -> bool:
+        return not self.cancel_refusal(user)
+
+    def recompute_refusal(self, user) -> str:
+        if self.status not in BEFORE_IT_RUNS:
+            return "The blast radius is recomputed only before the window runs."
+        if user.pk != self.requester_id and not has_role(user, Role.APPROVER):
+            return "Only the requester or an approver recomputes the blast radius."
+        return ""
+
+    def may_recompute(self, user) -> bool:
+        return not self.recompute_refusal(user)
+
+    def _refuse_unless_may_approve(self, window: Window, by) -> None:
+        if refusal := window.approval_refusal(by):
+            raise WindowRefused(refusal)
+
+    def approve(self, *, by, comment: str = "", override: Override | None = None) -> WindowDecision:
+        """Submitted → approved. Refused while, together with a window already approved or in progress at an
+        overlapping time, it takes down services neither takes down alone, unless `override` names every one
+        of them and says why."""
+        return self._decide(by=by, approve=True, comment=comment, override=override)
+
+    def reject(self, *, by, comment: str) -> WindowDecision:
+        """Submitted → back to draft, with the reason for the requester."""
+        if not (comment or "").strip() and has_role(by, Role.APPROVER):
+            raise WindowRefused("Say why it is rejected, so the requester knows what to change.")
+        return self._decide(by=by, approve=False, comment=comment, override=None)
+
+    def _decide(self, *, by, approve: bool, comment: str, override: Override | None) -> WindowDecision:
+        """One decision per submission counts: the row lock and the database's unique rule both say so."""
         comment = (comment or "").strip()
         if not has_role(by, Role.APPROVER):
             raise WindowRefused("Only an approver can approve or reject a window.")
-        if not approve and not comment:
-            raise WindowRefused("Say why it is rejected, so the requester knows what to change.")
         try:
             with transaction.atomic():
                 window = self._locked()
-                if window.requester_id == by.pk:
-                    raise WindowRefused("You requested this window; another approver must decide on it.")
-                if approve and window.status == WindowStatus.SUBMITTED:
-                    snapshot = window.latest_snapshot
-                    if snapshot is None or snapshot.is_stale:
-                        raise WindowRefused(
-                            "The inventory changed since this blast radius was computed. Recompute it and "
-                            "review the new one before approving."
-                        )
+                self._refuse_unless_may_approve(window, by)
                 if window.status != WindowStatus.SUBMITTED:
                     decided = (
                         window.decisions.filter(submission=window.submission).select_related("by").first()
@@ -211,6 +384,17 @@ class Window(models.Model):
                             f"Already {decided.get_decision_display().lower()} by {decided.by.get_username()}."
                         )
                     self._require(window, (WindowStatus.SUBMITTED,), "approved or rejected")
+                recorded_overrides: list[RedundancyOverride] = []
+                if approve:
+                    snapshot = window.latest_snapshot
+                    if snapshot is None or snapshot.is_stale:
+                        raise WindowRefused(
+                            "The inventory changed since this blast radius was computed. Recompute it and "
+                            "review the new one before approving."
+                        )
+                    # Two approvals over the two halves of a pair at once: the second waits, then sees the first.
+                    Site.lock(window.site_id)
+                    recorded_overrides = self._check_pairs(window, by=by, override=override)
                 decision = WindowDecision.objects.create(
                     window=window,
                     submission=window.submission,
@@ -222,11 +406,25 @@ class Window(models.Model):
                 )
                 window.status = WindowStatus.APPROVED if approve else WindowStatus.DRAFT
                 window.save(update_fields=["status"])
+                if approve and window.run_id:
+                    # What the run-time interlock allows this window's cuts to take down: its own blast
+                    # radius alone. An override never widens it: both halves are never cut at once.
+                    window.run.approved_services = sorted(
+                        service["id"] for service in snapshot.result.get("services", [])
+                    )
+                    window.run.save(update_fields=["approved_services"])
                 record(
                     "window.approved" if approve else "window.rejected",
                     actor=by,
                     obj=window,
-                    payload={"submission": window.submission, "comment": comment[:2000]},
+                    payload={
+                        "submission": window.submission,
+                        "comment": comment[:2000],
+                        "overrides": [
+                            {"other": o.other.reference, "services": o.service_names, "reason": o.reason}
+                            for o in recorded_overrides
+                        ],
+                    },
                 )
         except IntegrityError:
             # The database's one-decision-per-submission rule caught a race the row lock did not see.
@@ -234,18 +432,62 @@ class Window(models.Model):
         self._refresh_from(window)
         return decision
 
+    def pair_outages(self) -> list[tuple[Window, dict[int, str]]]:
+        """The windows already approved or in progress at an overlapping time that, together with this one,
+        take down services neither takes down alone. Approving over one of them needs an override."""
+        from maintenance.conflicts import find_conflicts, needing_override
+
+        return needing_override(find_conflicts(self))
+
+    def _check_pairs(self, window: Window, *, by, override: Override | None) -> list[RedundancyOverride]:
+        """Refuse approval over a redundant pair unless the override names every service and says why; record
+        the override, one per other window, when it does."""
+        outages = window.pair_outages()
+        if not outages:
+            return []
+        named = set(override.services) if override else set()
+        reason = (override.reason or "").strip() if override else ""
+        missing = [(other, services) for other, services in outages if not services.keys() <= named]
+        if missing or not reason:
+            other, services = (missing or outages)[0]
+            names = ", ".join(list(services.values())[:10]) + (
+                f" and {len(services) - 10} more" if len(services) > 10 else ""
+            )
+            raise WindowRefused(
+                f"Together with {other.reference} ({other.get_status_display().lower()}, at an overlapping "
+                f"time), this window takes down {len(services)} service(s) that neither takes down alone: "
+                f"{names}. Both halves of a redundant pair would be cut. Move one of the windows, or approve "
+                "with an override that names each of these services and gives a reason."
+            )
+        recorded = []
+        for other, services in outages:
+            override_row = RedundancyOverride.objects.create(
+                window=window,
+                other=other,
+                submission=window.submission,
+                services=[{"id": pk, "name": name} for pk, name in services.items()],
+                reason=reason[:2000],
+                by=by,
+            )
+            record(
+                "window.redundancy_override",
+                actor=by,
+                obj=window,
+                payload={
+                    "other": other.reference,
+                    "services": list(services.values()),
+                    "reason": reason[:2000],
+                },
+            )
+            recorded.append(override_row)
+        return recorded
+
     def start(self, *, by, now: datetime | None = None) -> None:
         now = now or timezone.now()
         with transaction.atomic():
             window = self._locked()
-            self._require(window, (WindowStatus.APPROVED,), "started")
-            self._require_worker(window, by)
-            if now < window.planned_start and window.type != WindowType.EMERGENCY:
-                local = window.local(window.planned_start)
-                raise WindowRefused(
-                    f"This window may not start before its planned start, {local:%Y-%m-%d %H:%M} "
-                    f"{window.site.time_zone}. Only emergency windows start early."
-                )
+            if refusal := window.start_refusal(by, now):
+                raise WindowRefused(refusal)
             window.status = WindowStatus.IN_PROGRESS
             window.started_at = now
             window.save(update_fields=["status", "started_at"])
@@ -258,6 +500,8 @@ class Window(models.Model):
         self._finish(by=by, status=WindowStatus.COMPLETED, action="window.completed", reason="")
 
     def abort(self, *, by, reason: str) -> None:
+        """In progress → aborted: its runbook switches to the rollback steps, workable at once (an approver's
+        pause is lifted; an open discrepancy still holds it until resolved)."""
         reason = (reason or "").strip()
         if not reason:
             raise WindowRefused("Say why the window is aborted and rolled back.")
@@ -266,14 +510,11 @@ class Window(models.Model):
     def _finish(self, *, by, status: str, action: str, reason: str) -> None:
         with transaction.atomic():
             window = self._locked()
-            self._require(
-                window, (WindowStatus.IN_PROGRESS,), "completed" if status == "completed" else "aborted"
+            refusal = (
+                window.complete_refusal(by) if status == WindowStatus.COMPLETED else window.abort_refusal(by)
             )
-            self._require_worker(window, by)
-            if status == WindowStatus.COMPLETED and window.run_id and (left := window.run.outstanding()):
-                raise WindowRefused(
-                    f"{left} runbook step(s) are not complete yet. Finish them, or abort and roll back."
-                )
+            if refusal:
+                raise WindowRefused(refusal)
             window.status = status
             window.ended_at = timezone.now()
             window.save(update_fields=["status", "ended_at"])
@@ -286,27 +527,34 @@ class Window(models.Model):
                     window.run.close(by=by)
         self._refresh_from(window)
 
+    def finish_rollback(self, *, by) -> None:
+        """An aborted window whose rollback steps are all done: its runbook is closed and the window leaves the
+        board. It stays aborted, which is what happened; the as-run record shows the rollback signed off."""
+        with transaction.atomic():
+            window = self._locked()
+            if refusal := window.finish_rollback_refusal(by):
+                raise WindowRefused(refusal)
+            record("window.rolled_back", actor=by, obj=window, payload={})
+            window.run.close(by=by)
+        self._refresh_from(window)
+
     def cancel(self, *, by, reason: str) -> None:
         reason = (reason or "").strip()
         with transaction.atomic():
             window = self._locked()
-            self._require(
-                window, (WindowStatus.DRAFT, WindowStatus.SUBMITTED, WindowStatus.APPROVED), "cancelled"
-            )
-            if by.pk != window.requester_id and not has_role(by, Role.APPROVER):
-                raise WindowRefused("Only the requester or an approver can cancel a window.")
+            if refusal := window.cancel_refusal(by):
+                raise WindowRefused(refusal)
             window.status = WindowStatus.CANCELLED
             window.save(update_fields=["status"])
             record("window.cancelled", actor=by, obj=window, payload={"reason": reason[:2000]})
         self._refresh_from(window)
 
     def pause(self, *, by, reason: str) -> None:
-        """An approver stops the work where it is: no step can be acted on until it is resumed."""
-        if not has_role(by, Role.APPROVER):
-            raise WindowRefused("Only an approver pauses a running window.")
+        """An approver stops the work where it is (a rollback too): no step can be acted on until resumed."""
         with transaction.atomic():
             window = self._locked()
-            self._require(window, (WindowStatus.IN_PROGRESS,), "paused")
+            if refusal := window.pause_refusal(by):
+                raise WindowRefused(refusal)
             try:
                 window.run.pause(by=by, reason=(reason or "").strip() or f"Paused by {by.get_username()}")
             except StepRefused as refusal:
@@ -314,21 +562,15 @@ class Window(models.Model):
             record("window.paused", actor=by, obj=window, payload={"reason": (reason or "")[:2000]})
 
     def resume(self, *, by) -> None:
-        if not has_role(by, Role.APPROVER):
-            raise WindowRefused("Only an approver resumes a paused window.")
         with transaction.atomic():
             window = self._locked()
-            self._require(window, (WindowStatus.IN_PROGRESS,), "resumed")
+            if refusal := window.resume_refusal(by):
+                raise WindowRefused(refusal)
             try:
                 window.run.resume(by=by)
             except StepRefused as refusal:
                 raise WindowRefused(refusal.reason) from None
             record("window.resumed", actor=by, obj=window, payload={})
-
-    def _require_worker(self, window: Window, by) -> None:
-        if has_role(by, Role.APPROVER) or window.assignees.filter(pk=by.pk).exists():
-            return
-        raise WindowRefused("Only a tech assigned to this window, or an approver, can do that.")
 
     # --- editing while a draft -----------------------------------------------------------------------------
 
@@ -372,10 +614,8 @@ class Window(models.Model):
             record("window.target_removed", actor=by, obj=self, payload={"target": description})
 
     def recompute_blast_radius(self, *, by) -> BlastSnapshot:
-        if self.status not in (WindowStatus.DRAFT, WindowStatus.SUBMITTED, WindowStatus.APPROVED):
-            raise WindowRefused("The blast radius is recomputed only before the window runs.")
-        if by.pk != self.requester_id and not has_role(by, Role.APPROVER):
-            raise WindowRefused("Only the requester or an approver recomputes the blast radius.")
+        if refusal := self.recompute_refusal(by):
+            raise WindowRefused(refusal)
         with transaction.atomic():
             window = self._locked()
             snapshot = BlastSnapshot.compute_for(window)
@@ -390,9 +630,65 @@ class Window(models.Model):
             )
         return snapshot
 
+    # --- what it puts at risk, overrides included -------------------------------------------------------
+
+    @property
+    def override_list(self) -> list[RedundancyOverride]:
+        """Overrides this window is part of, either side: approved over another window, or another approved
+        over it. Prefetched as `overrides_made` and `overrides_against` by the pages that list windows."""
+        if hasattr(self, "overrides_made") and hasattr(self, "overrides_against"):
+            found = [*self.overrides_made, *self.overrides_against]
+        else:
+            found = list(
+                RedundancyOverride.objects.filter(Q(window=self) | Q(other=self)).select_related(
+                    "window", "other", "by"
+                )
+            )
+        return sorted(found, key=lambda o: (o.at, o.pk))
+
+    @property
+    def effective_risk(self) -> str:
+        """High whenever the window was approved over a redundant pair, whatever risk its requester chose."""
+        return Risk.HIGH if self.override_list else self.risk
+
+    def get_effective_risk_display(self) -> str:
+        label = Risk(self.effective_risk).label
+        return f"{label} (approved over a redundant pair)" if self.override_list else label
+
+    def services_at_risk(self, snapshot: BlastSnapshot | None = None) -> dict[int, str]:
+        """The services this window may take down: its own blast radius, and those named in its overrides
+        (they lose both halves of their pair if the two windows' cuts meet)."""
+        snapshot = snapshot if snapshot is not None else self.latest_snapshot
+        found = {
+            s["id"]: f"{s['customer']}: {s['name']}"
+            for s in (snapshot.result.get("services", []) if snapshot else [])
+        }
+        for override in self.override_list:
+            for service in override.services:
+                found.setdefault(service["id"], service["name"])
+        return found
+
     @property
     def latest_snapshot(self) -> BlastSnapshot | None:
         return self.snapshots.select_related("window__site").order_by("-computed_at", "-pk").first()
+
+
+def override_prefetches() -> list[models.Prefetch]:
+    """What `Window.override_list` reads, fetched with a list of windows: two queries for them all."""
+    overrides = RedundancyOverride.objects.select_related("window__site", "other", "by")
+    return [
+        models.Prefetch("overrides", queryset=overrides, to_attr="overrides_made"),
+        models.Prefetch("overridden_by", queryset=overrides, to_attr="overrides_against"),
+    ]
+
+
+@dataclass(frozen=True)
+class Override:
+    """What an approver says to approve a window over a redundancy conflict: the services they accept will
+    lose both halves of their pair (by id), and why."""
+
+    services: tuple[int, ...]
+    reason: str
 
 
 class Target(models.Model):
@@ -479,6 +775,37 @@ class BlastSnapshot(models.Model):
     @property
     def is_stale(self) -> bool:
         return self.window.site.revision != self.inventory_revision
+
+
+class RedundancyOverride(models.Model):
+    """An approver approved `window` although, together with `other` (approved or in progress at an
+    overlapping time), it takes down services that neither takes down alone: both halves of a redundant pair.
+    Named services and a reason, recorded; shown on both windows. It never lets both cuts happen at once at
+    run time: the interlock refuses the second cut whatever was approved."""
+
+    window = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="overrides")
+    other = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="overridden_by")
+    submission = models.PositiveIntegerField()
+    services = models.JSONField(default=list)  # [{"id": …, "name": …}] as the approver saw them
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
+            models.UniqueConstraint(
+                fields=["window", "other", "submission"], name="one_override_per_pair_per_submission"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.window.reference} approved over {self.other.reference}"
+
+    @property
+    def service_names(self) -> list[str]:
+        return [service["name"] for service in self.services]
 
 
 class Blackout(models.Model):

@@ -1,7 +1,8 @@
 """A window's runbook on paper, and the as-run record of what happened, as PDF.
 
 People at the rack still work from paper, so the printed runbook carries everything the phone would show
-(the expected asset, its serial, what must not be touched) plus a QR code that opens the same step on a
+(the expected asset, where its serial is, what must not be touched; never a tag code or a serial, which the
+techs read at the rack) plus a QR code that opens the same step on a
 phone, and boxes to sign. Every page names the window and the runbook's version, so a loose page goes back
 where it belongs; a runbook not yet approved says DRAFT on every page.
 
@@ -32,7 +33,7 @@ from audit.log import ChainReport, verify_chain
 from audit.models import AuditEvent
 from checklists.models import Run, Step, StepKind, StepScan, StepStatus
 from inventory.labels import qr_png_data_uri
-from inventory.models import Device, Port
+from inventory.models import Device, DeviceType, Port
 from maintenance.models import (
     BlastSnapshot,
     Target,
@@ -40,6 +41,7 @@ from maintenance.models import (
     WindowDecision,
     WindowRefused,
     WindowStatus,
+    override_prefetches,
 )
 
 # Before approval the runbook may still change: every page says so.
@@ -78,19 +80,25 @@ class AssetLines:
     port: str
     rack: str
     position: str
-    serial: str
+    # Where the serial is on this model of chassis, when known; never the serial itself, which the techs
+    # read off the chassis: a serial copied from paper is no check at all.
+    serial_where: str
 
 
 @dataclass(frozen=True)
 class ScanLine:
+    """A scan as the record shows it: who, when, how, and what the label turned out to belong to. Not the
+    code nor the serial typed: the as-run record is printed for the techs too."""
+
     who: str
     role: str
     at: str
-    tag: str
+    how: str
     tag_asset: str
     matched: bool
-    serial_given: str
+    serial_checked: bool
     reason: str
+    voided: bool
 
 
 @dataclass(frozen=True)
@@ -204,7 +212,7 @@ def _timing(window: Window, tz: tzinfo) -> Timing:
 # --- the fetch --------------------------------------------------------------------------------------------
 
 
-def _asset_lines(step: Step) -> AssetLines | None:
+def _asset_lines(step: Step, serial_where: dict[int, str]) -> AssetLines | None:
     device = step.chassis
     if device is None:
         return None
@@ -213,7 +221,7 @@ def _asset_lines(step: Step) -> AssetLines | None:
         port=step.port.name if step.port_id else "",
         rack=device.rack.name if device.rack_id else "not in a rack",
         position=f"U{device.position.normalize():f}" if device.position is not None else "no position",
-        serial=device.serial or "not recorded",
+        serial_where=serial_where.get(device.pk, "") if step.needs_serial else "",
     )
 
 
@@ -266,6 +274,7 @@ def runbook_context(window: Window, *, as_run: bool, now: datetime | None = None
         .prefetch_related(
             Prefetch("assignees", queryset=get_user_model().objects.order_by("username")),
             Prefetch("targets", queryset=Target.objects.select_related("device__rack", "port__device__rack")),
+            *override_prefetches(),
         )
         .get(pk=window.pk)
     )
@@ -289,6 +298,7 @@ def runbook_context(window: Window, *, as_run: bool, now: datetime | None = None
         ).order_by("position")
     )
 
+    serial_where = DeviceType.serial_locations([step.chassis for step in steps if step.needs_serial])
     host = settings.LOCKSTEP_PUBLIC_HOST
     lines: list[StepLine] = []
     for step in steps:
@@ -302,7 +312,7 @@ def runbook_context(window: Window, *, as_run: bool, now: datetime | None = None
                 instructions=step.instructions,
                 message=step.message,
                 is_rollback=step.is_rollback,
-                asset=_asset_lines(step),
+                asset=_asset_lines(step, serial_where),
                 do_not_touch=list(step.do_not_touch or []),
                 url=url,
                 qr=qr_png_data_uri(url, error_correction=_QR_ERROR_CORRECTION),
@@ -311,7 +321,12 @@ def runbook_context(window: Window, *, as_run: bool, now: datetime | None = None
         )
 
     services = (snapshot.result.get("services", []) if snapshot else []) or []
+    overrides = window.override_list
+    for override in overrides:
+        override.local_at = _at(override.at, tz)
     context: dict[str, Any] = {
+        "overrides": overrides,
+        "services_at_risk_count": len(window.services_at_risk(snapshot)),
         "as_run": as_run,
         "window": window,
         "site": window.site,
@@ -389,11 +404,12 @@ def _as_run_context(
                     who=str(Person.of(scan.user)),
                     role=scan.get_role_display(),
                     at=_at(scan.scanned_at, tz, "%H:%M:%S"),
-                    tag=scan.tag.display_short_code if scan.tag_id else scan.raw[:40],
+                    how=scan.get_method_display(),
                     tag_asset=_describe(scan.tag.asset) if scan.tag_id else "no tag",
                     matched=scan.matched,
-                    serial_given=scan.serial_given,
+                    serial_checked=bool(scan.serial_given),
                     reason=scan.reason,
+                    voided=scan.round < step.scan_round,
                 )
             )
             found = scan.discrepancy

@@ -82,5 +82,6 @@ def build_runbook(window, *, by) -> Run:
         bindings=[Binding(target.asset, target.action) for target in targets],
         people=list(window.assignees.all()),
         owner=window.requester,
+        submitter=by,
         by=by,
     )

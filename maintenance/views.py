@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
@@ -15,18 +16,22 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
-from checklists.models import RunMode, RunStatus, Step, StepScan, StepStatus
+from checklists import interlock
+from checklists.models import CutRefusal, RunMode, RunStatus, Step, StepKind, StepScan, StepStatus
 from inventory.models import Discrepancy, DiscrepancyStatus
 from lockstep.http import HtmxHttpRequest
-from maintenance.conflicts import conflicts_among
+from maintenance.conflicts import conflicts_among, needing_override
 from maintenance.forms import DecisionForm, ReasonForm, TargetForm, WindowForm
 from maintenance.models import (
     ACTIVE_STATUSES,
     BlastSnapshot,
+    Override,
+    RedundancyOverride,
     Target,
     Window,
     WindowRefused,
     WindowStatus,
+    override_prefetches,
 )
 
 PLANNERS = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
@@ -42,12 +47,28 @@ def _windows():
             queryset=BlastSnapshot.objects.order_by("-computed_at", "-pk"),
             to_attr="snapshot_list",
         ),
+        *override_prefetches(),
     )
 
 
 def _get_window(request: HtmxHttpRequest, pk: int) -> Window:
     """Every role can read every window: the whole team sees what is planned. Changing is per method."""
-    return get_object_or_404(_windows(), pk=pk)
+    return get_object_or_404(_windows().select_related("run"), pk=pk)
+
+
+def offers(window: Window, user, *, steps_left: int | None = None) -> dict[str, bool]:
+    """The window's buttons this user gets now: exactly what the window's own rules allow, asked of it.
+    `steps_left`: the runbook's steps not done yet, if the page has counted them already."""
+    return {
+        "start": window.may_start(user),
+        "complete": window.may_complete(user, steps_left=steps_left),
+        "abort": window.may_abort(user),
+        "pause": window.may_pause(user),
+        "resume": window.may_resume(user),
+        "finish_rollback": window.may_finish_rollback(user, steps_left=steps_left),
+        "cancel": window.may_cancel(user),
+        "recompute": window.may_recompute(user),
+    }
 
 
 @role_required(*PLANNERS)
@@ -121,22 +142,35 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if window.status in (WindowStatus.DRAFT, *ACTIVE_STATUSES)
         else []
     )
+    can_decide = window.status == WindowStatus.SUBMITTED and window.may_approve(request.user)
     context = {
         "window": window,
         "snapshot": snapshot,
+        # What approving would take down together with windows already approved: an override names them.
+        "pair_outages": window.pair_outages() if can_decide else [],
+        "services_at_risk": window.services_at_risk(snapshot),
         "conflicts": conflicts,
         "decisions": window.decisions.select_related("by"),
         "target_form": TargetForm(site=window.site),
         "can_edit": window.status == WindowStatus.DRAFT and request.user.pk == window.requester_id,
-        "can_decide": window.status == WindowStatus.SUBMITTED
-        and has_role(request.user, Role.APPROVER)
-        and request.user.pk != window.requester_id,
-        "is_worker": has_role(request.user, Role.APPROVER)
-        or any(u.pk == request.user.pk for u in window.assignees.all()),
-        "is_requester": request.user.pk == window.requester_id,
-        "is_approver": has_role(request.user, Role.APPROVER),
+        "can_decide": can_decide,
+        "offers": offers(window, request.user),
+        "not_now": _not_now(window, request.user),
     }
     return render(request, "maintenance/window_detail.html", context)
+
+
+def _not_now(window: Window, user) -> str:
+    """Why the window's next step is not offered to this user now, in words ("" when it is)."""
+    if window.status == WindowStatus.SUBMITTED:
+        return window.approval_refusal(user) if has_role(user, Role.APPROVER) else ""
+    if window.status == WindowStatus.APPROVED:
+        return window.start_refusal(user)
+    if window.status == WindowStatus.IN_PROGRESS:
+        return window.complete_refusal(user)
+    if window.status == WindowStatus.ABORTED and window.is_live:
+        return window.finish_rollback_refusal(user)
+    return ""
 
 
 @require_POST
@@ -182,11 +216,22 @@ def _submit(window: Window, request: HtmxHttpRequest) -> str:
 
 
 def _decide(window: Window, request: HtmxHttpRequest) -> str:
-    form = DecisionForm(request.POST)
+    at_stake = {pk: name for _, services in window.pair_outages() for pk, name in services.items()}
+    form = DecisionForm(request.POST, services=at_stake)
     if not form.is_valid():
+        if "override_service" in form.errors:
+            raise WindowRefused(
+                "The services ticked for the override are no longer the ones at stake. Review them again."
+            )
         raise WindowRefused("Choose approve or reject.")
     approve = form.cleaned_data["decision"] == "approve"
-    window.decide(by=request.user, approve=approve, comment=form.cleaned_data["comment"])
+    if approve:
+        ticked = form.cleaned_data["override_service"]
+        reason = form.cleaned_data["override_reason"].strip()
+        override = Override(tuple(ticked), reason) if (ticked or reason) else None
+        window.approve(by=request.user, comment=form.cleaned_data["comment"], override=override)
+    else:
+        window.reject(by=request.user, comment=form.cleaned_data["comment"])
     return (
         f"{window.reference} approved."
         if approve
@@ -229,30 +274,40 @@ def _resume(window: Window, request: HtmxHttpRequest) -> str:
     return f"{window.reference} resumed."
 
 
-ACTIONS: dict[str, Callable[[Window, HtmxHttpRequest], str]] = {
-    "resume": _resume,
-    "submit": _submit,
-    "decide": _decide,
-    "start": _start,
-    "complete": _complete,
-    "abort": _abort,
-    "cancel": _cancel,
-    "recompute": _recompute,
+def _finish_rollback(window: Window, request: HtmxHttpRequest) -> str:
+    window.finish_rollback(by=request.user)
+    return f"{window.reference} rolled back: its runbook is closed."
+
+
+# Each action, and the roles it is for: checked before the window is read, so someone without the role gets
+# the same 403 whether or not the window exists. Who among them may act on this window is the window's call.
+ACTIONS: dict[str, tuple[Callable[[Window, HtmxHttpRequest], str], tuple[Role, ...]]] = {
+    "resume": (_resume, (Role.APPROVER,)),
+    "submit": (_submit, PLANNERS),
+    "decide": (_decide, (Role.APPROVER,)),
+    "start": (_start, PLANNERS),
+    "complete": (_complete, PLANNERS),
+    "abort": (_abort, PLANNERS),
+    "finish_rollback": (_finish_rollback, PLANNERS),
+    "cancel": (_cancel, PLANNERS),
+    "recompute": (_recompute, PLANNERS),
 }
 
 
 @require_POST
 @role_required(*PLANNERS)
 def window_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
-    window = _get_window(request, pk)
-    handler = ACTIONS.get(action)
-    if handler is None:
+    if action not in ACTIONS:
         return render(request, "404.html", status=404)
+    handler, roles = ACTIONS[action]
+    if not any(has_role(request.user, role) for role in roles):
+        raise PermissionDenied(f"This is for the {' or '.join(role.label.lower() for role in roles)} role.")
+    window = _get_window(request, pk)
     try:
         messages.success(request, handler(window, request))
     except WindowRefused as refusal:
         messages.error(request, refusal.reason)
-    return redirect(window)
+    return redirect("maintenance:board" if request.POST.get("next") == "board" else window)
 
 
 @role_required(Role.APPROVER)
@@ -263,12 +318,20 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         {
             "window": w,
             "snapshot": w.snapshot_list[0] if w.snapshot_list else None,
+            "services_at_risk": w.services_at_risk(w.snapshot_list[0] if w.snapshot_list else None),
             "conflicts": conflicts[w.pk],
-            "own": w.requester_id == request.user.pk,
+            "pair_outages": needing_override(conflicts[w.pk]),
+            # "" when this approver may decide on it; otherwise why not, in words (they requested it...).
+            "approval_refusal": w.approval_refusal(request.user),
         }
         for w in windows
     ]
-    return render(request, "maintenance/queue.html", {"rows": rows})
+    overridden = list(
+        RedundancyOverride.objects.filter(
+            window__status__in=[WindowStatus.APPROVED, WindowStatus.IN_PROGRESS]
+        ).select_related("window__site", "other", "by")
+    )
+    return render(request, "maintenance/queue.html", {"rows": rows, "overridden": overridden})
 
 
 @role_required(Role.APPROVER)
@@ -296,8 +359,16 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
     live = live_progress(
         [w for w in windows if w.status in (WindowStatus.IN_PROGRESS, WindowStatus.ABORTED) and w.run_id]
     )
+    # The buttons each card offers, asked of the window's rules with the step counts already made above.
+    allowed = {
+        w.pk: offers(
+            w, request.user, steps_left=live[w.pk]["total"] - live[w.pk]["done"] if w.pk in live else None
+        )
+        for w in windows
+    }
     template = "maintenance/board.html#board-body" if request.htmx else "maintenance/board.html"
-    return render(request, template, {"windows": windows, "live": live, "now": now, "days": BOARD_DAYS})
+    context = {"windows": windows, "live": live, "offers": allowed, "now": now, "days": BOARD_DAYS}
+    return render(request, template, context)
 
 
 def live_progress(windows: list[Window]) -> dict[int, dict]:
@@ -323,6 +394,14 @@ def live_progress(windows: list[Window]) -> dict[int, dict]:
     ):
         if step.is_rollback == (runs[step.run_id].mode == RunMode.ROLLBACK):
             current.setdefault(step.run_id, step)
+    # Who scanned the current steps, and how (camera, camera app, typed): never what they scanned.
+    scans_now: dict[int, list[StepScan]] = {}
+    scanned = {s.pk: s for s in current.values() if s.status != StepStatus.PENDING}
+    if scanned:
+        for scan_row in StepScan.objects.filter(step__in=list(scanned), matched=True).select_related("user"):
+            step = scanned[scan_row.step_id]
+            if scan_row.round == step.scan_round:
+                scans_now.setdefault(step.run_id, []).append(scan_row)
     problems: dict[int, list[Discrepancy]] = {}
     for scan_row in (
         StepScan.objects.filter(step__run__in=runs, discrepancy__status=DiscrepancyStatus.OPEN)
@@ -332,10 +411,35 @@ def live_progress(windows: list[Window]) -> dict[int, dict]:
         found = problems.setdefault(scan_row.step.run_id, [])
         if scan_row.discrepancy not in found:
             found.append(scan_row.discrepancy)
+    # What the run-time interlock stopped and is still waiting: the step is not signed done yet.
+    stopped: dict[int, list[CutRefusal]] = {}
+    for refusal in (
+        CutRefusal.objects.filter(
+            step__run__in=runs, step__status__in=[StepStatus.CLEARED, StepStatus.SCANNED]
+        )
+        .select_related("step", "blocking_step__run", "by")
+        .order_by("-at", "-pk")
+    ):
+        kept = stopped.setdefault(refusal.step.run_id, [])
+        if all(other.step_id != refusal.step_id for other in kept):
+            kept.append(refusal)  # the latest per step
+    # A cleared destructive step that the interlock holds back now, before anyone tries to sign it. Rare, and
+    # asked only of those steps: one inventory graph per site however many there are.
+    graphs: dict = {}
+    waiting = {
+        run_id: blocked
+        for run_id, step in current.items()
+        if step.kind == StepKind.DESTRUCTIVE
+        and step.status == StepStatus.CLEARED
+        and (blocked := interlock.check(step, graphs=graphs)) is not None
+    }
     return {
         w.pk: {
             "run": w.run,
             "step": current.get(w.run_id),
+            "interlock": waiting.get(w.run_id),
+            "scans": scans_now.get(w.run_id, []),
+            "cut_refusals": stopped.get(w.run_id, []),
             "done": counts.get(w.run_id, {}).get("done", 0),
             "total": counts.get(w.run_id, {}).get("total", 0),
             "discrepancies": problems.get(w.run_id, []),

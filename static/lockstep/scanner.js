@@ -104,6 +104,14 @@
     const form = document.querySelector(root.dataset.scannerForm);
     const wasmUrl = root.dataset.scannerWasm;
     if (!startButton || !stopButton || !video || !status || !input) return;
+    // How the code was read, sent with it (templates/checklists/step.html): "camera" when this scanner filled
+    // it in, "typed" again as soon as a person edits it. The server records it as the page's claim.
+    const method = form ? form.querySelector("[data-scan-method]") : null;
+    if (method) {
+      input.addEventListener("input", (event) => {
+        if (event.isTrusted) method.value = "typed";
+      });
+    }
 
     let stream = null;
     let timer = null;
@@ -149,6 +157,8 @@
       input.value = text;
       input.dispatchEvent(new Event("input", { bubbles: true }));
       input.dispatchEvent(new Event("change", { bubbles: true }));
+      // After the events above, which a person's typing also sends: this code came from the camera.
+      if (method) method.value = "camera";
       if (!form) {
         input.focus();
       } else if (typeof form.requestSubmit === "function") {

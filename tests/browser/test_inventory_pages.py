@@ -32,7 +32,10 @@ def test_a_tech_applies_a_tag_on_the_phone_and_a_wrong_serial_is_refused(live_se
 
     page.get_by_label("Chassis serial number").fill("FDO2231X0AA")
     page.get_by_role("button", name="Check serial and apply").click()
-    assert page.get_by_text("Active tag").is_visible()
+    # Back on the switch's page, which says the tag is active and never what its code is.
+    assert page.get_by_text("Tag applied: it is now on sw-a.").is_visible()
+    assert page.get_by_text("Tag active").first.is_visible()
+    assert tag.short_code not in page.content() and tag.code not in page.content()
     screenshot(page, "tag-active-phone-360")
 
 

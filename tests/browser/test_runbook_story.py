@@ -123,8 +123,13 @@ def test_the_swapped_label_is_caught_then_two_techs_clear_and_sign_the_unplug(
     assert "Verify independently" in vic.locator("#step-panel").inner_text()
     scan_with_camera(vic, serial="sw-a")  # too short: not the serial, nor its last six
     wait_for_text(vic, "Mismatch: STOP")
-    # That was a mistyped serial, not a wrong switch: ada resolves it and vic types it properly.
+    # That was a mistyped serial, not a wrong switch: ada resolves it. The mismatch voided tess's scan too
+    # (it could have been made at the same wrong chassis), so both scan again, in order: tess, then vic.
     resolve_latest(board, live_server, "Verifier mistyped the serial; re-checked")
+    tess.goto(f"{live_server.url}{scene.step(5).get_absolute_url()}")
+    assert "voided" in tess.locator("#step-panel").inner_text()
+    scan_with_camera(tess, serial="SN-sw-a")
+    wait_for_text(tess, "Waiting for a second tech")
     vic.goto(f"{live_server.url}{scene.step(5).get_absolute_url()}")
     scan_with_camera(vic, serial="SN-sw-a")
     wait_for_text(vic, "Cleared")
@@ -140,6 +145,8 @@ def test_the_swapped_label_is_caught_then_two_techs_clear_and_sign_the_unplug(
     step = scene.step(5)
     assert step.status == StepStatus.COMPLETE
     assert (step.performer.username, step.verifier.username) == ("tess", "vic")
+    # The page's camera filled the code in, and said so with it.
+    assert set(step.scans.values_list("method", flat=True)) == {"camera"}
 
     # Step 6 with no connection: the tap waits in the page, says so, and goes when the connection is back.
     tess.goto(f"{live_server.url}{scene.step(6).get_absolute_url()}")

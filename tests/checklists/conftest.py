@@ -68,7 +68,7 @@ def build_scene(*, start: bool = True, targets=None) -> Scene:
         key = "port" if asset.__class__.__name__ == "Port" else "device"
         window.add_target(by=rex, action=action, **{key: asset})
     window.submit(by=rex)
-    window.decide(by=ada, approve=True, comment="go")
+    window.approve(by=ada, comment="go")
     if start:
         window.start(by=tess, now=window.planned_start)
     window.refresh_from_db()
@@ -99,8 +99,10 @@ def finish_steps_before(scene: Scene, position: int) -> None:
             release(step, who=phone(people["ada"]))
         elif step.kind == StepKind.DESTRUCTIVE:
             chassis = step.chassis.serial
-            scan(step, who=phone(people["tess"]), raw=scene.tags[str(step.asset)].code, serial=chassis)
-            scan(step, who=phone(people["vic"]), raw=scene.tags[str(step.asset)].code, serial=chassis)
+            code = scene.tags[str(step.asset)].code
+            # tess reads the label with the page's camera: one of the two scans is a camera's (the site asks).
+            scan(step, who=phone(people["tess"]), raw=code, serial=chassis, method="camera")
+            scan(step, who=phone(people["vic"]), raw=code, serial=chassis)
             sign(step, who=phone(people["tess"]))
             sign(step, who=phone(people["vic"]))
         else:

@@ -63,7 +63,7 @@ def test_two_verifiers_at_the_same_instant_exactly_one_signature_counts():
     scene.run.people.add(walt)
     finish_steps_before(scene, DESTRUCTIVE)
     code = scene.tag_for("sw-a Eth1/1")
-    scan(scene.step(DESTRUCTIVE), who=phone(tess), raw=code, serial=SERIAL)
+    scan(scene.step(DESTRUCTIVE), who=phone(tess), raw=code, serial=SERIAL, method="camera")
     # Each phone loaded the step while it waited for a verifier.
     seen_by_vic, seen_by_walt = scene.step(DESTRUCTIVE), scene.step(DESTRUCTIVE)
 
@@ -95,7 +95,7 @@ def test_two_verifier_signatures_at_the_same_instant_count_once():
     finish_steps_before(scene, DESTRUCTIVE)
     code = scene.tag_for("sw-a Eth1/1")
     step = scene.step(DESTRUCTIVE)
-    scan(step, who=phone(tess), raw=code, serial=SERIAL)
+    scan(step, who=phone(tess), raw=code, serial=SERIAL, method="camera")
     scan(step, who=phone(vic), raw=code, serial=SERIAL)
     sign(step, who=phone(tess))
     first_tap, second_tap = scene.step(DESTRUCTIVE), scene.step(DESTRUCTIVE)

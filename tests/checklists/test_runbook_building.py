@@ -72,7 +72,7 @@ def test_a_rejected_and_resubmitted_window_gets_a_fresh_runbook(db):
     window.add_target(by=rex, action=TargetAction.UNPLUG, port=site.port(site.sw_a, "Eth1/1"))
     window.submit(by=rex)
     first = window.run_id
-    window.decide(by=ada, approve=False, comment="Add the other port")
+    window.reject(by=ada, comment="Add the other port")
     window.add_target(by=rex, action=TargetAction.UNPLUG, port=site.port(site.sw_a, "Eth1/2"))
     window.submit(by=rex)
     assert window.run_id != first

@@ -93,3 +93,18 @@ def test_changing_what_a_service_depends_on_is_audited_with_before_and_after(cli
         "devices": sorted([str(lax1.server.pk), str(lax1.sw_a.pk)], key=lambda pk: (len(pk), pk)),
         "ports": [str(lax1.sw_b_port.pk)],
     }
+
+
+def test_where_a_model_keeps_its_serial_is_set_in_the_admin_and_audited(client, sam, db):
+    from inventory.models import DeviceType
+
+    client.force_login(sam)
+    response = client.post(
+        reverse("admin:inventory_devicetype_add"),
+        {"manufacturer": "Cisco", "model": "Nexus 93180YC-FX", "serial_location": "pull-out tab, front left"},
+    )
+    assert response.status_code == 302
+    device_type = DeviceType.objects.get()
+    event = AuditEvent.objects.get(action="admin.add", object_type="inventory.devicetype")
+    assert event.actor == sam and event.object_id == str(device_type.pk)
+    assert event.payload["after"]["serial_location"] == "pull-out tab, front left"

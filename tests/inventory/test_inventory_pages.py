@@ -108,10 +108,13 @@ def test_search_finds_racks_devices_serials_and_ports(client, tess, lax1, query,
     assert expect in response.content.decode()
 
 
-def test_searching_a_tag_code_opens_the_tag(client, tess, active_tag):
+def test_searching_a_tag_code_opens_the_tag_by_the_code_typed(client, tess, active_tag):
+    """Never /t/<the QR's long code>: that would hand it to someone who only typed the short one."""
     client.force_login(tess)
-    response = client.get(reverse("inventory:index"), {"q": active_tag.display_short_code})
-    assert response["Location"] == f"/t/{active_tag.code}"
+    response = client.get(reverse("inventory:index"), {"q": active_tag.display_short_code}, follow=True)
+    assert response.redirect_chain[0][0] == f"/inventory/tags/enter/?code={active_tag.short_code}"
+    html = response.content.decode()
+    assert "Active tag" in html and "sw-a" in html and active_tag.code not in html
 
 
 def test_search_survives_hostile_input(client, tess, lax1):

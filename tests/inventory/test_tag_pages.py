@@ -15,7 +15,8 @@ def test_an_active_tag_shows_its_asset(client, tess, active_tag):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Active tag" in html and "sw-a" in html and "rack A01" in html and "U42" in html
-    assert active_tag.display_short_code in html
+    # The label is in the tech's hand: the page never prints its code (the short one is not on the QR).
+    assert active_tag.display_short_code not in html and active_tag.short_code not in html
 
 
 def test_a_port_tag_shows_the_port_and_its_device(client, tess, lax1, sam):
@@ -88,10 +89,23 @@ def test_the_tag_page_makes_a_fixed_number_of_queries(client, tess, active_tag, 
         assert client.get(f"/t/{active_tag.code}").status_code == 200
 
 
-def test_typing_a_short_code_opens_its_tag(client, tess, active_tag):
+def test_typing_a_short_code_opens_its_tag_without_telling_the_qrs_code(client, tess, active_tag):
     client.force_login(tess)
     response = client.get(reverse("inventory:tag_enter"), {"code": active_tag.display_short_code.lower()})
-    assert response.status_code == 302 and response["Location"] == f"/t/{active_tag.code}"
+    assert response.status_code == 200 and "Active tag" in response.content.decode()
+    assert active_tag.code not in response.content.decode()
+
+
+def test_an_issued_tag_is_applied_by_the_short_code_typed(client, tess, lax1, sam):
+    tag = Tag.issue(lax1.sw_a, by=sam)
+    client.force_login(tess)
+    page = client.get(reverse("inventory:tag_enter"), {"code": tag.display_short_code}).content.decode()
+    assert "Check serial and apply" in page and tag.code not in page
+    response = client.post(
+        reverse("inventory:tag_commission", args=[tag.short_code]), {"serial": "FDO2231X0AA"}
+    )
+    assert response.status_code == 302 and response["Location"] == lax1.sw_a.get_absolute_url()
+    assert Tag.objects.get(pk=tag.pk).status == TagStatus.ACTIVE
 
 
 def test_a_mistyped_short_code_is_refused_not_matched(client, tess, active_tag):
@@ -142,7 +156,9 @@ def test_an_approver_reissues_a_tag_from_its_page(client, ada, active_tag):
         reverse("inventory:tag_reissue", args=[active_tag.code]), {"reason": "label faded"}
     )
     replacement = Tag.objects.get(replaces=active_tag)
-    assert response["Location"] == f"/t/{replacement.code}"
+    # Back to the asset, whose page prints the new label: the new code is in the label PDF, not a URL.
+    assert response["Location"] == active_tag.asset.get_absolute_url()
+    assert replacement.code not in response["Location"]
     assert Tag.objects.get(pk=active_tag.pk).status == TagStatus.REVOKED
 
 

@@ -32,7 +32,7 @@ def test_two_approvers_at_once_leave_exactly_one_decision(second_approves):
         try:
             mine = Window.objects.get(pk=window.pk)
             start.wait(timeout=10)
-            mine.decide(by=user, approve=approve, comment="go" if approve else "not now")
+            (mine.approve(by=user, comment="go") if approve else mine.reject(by=user, comment="not now"))
             outcomes[user.username] = "decided"
         except WindowRefused as refusal:
             outcomes[user.username] = f"refused: {refusal.reason}"

@@ -22,7 +22,7 @@ from accounts.roles import Role
 from audit.models import AuditEvent
 from checklists.execution import release, resolve, scan, sign
 from checklists.models import ChecklistTemplate, Step, StepKind, StepStatus
-from inventory.models import Discrepancy
+from inventory.models import Device, DeviceType, Discrepancy
 from maintenance.models import TargetAction, Window, WindowRefused
 from maintenance.runbook_pdf import pdf_filename, render_runbook_pdf, runbook_html
 from maintenance.runbooks import STANDARD_SLUG
@@ -78,7 +78,7 @@ def work_the_rest(scene: Scene, before: int) -> None:
         elif step.kind == StepKind.HOLD_POINT:
             release(step, who=phone(people["ada"]))
         elif step.kind == StepKind.DESTRUCTIVE:
-            scan(step, who=phone(people["tess"]), raw=code, serial=step.chassis.serial)
+            scan(step, who=phone(people["tess"]), raw=code, serial=step.chassis.serial, method="camera")
             scan(step, who=phone(people["vic"]), raw=code, serial=step.chassis.serial)
             sign(step, who=phone(people["tess"]))
             sign(step, who=phone(people["vic"]))
@@ -112,7 +112,7 @@ def test_a_runbook_printed_before_approval_says_draft_on_every_page(db):
 def test_a_rejected_runbook_changed_and_resubmitted_prints_as_version_2(db):
     window = submitted_window()
     ada, rex = users()["ada"], users()["rex"]
-    window.decide(by=ada, approve=False, comment="Also unplug Eth1/3 while you are there")
+    window.reject(by=ada, comment="Also unplug Eth1/3 while you are there")
     window.add_target(
         by=rex, action=TargetAction.UNPLUG, port=window.site.devices.get(name="sw-a").ports.get(name="Eth1/3")
     )
@@ -163,9 +163,13 @@ def test_an_approved_runbook_is_not_a_draft_and_says_who_approved_it_and_when(ap
         assert f"{window.reference} · Runbook v1" in page and f"Page {number} of {len(pages)}" in page
 
 
-def test_each_step_prints_its_title_asset_serial_phone_link_and_warnings(approved):
+def test_each_step_prints_its_title_asset_where_its_serial_is_phone_link_and_warnings(approved):
     window = approved.window
     host = settings.LOCKSTEP_PUBLIC_HOST
+    Device.objects.filter(name="sw-a").update(manufacturer="Cisco", model="Nexus 93180YC-FX")
+    DeviceType.objects.create(
+        manufacturer="Cisco", model="Nexus 93180YC-FX", serial_location="on the pull-out tab, front left"
+    )
 
     text = squeeze("\n".join(pages_of(render_runbook_pdf(window))))
 
@@ -173,7 +177,10 @@ def test_each_step_prints_its_title_asset_serial_phone_link_and_warnings(approve
         assert step.title in text
         # Printed under the QR too, for a phone that will not scan.
         assert f"https://{host}{step.get_absolute_url()}" in text.replace(" ", "")
-    assert "Device Port Rack Position Serial sw-a Eth1/2 A01 U42 SN-sw-a" in text
+    # Where to read the serial, never the serial: a serial copied from paper checks nothing.
+    assert "Device Port Rack Position sw-a Eth1/2 A01 U42" in text
+    assert "Serial: on the pull-out tab, front left." in text
+    assert "SN-sw-a" not in text
     assert "DO NOT TOUCH sw-a Eth1/1 · sw-a Eth1/3 · sw-b (U41)" in text
     assert "TWO PEOPLE" in text and "Only the approver releases this hold point" in text
     assert "PERFORMER · INITIALS TIME VERIFIER · INITIALS TIME" in text
@@ -255,9 +262,11 @@ def test_the_as_run_record_says_who_signed_what_and_when(completed):
         f"Performer Tess Tech (tess) When {performed} Verifier Vic Verifier (vic) When {verified}"
         in text.replace("PERFORMER", "Performer").replace("VERIFIER", "Verifier").replace("WHEN", "When")
     )
-    tag = completed.tags["sw-a Eth1/2"].display_short_code
-    assert f"Tess Tech (tess) Performer {tag} sw-a Eth1/2 SN-sw-a matched" in text
-    assert f"Vic Verifier (vic) Verifier {tag} sw-a Eth1/2 SN-sw-a matched" in text
+    # Who scanned how, and whose label it was: never the code nor the serial typed (techs print this too).
+    assert "Tess Tech (tess) Performer in-page camera sw-a Eth1/2 typed matched" in text
+    assert "Vic Verifier (vic) Verifier typed sw-a Eth1/2 typed matched" in text
+    tag = completed.tags["sw-a Eth1/2"]
+    assert tag.display_short_code not in text and tag.code not in text and "SN-sw-a" not in text
 
 
 def test_the_as_run_record_shows_the_mismatch_and_how_it_was_resolved(completed):
@@ -268,9 +277,10 @@ def test_the_as_run_record_shows_the_mismatch_and_how_it_was_resolved(completed)
     text = squeeze("\n".join(pages_of(render_runbook_pdf(window, as_run=True))))
 
     assert (
-        f"{wrong} sw-b Eth1/2 — MISMATCH: the label belongs to sw-b Eth1/2 (LAX1), not to sw-a Eth1/2 (LAX1)"
+        "typed sw-b Eth1/2 — MISMATCH: the label belongs to sw-b Eth1/2 (LAX1), not to sw-a Eth1/2 (LAX1)"
         in text
     )
+    assert wrong not in text
     resolved = local(discrepancy.resolved_at, window, "%Y-%m-%d %H:%M:%S")
     assert f"Resolved by Ada Approver (ada) at {resolved}: “Labels on sw-a and sw-b swapped back”" in text
     assert "Discrepancies 1" in text
@@ -370,11 +380,12 @@ def test_the_runbook_is_built_in_a_fixed_number_of_queries(db, targets, steps):
 
     # 1 the window with its site, requester and run  2 its assignees  3 its targets with their devices,
     # ports and racks  4 the latest blast radius  5 the approval of this submission  6 the run's templates
-    # 7 the steps with their assets, racks and people
-    assert len(runbook) == 7
-    # the same 7, then 8 the scans with their people, tags and discrepancies  9 the audit events of the
-    # window, run, steps and discrepancies  10 the whole audit log, walked to verify the chain  11 its head
-    assert len(as_run) == 11
+    # 7 the steps with their assets, racks and people  8, 9 the redundancy overrides it made and was made
+    # against
+    assert len(runbook) == 9
+    # the same 9, then 10 the scans with their people, tags and discrepancies  11 the audit events of the
+    # window, run, steps and discrepancies  12 the whole audit log, walked to verify the chain  13 its head
+    assert len(as_run) == 13
 
 
 # --- pages ----------------------------------------------------------------------------------------------

@@ -35,14 +35,14 @@ def test_an_inventory_change_makes_the_snapshot_stale_and_blocks_approval(submit
     snapshot = submitted.latest_snapshot
     assert snapshot.is_stale
     with pytest.raises(WindowRefused, match="Recompute it"):
-        submitted.decide(by=ada, approve=True, comment="")
+        submitted.approve(by=ada, comment="")
     submitted.refresh_from_db()
     assert submitted.status == WindowStatus.SUBMITTED
 
     fresh = submitted.recompute_blast_radius(by=ada)
     assert not fresh.is_stale
     assert sorted(s["customer"] for s in fresh.result["services"]) == ["Acme", "Beta"]
-    submitted.decide(by=ada, approve=True, comment="Reviewed the new radius")
+    submitted.approve(by=ada, comment="Reviewed the new radius")
     assert submitted.status == WindowStatus.APPROVED
 
 

@@ -29,7 +29,7 @@ def submitted(draft, rex):
 
 @pytest.fixture
 def approved(submitted, ada):
-    submitted.decide(by=ada, approve=True, comment="ok")
+    submitted.approve(by=ada, comment="ok")
     return submitted
 
 
@@ -59,7 +59,7 @@ def test_someone_else_cannot_submit_my_window(draft, tess):
 
 
 def test_an_approver_approves_with_a_comment(submitted, ada):
-    decision = submitted.decide(by=ada, approve=True, comment="Looks safe")
+    decision = submitted.approve(by=ada, comment="Looks safe")
     assert submitted.status == WindowStatus.APPROVED
     assert (decision.by, decision.submission, decision.comment) == (ada, 1, "Looks safe")
     assert actions_on(submitted)[-1] == "window.approved"
@@ -70,7 +70,7 @@ def test_the_requester_can_never_approve_their_own_window(lax1, ada, tess):
     window.add_target(by=ada, action=TargetAction.UNPLUG, port=lax1.port(lax1.sw_a, "Eth1/1"))
     window.submit(by=ada)
     with pytest.raises(WindowRefused, match="another approver must decide"):
-        window.decide(by=ada, approve=True, comment="")
+        window.approve(by=ada, comment="")
     window.refresh_from_db()
     assert window.status == WindowStatus.SUBMITTED
     assert not WindowDecision.objects.exists()
@@ -78,20 +78,20 @@ def test_the_requester_can_never_approve_their_own_window(lax1, ada, tess):
 
 def test_a_tech_cannot_approve(submitted, tess):
     with pytest.raises(WindowRefused, match="Only an approver"):
-        submitted.decide(by=tess, approve=True, comment="")
+        submitted.approve(by=tess, comment="")
     submitted.refresh_from_db()
     assert submitted.status == WindowStatus.SUBMITTED
 
 
 def test_rejecting_needs_a_reason_and_sends_the_window_back_to_draft(submitted, ada, rex):
     with pytest.raises(WindowRefused, match="Say why"):
-        submitted.decide(by=ada, approve=False, comment=" ")
-    submitted.decide(by=ada, approve=False, comment="Move it out of business hours")
+        submitted.reject(by=ada, comment=" ")
+    submitted.reject(by=ada, comment="Move it out of business hours")
     assert submitted.status == WindowStatus.DRAFT
     assert submitted.decisions.get().comment == "Move it out of business hours"
     # The requester changes it and submits again: a new round, a new decision.
     submitted.submit(by=rex)
-    submitted.decide(by=ada, approve=True, comment="")
+    submitted.approve(by=ada, comment="")
     assert submitted.submission == 2 and submitted.status == WindowStatus.APPROVED
 
 
@@ -101,12 +101,12 @@ def test_deciding_twice_is_refused_with_who_decided(approved, ada):
 
     other = make_user("abe", Role.APPROVER)
     with pytest.raises(WindowRefused, match="Already approved by ada"):
-        approved.decide(by=other, approve=False, comment="no")
+        approved.reject(by=other, comment="no")
 
 
 def test_a_draft_cannot_be_approved(draft, ada):
     with pytest.raises(WindowRefused, match="draft cannot be approved"):
-        draft.decide(by=ada, approve=True, comment="")
+        draft.approve(by=ada, comment="")
 
 
 def test_a_window_cannot_start_before_its_planned_start(approved, tess):
@@ -121,7 +121,7 @@ def test_an_emergency_window_may_start_early(lax1, rex, ada, tess):
     window.assignees.add(tess)
     window.add_target(by=rex, action=TargetAction.POWER_OFF, device=lax1.web02)
     window.submit(by=rex)
-    window.decide(by=ada, approve=True, comment="go")
+    window.approve(by=ada, comment="go")
     window.start(by=tess)
     assert window.status == WindowStatus.IN_PROGRESS
     assert AuditEvent.objects.get(action="window.started").payload == {"early": True}

@@ -1,0 +1,136 @@
+"""The run-time interlock: a redundant pair is never cut twice.
+
+Whatever was planned or approved, a destructive step is refused while, counting every asset that other open
+runs at the site have cut and not yet restored, it would take down a service that its own run was not
+approved to take down. It asks the inventory (the blast radius) about the cuts as they are now, so it holds
+when windows overrun, were approved at different times, or were approved with an override.
+
+A cut is made when a destructive step is signed done. It is restored when a later step of the same run on the
+same asset is complete and puts it back (a reconnect, or a rollback step), or when its run is closed (its
+window completed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from checklists.models import Run, RunStatus, Step, StepKind, StepStatus
+from inventory.blast_radius import Cut, build_graph, compute
+from inventory.models import Site
+
+# The action that puts a port back. Every other destructive action leaves its asset cut until it is restored.
+RESTORING_ACTIONS = frozenset({"reconnect"})
+_SIGNED = (StepStatus.DONE, StepStatus.COMPLETE)
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Why a cut is refused now: the other runs' steps whose cuts are still open, and the services lost."""
+
+    blocking: list[Step]
+    services: list[str]
+
+    def reason(self) -> str:
+        """The refusal of a signature, for the tech who tried."""
+        return (
+            "Not now: "
+            + self.summary()
+            + " Wait until that work puts it back. The approver has been told; nothing was signed."
+        )
+
+    def summary(self) -> str:
+        first = self.blocking[0]
+        others = f" (and {len(self.blocking) - 1} more open cut(s))" if len(self.blocking) > 1 else ""
+        names = ", ".join(self.services[:5]) + (
+            f" and {len(self.services) - 5} more" if len(self.services) > 5 else ""
+        )
+        return (
+            f"{first.run.title}, step {first.position} ({first.title}), has cut "
+            f"{describe(first)} and it is not restored yet{others}. Doing this too would take down "
+            f"{names}, which this work was not approved to take down: the other half of a redundant pair."
+        )
+
+
+def describe(step: Step) -> str:
+    return f"{step.port.device.name} {step.port.name}" if step.port_id else step.device.name
+
+
+def cut_of(step: Step) -> Cut:
+    return Cut.for_work(
+        step.action, device=step.device, port=step.port, label=f"{step.action} {describe(step)}"
+    )
+
+
+def _asset_key(step: Step) -> tuple[str, int]:
+    return ("port", step.port_id) if step.port_id else ("device", step.device_id)
+
+
+def open_cuts(
+    site_id: int, *, exclude_run_id: int | None = None, only_run_id: int | None = None
+) -> list[Step]:
+    """Destructive steps signed done in open runs at the site whose asset has not been put back since."""
+    runs = Run.objects.filter(site_id=site_id).exclude(status__in=[RunStatus.CLOSED, RunStatus.READY])
+    if exclude_run_id is not None:
+        runs = runs.exclude(pk=exclude_run_id)
+    if only_run_id is not None:
+        runs = runs.filter(pk=only_run_id)
+    steps = list(
+        Step.objects.filter(run__in=runs)
+        .filter(
+            Q(kind=StepKind.DESTRUCTIVE, status__in=_SIGNED) | Q(is_rollback=True, status=StepStatus.COMPLETE)
+        )
+        .exclude(device__isnull=True, port__isnull=True)
+        .select_related("run", "device", "port__device")
+        .order_by("run_id", "position")
+    )
+    cut: dict[tuple[int, tuple[str, int]], Step] = {}
+    for step in steps:  # in order within each run: a later restoring step puts back an earlier cut
+        key = (step.run_id, _asset_key(step))
+        if step.is_rollback or step.action in RESTORING_ACTIONS:
+            cut.pop(key, None)
+        else:
+            cut[key] = step
+    return list(cut.values())
+
+
+def check(step: Step, *, graphs: dict | None = None) -> Blocked | None:
+    """Would signing this destructive step done take down, together with the other runs' open cuts, a service
+    its run was not approved to take down? Call with the site locked (see `lock_site`) to act on the answer.
+    `graphs`: inventory graphs by site id, kept between calls by a page that asks about several steps."""
+    if step.kind != StepKind.DESTRUCTIVE or step.action in RESTORING_ACTIONS:
+        return None
+    run = step.run
+    others = open_cuts(run.site_id, exclude_run_id=run.pk)
+    if not others:
+        return None
+    mine = [cut_of(s) for s in open_cuts(run.site_id, only_run_id=run.pk)] + [cut_of(step)]
+    graphs = {} if graphs is None else graphs
+    if run.site_id not in graphs:
+        graphs[run.site_id] = build_graph(run.site_id)
+    graph = graphs[run.site_id]
+    other_cuts = [cut_of(s) for s in others]
+    already_down = {service.id for service in compute(graph, other_cuts).services}
+    approved = set(run.approved_services or [])
+    lost = [
+        service
+        for service in compute(graph, other_cuts + mine).services
+        if service.id not in already_down and service.id not in approved
+    ]
+    if not lost:
+        return None
+    lost_ids = {service.id for service in lost}
+    # Name the other runs' cuts that take part: those that, with this run's cuts alone, lose one of them.
+    blocking = [
+        other
+        for other in others
+        if lost_ids & {service.id for service in compute(graph, [cut_of(other), *mine]).services}
+    ] or others
+    return Blocked(blocking, [f"{service.customer}: {service.name}" for service in lost])
+
+
+def lock_site(site_id: int) -> None:
+    """Cuts at one site are decided one at a time: two techs signing the two halves of a pair at the same
+    instant on two windows queue here, and the second sees the first's cut."""
+    Site.lock(site_id)

@@ -1,0 +1,148 @@
+"""The run-time interlock: whatever was approved, the second half of a redundant pair is not cut while the
+first is not restored. CHG-A overran into CHG-B's time; neither approval saw the other as overlapping."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from checklists.execution import sign
+from checklists.models import CutRefusal, StepRefused, StepStatus
+from maintenance.models import Override
+from tests.checklists.conftest import finish_steps_before, phone
+from tests.conftest import PASSWORD
+from tests.maintenance.pairs import Pair, build_pair, clear
+
+
+def running_pair(*, override: bool = False) -> Pair:
+    """CHG-A planned first, CHG-B after it (no overlap at approval, so no override was needed); CHG-A
+    overruns and both are worked at once. With `override`, they overlap and B was approved over A."""
+    pair = build_pair(b_starts_in=timedelta(hours=0) if override else timedelta(hours=4), hours=3)
+    rex, ada = pair.people["rex"], pair.people["ada"]
+    pair.a.submit(by=rex)
+    pair.a.approve(by=ada, comment="sw-a")
+    pair.b.submit(by=rex)
+    if override:
+        pair.b.approve(by=ada, override=Override((pair.site.acme.pk,), "both tonight, carefully"))
+    else:
+        pair.b.approve(by=ada, comment="sw-b")
+    pair.a.start(by=pair.people["tess"], now=pair.a.planned_start)
+    pair.b.start(by=pair.people["walt"], now=pair.b.planned_start)
+    return pair
+
+
+def cut_a(pair: Pair) -> None:
+    """tess and vic unplug sw-a Eth1/1 and sign it done: Acme's web01 runs on sw-b alone now."""
+    step = pair.destructive(pair.a)
+    finish_steps_before(pair.scene(pair.a), step.position)
+    clear(pair, step, pair.people["tess"], pair.people["vic"])
+    sign(pair.destructive(pair.a), who=phone(pair.people["tess"]))
+
+
+def clear_b(pair: Pair):
+    """walt and wes reach CHG-B's unplug and both scan sw-b Eth1/1: cleared, not yet done."""
+    step = pair.destructive(pair.b)
+    scene = pair.scene(pair.b)
+    from checklists.execution import release, scan
+
+    for earlier in scene.run.sequence().filter(position__lt=step.position):
+        if earlier.kind == "identity_check":
+            scan(earlier, who=phone(pair.people["walt"]), raw=pair.tags[str(earlier.asset)].code)
+        elif earlier.kind == "hold_point":
+            release(earlier, who=phone(pair.people["ada"]))
+        else:
+            sign(earlier, who=phone(pair.people["walt"]))
+    clear(pair, step, pair.people["walt"], pair.people["wes"])
+    step = pair.destructive(pair.b)
+    assert step.status == StepStatus.CLEARED
+    return step
+
+
+def test_the_second_cut_is_refused_while_the_first_is_not_restored(db):
+    pair = running_pair()
+    cut_a(pair)
+    step = clear_b(pair)
+
+    with pytest.raises(StepRefused) as refused:
+        sign(step, who=phone(pair.people["walt"]))
+
+    reason = refused.value.reason
+    a_step = pair.destructive(pair.a)
+    assert f"CHG-{pair.a.pk}" in reason and f"step {a_step.position}" in reason
+    assert "Acme: acme-LAX1" in reason and "nothing was signed" in reason
+    assert pair.destructive(pair.b).status == StepStatus.CLEARED
+    [kept] = CutRefusal.objects.all()
+    assert kept.step == step and kept.blocking_step == a_step and kept.services == ["Acme: acme-LAX1"]
+    assert AuditEvent.objects.filter(action="step.cut_refused").count() == 1
+
+
+def test_it_is_allowed_once_the_first_window_completes(db):
+    pair = running_pair()
+    cut_a(pair)
+    step = clear_b(pair)
+    with pytest.raises(StepRefused):
+        sign(step, who=phone(pair.people["walt"]))
+
+    a_step = pair.destructive(pair.a)
+    sign(a_step, who=phone(pair.people["vic"]))
+    for later in pair.scene(pair.a).run.sequence().filter(position__gt=a_step.position):
+        sign(later, who=phone(pair.people["tess"]))
+    pair.a.complete(by=pair.people["tess"])
+
+    assert "Signed: done" in sign(pair.destructive(pair.b), who=phone(pair.people["walt"]))
+
+
+def test_it_is_allowed_once_the_first_cut_is_put_back_by_the_rollback(db):
+    pair = running_pair()
+    cut_a(pair)
+    step = clear_b(pair)
+    pair.a.abort(by=pair.people["tess"], reason="optic DOA")
+    with pytest.raises(StepRefused):
+        sign(step, who=phone(pair.people["walt"]))
+    put_back = pair.scene(pair.a).run.sequence().get(port=pair.site.port(pair.site.sw_a, "Eth1/1"))
+    sign(put_back, who=phone(pair.people["tess"]))
+
+    assert "Signed: done" in sign(pair.destructive(pair.b), who=phone(pair.people["walt"]))
+
+
+def test_an_override_given_at_approval_does_not_let_both_cuts_happen_at_once(db):
+    pair = running_pair(override=True)
+    cut_a(pair)
+    step = clear_b(pair)
+    with pytest.raises(StepRefused, match="redundant pair"):
+        sign(step, who=phone(pair.people["walt"]))
+
+
+def test_a_cut_that_loses_nothing_new_is_not_held_up(db):
+    pair = running_pair()
+    # CHG-B's sw-b Eth1/1 is cut first; CHG-A's sw-a Eth1/1 then would take Acme down: the first one
+    # through is never the one refused, whichever window it belongs to.
+    step = clear_b(pair)
+    assert "Signed: done" in sign(step, who=phone(pair.people["walt"]))
+    a_step = pair.destructive(pair.a)
+    finish_steps_before(pair.scene(pair.a), a_step.position)
+    clear(pair, a_step, pair.people["tess"], pair.people["vic"])
+    with pytest.raises(StepRefused, match=f"CHG-{pair.b.pk}"):
+        sign(pair.destructive(pair.a), who=phone(pair.people["tess"]))
+
+
+def test_the_step_page_offers_no_sign_button_and_the_board_shows_the_refusal(db):
+    pair = running_pair()
+    cut_a(pair)
+    step = clear_b(pair)
+    walt = Client()
+    walt.login(username="walt", password=PASSWORD)
+    page = walt.get(step.get_absolute_url()).content.decode()
+    assert "Wait: do not unplug yet" in page and f"CHG-{pair.a.pk}" in page
+    assert "sign done" not in page
+
+    with pytest.raises(StepRefused):
+        sign(step, who=phone(pair.people["walt"]))
+    ada = Client()
+    ada.login(username="ada", password=PASSWORD)
+    board = ada.get(reverse("maintenance:board")).content.decode()
+    assert "Interlock:" in board and "Acme: acme-LAX1" in board
