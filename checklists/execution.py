@@ -159,21 +159,9 @@ def _require_workable(step: Step, who: Who, *, approver_may: bool = False) -> Ru
             if step.is_rollback
             else "This runbook is rolling back: only the rollback steps are done now."
         )
-    assigned = Run.people.through.objects.filter(run_id=run.pk, user_id=who.user.pk).exists()
-    if not (assigned or (approver_may and has_role(who.user, Role.APPROVER))):
+    if not (run.works_on(who.user) or (approver_may and has_role(who.user, Role.APPROVER))):
         raise StepRefused("You are not assigned to this work, so you cannot act on its steps.")
-    earlier = (
-        Step.objects.filter(
-            run_id=run.pk,
-            is_rollback=step.is_rollback,
-            position__lt=step.position,
-            status__in=[status for status in StepStatus if status != StepStatus.COMPLETE],
-        )
-        .order_by("position")
-        .values_list("position", "title")
-        .first()
-    )
-    if earlier is not None:
+    if (earlier := step.first_open_earlier()) is not None:
         raise StepRefused(f"Step {earlier[0]} ({earlier[1]}) comes first; steps run in order.")
     if step.status == StepStatus.COMPLETE:
         raise StepRefused("This step is already complete.")

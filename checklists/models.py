@@ -281,6 +281,13 @@ class Run(models.Model):
             and not self.people.filter(pk=user.pk).exists()
         )
 
+    def works_on(self, user) -> bool:
+        """Is this user one of the people assigned to the work? Asked once per run object."""
+        cache = self.__dict__.setdefault("_works_on", {})
+        if user.pk not in cache:
+            cache[user.pk] = Run.people.through.objects.filter(run_id=self.pk, user_id=user.pk).exists()
+        return cache[user.pk]
+
     def open_discrepancies(self):
         return Discrepancy.objects.filter(
             status=DiscrepancyStatus.OPEN,
@@ -435,6 +442,34 @@ class Step(models.Model):
     @property
     def needs_scan(self) -> bool:
         return self.kind in SCANNED_KINDS
+
+    def first_open_earlier(self) -> tuple[int, str] | None:
+        """The first earlier step of the same sequence not yet complete (position, title): steps run in order."""
+        return (
+            Step.objects.filter(
+                run_id=self.run_id,
+                is_rollback=self.is_rollback,
+                position__lt=self.position,
+                status__in=[status for status in StepStatus if status != StepStatus.COMPLETE],
+            )
+            .order_by("position")
+            .values_list("position", "title")
+            .first()
+        )
+
+    def awaits_scan_by(self, user) -> bool:
+        """May this user scan this step now? Its run is open for work in this step's sequence, the user works
+        on it, every earlier step is complete, and the step waits for a first scan, or for a second scan by
+        someone other than the performer. (The scan itself also checks the session and the phone.)"""
+        run = self.run
+        if not self.needs_scan or run.status != RunStatus.ACTIVE:
+            return False
+        if self.is_rollback != (run.mode == RunMode.ROLLBACK):
+            return False
+        waiting = self.status == StepStatus.PENDING or (
+            self.status == StepStatus.SCANNED and self.needs_two and self.performer_id != user.pk
+        )
+        return waiting and run.works_on(user) and self.first_open_earlier() is None
 
     @property
     def needs_serial(self) -> bool:

@@ -18,7 +18,6 @@ from checklists.models import (
     STEP_ASSET,
     Run,
     RunMode,
-    RunStatus,
     ScanMethod,
     Step,
     StepKind,
@@ -41,18 +40,15 @@ def _who(request: HtmxHttpRequest) -> Who:
     )
 
 
-def _may_see(request: HtmxHttpRequest, run_pk: int) -> bool:
+def _may_see(request: HtmxHttpRequest, run: Run) -> bool:
     """Approvers see every run; techs the runs they are on. (Roles first: the step page reads them anyway.)"""
-    return (
-        has_role(request.user, Role.APPROVER)
-        or Run.people.through.objects.filter(run_id=run_pk, user_id=request.user.pk).exists()
-    )
+    return has_role(request.user, Role.APPROVER) or run.works_on(request.user)
 
 
 def _get_run(request: HtmxHttpRequest, pk: int) -> Run:
     """Assigned techs and approvers see a run; anyone else gets a 404, not a hint that it exists."""
     run = get_object_or_404(Run.objects.select_related("site"), pk=pk)
-    if not _may_see(request, run.pk):
+    if not _may_see(request, run):
         raise Http404("No such runbook for you.")
     return run
 
@@ -62,7 +58,7 @@ def _get_step(request: HtmxHttpRequest, run_pk: int, position: int) -> Step:
     step = get_object_or_404(
         Step.objects.select_related("run__site", *STEP_ASSET), run_id=run_pk, position=position
     )
-    if not _may_see(request, run_pk):
+    if not _may_see(request, step.run):
         raise Http404("No such runbook for you.")
     return step
 
@@ -84,12 +80,7 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         and step.status != StepStatus.COMPLETE
         and (step.kind == StepKind.HOLD_POINT or step.status in (StepStatus.SCANNED, StepStatus.CLEARED))
         and run.may_oversee(request.user),
-        "can_scan": step.needs_scan
-        and run.status == RunStatus.ACTIVE
-        and (
-            step.status == StepStatus.PENDING
-            or (step.status == StepStatus.SCANNED and step.performer_id != me and step.needs_two)
-        ),
+        "can_scan": step.awaits_scan_by(request.user),
         "next_position": next((position for position, _ in sequence if position > step.position), None),
         # The run-time interlock, asked before the sign button is offered (the sign itself asks again).
         "interlock": interlock.check(step)

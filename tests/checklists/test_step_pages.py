@@ -140,18 +140,21 @@ def test_the_step_page_and_the_scan_check_make_the_same_queries_at_any_inventory
     url = scene.step(IDENTITY).get_absolute_url()
     code = scene.tag_for("sw-a Eth1/1")
     # session, user; the step with its run, asset, rack and site; the user's roles, their place on the run;
-    # the sequence's statuses; the session saved (the step remembered for /t/ hand-offs) in a savepoint
-    with django_assert_num_queries(9):
+    # the sequence's statuses; whether an earlier step is still open (may she scan it now?); the session
+    # saved (the step remembered for /t/ hand-offs) in a savepoint
+    with django_assert_num_queries(10):
         tess.get(url)
-    # The panel polls while a second tech is awaited: each poll reads, and writes nothing.
-    with django_assert_num_queries(6):
+    # The panel polls while a second tech is awaited: each poll reads (the same, less the session write),
+    # and writes nothing.
+    with django_assert_num_queries(7):
         tess.get(url, headers={"HX-Request": "true"})
     # session, user; the tap's key taken (a transaction, an insert); the view in a savepoint (released at
-    # the end): the step with its run and asset, roles, place on the run; the check itself in a savepoint: the step's state and the run's locked, place on
-    # the run, earlier steps not done, the tag, scan insert, step update, and the audit event (head lock,
-    # insert, head update); the answer's sequence statuses, the step's scans with their people (who scanned
-    # how, for the answer); the tap's answer stored
-    with django_assert_num_queries(25):
+    # the end): the step with its run and asset, roles, place on the run (asked once: the check reuses it);
+    # the check itself in a savepoint: the step's state and the run's locked, earlier steps not done, the
+    # tag, scan insert, step update, and the audit event (head lock, insert, head update); the answer's
+    # sequence statuses, the step's scans with their people (who scanned how, for the answer); the tap's
+    # answer stored
+    with django_assert_num_queries(24):
         tess.post(scan_url(scene, IDENTITY), {"idem": key(), "code": code})
 
 
