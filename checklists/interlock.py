@@ -20,7 +20,8 @@ from checklists.models import Run, RunStatus, Step, StepKind, StepStatus
 from inventory.blast_radius import Cut, build_graph, compute
 from inventory.models import Site
 
-# The action that puts a port back. Every other destructive action leaves its asset cut until it is restored.
+# The action that puts a port back once it is signed done (while it is being done, the link is down: it is
+# checked like any cut). Every other destructive action leaves its asset cut until it is restored.
 RESTORING_ACTIONS = frozenset({"reconnect"})
 _SIGNED = (StepStatus.DONE, StepStatus.COMPLETE)
 
@@ -99,7 +100,8 @@ def check(step: Step, *, graphs: dict | None = None) -> Blocked | None:
     """Would signing this destructive step done take down, together with the other runs' open cuts, a service
     its run was not approved to take down? Call with the site locked (see `lock_site`) to act on the answer.
     `graphs`: inventory graphs by site id, kept between calls by a page that asks about several steps."""
-    if step.kind != StepKind.DESTRUCTIVE or step.action in RESTORING_ACTIONS:
+    # A reconnect is checked like any cut: the link is down while it is moved. Once signed, it is back.
+    if step.kind != StepKind.DESTRUCTIVE:
         return None
     run = step.run
     others = open_cuts(run.site_id, exclude_run_id=run.pk)

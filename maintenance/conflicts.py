@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
+from django.utils import timezone
 
+from checklists.models import RunStatus
 from inventory.blast_radius import InventoryGraph, build_graph, compute
 from maintenance.impact import cuts_for
 from maintenance.models import (
@@ -21,7 +24,6 @@ from maintenance.models import (
     Window,
     WindowStatus,
     WindowType,
-    overlapping,
 )
 
 
@@ -36,10 +38,7 @@ class Conflict:
     def needs_override(self) -> bool:
         """Both halves of a pair, with a window already approved or running: approving needs an override.
         (With one still waiting, the conflict is shown, and decided when that one comes up.)"""
-        return self.kind == "combined_outage" and self.other.status in (
-            WindowStatus.APPROVED,
-            WindowStatus.IN_PROGRESS,
-        )
+        return self.kind == "combined_outage" and self.other.status in (WindowStatus.APPROVED, *UNDER_WAY)
 
 
 def needing_override(conflicts: Sequence[Conflict]) -> list[tuple[Window, dict[int, str]]]:
@@ -70,6 +69,20 @@ def _touch(window: Window) -> _Touch:
         if device.rack_id:
             touch.racks[device.rack_id] = device.rack.name
     return touch
+
+
+UNDER_WAY = (WindowStatus.IN_PROGRESS, WindowStatus.ABORTED)
+
+
+_OPEN_ENDED = datetime.max.replace(tzinfo=UTC)
+
+
+def _ends(window: Window, now: datetime) -> datetime:
+    """When a window stops holding its assets: its planned end; or, if it is still under way past it (it
+    overran, or it is being rolled back), not until it ends, whenever that is."""
+    if window.status in UNDER_WAY and (window.planned_end <= now or window.status == WindowStatus.ABORTED):
+        return _OPEN_ENDED
+    return window.planned_end
 
 
 class _Outages:
@@ -119,10 +132,14 @@ def conflicts_among(windows: Sequence[Window]) -> dict[int, list[Conflict]]:
     sites = {w.site_id for w in windows}
     start = min(w.planned_start for w in windows)
     end = max(w.planned_end for w in windows)
+    # Work under way holds its assets until it ends, whatever its plan said: a window that overran, or was
+    # aborted and is still being rolled back, is counted as running until now at least.
+    now = timezone.now()
     others = list(
         _with_targets(
-            Window.objects.filter(site_id__in=sites, status__in=ACTIVE_STATUSES).filter(
-                overlapping(start, end)
+            Window.objects.filter(site_id__in=sites).filter(
+                Q(status__in=ACTIVE_STATUSES, planned_start__lt=end, planned_end__gt=start)
+                | Q(status__in=UNDER_WAY, planned_start__lt=end) & ~Q(run__status=RunStatus.CLOSED)
             )
         )
     )
@@ -136,7 +153,7 @@ def conflicts_among(windows: Sequence[Window]) -> dict[int, list[Conflict]]:
         for other in others:
             if other.pk == window.pk or other.site_id != window.site_id:
                 continue
-            if not (other.planned_start < window.planned_end and other.planned_end > window.planned_start):
+            if not (other.planned_start < window.planned_end and _ends(other, now) > window.planned_start):
                 continue
             theirs = touches[other.pk]
             shared_ports = mine.ports.keys() & theirs.ports.keys()

@@ -146,3 +146,57 @@ def test_the_step_page_offers_no_sign_button_and_the_board_shows_the_refusal(db)
     ada.login(username="ada", password=PASSWORD)
     board = ada.get(reverse("maintenance:board")).content.decode()
     assert "Interlock:" in board and "Acme: acme-LAX1" in board
+
+
+def running_pair_with(b_target) -> Pair:
+    """As `running_pair`, with CHG-B's one target changed before it is submitted: `b_target(target, site)`."""
+    pair = build_pair(b_starts_in=timedelta(hours=4), hours=3)
+    target = pair.b.targets.get()
+    b_target(target, pair.site)
+    target.save()
+    rex, ada = pair.people["rex"], pair.people["ada"]
+    pair.a.submit(by=rex)
+    pair.a.approve(by=ada, comment="a")
+    pair.b.submit(by=rex)
+    pair.b.approve(by=ada, comment="b")
+    pair.a.start(by=pair.people["tess"], now=pair.a.planned_start)
+    pair.b.start(by=pair.people["walt"], now=pair.b.planned_start)
+    return pair
+
+
+def test_a_reconnect_of_the_other_half_is_interlocked_too(db):
+    """A reconnect takes the link down while the cable is moved: checked like an unplug."""
+
+    def reconnect(target, site):
+        target.action = "reconnect"
+
+    pair = running_pair_with(reconnect)
+    cut_a(pair)
+    step = clear_b(pair)
+    assert step.action == "reconnect"
+    with pytest.raises(StepRefused, match="redundant pair"):
+        sign(step, who=phone(pair.people["walt"]))
+
+
+def test_powering_off_the_other_switch_is_interlocked(db):
+    def power_off_sw_b(target, site):
+        target.port, target.device, target.action = None, site.sw_b, "power_off"
+
+    pair = running_pair_with(power_off_sw_b)
+    cut_a(pair)
+    with pytest.raises(StepRefused, match="Acme"):
+        sign(clear_b(pair), who=phone(pair.people["walt"]))
+
+
+def test_a_cut_its_own_window_was_approved_to_make_goes_through(db):
+    """CHG-B unplugs sw-a Eth1/2, Beta's only path: approved with Beta in its blast radius, so CHG-A's open
+    cut elsewhere does not hold it back."""
+
+    def beta_port(target, site):
+        target.port = site.port(site.sw_a, "Eth1/2")
+
+    pair = running_pair_with(beta_port)
+    pair.b.refresh_from_db()
+    assert pair.site.beta.pk in pair.b.run.approved_services
+    cut_a(pair)
+    assert "Signed: done" in sign(clear_b(pair), who=phone(pair.people["walt"]))

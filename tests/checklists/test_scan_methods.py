@@ -215,3 +215,21 @@ def test_the_camera_rule_refuses_in_words_for_the_tech(scene):
         "At least one of the two scans must be made with a camera: scan the label with the camera button "
         "or your phone's camera app."
     )
+
+
+def test_a_short_code_is_typed_whatever_the_request_says(db):
+    """The label prints the short code under the QR; only the QR holds the long one. A short code sent as a
+    camera scan was read by a person: recorded as typed, and it does not meet the camera policy."""
+    from checklists.execution import scan
+    from checklists.models import StepKind, StepRefused, StepScan
+    from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
+
+    scene = build_scene()
+    people = users()
+    step = scene.run.steps.get(kind=StepKind.DESTRUCTIVE)
+    finish_steps_before(scene, step.position)
+    short = scene.tags["sw-a Eth1/1"].short_code
+    scan(step, who=phone(people["tess"]), raw=short, serial="SN-sw-a", method="camera")
+    assert StepScan.objects.get(step=step, role="performer").method == "typed"
+    with pytest.raises(StepRefused, match="camera"):
+        scan(step, who=phone(people["vic"]), raw=short, serial="SN-sw-a", method="camera")

@@ -145,3 +145,53 @@ def test_the_override_is_shown_on_both_windows_the_queue_the_board_and_both_runb
 def test_the_queue_says_which_waiting_window_needs_an_override(pair):
     html = logged_in(pair.people["ada"]).get(reverse("maintenance:queue")).content.decode()
     assert "Approval needs an override" in html
+
+
+def test_an_override_no_longer_counts_once_its_window_is_cancelled(pair):
+    pair.b.approve(by=pair.people["ada"], override=Override((acme(pair),), "both tonight"))
+    pair.b.cancel(by=pair.people["rex"], reason="not needed after all")
+    a = type(pair.a).objects.get(pk=pair.a.pk)
+    assert a.override_list == []
+    assert a.effective_risk == a.risk
+    assert acme(pair) not in a.services_at_risk()
+
+
+def test_a_window_that_overran_still_needs_an_override_for_the_other_half(db):
+    """CHG-A is still in progress past its planned end, sw-a Eth1/1 unplugged; CHG-B is planned from now:
+    the plans no longer overlap, the work does."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from maintenance.models import Window
+    from tests.checklists.test_cut_interlock import cut_a
+
+    pair = build_pair(b_starts_in=timedelta(hours=2), hours=3)
+    rex, ada = pair.people["rex"], pair.people["ada"]
+    pair.a.submit(by=rex)
+    pair.a.approve(by=ada, comment="a")
+    pair.a.start(by=pair.people["tess"], now=pair.a.planned_start)
+    cut_a(pair)
+    now = timezone.now()
+    Window.objects.filter(pk=pair.a.pk).update(
+        planned_start=now - timedelta(hours=5), planned_end=now - timedelta(minutes=5)
+    )
+    Window.objects.filter(pk=pair.b.pk).update(
+        planned_start=now + timedelta(minutes=10), planned_end=now + timedelta(hours=2)
+    )
+    pair.b.refresh_from_db()
+    pair.b.submit(by=rex)
+    with pytest.raises(WindowRefused, match=f"CHG-{pair.a.pk}"):
+        pair.b.approve(by=ada, comment="b")
+
+
+def test_an_overlong_reason_is_refused_in_words(pair):
+    ada = logged_in(pair.people["ada"])
+    response = ada.post(
+        reverse("maintenance:window_action", args=[pair.b.pk, "decide"]),
+        {"decision": "approve", "override_service": [str(acme(pair))], "override_reason": "x" * 5000},
+        follow=True,
+    )
+    assert "2,000 characters" in response.content.decode()
+    pair.b.refresh_from_db()
+    assert pair.b.status == WindowStatus.SUBMITTED
