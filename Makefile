@@ -5,6 +5,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/lockstep
 HOST ?= 0.0.0.0
 PORT ?= 8000
+# What phones on this network open, and what QR codes print: this machine's LAN address (found without
+# sending anything). `make run` serves plain HTTP, so QR codes say http:// unless told otherwise.
+LAN_ADDRESS := $(shell scripts/lan-address)
+LOCKSTEP_PUBLIC_HOST ?= $(LAN_ADDRESS):$(PORT)
+LOCKSTEP_PUBLIC_SCHEME ?= http
 
 .PHONY: run test test-pg bench lint format system-deps venv npm
 
@@ -30,9 +35,15 @@ run: venv npm
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
 	@echo
-	@echo "Lockstep: http://127.0.0.1:$(PORT)/  (from a phone on this network: http://<this machine's address>:$(PORT)/)"
+	@echo "Lockstep on this machine:      http://127.0.0.1:$(PORT)/"
+	@echo "From a phone on this network:  http://$(LAN_ADDRESS):$(PORT)/"
+	@echo "QR codes print:                $(LOCKSTEP_PUBLIC_SCHEME)://$(LOCKSTEP_PUBLIC_HOST)/t/..."
+	@echo "  Another port: make run PORT=8080. Another host in QR codes: make run LOCKSTEP_PUBLIC_HOST=name:port"
+	@echo "  (and LOCKSTEP_PUBLIC_SCHEME=https behind a TLS proxy). Over plain HTTP the phone's camera app and"
+	@echo "  typed codes work; the in-page camera needs HTTPS (or localhost)."
 	@echo
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 LOCKSTEP_PUBLIC_HOST=$(LOCKSTEP_PUBLIC_HOST) LOCKSTEP_PUBLIC_SCHEME=$(LOCKSTEP_PUBLIC_SCHEME) \
+		$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite on SQLite (DATABASE_URL is ignored here on purpose).
 test: venv system-deps npm

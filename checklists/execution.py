@@ -19,6 +19,7 @@ from audit.log import record, session_hash
 from checklists import interlock
 from checklists.models import (
     CAMERA_METHODS,
+    STOP_ACKNOWLEDGED,
     CutRefusal,
     Run,
     RunMode,
@@ -185,6 +186,10 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "", method: str = Scan
         kind, value = codes.parse_any(raw)
     except codes.BadCode as exc:
         raise StepRefused(str(exc)) from None
+    if kind != "code":
+        # Only the QR holds the long code (the label prints the short one under it, and no page shows
+        # either): a short code was read by a person and typed, whatever the request says.
+        method = ScanMethod.TYPED
     with transaction.atomic():
         step = _locked(step)
         if not step.needs_scan:
@@ -417,6 +422,13 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
     )
 
 
+# A step never claims what did not happen: Lockstep cannot send a customer update yet.
+CUSTOMER_UPDATE_NOTED = (
+    "Noted: this update is not sent to customers yet. Lockstep cannot send messages until the "
+    "communication feature lands."
+)
+
+
 def sign(step: Step, *, who: Who) -> str:
     """Sign the step: done (performer), or verified (the verifier, after the performer)."""
     try:
@@ -469,14 +481,15 @@ def _sign(step: Step, *, who: Who) -> str:
             step.performed_at = step.completed_at = now
             step.status = StepStatus.COMPLETE
             step.save(update_fields=STEP_STATE)
-            action = "customer_update.posted" if step.kind == StepKind.CUSTOMER_UPDATE else "step.signed"
+            # Noted, not posted: nothing is sent to customers until Lockstep can send messages.
+            action = "customer_update.noted" if step.kind == StepKind.CUSTOMER_UPDATE else "step.signed"
             record(
                 action,
                 actor=who.user,
                 obj=step,
                 payload={**who.noted(), "run": run.pk, "role": "performer", "message": step.message},
             )
-            return "Posted." if step.kind == StepKind.CUSTOMER_UPDATE else "Signed: done."
+            return CUSTOMER_UPDATE_NOTED if step.kind == StepKind.CUSTOMER_UPDATE else "Signed: done."
         # Destructive: only after both scans matched, the performer first, then the verifier.
         if run.mode == RunMode.ROLLBACK:
             raise StepRefused("Destructive steps are not done while rolling back.")
@@ -571,6 +584,36 @@ def reset_scans(step: Step, *, who: Who, reason: str) -> str:
             payload={"run": run.pk, "reason": reason[:500], "round": step.scan_round, **before},
         )
     return "The checks start again: the performer scans first, then a second tech."
+
+
+def acknowledge_stop(step: Step, *, who: Who) -> str:
+    """The tech says "I have stopped" after a STOP on their phone: recorded, and the STOP leaves their phone.
+    Allowed whatever the run's state (a mismatch holds it): it records what a person did, and changes no step."""
+    with transaction.atomic():
+        step = _locked(step)
+        if not step.run.works_on(who.user):
+            raise StepRefused("You are not assigned to this work, so there is no STOP of yours to answer.")
+        scans = list(step.scans.select_related("tag__device", "tag__port__device"))
+        stop = step.stop_unacknowledged_by(who.user, scans)
+        if stop is None:
+            raise StepRefused(
+                "There is no STOP of yours on this step to answer: nothing was recorded."
+                if not any(s.user_id == who.user.pk and not s.matched for s in scans)
+                else "You already said you stopped after this STOP: nothing more was recorded."
+            )
+        record(
+            STOP_ACKNOWLEDGED,
+            actor=who.user,
+            obj=step,
+            payload={
+                **who.noted(),
+                "run": step.run_id,
+                "scan": stop.pk,
+                "discrepancy": stop.discrepancy_id,
+                "found": stop.stop_words(),
+            },
+        )
+    return "Recorded: you stopped. Touch nothing; this page moves on when the approver has resolved it."
 
 
 def _name(user) -> str:

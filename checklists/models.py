@@ -24,7 +24,11 @@ from django.utils import timezone
 
 from accounts.roles import Role, has_role
 from audit.log import record
-from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag
+from audit.models import AuditEvent
+from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag, TagStatus
+
+# The audit event of a tech saying "I have stopped" after a STOP on their phone.
+STOP_ACKNOWLEDGED = "step.stop_acknowledged"
 
 
 class StepRefused(Exception):
@@ -476,6 +480,40 @@ class Step(models.Model):
         """The chassis serial as a second identity: always for destructive steps, and where the step asks."""
         return self.needs_two or (self.check_serial and self.needs_scan)
 
+    @property
+    def action_words(self) -> str:
+        """The action as people say it: "power off", not "power_off"."""
+        return self.action.replace("_", " ")
+
+    def awaits_signature_by(self, user) -> bool:
+        """May this user sign this step now? Its run is open for work in this step's sequence, and: a one-person
+        step not yet done, every earlier step complete, the user on the work; or a cleared destructive step
+        and its performer; or a done one and its verifier. (The signature itself checks the phone too.)"""
+        run = self.run
+        if run.status != RunStatus.ACTIVE or self.is_rollback != (run.mode == RunMode.ROLLBACK):
+            return False
+        if self.kind in (StepKind.INSTRUCTION, StepKind.CUSTOMER_UPDATE):
+            return (
+                self.status == StepStatus.PENDING and run.works_on(user) and self.first_open_earlier() is None
+            )
+        if self.kind == StepKind.DESTRUCTIVE:
+            return (self.status == StepStatus.CLEARED and self.performer_id == user.pk) or (
+                self.status == StepStatus.DONE and self.verifier_id == user.pk
+            )
+        return False
+
+    def stop_unacknowledged_by(self, user, scans: list[StepScan] | None = None) -> StepScan | None:
+        """The user's latest mismatching scan of this step that they have not yet said they stopped for: the
+        STOP stays on their phone until they do. `scans`: the step's scans, if the caller loaded them."""
+        mine = [s for s in (scans if scans is not None else self.scans.all()) if s.user_id == user.pk]
+        latest = max((s for s in mine if not s.matched), key=lambda s: s.pk, default=None)
+        if latest is None:
+            return None
+        acknowledged = AuditEvent.objects.for_object(self).filter(action=STOP_ACKNOWLEDGED, actor=user)
+        if any(p.get("scan", 0) >= latest.pk for p in acknowledged.values_list("payload", flat=True)):
+            return None
+        return latest
+
 
 def neighbours(asset: Device | Port) -> list[str]:
     """What sits next to the asset and must not be touched: the ports beside it, and the devices just above
@@ -550,11 +588,36 @@ class StepScan(models.Model):
         """How the code was read, in words for a sentence: 'tess scanned with the in-page camera'."""
         return _SCANNED_HOW.get(self.method, "by typing the code")
 
+    def stop_words(self) -> str:
+        """What a mismatching scan found, in the names on the labels: never a tag's code or a serial. Load
+        the scan with its tag's asset and its step's."""
+        step, words = self.step, []
+        tag = self.tag
+        if tag is not None and (tag.device_id, tag.port_id) != (step.device_id, step.port_id):
+            words.append(
+                f"You scanned the label of {_asset_name(tag.asset)}; this step is {_asset_name(step.asset)}."
+            )
+        elif tag is not None and tag.status != TagStatus.ACTIVE:
+            words.append(
+                f"The label you scanned on {_asset_name(step.asset)} is not a working tag "
+                "(revoked, or never applied)."
+            )
+        if "serial" in self.reason:
+            words.append(f"The serial typed is not {step.chassis.name}'s serial.")
+        return " ".join(words) or f"Your scan did not match {_asset_name(step.asset)}."
+
     @property
     def voided(self) -> bool:
-        """Made in an earlier round of the step's checks (a mismatch or an approver started them again):
-        kept in the record, no longer counted. Reads the step, so load it with the scan."""
-        return self.round < self.step.scan_round
+        """A match made in an earlier round of the step's checks (a mismatch or an approver started them
+        again): kept in the record, no longer counted. A mismatch is never voided: it is what stopped the
+        work. Reads the step, so load it with the scan."""
+        return self.matched and self.round < self.step.scan_round
+
+
+def _asset_name(asset: Device | Port | None) -> str:
+    if isinstance(asset, Port):
+        return f"{asset.device.name} {asset.name}"
+    return asset.name if asset is not None else "nothing Lockstep knows"
 
 
 _SCANNED_HOW = {

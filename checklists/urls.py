@@ -13,6 +13,7 @@ urlpatterns = [
     path("runs/<id:run_pk>/steps/<id:position>/", views.step_detail, name="step"),
     path("runs/<id:run_pk>/steps/<id:position>/scan/", views.step_scan, name="step_scan"),
     path("runs/<id:run_pk>/steps/<id:position>/sign/", views.step_sign, name="step_sign"),
+    path("runs/<id:run_pk>/steps/<id:position>/stopped/", views.step_stopped, name="step_stopped"),
     path("runs/<id:run_pk>/steps/<id:position>/release/", views.step_release, name="step_release"),
     path("runs/<id:run_pk>/steps/<id:position>/reset/", views.step_reset, name="step_reset"),
     path("discrepancies/<id:pk>/", views.discrepancy_detail, name="discrepancy"),

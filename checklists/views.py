@@ -11,13 +11,23 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
 from audit.log import record
-from checklists import interlock
-from checklists.execution import Who, camera_needed, release, reset_scans, resolve, scan, sign
+from checklists import evidence, interlock
+from checklists.execution import (
+    Who,
+    acknowledge_stop,
+    camera_needed,
+    release,
+    reset_scans,
+    resolve,
+    scan,
+    sign,
+)
 from checklists.idempotency import idempotent
 from checklists.models import (
     STEP_ASSET,
     Run,
     RunMode,
+    RunStatus,
     ScanMethod,
     Step,
     StepKind,
@@ -29,6 +39,9 @@ from inventory import codes
 from inventory.models import DeviceType, Discrepancy
 from inventory.views import tag_landing as inventory_tag_landing
 from lockstep.http import HtmxHttpRequest
+
+# An approver who does not work on the run: the desktop page, the evidence before the button.
+DESK_STEP = "checklists/step_desk.html"
 
 
 def _who(request: HtmxHttpRequest) -> Who:
@@ -66,43 +79,86 @@ def _get_step(request: HtmxHttpRequest, run_pk: int, position: int) -> Step:
 def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
     run = step.run
     me = request.user.pk
-    sequence = list(run.sequence().values_list("position", "status"))
+    # The step's own sequence, counted on its own: rollback steps are "rollback step 1 of 2".
+    sequence = list(
+        run.steps.filter(is_rollback=step.is_rollback).order_by("position").values_list("position", "status")
+    )
+    may_oversee = (
+        has_role(request.user, Role.APPROVER)
+        and step.status != StepStatus.COMPLETE
+        and (step.kind == StepKind.HOLD_POINT or step.status in (StepStatus.SCANNED, StepStatus.CLEARED))
+        and run.may_oversee(request.user)
+    )
+    can_scan = step.awaits_scan_by(request.user)
+    # The run-time interlock, asked before the sign button is offered (the sign itself asks again).
+    blocked = (
+        interlock.check(step)
+        if step.kind == StepKind.DESTRUCTIVE and step.status == StepStatus.CLEARED
+        else None
+    )
+    can_sign = blocked is None and step.awaits_signature_by(request.user)
+    in_sequence = step.is_rollback == (run.mode == RunMode.ROLLBACK)
+    offered = may_oversee or can_scan or can_sign
+    next_position = next((position for position, _ in sequence if position > step.position), None)
+    workable = run.status == RunStatus.ACTIVE and in_sequence
     return {
         "step": step,
         "run": run,
+        "number": next((n for n, (position, _) in enumerate(sequence, 1) if position == step.position), 0),
         "done": sum(1 for _, status in sequence if status == StepStatus.COMPLETE),
         "total": len(sequence),
         "is_performer": step.performer_id == me,
         "is_verifier": step.verifier_id == me,
         "is_approver": has_role(request.user, Role.APPROVER),
         # Releasing a hold point or starting a step's checks again: the run's rule, asked only where offered.
-        "may_oversee": has_role(request.user, Role.APPROVER)
-        and step.status != StepStatus.COMPLETE
-        and (step.kind == StepKind.HOLD_POINT or step.status in (StepStatus.SCANNED, StepStatus.CLEARED))
-        and run.may_oversee(request.user),
-        "can_scan": step.awaits_scan_by(request.user),
-        "next_position": next((position for position, _ in sequence if position > step.position), None),
-        # The run-time interlock, asked before the sign button is offered (the sign itself asks again).
-        "interlock": interlock.check(step)
-        if step.kind == StepKind.DESTRUCTIVE and step.status == StepStatus.CLEARED
+        "may_oversee": may_oversee,
+        "can_scan": can_scan,
+        "can_sign": can_sign,
+        "next_position": next_position,
+        # Whether the last step done leads its people on to ending the work (asked only there).
+        "on_run": step.status == StepStatus.COMPLETE and next_position is None and run.works_on(request.user),
+        # Why nothing is offered on a step still to do: an earlier one comes first (asked only then).
+        "earlier": step.first_open_earlier()
+        if workable and not offered and step.status == StepStatus.PENDING and step.kind != StepKind.HOLD_POINT
         else None,
+        "interlock": blocked,
         "rollback": run.mode == RunMode.ROLLBACK,
-        **_evidence(step, me),
+        "in_sequence": in_sequence,
+        # The work moves elsewhere at any moment (a partner's scan, a release, a pause, an abort): the panel asks
+        # again every 3 s while the run is not closed. The page swaps it in only when `state` changed, so a
+        # verdict or a half-typed code is never replaced by the same state in vaguer words.
+        "poll": run.status != RunStatus.CLOSED,
+        "state": "-".join(
+            str(part)
+            for part in (
+                step.status,
+                step.scan_round,
+                run.status,
+                run.mode,
+                can_scan,
+                can_sign,
+                may_oversee,
+                blocked is not None,
+                next_position,
+            )
+        ),
+        **_evidence(step, request.user),
         **extra,
     }
 
 
-def _evidence(step: Step, me: int) -> dict:
+def _evidence(step: Step, user) -> dict:
     """What the page says about the evidence, never the evidence itself: where the serial is on this model
     of chassis (not its value), who scanned and how (not what), which scans a mismatch voided, and whether
     the next scan must be made with a camera."""
     if not step.needs_scan:
         return {}
+    me = user.pk
     chassis = step.chassis
     where = DeviceType.serial_locations([chassis]).get(chassis.pk, "") if step.needs_serial else ""
     # A step nobody has scanned yet has nothing to show: no query for it (the page polls every 3 s).
     scans = (
-        list(step.scans.select_related("user"))
+        list(step.scans.select_related("user", "tag__device", "tag__port__device"))
         if step.status != StepStatus.PENDING or step.scan_round
         else []
     )
@@ -128,6 +184,8 @@ def _evidence(step: Step, me: int) -> dict:
         and camera_needed(step, step.run.site.camera_scan_required, performer_scan.method)
     )
     return {
+        # A STOP stays on the phone of whoever scanned the wrong label until they say they stopped.
+        "stop": step.stop_unacknowledged_by(user, scans),
         "serial_where": where,
         "scan_lines": lines,
         "camera_asked": step.needs_two and step.run.site.camera_scan_required,
@@ -143,6 +201,8 @@ def step_detail(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRes
     # A scan made with the phone's own camera app lands on /t/CODE; it goes to the step last opened here.
     if request.session.get("scan_step") != step.pk:  # the panel polls every 3 s: no write for each poll
         request.session["scan_step"] = step.pk
+    if evidence.at_the_desk(request.user, step):
+        return render(request, DESK_STEP, _step_context(request, step, **evidence.step_desk_context(step)))
     template = "checklists/step.html#step-panel" if request.htmx else "checklists/step.html"
     return render(request, template, _step_context(request, step))
 
@@ -168,11 +228,16 @@ def _answer(request: HtmxHttpRequest, step: Step, *, status: int = 200, **extra)
     """The step as the action left it: the actions lock its row and bring it up to date in place."""
     # The page's own script (taps.js) swaps in just the step panel; a plain form post gets the whole page.
     partial = request.headers.get("X-Requested-With") == "fetch" or request.htmx
+    if evidence.at_the_desk(request.user, step):  # the desk page's forms are plain posts
+        context = _step_context(request, step, **extra, **evidence.step_desk_context(step))
+        return render(request, DESK_STEP + ("#step-panel" if partial else ""), context, status=status)
     template = "checklists/step.html#step-panel" if partial else "checklists/step.html"
     return render(request, template, _step_context(request, step, **extra), status=status)
 
 
-def _refused(request: HtmxHttpRequest, step: Step, action: str, refusal: StepRefused, **said) -> HttpResponse:
+def _refused(
+    request: HtmxHttpRequest, step: Step, action: str, refusal: StepRefused, kept: dict | None = None, **said
+) -> HttpResponse:
     """A refused tap changes nothing on the step, but the attempt is kept: the same person trying to verify
     their own scan, a second phone, a step out of order are what an auditor looks for afterwards."""
     record(
@@ -181,7 +246,8 @@ def _refused(request: HtmxHttpRequest, step: Step, action: str, refusal: StepRef
         obj=step,
         payload={"run": step.run_id, "action": action, "reason": refusal.reason, **said},
     )
-    return _answer(request, step, status=409, refusal=refusal.reason)
+    # `kept`: what the tech typed, put back in the form, so a typo is corrected rather than typed anew.
+    return _answer(request, step, status=409, refusal=refusal.reason, kept=kept or {})
 
 
 # The session remembers the code /t/ handed to a step (as a keyed hash, never the code): only a scan of that
@@ -226,7 +292,8 @@ def step_scan(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRespo
             method=_scan_method(request, step, raw),
         )
     except StepRefused as refusal:
-        return _refused(request, step, "scan", refusal, code=request.POST.get("code", "")[:100])
+        kept = {"code": raw[:100], "serial": request.POST.get("serial", "")[:100]}
+        return _refused(request, step, "scan", refusal, kept, code=request.POST.get("code", "")[:100])
     return _answer(request, step, status=200 if result.matched else 409, result=result)
 
 
@@ -245,6 +312,16 @@ def _act_on_step(request: HtmxHttpRequest, run_pk: int, position: int, name: str
 @idempotent
 def step_sign(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     return _act_on_step(request, run_pk, position, "sign", lambda step, who: sign(step, who=who))
+
+
+@require_POST
+@login_required
+@idempotent
+def step_stopped(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
+    """ "I have stopped": the tech answers the STOP on their phone; recorded, and the STOP leaves it."""
+    return _act_on_step(
+        request, run_pk, position, "stopped", lambda step, who: acknowledge_stop(step, who=who)
+    )
 
 
 # Approver-only taps check the role first, inside the tap (so a phone's queue gets a kept answer): anyone
@@ -270,9 +347,20 @@ def step_reset(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResp
 
 @role_required(Role.APPROVER)
 def discrepancy_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    discrepancy = get_object_or_404(Discrepancy.objects.select_related("reported_by", "resolved_by"), pk=pk)
-    scans = StepScan.objects.filter(discrepancy=discrepancy).select_related("step__run", "user")
-    return render(request, "checklists/discrepancy.html", {"discrepancy": discrepancy, "scans": scans})
+    discrepancy = get_object_or_404(
+        Discrepancy.objects.select_related(
+            "reported_by", "resolved_by", "device__site", "port__device__site"
+        ),
+        pk=pk,
+    )
+    chassis = discrepancy.port.device if discrepancy.port_id else discrepancy.device
+    context = {
+        "discrepancy": discrepancy,
+        "facts": evidence.discrepancy_facts(discrepancy),
+        "evidence": evidence.about_discrepancy(discrepancy),
+        "zone": chassis.site.time_zone if chassis else "UTC",
+    }
+    return render(request, "checklists/discrepancy.html", context)
 
 
 @require_POST

@@ -458,7 +458,7 @@ class Tag(models.Model):
         return codes.format_short(self.short_code)
 
     def url(self) -> str:
-        return f"https://{settings.LOCKSTEP_PUBLIC_HOST}/t/{self.code}"
+        return f"{settings.LOCKSTEP_PUBLIC_SCHEME}://{settings.LOCKSTEP_PUBLIC_HOST}/t/{self.code}"
 
     @classmethod
     def issue(cls, asset: Device | Port, *, by, replaces: Tag | None = None) -> Tag:

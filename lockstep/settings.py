@@ -66,8 +66,10 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if DEBUG else ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-# The host printed into QR tags (https://HOST/t/CODE): the name phones reach the app by.
+# The host printed into QR tags (https://HOST/t/CODE): the name phones reach the app by. `make run` serves
+# plain HTTP on the LAN, so it sets the scheme to http; production sits behind a TLS proxy.
 LOCKSTEP_PUBLIC_HOST = os.environ.get("LOCKSTEP_PUBLIC_HOST", "localhost:8000")
+LOCKSTEP_PUBLIC_SCHEME = os.environ.get("LOCKSTEP_PUBLIC_SCHEME", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

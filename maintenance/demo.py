@@ -2,9 +2,10 @@
 
 LAX1 has a core pair (the upstream roots) and racks each with a redundant pair of top-of-rack switches;
 about 75 customer sites run on servers, some dual-homed to both switches of their rack, some single-homed.
-Every switch and switch port carries an active QR tag.
+Every device and port carries an active QR tag, so every target of every demo window can be scanned.
 
-Idempotent: running it twice neither fails nor duplicates, and leaves the printed passwords true.
+Idempotent: running it twice neither fails nor duplicates, and never changes an existing user's password
+(which would log out whoever is using the demo).
 """
 
 from __future__ import annotations
@@ -107,7 +108,10 @@ def load_demo_users() -> list[DemoUser]:
         is_admin = demo.role == Role.ADMIN
         user.is_staff = is_admin
         user.is_superuser = is_admin
-        user.set_password(demo.password)
+        if created:
+            # Only a new user gets the printed password: setting it again would log everyone out of a demo
+            # that is running (a changed password ends the sessions made with the old one).
+            user.set_password(demo.password)
         user.save()
         if created:
             record("demo.user_created", obj=user, payload={"role": demo.role.value})
@@ -238,10 +242,10 @@ def load_demo_data_center(*, by) -> Site:
 
     # The cables above were written with QuerySet.update, which sends no signals.
     bump_sites([site.pk])
-    switches = Device.objects.filter(site=site, kind__in=[DeviceKind.SWITCH, DeviceKind.ROUTER])
-    for switch in switches:
-        for asset in [switch, *switch.ports.all()]:
-            _active_tag(asset, serial=switch.serial, by=by)
+    # Every device and every port carries an active tag: any target a window names can be scanned.
+    for chassis in Device.objects.filter(site=site).prefetch_related("ports"):
+        for asset in [chassis, *chassis.ports.all()]:
+            _active_tag(asset, serial=chassis.serial, by=by)
     return site
 
 
@@ -257,49 +261,107 @@ def _tonight(site: Site, days: int, hour: int) -> datetime:
     return local.replace(hour=hour, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
+def _ready_now(site: Site) -> tuple[datetime, datetime]:
+    """From the top of this hour (site time) to later tonight, and at least two hours from now: a window
+    the tech may start the moment the demo is loaded."""
+    now = timezone.now()
+    local = now.astimezone(site.tz)
+    start = local.replace(minute=0, second=0, microsecond=0)
+    tonight = local.replace(hour=23, minute=30, second=0, microsecond=0)
+    return start.astimezone(UTC), max(tonight.astimezone(UTC), now + timedelta(hours=2))
+
+
+@dataclass(frozen=True)
+class DemoWindow:
+    title: str
+    requester: str
+    targets: list[tuple[str, str | None, str]]  # device, port (or None), action
+    customer_summary: str
+
+
+# Two windows on the two switches of rack A02's redundant pair, at the same time tomorrow night: both wait for
+# the approver, the queue shows the conflict, and approving the second needs an override naming the services.
+PAIR_WINDOWS = [
+    DemoWindow(
+        "Replace optics on lax1-a02-tor-a",
+        "tess",
+        [("lax1-a02-tor-a", f"Eth1/{n}", "unplug") for n in (1, 2, 3)],
+        "Planned network maintenance; redundant paths stay up for most sites.",
+    ),
+    DemoWindow(
+        "Firmware upgrade lax1-a02-tor-b",
+        "vic",
+        [("lax1-a02-tor-b", None, "power_off")],
+        "Planned network maintenance; redundant paths stay up for most sites.",
+    ),
+]
+# Approved, and planned from the top of this hour: the tech can start it as soon as the demo is loaded.
+READY_WINDOW = DemoWindow(
+    "Move lax1-a03-web10 to rack A04",
+    "vic",
+    [("lax1-a03-web10", None, "move")],
+    "The server hosting these sites moves to another rack; the sites are offline while it moves.",
+)
+
+
+def approval_comment(window) -> str:
+    """What the demo's approver says, in words computed from the blast radius, never a stock phrase."""
+    lost = sorted(window.services_at_risk().values())
+    if not lost:
+        return "Reviewed the blast radius: no customer service goes down."
+    return (
+        f"Reviewed the blast radius: {len(lost)} customer service(s) go down during this window "
+        f"({', '.join(lost)}). Customers are told in advance."
+    )
+
+
 def load_demo_windows(site: Site) -> None:
-    """Three windows for the approver's queue: one to review, one that conflicts with it (the other switch of
-    the same redundant pair at the same time), and one already approved. Made once; a re-run leaves them."""
-    from maintenance.models import TargetAction, Window
+    """The approver's queue and a window to work today. The pair is made once; a re-run leaves it. The window
+    ready to start is made again (and its stale one cancelled) when a re-run comes after its time."""
+    from maintenance.models import Window, WindowStatus
 
     people = {u.username: u for u in get_user_model().objects.filter(username__in=["tess", "vic", "ada"])}
-    plans = [
-        (
-            "Replace optics on lax1-a02-tor-a",
-            "tess",
-            1,
-            [("lax1-a02-tor-a", f"Eth1/{n}", TargetAction.UNPLUG) for n in (1, 2, 3)],
-            None,
-        ),
-        (
-            "Firmware upgrade lax1-a02-tor-b",
-            "vic",
-            1,
-            [("lax1-a02-tor-b", None, TargetAction.POWER_OFF)],
-            None,
-        ),
-        ("Move lax1-a03-web10 to rack A04", "vic", 2, [("lax1-a03-web10", None, TargetAction.MOVE)], "ada"),
-    ]
-    for title, requester, days, targets, approver in plans:
-        if Window.objects.filter(site=site, title=title).exists():
-            continue
-        start = _tonight(site, days, 22)
-        window = Window.objects.create(
-            site=site,
-            title=title,
-            planned_start=start,
-            planned_end=start + timedelta(hours=4),
-            requester=people[requester],
-            risk="medium",
-            description=f"{title}. Prepared with the vendor's checklist.",
-            rollback_plan="Re-seat the original parts and cables; verify links up on both switches.",
-            customer_summary="Planned network maintenance; redundant paths stay up for most sites.",
-        )
-        window.assignees.add(people["tess"], people["vic"])
-        for device_name, port_name, action in targets:
-            device = Device.objects.get(site=site, name=device_name)
-            port = device.ports.get(name=port_name) if port_name else None
-            window.add_target(by=people[requester], action=action, device=None if port else device, port=port)
-        window.submit(by=people[requester])
-        if approver:
-            window.approve(by=people[approver], comment="Reviewed blast radius: no customer impact.")
+    for plan in PAIR_WINDOWS:
+        if not Window.objects.filter(site=site, title=plan.title).exists():
+            start = _tonight(site, 1, 22)
+            _plan_window(site, plan, people, start, start + timedelta(hours=4))
+    ready = (
+        Window.objects.filter(site=site, title=READY_WINDOW.title)
+        .exclude(status=WindowStatus.CANCELLED)
+        .order_by("-pk")
+        .first()
+    )
+    if (
+        ready
+        and ready.status == WindowStatus.APPROVED
+        and ready.planned_end < timezone.now() + timedelta(hours=1)
+    ):
+        ready.cancel(by=people["ada"], reason="The demo was loaded again after this window's time.")
+        ready = None
+    if ready is None:
+        window = _plan_window(site, READY_WINDOW, people, *_ready_now(site))
+        window.approve(by=people["ada"], comment=approval_comment(window))
+
+
+def _plan_window(site: Site, plan: DemoWindow, people: dict, start: datetime, end: datetime):
+    from maintenance.models import Window
+
+    requester = people[plan.requester]
+    window = Window.objects.create(
+        site=site,
+        title=plan.title,
+        planned_start=start,
+        planned_end=end,
+        requester=requester,
+        risk="medium",
+        description=f"{plan.title}. Prepared with the vendor's checklist.",
+        rollback_plan="Re-seat the original parts and cables; verify links up on both switches.",
+        customer_summary=plan.customer_summary,
+    )
+    window.assignees.add(people["tess"], people["vic"])
+    for device_name, port_name, action in plan.targets:
+        device = Device.objects.get(site=site, name=device_name)
+        port = device.ports.get(name=port_name) if port_name else None
+        window.add_target(by=requester, action=action, device=None if port else device, port=port)
+    window.submit(by=requester)
+    return window

@@ -644,7 +644,13 @@ class Window(models.Model):
                     "window", "other", "by"
                 )
             )
-        return sorted(found, key=lambda o: (o.at, o.pk))
+        # An override speaks for the submission it was given with, while that window still stands.
+        live = [
+            o
+            for o in found
+            if o.window.status != WindowStatus.CANCELLED and o.submission == o.window.submission
+        ]
+        return sorted(live, key=lambda o: (o.at, o.pk))
 
     @property
     def effective_risk(self) -> str:

@@ -299,10 +299,10 @@ def runbook_context(window: Window, *, as_run: bool, now: datetime | None = None
     )
 
     serial_where = DeviceType.serial_locations([step.chassis for step in steps if step.needs_serial])
-    host = settings.LOCKSTEP_PUBLIC_HOST
+    origin = f"{settings.LOCKSTEP_PUBLIC_SCHEME}://{settings.LOCKSTEP_PUBLIC_HOST}"
     lines: list[StepLine] = []
     for step in steps:
-        url = f"https://{host}{step.get_absolute_url()}"
+        url = f"{origin}{step.get_absolute_url()}"
         lines.append(
             StepLine(
                 position=step.position,
@@ -445,7 +445,7 @@ def _as_run_context(
             message=str(e.payload.get("message", "")),
         )
         for e in events
-        if e.action == "customer_update.posted"
+        if e.action in ("customer_update.noted", "customer_update.posted")  # .posted: older runs
     ]
     ending = next((e for e in reversed(events) if e.action in ("window.completed", "window.aborted")), None)
     chain: ChainReport = verify_chain()

@@ -223,6 +223,10 @@ def _decide(window: Window, request: HtmxHttpRequest) -> str:
             raise WindowRefused(
                 "The services ticked for the override are no longer the ones at stake. Review them again."
             )
+        if "override_reason" in form.errors or "comment" in form.errors:
+            raise WindowRefused(
+                "Keep the comment and the reason to 2,000 characters each. Nothing was decided."
+            )
         raise WindowRefused("Choose approve or reject.")
     approve = form.cleaned_data["decision"] == "approve"
     if approve:
@@ -307,6 +311,12 @@ def window_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
         messages.success(request, handler(window, request))
     except WindowRefused as refusal:
         messages.error(request, refusal.reason)
+    else:
+        # A tech who starts the work goes straight to its first step, on the phone.
+        if action == "start" and window.run_id and window.run.works_on(request.user):
+            return redirect("checklists:run_current", window.run_id)
+    if request.POST.get("next") == "today":
+        return redirect("maintenance:tech_today")
     return redirect("maintenance:board" if request.POST.get("next") == "board" else window)
 
 
@@ -462,21 +472,38 @@ def window_pause(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.TECH)
 def tech_today(request: HtmxHttpRequest) -> HttpResponse:
-    """The tech's phone: the windows they work today (running, or approved and planned for today at the
-    site), each with its current step."""
+    """The tech's phone: the windows they work today (running, rolling back after an abort, or approved and
+    planned for today at the site), each with its current step, how far along it is, and what ends it."""
     now = timezone.now()
     mine = (
         Window.objects.filter(assignees=request.user)
         .filter(
             Q(status=WindowStatus.IN_PROGRESS)
             | Q(
+                status=WindowStatus.ABORTED,
+                run__mode=RunMode.ROLLBACK,
+                run__status__in=[RunStatus.ACTIVE, RunStatus.HELD, RunStatus.PAUSED],
+            )
+            | Q(
                 status=WindowStatus.APPROVED, planned_start__lt=now + timedelta(hours=24), planned_end__gt=now
             )
         )
         .select_related("site", "run")
+        .prefetch_related("assignees")
         .order_by("planned_start")
     )
-    rows = [{"window": w, "current": w.run.current_step() if w.run_id else None} for w in mine]
+    rows = []
+    for window in mine:
+        row = {"window": window, "current": None, "number": 0, "total": 0}
+        if window.run_id and window.is_live:
+            statuses = list(window.run.sequence().values_list("position", "status"))
+            row["current"] = window.run.current_step()
+            row["total"] = len(statuses)
+            row["left"] = sum(1 for _, status in statuses if status != StepStatus.COMPLETE)
+            if row["current"]:
+                row["number"] = [p for p, _ in statuses].index(row["current"].position) + 1
+            row["offers"] = offers(window, request.user, steps_left=row["left"])
+        rows.append(row)
     return render(request, "maintenance/tech_today.html", {"rows": rows})
 
 

@@ -43,11 +43,25 @@
       wire(fresh);
       document.dispatchEvent(new CustomEvent("lockstep:swapped"));
       if (tap.returnTo && tap.returnTo !== location.pathname) history.replaceState(null, "", tap.returnTo);
+      bringVerdict(fresh);
     } else {
       document.open();
       document.write(html);
       document.close();
       if (tap.returnTo) history.replaceState(null, "", tap.returnTo);
+    }
+  }
+
+  // The answer to a tap comes to the tech: to the top of the screen, focused (so a screen reader says it),
+  // and a STOP also buzzes where the phone can.
+  function bringVerdict(panel) {
+    var area = panel.querySelector("#verdict");
+    var verdict = area && area.querySelector("[data-verdict]");
+    if (!verdict) return;
+    area.scrollIntoView({ block: "start", behavior: "instant" });
+    area.focus({ preventScroll: true });
+    if (verdict.dataset.verdict === "stop" && navigator.vibrate) {
+      try { navigator.vibrate([400, 150, 400, 150, 400]); } catch (e) { /* not every phone lets a page buzz */ }
     }
   }
 
@@ -133,7 +147,22 @@
 
   window.addEventListener("online", flush);
   setInterval(flush, 4000);
-  function start() { wire(document); showQueue(mine(load())); flush(); }
+  // The panel's refresh swaps in only a changed state: the same state again would replace a tap's verdict,
+  // a half-typed code or a running camera with nothing new.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var current = document.getElementById("step-panel");
+    if (!current || event.detail.target !== current || !event.detail.xhr) return;
+    var doc = new DOMParser().parseFromString(event.detail.xhr.responseText, "text/html");
+    var fresh = doc.getElementById("step-panel");
+    if (fresh && fresh.dataset.state === current.dataset.state) event.detail.shouldSwap = false;
+  });
+  // The panel's own refresh may bring a form to tap: wire it too.
+  document.addEventListener("htmx:afterSettle", function () { wire(document); });
+  function start() {
+    wire(document); showQueue(mine(load())); flush();
+    var panel = document.getElementById("step-panel");
+    if (panel) bringVerdict(panel);  // a plain form post (no script yet) answered with the whole page
+  }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -73,13 +73,13 @@ def test_the_swapped_label_is_caught_then_two_techs_clear_and_sign_the_unplug(
     tap(tess, "Done")
     wait_for_text(tess, "Signed: done.")
     tess.get_by_role("link", name="Next: step 2").click()
-    tap(tess, "Post this update to customers")
-    wait_for_text(tess, "Posted.")
+    tap(tess, "Done: note this update (not sent to customers yet)")
+    wait_for_text(tess, "Noted: this update is not sent to customers yet.")
     tess.get_by_role("link", name="Next: step 3").click()
     screenshot(tess, "step-identity-check-phone-360")
     scan_with_camera(tess)
     wait_for_text(tess, "Mismatch: STOP")
-    assert "belongs to sw-b Eth1/1" in tess.locator("#step-panel").inner_text()
+    assert "You scanned the label of sw-b Eth1/1" in tess.locator("#step-panel").inner_text()
     screenshot(tess, "scan-mismatch-phone-360")
     assert scene.run.__class__.objects.get(pk=scene.run.pk).status == RunStatus.HELD
 

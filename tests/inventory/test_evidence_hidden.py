@@ -180,7 +180,7 @@ def test_the_verifier_told_of_a_mismatch_learns_nothing_of_the_right_switch(db):
         {"idem": uuid.uuid4().hex, "code": wrong, "serial": "SN-sw-b"},
     )
     html = response.content.decode().replace(wrong, "")
-    assert response.status_code == 409 and "belongs to sw-b Eth1/1" in html
+    assert response.status_code == 409 and "You scanned the label of sw-b Eth1/1" in html
     assert leaks(html, brought="SN-sw-b") == []
 
 

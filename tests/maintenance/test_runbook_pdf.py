@@ -296,7 +296,9 @@ def test_the_as_run_record_shows_hold_points_updates_time_and_the_audit_chain(co
     assert f"{HOLD} Approver's go-ahead before anything is touched Ada Approver (ada) {released}" in text
     assert "tess Scheduled maintenance has started. We will post an update when it is complete." in text
     assert "tess Scheduled maintenance is complete. Thank you for your patience." in text
-    assert "Customer updates 2 sent from the runbook" in text
+    # Nothing says "sent" while nothing is: Lockstep cannot send messages yet.
+    assert "Customer updates 2 noted on the runbook; none sent to customers" in text
+    assert "sent from the runbook" not in text
     assert "Against the plan overran the planned end by 35 min" in text
     assert "(4 h 35 min)" in text and "(4 h)" in text
     assert f"Audit log: audit chain verified: {AuditEvent.objects.count()} events, unbroken" in text
