@@ -211,9 +211,18 @@ def step_detail(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRes
 def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     run = _get_run(request, pk)
     current = run.current_step()
-    steps = run.steps.select_related("performer", "verifier", "device", "port__device").order_by(
-        "is_rollback", "position"
+    steps = list(
+        run.steps.select_related("performer", "verifier", "device", "port__device").order_by(
+            "is_rollback", "position"
+        )
     )
+    # Each sequence is counted on its own: "rollback step 1", never "step 8" of a two-step rollback.
+    counted = {False: 0, True: 0}
+    for step in steps:
+        counted[step.is_rollback] += 1
+        step.number = counted[step.is_rollback]
+        if current is not None and step.pk == current.pk:
+            current.number = step.number
     return render(request, "checklists/run.html", {"run": run, "steps": steps, "current": current})
 
 

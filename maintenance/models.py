@@ -35,7 +35,7 @@ class WindowStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     IN_PROGRESS = "in_progress", "In progress"
     COMPLETED = "completed", "Completed"
-    ABORTED = "aborted", "Aborted (rolled back)"
+    ABORTED = "aborted", "Aborted"  # the run says whether its rollback is still being worked
     CANCELLED = "cancelled", "Cancelled"
 
 

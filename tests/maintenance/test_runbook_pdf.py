@@ -317,7 +317,7 @@ def test_an_aborted_window_records_why_and_what_was_not_done(db):
 
     html = squeeze(runbook_html(scene.window, as_run=True))
 
-    assert "Aborted (rolled back)</strong> by tess — “Optic does not fit”" in html
+    assert "Aborted</strong> by tess — “Optic does not fit”" in html
     assert "finished 20 min early" in html
     assert "Not done: the window was aborted" in html
 
