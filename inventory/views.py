@@ -324,7 +324,7 @@ def import_csv(request: HtmxHttpRequest) -> HttpResponse:
 @role_required(Role.APPROVER, Role.ADMIN)
 def discrepancies(request: HtmxHttpRequest) -> HttpResponse:
     items = Discrepancy.objects.filter(status=DiscrepancyStatus.OPEN).select_related(
-        "device", "port__device", "tag", "reported_by"
+        "device__site", "port__device", "tag", "reported_by"
     )
     return render(request, "inventory/discrepancies.html", {"discrepancies": items})
 

@@ -267,3 +267,15 @@ def without_token(response) -> str:
 def test_someone_logged_out_is_sent_to_log_in(running):
     response = Client().post(reveal_url("device", running.site.sw_a.pk), {"reason": "x"})
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_the_approvers_discrepancy_list_and_board_say_it_in_words_without_serials(running):
+    """Approvers too read a discrepancy in words: the serials stay behind the audited reveal."""
+    tess = users()["tess"]
+    step = Step.objects.get(run=running.run, position=DESTRUCTIVE)
+    scan(step, who=phone(tess), raw=running.tag_for("sw-b Eth1/1"), serial="SN-sw-b", method="camera")
+    ada = on_phone(users()["ada"])
+    for url in (reverse("inventory:discrepancies"), reverse("maintenance:board")):
+        html = ada.get(url).content.decode()
+        assert "sw-b Eth1/1" in html
+        assert "SN-sw-b" not in html and "SN-sw-a" not in html and "tag_asset" not in html
