@@ -35,6 +35,15 @@ def has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
     return role in roles_of(user)
 
 
+DESK_ROLES = frozenset({Role.APPROVER, Role.COORDINATOR, Role.ADMIN})
+
+
+def works_at_the_rack(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """A tech with no desk role: every page they open is laid out for the phone in their hand."""
+    roles = roles_of(user)
+    return Role.TECH in roles and not roles & DESK_ROLES
+
+
 def role_required(*roles: Role) -> Callable:
     """Anonymous users go to the login page; logged-in users without one of `roles` get a 403 page."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -101,6 +102,7 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
     offered = may_oversee or can_scan or can_sign
     next_position = next((position for position, _ in sequence if position > step.position), None)
     workable = run.status == RunStatus.ACTIVE and in_sequence
+    on_run = step.status == StepStatus.COMPLETE and next_position is None and run.works_on(request.user)
     return {
         "step": step,
         "run": run,
@@ -115,8 +117,14 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         "can_scan": can_scan,
         "can_sign": can_sign,
         "next_position": next_position,
-        # Whether the last step done leads its people on to ending the work (asked only there).
-        "on_run": step.status == StepStatus.COMPLETE and next_position is None and run.works_on(request.user),
+        # Whether the last step done leads its people on to ending the work (asked only there), and how: the
+        # window's own rule says whether this person may complete it, or finish its rollback, from here.
+        "on_run": on_run,
+        "ending": _ending(run, request.user) if on_run and in_sequence else None,
+        # After an abort the work is the rollback: a page on a step of the old sequence goes there by itself.
+        "follow": reverse("checklists:run_current", args=[run.pk])
+        if not in_sequence and run.mode == RunMode.ROLLBACK and run.status == RunStatus.ACTIVE
+        else "",
         # Why nothing is offered on a step still to do: an earlier one comes first (asked only then).
         "earlier": step.first_open_earlier()
         if workable and not offered and step.status == StepStatus.PENDING and step.kind != StepKind.HOLD_POINT
@@ -145,6 +153,16 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         **_evidence(step, request.user),
         **extra,
     }
+
+
+def _ending(run: Run, user) -> str:
+    """What ends the work from its last step, if this user may do it now: "complete" or "finish_rollback"."""
+    window = getattr(run, "window", None)
+    if window is None:
+        return ""
+    if run.mode == RunMode.ROLLBACK:
+        return "finish_rollback" if window.may_finish_rollback(user) else ""
+    return "complete" if window.may_complete(user) else ""
 
 
 def _evidence(step: Step, user) -> dict:

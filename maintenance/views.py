@@ -377,7 +377,17 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
         for w in windows
     }
     template = "maintenance/board.html#board-body" if request.htmx else "maintenance/board.html"
-    context = {"windows": windows, "live": live, "offers": allowed, "now": now, "days": BOARD_DAYS}
+    # One time convention: the sites' time when the board shows one zone, UTC when it spans several.
+    zones = {w.site.time_zone for w in windows}
+    zone = zones.pop() if len(zones) == 1 else "UTC"
+    context = {
+        "windows": windows,
+        "live": live,
+        "offers": allowed,
+        "now": now,
+        "zone": zone,
+        "days": BOARD_DAYS,
+    }
     return render(request, template, context)
 
 

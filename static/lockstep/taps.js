@@ -44,6 +44,7 @@
       document.dispatchEvent(new CustomEvent("lockstep:swapped"));
       if (tap.returnTo && tap.returnTo !== location.pathname) history.replaceState(null, "", tap.returnTo);
       bringVerdict(fresh);
+      follow();
     } else {
       document.open();
       document.write(html);
@@ -156,12 +157,20 @@
     var fresh = doc.getElementById("step-panel");
     if (fresh && fresh.dataset.state === current.dataset.state) event.detail.shouldSwap = false;
   });
+  // The work moved on elsewhere (an abort: the work is now the rollback): the page goes there by itself,
+  // unless a tap of this person is still waiting to be sent from here.
+  function follow() {
+    var panel = document.getElementById("step-panel");
+    var to = panel && panel.dataset.follow;
+    if (to && !mine(load()).length) location.assign(to);
+  }
   // The panel's own refresh may bring a form to tap: wire it too.
-  document.addEventListener("htmx:afterSettle", function () { wire(document); });
+  document.addEventListener("htmx:afterSettle", function () { wire(document); follow(); });
   function start() {
     wire(document); showQueue(mine(load())); flush();
     var panel = document.getElementById("step-panel");
     if (panel) bringVerdict(panel);  // a plain form post (no script yet) answered with the whole page
+    follow();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

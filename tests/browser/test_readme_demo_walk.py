@@ -82,3 +82,37 @@ def test_the_windows_list_and_the_plan_form_fit_a_phone(live_server, phone_740):
     )
     assert small == []
     screenshot(tess, "plan-form-360x740")
+
+
+def test_every_page_a_tech_opens_is_laid_out_for_the_phone(live_server, phone_740):
+    """One look per person: the shared pages (windows, inventory) take the phone's layout for a tech, fit
+    360 px without sideways scrolling, and every control is a thumb's size."""
+    from inventory.models import Device, Port, Rack, Site
+    from tests.browser.test_phone_follows_the_work import small_controls
+
+    call_command("load_demo")
+    window = Window.objects.get(title=READY)
+    device = Device.objects.filter(ports__isnull=False).order_by("pk").first()
+    pages = {
+        "windows": "/windows/",
+        "window": window.get_absolute_url(),
+        "plan": "/windows/new/",
+        "inventory": "/inventory/",
+        "site": Site.objects.order_by("pk").first().get_absolute_url(),
+        "rack": Rack.objects.filter(devices__isnull=False).order_by("pk").first().get_absolute_url(),
+        "device": device.get_absolute_url(),
+        "port": Port.objects.filter(device=device).order_by("pk").first().get_absolute_url(),
+    }
+    tess = phone_740.new_page()
+    log_in(tess, live_server, "tess", "tess-lockstep")
+    for name, url in pages.items():
+        tess.goto(f"{live_server.url}{url}")
+        assert tess.evaluate("document.body.className") == "phone", name
+        assert tess.evaluate("document.documentElement.scrollWidth") <= 360, name
+        assert small_controls(tess) == [], name
+        assert (
+            tess.get_by_role("navigation", name="Work areas")
+            .get_by_role("link", name="Today's work")
+            .is_visible()
+        )
+        screenshot(tess, f"issue11-tech-{name}-360x740")

@@ -335,3 +335,36 @@ def test_a_tap_refused_not_found_after_writing_leaves_nothing_written(scene, rf)
     assert response.status_code == 404 and response["Idempotent-Answer"] == "true"
     assert scene.step(1).title != "written before the refusal"
     assert TapRecord.objects.get().status_code == 404
+
+
+def test_the_last_step_done_offers_its_tech_the_window_complete_and_nobody_else(scene):
+    last = scene.run.sequence().order_by("-position").first()
+    finish_steps_before(scene, last.position + 1)
+    url = last.get_absolute_url()
+    complete = reverse("maintenance:window_action", args=[scene.window.pk, "complete"])
+    people = users()
+
+    page = on_phone(people["tess"]).get(url).content.decode()
+    assert f'action="{complete}"' in page and "Complete the window" in page
+
+    # Walt is a tech not on this window: the window refuses him, and his phone does not offer it.
+    assert scene.window.may_complete(people["walt"]) is False
+    assert complete not in on_phone(people["walt"]).get(url).content.decode()
+    # Ada watches the step from the desk: the board, not the runbook's last step, is where she ends windows.
+    assert complete not in on_phone(people["ada"]).get(url).content.decode()
+
+    response = on_phone(people["tess"]).post(complete, {"next": "today"})
+    assert response.status_code == 302 and response["Location"] == reverse("maintenance:tech_today")
+    scene.window.refresh_from_db()
+    assert scene.window.status == "completed"
+
+
+def test_a_step_of_the_work_left_behind_by_an_abort_sends_the_phone_to_the_rollback(scene):
+    finish_steps_before(scene, 2)
+    scene.window.abort(by=users()["tess"], reason="Customer asked to stop")
+    page = on_phone(users()["tess"]).get(scene.step(2).get_absolute_url()).content.decode()
+    assert f'data-follow="{reverse("checklists:run_current", args=[scene.run.pk])}"' in page
+    rollback = on_phone(users()["tess"]).get(reverse("checklists:run_current", args=[scene.run.pk]))
+    assert rollback.status_code == 302
+    first = scene.run.steps.filter(is_rollback=True).order_by("position").first()
+    assert rollback["Location"] == first.get_absolute_url()
