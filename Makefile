@@ -11,7 +11,7 @@ LAN_ADDRESS := $(shell scripts/lan-address)
 LOCKSTEP_PUBLIC_HOST ?= $(LAN_ADDRESS):$(PORT)
 LOCKSTEP_PUBLIC_SCHEME ?= http
 
-.PHONY: run test test-pg bench lint format system-deps venv npm
+.PHONY: run test test-pg bench lint format system-deps venv venv-dev npm
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,13 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
+# The tests and tools, on top of what the app needs to run.
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
 venv: $(VENV)/.installed
+venv-dev: $(VENV)/.installed-dev
 
 # The browser-side QR reader, served as static files straight from node_modules (no build step).
 node_modules/.installed: package.json package-lock.json
@@ -42,24 +48,26 @@ run: venv npm
 	@echo "  (and LOCKSTEP_PUBLIC_SCHEME=https behind a TLS proxy). Over plain HTTP the phone's camera app and"
 	@echo "  typed codes work; the in-page camera needs HTTPS (or localhost)."
 	@echo
+	@echo "Customer mail is written to var/mail/ (one file per batch); an admin or coordinator reads it all under Outbox."
+	@echo
 	DEBUG=1 LOCKSTEP_PUBLIC_HOST=$(LOCKSTEP_PUBLIC_HOST) LOCKSTEP_PUBLIC_SCHEME=$(LOCKSTEP_PUBLIC_SCHEME) \
-		$(PY) manage.py runserver $(HOST):$(PORT)
+		PY=$(PY) scripts/serve $(HOST):$(PORT)
 
 # The whole suite on SQLite (DATABASE_URL is ignored here on purpose).
-test: venv system-deps npm
+test: venv-dev system-deps npm
 	env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The same suite on the PostgreSQL that DATABASE_URL names (pytest makes and drops its own test_ database).
-test-pg: venv system-deps npm
+test-pg: venv-dev system-deps npm
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} LOCKSTEP_REQUIRE_PG=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-bench: venv system-deps npm
+bench: venv-dev system-deps npm
 	@for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
 
-lint: venv
+lint: venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: venv
+format: venv-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .

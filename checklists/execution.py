@@ -31,6 +31,8 @@ from checklists.models import (
     StepScan,
     StepStatus,
 )
+from comms.models import NoticeKind
+from comms.notices import announce
 from inventory import codes
 from inventory.models import (
     Device,
@@ -422,11 +424,17 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
     )
 
 
-# A step never claims what did not happen: Lockstep cannot send a customer update yet.
-CUSTOMER_UPDATE_NOTED = (
-    "Noted: this update is not sent to customers yet. Lockstep cannot send messages until the "
-    "communication feature lands."
-)
+def customer_update_answer(messages: int) -> str:
+    """What a signed customer-update step says: queued (the worker sends), to how many, never "sent"."""
+    if not messages:
+        return (
+            "Signed. Nobody was sent this update: no customer of the services this work affects has a "
+            "confirmed contact."
+        )
+    return (
+        f"Update queued for {messages} customer contact{'s' if messages != 1 else ''}. "
+        "This step shows each one as it is sent."
+    )
 
 
 def sign(step: Step, *, who: Who) -> str:
@@ -481,15 +489,45 @@ def _sign(step: Step, *, who: Who) -> str:
             step.performed_at = step.completed_at = now
             step.status = StepStatus.COMPLETE
             step.save(update_fields=STEP_STATE)
-            # Noted, not posted: nothing is sent to customers until Lockstep can send messages.
-            action = "customer_update.noted" if step.kind == StepKind.CUSTOMER_UPDATE else "step.signed"
+            if step.kind == StepKind.INSTRUCTION:
+                record(
+                    "step.signed",
+                    actor=who.user,
+                    obj=step,
+                    payload={**who.noted(), "run": run.pk, "role": "performer", "message": step.message},
+                )
+                return "Signed: done."
+            # The update goes to the customers of the services the work was approved to touch, queued in this
+            # transaction: signed and queued together, or neither.
+            notice = announce(
+                NoticeKind.UPDATE,
+                services=run.approved_services,
+                values={
+                    "reference": run.title,
+                    "title": run.title,
+                    "site": run.site.name,
+                    "message": step.message,
+                },
+                about=step,
+                site=run.site,
+                reference=run.title,
+                by=who.user,
+            )
+            messages = notice.deliveries.count()
             record(
-                action,
+                "customer_update.queued",
                 actor=who.user,
                 obj=step,
-                payload={**who.noted(), "run": run.pk, "role": "performer", "message": step.message},
+                payload={
+                    **who.noted(),
+                    "run": run.pk,
+                    "role": "performer",
+                    "message": step.message,
+                    "notice": notice.pk,
+                    "messages": messages,
+                },
             )
-            return CUSTOMER_UPDATE_NOTED if step.kind == StepKind.CUSTOMER_UPDATE else "Signed: done."
+            return customer_update_answer(messages)
         # Destructive: only after both scans matched, the performer first, then the verifier.
         if run.mode == RunMode.ROLLBACK:
             raise StepRefused("Destructive steps are not done while rolling back.")

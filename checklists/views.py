@@ -36,6 +36,7 @@ from checklists.models import (
     StepScan,
     StepStatus,
 )
+from comms.notices import notices_about
 from inventory import codes
 from inventory.models import DeviceType, Discrepancy
 from inventory.views import tag_landing as inventory_tag_landing
@@ -103,6 +104,13 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
     next_position = next((position for position, _ in sequence if position > step.position), None)
     workable = run.status == RunStatus.ACTIVE and in_sequence
     on_run = step.status == StepStatus.COMPLETE and next_position is None and run.works_on(request.user)
+    # A signed customer update: how many of its messages the worker has sent so far (the page polls).
+    notice = (
+        notices_about(step).first()
+        if step.kind == StepKind.CUSTOMER_UPDATE and step.status == StepStatus.COMPLETE
+        else None
+    )
+    tally = notice.tally() if notice else None
     return {
         "step": step,
         "run": run,
@@ -130,6 +138,7 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         if workable and not offered and step.status == StepStatus.PENDING and step.kind != StepKind.HOLD_POINT
         else None,
         "interlock": blocked,
+        "tally": tally,
         "rollback": run.mode == RunMode.ROLLBACK,
         "in_sequence": in_sequence,
         # The work moves elsewhere at any moment (a partner's scan, a release, a pause, an abort): the panel asks
@@ -148,6 +157,7 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
                 may_oversee,
                 blocked is not None,
                 next_position,
+                tally and "/".join(str(tally[k]) for k in sorted(tally)),
             )
         ),
         **_evidence(step, request.user),

@@ -81,10 +81,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "lockstep",
     "audit",
     "accounts",
     "inventory",
+    "comms",
     "checklists",
     "maintenance",
 ]
@@ -232,3 +235,28 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Background work (notices, webhooks) runs in Django's tasks API on the database: `manage.py db_worker` is the
+# worker. `make run` starts one beside the server; production runs it as a service of its own, as many as needed
+# (they share the queue through row locks and never run one task twice).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Mail to customers. In development (and the demo) each message is a file under var/mail, so a new user can read
+# what customers would have received; in production, SMTP from the environment.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Lockstep status <status@localhost>")
+# Notices: reminders this many minutes before a window starts; delivery attempts before a message is "failed".
+LOCKSTEP_REMINDER_MINUTES = [int(m) for m in env_list("LOCKSTEP_REMINDER_MINUTES", ["4320", "60"])]
+LOCKSTEP_DELIVERY_ATTEMPTS = env_int("LOCKSTEP_DELIVERY_ATTEMPTS", 5)

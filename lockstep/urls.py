@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("checklists.urls")),
     path("inventory/", include("inventory.urls")),
     path("", include("maintenance.urls")),
+    path("", include("comms.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -91,8 +91,24 @@ SITES_PER_SERVER = 2  # 40 servers, the first 35 host two customer sites each, t
 def load_demo() -> list[DemoUser]:
     users = load_demo_users()
     site = load_demo_data_center(by=get_user_model().objects.get(username="sam"))
+    load_demo_contacts()
     load_demo_windows(site)
     return users
+
+
+@transaction.atomic
+def load_demo_contacts() -> None:
+    """One confirmed contact per customer, so approving or running a demo window writes real mail (to files
+    under var/mail; the Outbox shows each message and when it was sent)."""
+    from comms.models import Subscriber
+
+    for customer in Customer.objects.all():
+        slug = "".join(ch for ch in customer.name.lower() if ch.isalnum())
+        Subscriber.objects.get_or_create(
+            customer=customer,
+            email=f"status@{slug}.example",
+            defaults={"confirmed_at": timezone.now()},
+        )
 
 
 @transaction.atomic

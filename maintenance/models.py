@@ -19,6 +19,7 @@ from accounts.roles import Role, has_role
 from audit.log import record
 from checklists.models import Run, RunMode, RunStatus, StepRefused
 from inventory.models import Device, Port, Site
+from maintenance import notices
 
 
 class WindowRefused(Exception):
@@ -413,6 +414,8 @@ class Window(models.Model):
                         service["id"] for service in snapshot.result.get("services", [])
                     )
                     window.run.save(update_fields=["approved_services"])
+                if approve:
+                    notices.approved(window, by=by)
                 record(
                     "window.approved" if approve else "window.rejected",
                     actor=by,
@@ -494,6 +497,7 @@ class Window(models.Model):
             record("window.started", actor=by, obj=window, payload={"early": now < window.planned_start})
             if window.run_id:
                 window.run.open_for_work(by=by)
+            notices.started(window, by=by)
         self._refresh_from(window)
 
     def complete(self, *, by) -> None:
@@ -525,6 +529,7 @@ class Window(models.Model):
                     window.run.begin_rollback(by=by, reason=reason)
                 else:
                     window.run.close(by=by)
+            (notices.aborted if status == WindowStatus.ABORTED else notices.completed)(window, by=by)
         self._refresh_from(window)
 
     def finish_rollback(self, *, by) -> None:
@@ -547,6 +552,7 @@ class Window(models.Model):
             window.status = WindowStatus.CANCELLED
             window.save(update_fields=["status"])
             record("window.cancelled", actor=by, obj=window, payload={"reason": reason[:2000]})
+            notices.cancelled(window, by=by)
         self._refresh_from(window)
 
     def pause(self, *, by, reason: str) -> None:

@@ -25,13 +25,14 @@ from typing import Any
 import qrcode.constants
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.log import ChainReport, verify_chain
 from audit.models import AuditEvent
 from checklists.models import Run, Step, StepKind, StepScan, StepStatus
+from comms.models import DeliveryState, Notice, NoticeKind
 from inventory.labels import qr_png_data_uri
 from inventory.models import Device, DeviceType, Port
 from maintenance.models import (
@@ -152,9 +153,13 @@ class EventLine:
 
 @dataclass(frozen=True)
 class UpdateLine:
+    """One thing said (or, on runs from before Lockstep sent anything, noted) to customers, and its fate."""
+
     at: str
     by: str
     message: str
+    what: str = "Noted, not sent"
+    fate: str = "not sent: Lockstep did not send messages then"
 
 
 @dataclass(frozen=True)
@@ -445,8 +450,8 @@ def _as_run_context(
             message=str(e.payload.get("message", "")),
         )
         for e in events
-        if e.action in ("customer_update.noted", "customer_update.posted")  # .posted: older runs
-    ]
+        if e.action in ("customer_update.noted", "customer_update.posted")  # older runs: nothing was sent
+    ] + _notices(window, steps, tz)
     ending = next((e for e in reversed(events) if e.action in ("window.completed", "window.aborted")), None)
     chain: ChainReport = verify_chain()
     return {
@@ -503,3 +508,35 @@ def render_runbook_pdf(window: Window, *, as_run: bool = False, now: datetime | 
 
 def pdf_filename(window: Window, *, as_run: bool = False) -> str:
     return f"{window.reference}-{'as-run' if as_run else 'runbook'}-v{window.submission}.pdf"
+
+
+def _notices(window: Window, steps: list[Step], tz) -> list[UpdateLine]:
+    """Every notice about the window or one of its steps, with how many of its messages were sent and when
+    the last went out: what customers were told, and when, is part of what happened."""
+    about = Q(about_type=Window._meta.label_lower, about_id=str(window.pk)) | Q(
+        about_type=Step._meta.label_lower, about_id__in=[str(s.pk) for s in steps]
+    )
+    notices = (
+        Notice.objects.filter(about)
+        .select_related("created_by")
+        .annotate(
+            total=Count("deliveries"),
+            sent=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT)),
+            last_sent=Max("deliveries__sent_at"),
+        )
+        .order_by("created_at", "pk")
+    )
+    return [
+        UpdateLine(
+            at=_at(n.created_at, tz, "%Y-%m-%d %H:%M:%S"),
+            by=n.created_by.get_username() if n.created_by_id else "Lockstep",
+            message=f"{n.subject}. {n.body}" if n.kind == NoticeKind.UPDATE else n.subject,
+            what=n.get_kind_display(),
+            fate=(
+                f"sent to {n.sent} of {n.total}, the last at {_at(n.last_sent, tz, '%Y-%m-%d %H:%M:%S')}"
+                if n.sent
+                else (f"0 of {n.total} sent" if n.total else "no confirmed customer contact to send to")
+            ),
+        )
+        for n in notices
+    ]

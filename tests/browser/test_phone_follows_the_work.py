@@ -171,7 +171,7 @@ def test_start_pause_abort_and_roll_back_from_the_phone_to_the_end(live_server, 
     tess.get_by_text("Signed: done.").wait_for()
     tess.get_by_role("link", name="Next: rollback step 2").click()
     assert "Rollback step 2 of 2" in tess.locator(".progress-line").inner_text()
-    tess.get_by_role("button", name="Done: note this update (not sent to customers yet)").click()
+    tess.get_by_role("button", name="Send this update to customers").click()
     # The last rollback step leads straight to finishing the rollback, on the same screen.
     finish = tess.get_by_role("button", name="Finish the rollback")
     finish.wait_for()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from checklists.execution import CUSTOMER_UPDATE_NOTED, release, scan, sign
+from checklists.execution import customer_update_answer, release, scan, sign
 from checklists.models import RunMode, RunStatus, StepRefused, StepStatus
 from maintenance.models import WindowRefused, WindowStatus
 from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
@@ -46,7 +46,7 @@ def test_a_hold_point_waits_for_an_approver(scene):
 
 def test_a_customer_update_step_needs_one_person(scene):
     finish_steps_before(scene, 2)
-    assert sign(scene.step(2), who=phone(users()["vic"])) == CUSTOMER_UPDATE_NOTED
+    assert sign(scene.step(2), who=phone(users()["vic"])) == customer_update_answer(0)
     assert scene.step(2).status == StepStatus.COMPLETE
 
 

@@ -89,7 +89,7 @@ def test_pause_then_abort_opens_the_rollback_at_once_and_it_is_worked_to_the_end
     assert action_url(scene, "finish_rollback") not in window_page
     assert "1 rollback step(s) are not complete yet." in window_page
 
-    assert "Noted: this update is not sent" in sign_over_http(scene, people["vic"], rollback[1])
+    assert "Nobody was sent this update" in sign_over_http(scene, people["vic"], rollback[1])
     assert action_url(scene, "finish_rollback") in card(board_of(people["ada"]), scene)
     window_page = on_phone(people["tess"]).get(scene.window.get_absolute_url()).content.decode()
     assert action_url(scene, "finish_rollback") in window_page

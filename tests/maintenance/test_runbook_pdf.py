@@ -294,11 +294,19 @@ def test_the_as_run_record_shows_hold_points_updates_time_and_the_audit_chain(co
 
     released = local(hold.performed_at, window, "%Y-%m-%d %H:%M:%S")
     assert f"{HOLD} Approver's go-ahead before anything is touched Ada Approver (ada) {released}" in text
-    assert "tess Scheduled maintenance has started. We will post an update when it is complete." in text
-    assert "tess Scheduled maintenance is complete. Thank you for your patience." in text
-    # Nothing says "sent" while nothing is: Lockstep cannot send messages yet.
-    assert "Customer updates 2 noted on the runbook; none sent to customers" in text
-    assert "sent from the runbook" not in text
+    # What customers were told, each with its fate: here nobody subscribes, and the record says so rather
+    # than "sent" (tests/comms shows the counts and times when messages do go out).
+    update = "Update on maintenance CHG-1 Swap optics at Los Angeles 1."
+    nobody = "no confirmed customer contact to send to"
+    assert f"tess Maintenance update: {update} Scheduled maintenance has started. We will post an" in text
+    assert (
+        f"tess Maintenance update: {update} Scheduled maintenance is complete. Thank you for your patience. {nobody}"
+        in text
+    )
+    assert "ada Maintenance scheduled: Scheduled maintenance CHG-1 at Los Angeles 1" in text
+    assert "tess Maintenance completed: Maintenance CHG-1 at Los Angeles 1 is complete " + nobody in text
+    assert "Customer notices 5;" in text
+    assert " sent to " not in text.replace("send to", "")
     assert "Against the plan overran the planned end by 35 min" in text
     assert "(4 h 35 min)" in text and "(4 h)" in text
     assert f"Audit log: audit chain verified: {AuditEvent.objects.count()} events, unbroken" in text
@@ -386,8 +394,9 @@ def test_the_runbook_is_built_in_a_fixed_number_of_queries(db, targets, steps):
     # against
     assert len(runbook) == 9
     # the same 9, then 10 the scans with their people, tags and discrepancies  11 the audit events of the
-    # window, run, steps and discrepancies  12 the whole audit log, walked to verify the chain  13 its head
-    assert len(as_run) == 13
+    # window, run, steps and discrepancies  12 the notices about the window and its steps, with their
+    # deliveries counted  13 the whole audit log, walked to verify the chain  14 its head
+    assert len(as_run) == 14
 
 
 # --- pages ----------------------------------------------------------------------------------------------

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from audit.admin import AuditedModelAdmin, ReadOnlyAdmin
+from comms.models import Delivery, Notice, NoticeTemplate, Subscriber
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(AuditedModelAdmin):
+    list_display = ["email", "customer", "confirmed_at", "unsubscribed_at"]
+    list_filter = ["customer"]
+    search_fields = ["email"]
+    readonly_fields = ["unsubscribed_at"]
+
+
+@admin.register(NoticeTemplate)
+class NoticeTemplateAdmin(AuditedModelAdmin):
+    list_display = ["kind", "subject", "updated_at"]
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    """What was said is never edited: a correction is a new notice."""
+
+    list_display = ["subject", "kind", "reference", "created_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "notice", "state", "attempts", "sent_at"]
+    list_filter = ["state"]

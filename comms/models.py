@@ -1,0 +1,221 @@
+"""What Lockstep says to customers, to whom, and what became of each message.
+
+A notice is written once and never edited; each of its deliveries is one message to one address, queued in the
+same transaction as the notice and sent by a worker (comms/tasks.py). Nothing here says "sent" unless the mail
+backend took the message, and the delivery keeps when."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.log import record
+from inventory.models import Customer, Service, Site
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Subscriber(models.Model):
+    """One of a customer's contacts. Notices about the customer's services go to the address once it is
+    confirmed, and never after it is unsubscribed."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="subscribers")
+    email = models.EmailField(max_length=254)
+    # The secret in the unsubscribe link of every message: knowing it is what proves the right to use it.
+    token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["customer", "email"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "email"], name="subscriber_unique_per_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.customer})"
+
+    @property
+    def receives(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+    def unsubscribe(self) -> bool:
+        """Stop every notice to this address. True if this call stopped them (a second click changes nothing)."""
+        with transaction.atomic():
+            row = Subscriber.objects.select_for_update().get(pk=self.pk)
+            if row.unsubscribed_at is not None:
+                return False
+            row.unsubscribed_at = timezone.now()
+            row.save(update_fields=["unsubscribed_at"])
+            record("subscriber.unsubscribed", obj=row, payload={"customer": row.customer_id})
+        self.unsubscribed_at = row.unsubscribed_at
+        return True
+
+
+class NoticeKind(models.TextChoices):
+    SCHEDULED = "scheduled", "Maintenance scheduled"
+    REMINDER = "reminder", "Maintenance reminder"
+    STARTED = "started", "Maintenance started"
+    UPDATE = "update", "Maintenance update"
+    OVERRUN = "overrun", "Maintenance running late"
+    COMPLETED = "completed", "Maintenance completed"
+    ROLLED_BACK = "rolled_back", "Maintenance stopped"
+    CANCELLED = "cancelled", "Maintenance cancelled"
+
+
+class NoticeTemplate(models.Model):
+    """The words for one kind of notice, editable by an admin. `$name` placeholders are filled in plain text
+    (comms/notices.py lists them); nothing else in the text is interpreted."""
+
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices, unique=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=NoticeKind.values), name="notice_template_kind_valid")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class Notice(models.Model):
+    """One thing said to the customers of `services`, about one window or runbook (`about_type`/`about_id`,
+    the audit log's way of naming an object), exactly as it was sent."""
+
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    reference = models.CharField(max_length=50, blank=True)
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="notices")
+    services = models.ManyToManyField(Service, blank=True, related_name="notices")
+    about_type = models.CharField(max_length=100, blank=True)
+    about_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=NoticeKind.values), name="notice_kind_valid")
+        ]
+        indexes = [models.Index(fields=["about_type", "about_id"], name="notice_about_idx")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def time_zone(self) -> str:
+        return self.site.time_zone if self.site_id else "UTC"
+
+    def tally(self) -> dict[str, int]:
+        """How many of its deliveries are in each state, and in all."""
+        counts = {state: 0 for state in DeliveryState.values}
+        for row in self.deliveries.values("state").annotate(n=models.Count("pk")):
+            counts[row["state"]] = row["n"]
+        counts["total"] = sum(counts[state] for state in DeliveryState.values)
+        return counts
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+
+
+class DeliveryState(models.TextChoices):
+    QUEUED = "queued", "Waiting to send"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One message of a notice to one address. A worker claims it (queued → sending) under a row lock, so two
+    workers never send it twice; the mail backend's answer makes it sent, or queued again for a later attempt,
+    or failed after the last."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="deliveries")
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    subscriber = models.ForeignKey(
+        Subscriber, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    recipient = models.CharField(max_length=500)
+    # The recipient's own services among the notice's, named in their message only: one customer's mail never
+    # names another customer's services.
+    their_services = models.CharField(max_length=1000, blank=True)
+    state = models.CharField(max_length=20, choices=DeliveryState.choices, default=DeliveryState.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["notice", "recipient"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice", "channel", "recipient"], name="delivery_once_per_recipient"
+            ),
+            models.CheckConstraint(condition=Q(state__in=DeliveryState.values), name="delivery_state_valid"),
+            models.CheckConstraint(
+                condition=~Q(state=DeliveryState.SENT) | Q(sent_at__isnull=False),
+                name="delivery_sent_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.notice} → {self.recipient}"
+
+    # A message a worker claimed and never reported on (the worker died mid-send): after this long the outbox
+    # says its fate is unknown and lets the coordinator send it again.
+    STUCK_AFTER = timedelta(minutes=15)
+
+    @property
+    def stuck(self) -> bool:
+        return (
+            self.state == DeliveryState.SENDING
+            and self.claimed_at is not None
+            and timezone.now() - self.claimed_at > self.STUCK_AFTER
+        )
+
+    @property
+    def resendable(self) -> bool:
+        return self.state == DeliveryState.FAILED or self.stuck
+
+    def may_resend(self, user) -> bool:
+        from accounts.roles import Role, has_role
+
+        return (has_role(user, Role.COORDINATOR) or has_role(user, Role.ADMIN)) and self.resendable
+
+    def resend(self, *, by) -> None:
+        """A failed message (or one whose worker died mid-send) is queued again, with its attempts counted anew."""
+        from comms.tasks import deliver
+
+        with transaction.atomic():
+            row = Delivery.objects.select_for_update().get(pk=self.pk)
+            if not row.may_resend(by):
+                raise PermissionError("Only a failed message, or one stuck while sending, is sent again.")
+            row.state, row.attempts, row.next_attempt_at = DeliveryState.QUEUED, 0, None
+            row.save(update_fields=["state", "attempts", "next_attempt_at"])
+            record(
+                "notice.resend",
+                actor=by,
+                obj=row,
+                payload={"notice": row.notice_id, "recipient": row.recipient},
+            )
+            deliver.enqueue(row.pk)
+        self.state, self.attempts, self.next_attempt_at = row.state, row.attempts, row.next_attempt_at

@@ -1,0 +1,88 @@
+"""What a window's transitions tell its customers: the window asks, comms writes and queues.
+
+Each function is called by the window's own method, inside its transaction, so a notice exists exactly when
+the change it reports does. The services are the window's approved blast radius (set at approval, and the
+same list the run-time interlock holds the work to)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from comms.models import NoticeKind
+from comms.notices import announce, notices_about
+
+
+def _local(window, moment: datetime) -> str:
+    return f"{date_format(window.local(moment), 'D j M Y, H:i')} ({window.site.time_zone})"
+
+
+def service_ids(window) -> list[int]:
+    if window.run_id and window.run.approved_services:
+        return list(window.run.approved_services)
+    return sorted(window.services_at_risk())
+
+
+def values(window, **more: str) -> dict[str, str]:
+    return {
+        "reference": window.reference,
+        "title": window.title,
+        "site": window.site.name,
+        "start": _local(window, window.planned_start),
+        "end": _local(window, window.planned_end),
+        "summary": window.customer_summary or window.title,
+        "services": "your services listed below",
+        **more,
+    }
+
+
+def tell(window, kind: str, *, by=None, **more: str):
+    return announce(
+        kind,
+        services=service_ids(window),
+        values=values(window, **more),
+        about=window,
+        site=window.site,
+        reference=window.reference,
+        by=by,
+    )
+
+
+def was_announced(window) -> bool:
+    return notices_about(window).filter(kind=NoticeKind.SCHEDULED).exists()
+
+
+def approved(window, *, by) -> None:
+    """Scheduled: told now, reminded before the start (each lead time still ahead), and an overrun check
+    queued for the planned end."""
+    from maintenance.tasks import check_overrun, remind
+
+    tell(window, NoticeKind.SCHEDULED, by=by)
+    now = timezone.now()
+    start = window.planned_start.isoformat()
+    for minutes in settings.LOCKSTEP_REMINDER_MINUTES:
+        at = window.planned_start - timedelta(minutes=minutes)
+        if at > now:
+            remind.using(run_after=at).enqueue(window.pk, start)
+    check_overrun.using(run_after=window.planned_end).enqueue(window.pk, window.planned_end.isoformat())
+
+
+def started(window, *, by) -> None:
+    tell(window, NoticeKind.STARTED, by=by)
+
+
+def completed(window, *, by) -> None:
+    tell(window, NoticeKind.COMPLETED, by=by)
+
+
+def aborted(window, *, by) -> None:
+    tell(window, NoticeKind.ROLLED_BACK, by=by)
+
+
+def cancelled(window, *, by) -> None:
+    """Only customers who were told it was coming are told it is not."""
+    if was_announced(window):
+        tell(window, NoticeKind.CANCELLED, by=by)
