@@ -424,17 +424,14 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
     )
 
 
-def customer_update_answer(messages: int) -> str:
-    """What a signed customer-update step says: queued (the worker sends), to how many, never "sent"."""
+def customer_update_answer(messages: int, *, follow: str = "This step shows each one as it is sent.") -> str:
+    """What a customer update answers: queued (the worker sends), to how many, never "sent"."""
     if not messages:
         return (
             "Signed. Nobody was sent this update: no customer of the services this work affects has a "
             "confirmed contact."
         )
-    return (
-        f"Update queued for {messages} customer contact{'s' if messages != 1 else ''}. "
-        "This step shows each one as it is sent."
-    )
+    return f"Update queued for {messages} customer contact{'s' if messages != 1 else ''}. {follow}"
 
 
 def sign(step: Step, *, who: Who) -> str:

@@ -292,6 +292,11 @@ class Run(models.Model):
             cache[user.pk] = Run.people.through.objects.filter(run_id=self.pk, user_id=user.pk).exists()
         return cache[user.pk]
 
+    def may_tell_customers(self, user) -> bool:
+        """A one-tap update to customers: from the people doing the work, while it is under way (running,
+        held or paused: customers are told most when it is held)."""
+        return self.status in (RunStatus.ACTIVE, RunStatus.HELD, RunStatus.PAUSED) and self.works_on(user)
+
     def open_discrepancies(self):
         return Discrepancy.objects.filter(
             status=DiscrepancyStatus.OPEN,

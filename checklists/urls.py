@@ -10,6 +10,7 @@ app_name = "checklists"
 urlpatterns = [
     path("runs/<id:pk>/", views.run_detail, name="run"),
     path("runs/<id:pk>/current/", views.run_current, name="run_current"),
+    path("runs/<id:pk>/update/", views.run_update, name="run_update"),
     path("runs/<id:run_pk>/steps/<id:position>/", views.step_detail, name="step"),
     path("runs/<id:run_pk>/steps/<id:position>/scan/", views.step_scan, name="step_scan"),
     path("runs/<id:run_pk>/steps/<id:position>/sign/", views.step_sign, name="step_sign"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,11 +14,12 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
 from audit.log import record
-from checklists import evidence, interlock
+from checklists import evidence, interlock, updates
 from checklists.execution import (
     Who,
     acknowledge_stop,
     camera_needed,
+    customer_update_answer,
     release,
     reset_scans,
     resolve,
@@ -238,6 +241,11 @@ def step_detail(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRes
 @login_required
 def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     run = _get_run(request, pk)
+    steps, current = _numbered_steps(run)
+    return render(request, "checklists/run.html", _run_context(request, run, steps=steps, current=current))
+
+
+def _numbered_steps(run: Run) -> tuple[list[Step], Step | None]:
     current = run.current_step()
     steps = list(
         run.steps.select_related("performer", "verifier", "device", "port__device").order_by(
@@ -251,7 +259,40 @@ def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         step.number = counted[step.is_rollback]
         if current is not None and step.pk == current.pk:
             current.number = step.number
-    return render(request, "checklists/run.html", {"run": run, "steps": steps, "current": current})
+    return steps, current
+
+
+def _run_context(request: HtmxHttpRequest, run: Run, **extra) -> dict:
+    may_tell = run.may_tell_customers(request.user)
+    return {
+        "run": run,
+        # One key per choice: each button is its own tap, and a retried tap of one is never taken for another.
+        "updates": [(choice, label, uuid.uuid4().hex) for choice, label in updates.CHOICES.items()]
+        if may_tell
+        else [],
+        **extra,
+    }
+
+
+@require_POST
+@login_required
+@idempotent
+def run_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A one-tap update to customers from the phone, answered with the runbook page and what was queued."""
+    run = _get_run(request, pk)
+    try:
+        messages = updates.tell_customers(run, user=request.user, choice=request.POST.get("choice", "")[:20])
+    except StepRefused as refusal:
+        answer, status = {"refusal": refusal.reason}, 409
+    else:
+        told = customer_update_answer(
+            messages, follow="The coordinator's outbox shows each one as it is sent."
+        )
+        answer, status = {"told": told}, 200
+    run.refresh_from_db()
+    steps, current = _numbered_steps(run)
+    context = _run_context(request, run, steps=steps, current=current, **answer)
+    return render(request, "checklists/run.html", context, status=status)
 
 
 @login_required

@@ -47,7 +47,9 @@ def outbox(request: HtmxHttpRequest) -> HttpResponse:
         .prefetch_related(
             Prefetch("deliveries", queryset=Delivery.objects.order_by("recipient")),
             "services",
-        )[:OUTBOX_SIZE]
+        )
+        # Named here: a query that counts (GROUP BY) does not take the model's default order.
+        .order_by("-created_at", "-pk")[:OUTBOX_SIZE]
     )
     return render(request, "comms/outbox.html", {"notices": notices, "size": OUTBOX_SIZE})
 

@@ -168,8 +168,9 @@
   document.addEventListener("htmx:afterSettle", function () { wire(document); follow(); });
   function start() {
     wire(document); showQueue(mine(load())); flush();
-    var panel = document.getElementById("step-panel");
-    if (panel) bringVerdict(panel);  // a plain form post (no script yet) answered with the whole page
+    // A whole page as the answer (a plain form post, or a tap on a page without a step panel): its verdict,
+    // wherever it is, comes to the top too.
+    bringVerdict(document.getElementById("step-panel") || document.body);
     follow();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

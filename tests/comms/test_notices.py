@@ -220,3 +220,30 @@ def test_one_customers_message_never_names_another_customers_services(people):
     assert "Beta" not in by_address["ops@acme.example"]
     assert "Your services this concerns: Beta." in by_address["ops@beta.example"]
     assert "Acme" not in by_address["ops@beta.example"]
+
+
+def test_the_outbox_reads_any_number_of_notices_in_the_same_queries(scene):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.roles import Role
+    from tests.conftest import make_user
+
+    client = Client()
+    client.force_login(make_user("cora", Role.COORDINATOR))
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/outbox/").status_code == 200
+    people = users()
+    window = scene.window
+    type(window).objects.filter(pk=window.pk).update(planned_start=timezone.now() - timedelta(minutes=1))
+    window.refresh_from_db()
+    window.start(by=people["tess"])
+    window.abort(by=people["tess"], reason="Fibre damaged")
+    run_worker()
+    assert Notice.objects.count() == 3
+    with CaptureQueriesContext(connection) as three:
+        page = client.get("/outbox/").content.decode()
+    assert page.count("Sent to 2 of 2") == 3
+    # session, user, roles; the notices with their counts; their deliveries; their services
+    assert len(three) == len(one) == 6

@@ -1,0 +1,92 @@
+"""What customers were told, as the people who tell them see it: the tech's one-tap update on a 360 px
+phone, the step that counts its messages sent, and the coordinator's outbox on the desk."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from comms.models import Delivery, DeliveryState
+from tests.browser.conftest import log_in, screenshot
+from tests.browser.test_phone_follows_the_work import in_viewport, small_controls
+from tests.checklists.conftest import build_scene, finish_steps_before
+from tests.comms.conftest import contacts, run_worker, unplug_web02
+from tests.conftest import PASSWORD, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def phone_740(browser):
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def wide(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    yield context
+    context.close()
+
+
+def test_a_one_tap_update_from_the_phone_reaches_the_outbox_sent(live_server, phone_740, wide):
+    from accounts.roles import Role
+
+    contacts()
+    scene = build_scene(targets=unplug_web02)
+    finish_steps_before(scene, 3)
+    tess = phone_740.new_page()
+    log_in(tess, live_server, "tess", PASSWORD)
+    tess.goto(f"{live_server.url}{scene.run.get_absolute_url()}")
+    tess.get_by_text("Tell customers how it is going").click()
+    assert small_controls(tess) == []
+    screenshot(tess, "issue12-tell-customers-360x740")
+    tess.get_by_role("button", name="Work has started").click()
+    verdict = tess.get_by_text("Update queued for 2 customer contacts.")
+    verdict.wait_for()
+    # The answer is brought to the top of the screen (the page is written anew, then its script scrolls).
+    tess.wait_for_function(
+        "() => { const r = document.querySelector('[data-verdict]').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= innerHeight; }",
+        timeout=3000,
+    )
+    assert in_viewport(tess, "[data-verdict]")
+    screenshot(tess, "issue12-update-queued-360x740")
+
+    # The approval's notice fails for one address (its mail server refuses), the rest go out.
+    real_send = __import__("django.core.mail", fromlist=["EmailMessage"]).EmailMessage.send
+
+    def refuse_cto(message, *args, **kwargs):
+        if message.to == ["cto@beta.example"]:
+            raise ConnectionRefusedError("550 mailbox unavailable")
+        return real_send(message, *args, **kwargs)
+
+    with (
+        mock.patch("django.core.mail.EmailMessage.send", refuse_cto),
+        mock.patch("django.conf.settings.LOCKSTEP_DELIVERY_ATTEMPTS", 1),
+    ):
+        run_worker()
+    cto = Delivery.objects.filter(recipient="cto@beta.example")
+    assert set(cto.values_list("state", flat=True)) == {DeliveryState.FAILED}
+    ops = Delivery.objects.filter(recipient="ops@beta.example")
+    assert set(ops.values_list("state", flat=True)) == {DeliveryState.SENT}
+
+    make_user("cora", Role.COORDINATOR)
+    desk = wide.new_page()
+    log_in(desk, live_server, "cora", PASSWORD)
+    desk.goto(f"{live_server.url}/outbox/")
+    assert "Sent to 1 of 2" in desk.locator("main").inner_text()
+    # Newest first: the tap's update heads the list.
+    assert desk.locator(".notice-card h2").first.inner_text().startswith("Update on maintenance")
+    assert desk.locator(".notice-card h2").last.inner_text().startswith("Scheduled maintenance")
+    desk.locator("details").first.locator("summary").click()
+    screenshot(desk, "issue12-outbox-1440")
+    desk.get_by_role("button", name="Send again").first.click()
+    desk.get_by_text("Queued again for cto@beta.example.").wait_for()
+    run_worker()
+    desk.reload()
+    assert "Sent to 2 of 2" in desk.locator("main").inner_text()
