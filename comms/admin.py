@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.admin import AuditedModelAdmin, ReadOnlyAdmin
-from comms.models import Delivery, Notice, NoticeTemplate, Subscriber
+from comms.models import Delivery, Notice, NoticeTemplate, StatusLink, Subscriber
 
 
 @admin.register(Subscriber)
@@ -31,3 +31,11 @@ class NoticeAdmin(ReadOnlyAdmin):
 class DeliveryAdmin(ReadOnlyAdmin):
     list_display = ["recipient", "notice", "state", "attempts", "sent_at"]
     list_filter = ["state"]
+
+
+@admin.register(StatusLink)
+class StatusLinkAdmin(ReadOnlyAdmin):
+    """Links are made on first use (each notice carries its customer's) and rotated by the customer."""
+
+    list_display = ["customer", "created_at", "retired_at"]
+    list_filter = ["customer"]

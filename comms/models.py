@@ -219,3 +219,59 @@ class Delivery(models.Model):
             )
             deliver.enqueue(row.pk)
         self.state, self.attempts, self.next_attempt_at = row.state, row.attempts, row.next_attempt_at
+
+
+class StatusLink(models.Model):
+    """The unguessable address of a customer's private status page. Rotating it makes a new one and retires
+    the old (kept, never edited away: the record shows when each stopped working)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="status_links")
+    token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["customer", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(retired_at__isnull=True),
+                name="status_link_one_live_per_customer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"status page link of {self.customer}"
+
+    @classmethod
+    def current(cls, customer: Customer) -> StatusLink:
+        """The customer's live link, made on first use."""
+        with transaction.atomic():
+            link = cls.objects.select_for_update().filter(customer=customer, retired_at__isnull=True).first()
+            if link is None:
+                link = cls.objects.create(customer=customer)
+                record("status_link.created", obj=link, payload={"customer": customer.pk})
+        return link
+
+    def rotate(self, *, by=None) -> StatusLink:
+        """Retire this link and make the customer a new one; a link already retired changes nothing."""
+        with transaction.atomic():
+            row = StatusLink.objects.select_for_update().get(pk=self.pk)
+            if row.retired_at is not None:
+                raise PermissionError("This link no longer works; use the newest one.")
+            row.retired_at = timezone.now()
+            row.save(update_fields=["retired_at"])
+            fresh = StatusLink.objects.create(customer=row.customer)
+            record(
+                "status_link.rotated",
+                actor=by,
+                obj=fresh,
+                payload={"customer": row.customer_id, "old": row.pk},
+            )
+        return fresh
+
+    def url(self) -> str:
+        from django.urls import reverse
+
+        path = reverse("maintenance:status_private", args=[self.token])
+        return f"{settings.LOCKSTEP_PUBLIC_SCHEME}://{settings.LOCKSTEP_PUBLIC_HOST}{path}"

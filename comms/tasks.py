@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from audit.log import record
-from comms.models import Delivery, DeliveryState
+from comms.models import Delivery, DeliveryState, StatusLink
 from comms.notices import unsubscribe_url
 
 # Attempt n waits 30 s * 4^(n-1) before the next: 30 s, 2 min, 8 min, 32 min.
@@ -47,8 +47,10 @@ def _message(delivery: Delivery) -> EmailMessage:
     headers = {}
     if delivery.subscriber is not None:
         link = unsubscribe_url(delivery.subscriber)
+        page = StatusLink.current(delivery.subscriber.customer).url()
         body += (
-            f"\n\n--\nYou receive this as a contact of {delivery.subscriber.customer}.\nUnsubscribe: {link}\n"
+            f"\n\n--\nYou receive this as a contact of {delivery.subscriber.customer}.\n"
+            f"Your status page: {page}\nUnsubscribe: {link}\n"
         )
         # One-click unsubscribe from the mail program itself (RFC 8058).
         headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

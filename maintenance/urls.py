@@ -21,4 +21,13 @@ urlpatterns = [
     path("tech/", views.tech_today, name="tech_today"),
     path("approvals/", views.queue, name="queue"),
     path("approvals/board/", views.board, name="board"),
+    # Status pages and feeds: no login.
+    path("status/", views.status_page, name="status"),
+    path("status/status.json", views.status_json, name="status_json"),
+    path("status/feed.atom", views.status_atom, name="status_atom"),
+    path("status/maintenance.ics", views.status_ics, name="status_ics"),
+    path("status/sites/<str:code>/", views.status_site, name="status_site"),
+    path("status/sites/<str:code>/feed.atom", views.status_atom, name="status_site_atom"),
+    path("status/c/<str:token>/", views.status_private, name="status_private"),
+    path("status/c/<str:token>/maintenance.ics", views.status_private_ics, name="status_private_ics"),
 ]

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
 from checklists import interlock
 from checklists.models import CutRefusal, RunMode, RunStatus, Step, StepKind, StepScan, StepStatus
-from inventory.models import Discrepancy, DiscrepancyStatus
+from comms.models import StatusLink
+from inventory.models import Discrepancy, DiscrepancyStatus, Site
 from lockstep.http import HtmxHttpRequest
+from maintenance import status
 from maintenance.conflicts import conflicts_among, needing_override
 from maintenance.forms import DecisionForm, ReasonForm, TargetForm, WindowForm
 from maintenance.models import (
@@ -36,6 +43,9 @@ from maintenance.models import (
 
 PLANNERS = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
 BOARD_DAYS = 7
+
+
+STATUS_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
 def _windows():
@@ -544,3 +554,119 @@ def runbook_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def as_run_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The as-run record: the runbook filled in from what happened, once the window has started."""
     return _pdf_or_refusal(request, pk, as_run=True)
+
+
+# --- status pages (no login) ------------------------------------------------------------------------------
+
+
+def _conditional(
+    request: HtmxHttpRequest, board: status.Board, respond: Callable[[], HttpResponse], *, public: bool = True
+) -> HttpResponse:
+    """A 304 when the caller's copy is current; otherwise the answer, with its validators and a short cache
+    life. A customer's private page is never kept by a shared cache."""
+    not_modified = get_conditional_response(
+        request, etag=board.etag, last_modified=board.last_modified.timestamp()
+    )
+    response = not_modified or respond()
+    response["ETag"] = board.etag
+    response["Last-Modified"] = http_date(board.last_modified.timestamp())
+    if public:
+        patch_cache_control(response, public=True, max_age=30)
+    else:
+        patch_cache_control(response, private=True, max_age=0, must_revalidate=True)
+    return response
+
+
+def _public_url(path: str) -> str:
+    return f"{settings.LOCKSTEP_PUBLIC_SCHEME}://{settings.LOCKSTEP_PUBLIC_HOST}{path}"
+
+
+@require_safe
+def status_page(request: HtmxHttpRequest) -> HttpResponse:
+    board = status.board()
+    return _conditional(
+        request,
+        board,
+        lambda: render(request, "maintenance/status_page.html", {"board": board, "public": True}),
+    )
+
+
+@require_safe
+def status_site(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    site = get_object_or_404(Site, code=code)
+    board = status.board(site=site)
+    context = {"board": board, "public": True, "site": site}
+    return _conditional(request, board, lambda: render(request, "maintenance/status_page.html", context))
+
+
+@require_safe
+def status_json(request: HtmxHttpRequest) -> HttpResponse:
+    board = status.board()
+    return _conditional(request, board, lambda: JsonResponse(status.as_json(board)))
+
+
+@require_safe
+def status_atom(request: HtmxHttpRequest, code: str | None = None) -> HttpResponse:
+    site = get_object_or_404(Site, code=code) if code else None
+    board = status.board(site=site)
+    page = reverse("maintenance:status_site", args=[site.code]) if site else reverse("maintenance:status")
+    title = f"Maintenance at {site.name}" if site else "Maintenance and status"
+
+    def respond() -> HttpResponse:
+        xml = status.atom(board, title=title, link=_public_url(page), feed_url=_public_url(request.path))
+        return HttpResponse(xml, content_type="application/atom+xml; charset=utf-8")
+
+    return _conditional(request, board, respond)
+
+
+@require_safe
+def status_ics(request: HtmxHttpRequest) -> HttpResponse:
+    board = status.board()
+
+    def respond() -> HttpResponse:
+        body = status.ical(board, name="Scheduled maintenance", host=settings.LOCKSTEP_PUBLIC_HOST)
+        return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+    return _conditional(request, board, respond)
+
+
+def _status_link(token: str) -> StatusLink | None:
+    if not STATUS_TOKEN.match(token):
+        return None
+    return StatusLink.objects.select_related("customer").filter(token=token).first()
+
+
+def status_private(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """A customer's own page, by its unguessable link. POST makes a new link and retires this one."""
+    link = _status_link(token)
+    if link is None or link.retired_at is not None:
+        context = {"retired": link is not None}
+        return render(request, "maintenance/status_link_gone.html", context, status=404)
+    if request.method == "POST":
+        fresh = link.rotate()
+        return redirect("maintenance:status_private", fresh.token)
+    board = status.board(customer=link.customer)
+    services = [(service, status.service_level(board, service)) for service in board.services]
+    context = {"board": board, "public": False, "customer": link.customer, "link": link, "services": services}
+    return _conditional(
+        request, board, lambda: render(request, "maintenance/status_page.html", context), public=False
+    )
+
+
+@require_safe
+def status_private_ics(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    link = _status_link(token)
+    if link is None or link.retired_at is not None:
+        return HttpResponse(
+            "This calendar link is not known, or was replaced.", status=404, content_type="text/plain"
+        )
+    board = status.board(customer=link.customer)
+
+    def respond() -> HttpResponse:
+        name = f"Maintenance for {link.customer}"
+        return HttpResponse(
+            status.ical(board, name=name, host=settings.LOCKSTEP_PUBLIC_HOST),
+            content_type="text/calendar; charset=utf-8",
+        )
+
+    return _conditional(request, board, respond, public=False)

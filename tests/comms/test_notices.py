@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEvent
-from comms.models import Delivery, DeliveryState, Notice, NoticeKind, NoticeTemplate
+from comms.models import Delivery, DeliveryState, Notice, NoticeKind, NoticeTemplate, StatusLink
 from comms.notices import notices_about
 from maintenance.models import WindowStatus
 from tests.checklists.conftest import users
@@ -53,6 +53,8 @@ def test_the_worker_sends_each_message_once_with_a_one_click_unsubscribe_and_rec
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert link in message.body and "as a contact of Beta" in message.body
     assert "Your services this concerns: Beta." in message.body
+    page = StatusLink.objects.get(customer__name="Beta", retired_at__isnull=True)
+    assert f"Your status page: https://localhost:8000/status/c/{page.token}/" in message.body
     assert ops.state == DeliveryState.SENT and ops.attempts == 1
     assert timezone.now() - ops.sent_at < timedelta(minutes=1)
     sent = AuditEvent.objects.filter(action="notice.sent").values_list("payload", flat=True)

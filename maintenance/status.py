@@ -1,0 +1,329 @@
+"""The status pages and their feeds: what customers see of maintenance, derived from the windows themselves.
+
+A window is public once approved. Its public phase follows its transitions and its runbook's real progress,
+never the clock: scheduled (approved), in progress (started), verifying (every planned cut is done and the
+checks remain), completed, stopped (aborted and rolled back) or cancelled (after it was announced). The public
+page names sites, never customers or their services; a customer's private page names only that customer's
+services.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from checklists.models import RunMode, StepKind, StepStatus
+from inventory.models import Customer, Service, Site
+from maintenance.models import Window, WindowDecision, WindowStatus
+
+HISTORY_DAYS = 90
+
+
+class Phase:
+    SCHEDULED = "Scheduled"
+    IN_PROGRESS = "In progress"
+    VERIFYING = "Verifying"
+    COMPLETED = "Completed"
+    STOPPED = "Stopped and rolled back"
+    CANCELLED = "Cancelled"
+
+
+OPEN_PHASES = (Phase.IN_PROGRESS, Phase.VERIFYING)
+
+
+class Level:
+    """A component's status, worst first when several apply (incidents will add the outage levels)."""
+
+    OPERATIONAL = "Operational"
+    MAINTENANCE = "Under maintenance"
+
+
+@dataclass
+class Maintenance:
+    window: Window
+    phase: str
+    services: frozenset[int]
+
+    @property
+    def key(self) -> str:
+        return f"maintenance-{self.window.pk}"
+
+    @property
+    def title(self) -> str:
+        return f"Maintenance at {self.window.site.name}"
+
+    @property
+    def summary(self) -> str:
+        return self.window.customer_summary or "Planned maintenance."
+
+    @property
+    def is_open(self) -> bool:
+        return self.phase in OPEN_PHASES or (self.phase == Phase.STOPPED and self.window.is_live)
+
+    @property
+    def upcoming(self) -> bool:
+        return self.phase == Phase.SCHEDULED
+
+
+@dataclass
+class Component:
+    site: Site
+    level: str
+    open: list[Maintenance] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    """Everything a status page shows, loaded in a fixed number of queries, with its validators."""
+
+    components: list[Component]
+    maintenance: list[Maintenance]
+    services: list[Service]
+    last_modified: datetime
+    etag: str
+
+    @property
+    def upcoming(self) -> list[Maintenance]:
+        return [m for m in self.maintenance if m.upcoming]
+
+    @property
+    def open(self) -> list[Maintenance]:
+        return [m for m in self.maintenance if m.is_open]
+
+    @property
+    def history(self) -> list[Maintenance]:
+        return sorted(
+            (m for m in self.maintenance if not m.upcoming and not m.is_open),
+            key=lambda m: m.window.planned_start,
+            reverse=True,
+        )
+
+    @property
+    def level(self) -> str:
+        return (
+            Level.MAINTENANCE
+            if any(c.level != Level.OPERATIONAL for c in self.components)
+            else Level.OPERATIONAL
+        )
+
+
+def _phase(window: Window) -> str | None:
+    if window.status == WindowStatus.APPROVED:
+        return Phase.SCHEDULED
+    if window.status == WindowStatus.IN_PROGRESS:
+        return Phase.VERIFYING if window.run_id and window.cuts_left == 0 else Phase.IN_PROGRESS
+    if window.status == WindowStatus.COMPLETED:
+        return Phase.COMPLETED
+    if window.status == WindowStatus.ABORTED:
+        return Phase.STOPPED
+    if window.status == WindowStatus.CANCELLED and window.was_approved:
+        return Phase.CANCELLED
+    return None
+
+
+def public_windows(now: datetime):
+    """Windows customers have been told of, from the last 90 days on: one query."""
+    cuts_left = Count(
+        "run__steps",
+        filter=Q(run__steps__kind=StepKind.DESTRUCTIVE, run__steps__is_rollback=False)
+        & ~Q(run__steps__status=StepStatus.COMPLETE),
+    )
+    approved = WindowDecision.objects.filter(window=OuterRef("pk"), decision=WindowDecision.Decision.APPROVED)
+    return (
+        Window.objects.filter(planned_end__gte=now - timedelta(days=HISTORY_DAYS))
+        .exclude(status__in=[WindowStatus.DRAFT, WindowStatus.SUBMITTED])
+        .select_related("site", "run")
+        .annotate(cuts_left=cuts_left, was_approved=Exists(approved))
+        .order_by("planned_start", "pk")
+    )
+
+
+def board(
+    *, customer: Customer | None = None, site: Site | None = None, now: datetime | None = None
+) -> Board:
+    """The public board (every site), one site's, or one customer's (only its services, and only the
+    maintenance that touches them)."""
+    now = now or timezone.now()
+    windows = public_windows(now)
+    if site is not None:
+        windows = windows.filter(site=site)
+    services: list[Service] = []
+    if customer is not None:
+        services = list(Service.objects.filter(customer=customer).order_by("name"))
+    mine = {s.pk for s in services}
+    maintenance = []
+    for window in windows:
+        phase = _phase(window)
+        if phase is None:
+            continue
+        touched = frozenset(window.run.approved_services if window.run_id else [])
+        if customer is not None and not touched & mine:
+            continue
+        maintenance.append(Maintenance(window, phase, touched))
+    sites = [site] if site is not None else list(Site.objects.order_by("name"))
+    if customer is not None:
+        sites = [s for s in sites if any(m.window.site_id == s.pk for m in maintenance)]
+    components = []
+    for each in sites:
+        open_here = [m for m in maintenance if m.window.site_id == each.pk and m.is_open]
+        components.append(Component(each, Level.MAINTENANCE if open_here else Level.OPERATIONAL, open_here))
+    latest = AuditEvent.objects.order_by("-seq").values_list("seq", "created_at").first() or (0, None)
+    return Board(components, maintenance, services, *_validators(maintenance, latest, now))
+
+
+def service_level(board: Board, service: Service) -> str:
+    return (
+        Level.MAINTENANCE
+        if any(m.is_open and service.pk in m.services for m in board.maintenance)
+        else Level.OPERATIONAL
+    )
+
+
+def _validators(
+    maintenance: list[Maintenance], latest: tuple[int, datetime | None], now: datetime
+) -> tuple[datetime, str]:
+    """Last-Modified and ETag. Every change of state is an audit event, so the newest event's time is never
+    earlier than a change a page shows (a conservative bound: an unrelated event also moves it); the only
+    other thing that changes a page is the clock passing a window's start, end or 90-day horizon."""
+    seq, at = latest
+    passed = [
+        moment
+        for m in maintenance
+        for moment in (
+            m.window.planned_start,
+            m.window.planned_end,
+            m.window.planned_end + timedelta(days=HISTORY_DAYS),
+        )
+        if moment <= now
+    ]
+    last = max([*passed, *([at] if at else [])], default=now)
+    # Whole seconds, rounded up: HTTP dates have no fraction, and rounding down would claim a change is older.
+    if last.microsecond:
+        last = last.replace(microsecond=0) + timedelta(seconds=1)
+    etag = hashlib.sha256(f"{seq}|{last.isoformat()}".encode()).hexdigest()[:32]
+    return last, f'"{etag}"'
+
+
+def is_rollback(m: Maintenance) -> bool:
+    return m.window.run_id is not None and m.window.run.mode == RunMode.ROLLBACK
+
+
+# --- feeds -------------------------------------------------------------------------------------------------
+
+
+def changed_at(m: Maintenance) -> datetime:
+    w = m.window
+    return w.ended_at or w.started_at or w.submitted_at or w.created_at
+
+
+def atom(board: Board, *, title: str, link: str, feed_url: str) -> str:
+    from django.utils.feedgenerator import Atom1Feed
+
+    feed = Atom1Feed(title=title, link=link, description=title, feed_url=feed_url, language="en")
+    for m in sorted(board.maintenance, key=changed_at, reverse=True):
+        local = m.window.site.tz
+        when = (
+            f"{timezone.localtime(m.window.planned_start, local):%a %d %b %Y %H:%M} to "
+            f"{timezone.localtime(m.window.planned_end, local):%a %d %b %Y %H:%M} ({m.window.site.time_zone})"
+        )
+        feed.add_item(
+            title=f"{m.title}: {m.phase}",
+            link=f"{link}#{m.key}",
+            description=f"{m.phase}. {when}. {m.summary}",
+            unique_id=f"{link}#{m.key}",
+            unique_id_is_permalink=False,
+            pubdate=m.window.submitted_at or m.window.created_at,
+            updateddate=changed_at(m),
+        )
+    return feed.writeString("utf-8")
+
+
+def _ical_text(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def _fold(line: str) -> str:
+    """RFC 5545: lines of at most 75 octets, continued with a space, never splitting a character."""
+    out, current = [], b""
+    for char in line:
+        encoded = char.encode()
+        if len(current) + len(encoded) > (75 if not out else 74):
+            out.append(current.decode())
+            current = b""
+        current += encoded
+    out.append(current.decode())
+    return "\r\n ".join(out)
+
+
+def ical(board: Board, *, name: str, host: str, now: datetime | None = None) -> str:
+    from datetime import UTC
+
+    now = now or timezone.now()
+
+    def utc(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Lockstep//Status page//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{_ical_text(name)}",
+    ]
+    for m in board.maintenance:
+        w = m.window
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{m.key}@{host}",
+            f"DTSTAMP:{utc(now)}",
+            f"DTSTART:{utc(w.planned_start)}",
+            f"DTEND:{utc(w.planned_end)}",
+            f"SEQUENCE:{w.submission}",
+            f"LAST-MODIFIED:{utc(changed_at(m))}",
+            f"SUMMARY:{_ical_text(f'{m.title} ({m.phase})')}",
+            f"DESCRIPTION:{_ical_text(m.summary)}",
+            f"LOCATION:{_ical_text(w.site.name)}",
+            f"STATUS:{'CANCELLED' if m.phase == Phase.CANCELLED else 'CONFIRMED'}",
+            "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def as_json(board: Board, *, with_services: bool = False) -> dict:
+    def maintenance(m: Maintenance) -> dict:
+        return {
+            "id": m.key,
+            "title": m.title,
+            "phase": m.phase,
+            "site": m.window.site.code,
+            "starts": m.window.planned_start.isoformat(),
+            "ends": m.window.planned_end.isoformat(),
+            "time_zone": m.window.site.time_zone,
+            "summary": m.summary,
+        }
+
+    data = {
+        "status": board.level,
+        "updated": board.last_modified.isoformat(),
+        "components": [{"id": c.site.code, "name": c.site.name, "status": c.level} for c in board.components],
+        "open": [maintenance(m) for m in board.open],
+        "upcoming": [maintenance(m) for m in board.upcoming],
+        "history": [maintenance(m) for m in board.history],
+    }
+    if with_services:
+        data["services"] = [{"name": str(s), "status": service_level(board, s)} for s in board.services]
+    return data

@@ -1,0 +1,56 @@
+"""The status pages as a customer sees them on a 360 px phone, without logging in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from comms.models import StatusLink
+from inventory.models import Customer
+from maintenance.models import TargetAction, Window
+from tests.browser.conftest import screenshot
+from tests.browser.test_phone_follows_the_work import in_viewport, small_controls
+from tests.checklists.conftest import build_scene, users
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def phone_740(browser):
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    yield context
+    context.close()
+
+
+def test_the_public_and_a_private_page_on_a_phone(live_server, phone_740):
+    scene = build_scene(
+        start=False, targets=lambda site: [(TargetAction.UNPLUG, site.port(site.sw_a, "Eth1/2"))]
+    )
+    Window.objects.filter(pk=scene.window.pk).update(
+        customer_summary="Network upgrade: your site may be offline for up to 10 minutes.",
+        planned_start=timezone.now() - timedelta(minutes=5),
+    )
+    scene.window.refresh_from_db()
+    scene.window.start(by=users()["tess"])
+
+    page = phone_740.new_page()
+    page.goto(f"{live_server.url}/status/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert in_viewport(page, ".status-banner")
+    assert "Maintenance under way" in page.locator(".status-banner").inner_text()
+    assert small_controls(page) == []
+    main = page.locator("main").inner_text()
+    assert "Beta" not in main and "Acme" not in main
+    screenshot(page, "issue12-status-public-360x740")
+
+    link = StatusLink.current(Customer.objects.get(name="Beta"))
+    page.goto(f"{live_server.url}/status/c/{link.token}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert "Beta" in page.locator(".components").inner_text()
+    assert "Under maintenance" in page.locator(".components").inner_text()
+    assert small_controls(page) == []
+    screenshot(page, "issue12-status-private-360x740")
