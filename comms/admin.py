@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.admin import AuditedModelAdmin, ReadOnlyAdmin
-from comms.models import Delivery, Notice, NoticeTemplate, StatusLink, Subscriber
+from comms.models import Delivery, Notice, NoticeTemplate, StatusLink, Subscriber, Webhook
 
 
 @admin.register(Subscriber)
@@ -39,3 +39,13 @@ class StatusLinkAdmin(ReadOnlyAdmin):
 
     list_display = ["customer", "created_at", "retired_at"]
     list_filter = ["customer"]
+
+
+@admin.register(Webhook)
+class WebhookAdmin(AuditedModelAdmin):
+    """The address is checked when saved (https, public internet); the secret is made here and shown to the
+    admin to pass to the customer."""
+
+    list_display = ["url", "customer", "active", "created_at"]
+    list_filter = ["customer", "active"]
+    readonly_fields = ["secret"]

@@ -132,6 +132,37 @@ class Notice(models.Model):
 
 class Channel(models.TextChoices):
     EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class Webhook(models.Model):
+    """A customer's endpoint: every notice about their services is POSTed to it as JSON, signed with
+    HMAC-SHA256 over the timestamp and the body with this secret (comms/webhooks.py)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=64, default=_token, editable=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["customer", "url"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "url"], name="webhook_unique_per_customer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.customer})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from comms.webhooks import UnsafeURL, check_url
+
+        try:
+            check_url(self.url)
+        except UnsafeURL as refused:
+            raise ValidationError({"url": str(refused)}) from None
 
 
 class DeliveryState(models.TextChoices):
@@ -150,6 +181,9 @@ class Delivery(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     subscriber = models.ForeignKey(
         Subscriber, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    webhook = models.ForeignKey(
+        Webhook, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
     )
     recipient = models.CharField(max_length=500)
     # The recipient's own services among the notice's, named in their message only: one customer's mail never
@@ -219,6 +253,23 @@ class Delivery(models.Model):
             )
             deliver.enqueue(row.pk)
         self.state, self.attempts, self.next_attempt_at = row.state, row.attempts, row.next_attempt_at
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending one message: when, how it ended, and how long it took. Kept for every attempt."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="tries")
+    at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["delivery", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"attempt on {self.delivery}: {'ok' if self.ok else self.error}"
 
 
 class StatusLink(models.Model):

@@ -14,7 +14,7 @@ from django.db import models
 from django.urls import reverse
 
 from audit.log import record
-from comms.models import Delivery, Notice, NoticeKind, NoticeTemplate, Subscriber
+from comms.models import Channel, Delivery, Notice, NoticeKind, NoticeTemplate, Subscriber, Webhook
 from inventory.models import Service, Site
 
 # The placeholders a notice template may use, and what each holds.
@@ -100,8 +100,8 @@ def announce(
     reference: str = "",
     by=None,
 ) -> Notice:
-    """Write the notice from its kind's template and queue one message per subscriber. Call inside the
-    transaction of the change it reports."""
+    """Write the notice from its kind's template and queue one message per subscriber and per webhook of the
+    affected customers. Call inside the transaction of the change it reports."""
     from comms.tasks import deliver
 
     service_ids = sorted(set(services))
@@ -120,7 +120,7 @@ def announce(
     theirs: dict[int, list[str]] = {}
     for service in Service.objects.filter(pk__in=service_ids).order_by("name"):
         theirs.setdefault(service.customer_id, []).append(str(service))
-    deliveries = Delivery.objects.bulk_create(
+    messages = [
         Delivery(
             notice=notice,
             subscriber=subscriber,
@@ -128,7 +128,22 @@ def announce(
             their_services=", ".join(theirs.get(subscriber.customer_id, []))[:1000],
         )
         for subscriber in audience(service_ids)
-    )
+    ]
+    posted: set[str] = set()
+    for hook in Webhook.objects.filter(customer_id__in=list(theirs), active=True).order_by("pk"):
+        if hook.url in posted:  # two customers' hooks at one address: one post
+            continue
+        posted.add(hook.url)
+        messages.append(
+            Delivery(
+                notice=notice,
+                channel=Channel.WEBHOOK,
+                webhook=hook,
+                recipient=hook.url,
+                their_services=", ".join(theirs.get(hook.customer_id, []))[:1000],
+            )
+        )
+    deliveries = Delivery.objects.bulk_create(messages)
     for delivery in deliveries:
         deliver.enqueue(delivery.pk)
     record(

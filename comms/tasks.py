@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,7 +12,8 @@ from django.utils import timezone
 from django_tasks import task
 
 from audit.log import record
-from comms.models import Delivery, DeliveryState, StatusLink
+from comms import webhooks
+from comms.models import Channel, Delivery, DeliveryAttempt, DeliveryState, StatusLink
 from comms.notices import unsubscribe_url
 
 # Attempt n waits 30 s * 4^(n-1) before the next: 30 s, 2 min, 8 min, 32 min.
@@ -27,7 +29,7 @@ def _claim(delivery_id: int) -> Delivery | None:
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(of=("self",))
-            .select_related("notice", "subscriber")
+            .select_related("notice__site", "subscriber__customer", "webhook")
             .filter(pk=delivery_id)
             .first()
         )
@@ -57,33 +59,75 @@ def _message(delivery: Delivery) -> EmailMessage:
     return EmailMessage(subject=notice.subject, body=body, to=[delivery.recipient], headers=headers)
 
 
+def _send(delivery: Delivery) -> tuple[bool, int | None, str]:
+    """One attempt over the delivery's channel: (sent, HTTP status for a webhook, what went wrong)."""
+    if delivery.channel == Channel.WEBHOOK:
+        if delivery.webhook is None or not delivery.webhook.active:
+            return False, None, "The webhook was removed or switched off."
+        notice = delivery.notice
+        answer = webhooks.post(
+            delivery.recipient,
+            secret=delivery.webhook.secret,
+            delivery_id=delivery.pk,
+            payload={
+                "notice": notice.pk,
+                "kind": notice.kind,
+                "subject": notice.subject,
+                "body": notice.body,
+                "reference": notice.reference,
+                "site": notice.site.name if notice.site_id else "",
+                "your_services": [name for name in delivery.their_services.split(", ") if name],
+                "written_at": notice.created_at.isoformat(),
+            },
+        )
+        return answer.ok, answer.status_code, answer.error
+    try:
+        _message(delivery).send(fail_silently=False)
+    except Exception as problem:  # any failure of the mail backend is this message's failure
+        return False, None, f"{type(problem).__name__}: {problem}"[:500]
+    return True, None, ""
+
+
 @task()
 def deliver(delivery_id: int) -> str:
     delivery = _claim(delivery_id)
     if delivery is None:
         return "nothing to do"
-    try:
-        _message(delivery).send(fail_silently=False)
-    except Exception as problem:
-        error = f"{type(problem).__name__}: {problem}"[:500]
-        with transaction.atomic():
-            row = Delivery.objects.select_for_update().get(pk=delivery.pk)
-            row.last_error = error
-            if row.attempts >= settings.LOCKSTEP_DELIVERY_ATTEMPTS:
-                row.state, row.next_attempt_at = DeliveryState.FAILED, None
-                record("notice.failed", obj=row, payload={"notice": row.notice_id, "error": error})
-            else:
-                row.state, row.next_attempt_at = DeliveryState.QUEUED, timezone.now() + backoff(row.attempts)
-                deliver.using(run_after=row.next_attempt_at).enqueue(row.pk)
-            row.save(update_fields=["state", "next_attempt_at", "last_error"])
-        return row.state
+    began = time.monotonic()
+    ok, status_code, error = _send(delivery)
+    took = int((time.monotonic() - began) * 1000)
     with transaction.atomic():
         row = Delivery.objects.select_for_update().get(pk=delivery.pk)
-        row.state, row.sent_at, row.last_error = DeliveryState.SENT, timezone.now(), ""
-        row.save(update_fields=["state", "sent_at", "last_error"])
-        record(
-            "notice.sent",
-            obj=row,
-            payload={"notice": row.notice_id, "recipient": row.recipient, "attempt": row.attempts},
+        DeliveryAttempt.objects.create(
+            delivery=row, ok=ok, status_code=status_code, error=error, duration_ms=took
         )
-    return "sent"
+        if ok:
+            row.state, row.sent_at, row.last_error, row.next_attempt_at = (
+                DeliveryState.SENT,
+                timezone.now(),
+                "",
+                None,
+            )
+            record(
+                "notice.sent",
+                obj=row,
+                payload={
+                    "notice": row.notice_id,
+                    "recipient": row.recipient,
+                    "channel": row.channel,
+                    "attempt": row.attempts,
+                },
+            )
+        elif row.attempts >= settings.LOCKSTEP_DELIVERY_ATTEMPTS:
+            row.state, row.next_attempt_at, row.last_error = DeliveryState.FAILED, None, error
+            record(
+                "notice.failed",
+                obj=row,
+                payload={"notice": row.notice_id, "channel": row.channel, "error": error},
+            )
+        else:
+            row.state, row.last_error = DeliveryState.QUEUED, error
+            row.next_attempt_at = timezone.now() + backoff(row.attempts)
+            deliver.using(run_after=row.next_attempt_at).enqueue(row.pk)
+        row.save(update_fields=["state", "sent_at", "next_attempt_at", "last_error"])
+    return row.state

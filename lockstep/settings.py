@@ -260,3 +260,6 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Lockstep status <stat
 # Notices: reminders this many minutes before a window starts; delivery attempts before a message is "failed".
 LOCKSTEP_REMINDER_MINUTES = [int(m) for m in env_list("LOCKSTEP_REMINDER_MINUTES", ["4320", "60"])]
 LOCKSTEP_DELIVERY_ATTEMPTS = env_int("LOCKSTEP_DELIVERY_ATTEMPTS", 5)
+# Webhooks go to public https addresses only; these open that up for a private network that needs it.
+LOCKSTEP_WEBHOOK_ALLOW_HTTP = env_bool("LOCKSTEP_WEBHOOK_ALLOW_HTTP", False)
+LOCKSTEP_WEBHOOK_ALLOW_PRIVATE = env_bool("LOCKSTEP_WEBHOOK_ALLOW_PRIVATE", False)

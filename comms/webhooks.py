@@ -1,0 +1,126 @@
+"""Webhooks: where a customer's endpoint may be, and how each notice is signed and posted to it.
+
+Signature: the receiver gets `X-Lockstep-Timestamp` (Unix seconds) and `X-Lockstep-Signature: v1=<hex>`, the
+HMAC-SHA256 of "<timestamp>.<raw body>" under the webhook's secret. A receiver recomputes it, compares in
+constant time, and refuses a timestamp more than 5 minutes from its own clock, so a captured request cannot be
+replayed later. `X-Lockstep-Delivery` is the same on every retry of one message: receivers drop repeats by it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+TIMEOUT_SECONDS = 10
+MAX_RESPONSE_BYTES = 64 * 1024
+REPLAY_WINDOW_SECONDS = 300
+
+
+class UnsafeURL(Exception):
+    pass
+
+
+def _private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
+
+
+def check_url(url: str) -> list[str]:
+    """Refuse what a webhook must never reach; the addresses the host resolves to, if it is allowed. Asked when
+    the webhook is saved and again before every post (a name can be pointed elsewhere in between)."""
+    parts = urlsplit(url)
+    allow_http = settings.DEBUG or settings.LOCKSTEP_WEBHOOK_ALLOW_HTTP
+    if parts.scheme != "https" and not (allow_http and parts.scheme == "http"):
+        raise UnsafeURL("A webhook address must start with https://.")
+    if not parts.hostname:
+        raise UnsafeURL("A webhook address needs a host name.")
+    if parts.username or parts.password:
+        raise UnsafeURL(
+            "A webhook address must not carry a user name or password; the signature proves the sender."
+        )
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+    except (OSError, ValueError, UnicodeError):
+        raise UnsafeURL(f"The host {parts.hostname!r} could not be found.") from None
+    addresses = sorted({info[4][0] for info in found})
+    if not settings.LOCKSTEP_WEBHOOK_ALLOW_PRIVATE:
+        for address in addresses:
+            if _private(ipaddress.ip_address(address.split("%")[0])):
+                raise UnsafeURL(
+                    f"{parts.hostname} is a private, loopback or link-local address ({address}); webhooks go to "
+                    "the public internet only."
+                )
+    return addresses
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"v1={mac.hexdigest()}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    ok: bool
+    status_code: int | None
+    error: str
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect could point anywhere, the private network included: it counts as a failure, never followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def post(url: str, *, secret: str, delivery_id: int, payload: dict) -> Answer:
+    try:
+        check_url(url)
+    except UnsafeURL as refused:
+        return Answer(False, None, str(refused))
+    body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    timestamp = int(time.time())
+    # check_url above allowed only http(s) to a public address (or what the settings explicitly allow).
+    request = urllib.request.Request(  # noqa: S310
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Lockstep-Webhook/1",
+            "X-Lockstep-Timestamp": str(timestamp),
+            "X-Lockstep-Signature": sign(secret, timestamp, body),
+            "X-Lockstep-Delivery": str(delivery_id),
+        },
+    )
+    try:
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            response.read(MAX_RESPONSE_BYTES)  # read a little, never a whole stream a receiver may send
+            code = response.status
+    except urllib.error.HTTPError as failed:
+        return Answer(False, failed.code, f"HTTP {failed.code}")
+    except (urllib.error.URLError, OSError, ValueError) as failed:
+        reason = getattr(failed, "reason", failed)
+        return Answer(False, None, f"{type(failed).__name__}: {reason}"[:500])
+    if 200 <= code < 300:
+        return Answer(True, code, "")
+    return Answer(False, code, f"HTTP {code}")
