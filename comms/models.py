@@ -23,25 +23,58 @@ def _token() -> str:
 
 
 class Subscriber(models.Model):
-    """One of a customer's contacts. Notices about the customer's services go to the address once it is
-    confirmed, and never after it is unsubscribed."""
+    """An address that receives notices: a customer's contact (notices about the customer's services) or a
+    follower of one site on the public page (notices about maintenance there, with no customer's services
+    named). Notices go to it once it is confirmed (double opt-in), and never after it is unsubscribed."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="subscribers")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="subscribers"
+    )
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.CASCADE, related_name="subscribers"
+    )
     email = models.EmailField(max_length=254)
     # The secret in the unsubscribe link of every message: knowing it is what proves the right to use it.
     token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
+    # The secret of the confirmation link (double opt-in): a different one from the unsubscribe link's.
+    confirm_token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
+    confirm_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["customer", "email"]
+        ordering = ["customer", "site", "email"]
         constraints = [
             models.UniqueConstraint(fields=["customer", "email"], name="subscriber_unique_per_customer"),
+            models.UniqueConstraint(fields=["site", "email"], name="subscriber_unique_per_site"),
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False, site__isnull=True)
+                | Q(customer__isnull=True, site__isnull=False),
+                name="subscriber_follows_a_customer_or_a_site",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.email} ({self.customer})"
+        return f"{self.email} ({self.follows})"
+
+    @property
+    def follows(self) -> str:
+        return str(self.customer) if self.customer_id else f"maintenance at {self.site.name}"
+
+    def confirm(self) -> bool:
+        """The address proved it is theirs: notices go to it from now on. True if this call confirmed it."""
+        with transaction.atomic():
+            row = Subscriber.objects.select_for_update().get(pk=self.pk)
+            if row.confirmed_at is not None and row.unsubscribed_at is None:
+                return False
+            row.confirmed_at, row.unsubscribed_at = timezone.now(), None
+            row.save(update_fields=["confirmed_at", "unsubscribed_at"])
+            record(
+                "subscriber.confirmed", obj=row, payload={"customer": row.customer_id, "site": row.site_id}
+            )
+        self.confirmed_at, self.unsubscribed_at = row.confirmed_at, None
+        return True
 
     @property
     def receives(self) -> bool:
@@ -55,7 +88,9 @@ class Subscriber(models.Model):
                 return False
             row.unsubscribed_at = timezone.now()
             row.save(update_fields=["unsubscribed_at"])
-            record("subscriber.unsubscribed", obj=row, payload={"customer": row.customer_id})
+            record(
+                "subscriber.unsubscribed", obj=row, payload={"customer": row.customer_id, "site": row.site_id}
+            )
         self.unsubscribed_at = row.unsubscribed_at
         return True
 

@@ -11,6 +11,7 @@ from string import Template
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 
 from audit.log import record
@@ -79,12 +80,14 @@ def fill(text: str, values: dict[str, str]) -> str:
     return Template(text).safe_substitute({name: str(values.get(name, "")) for name in PLACEHOLDERS})
 
 
-def audience(service_ids: Iterable[int]) -> models.QuerySet[Subscriber]:
-    """Who hears about these services: the confirmed, still subscribed contacts of the customers owning them."""
+def audience(service_ids: Iterable[int], site: Site | None = None) -> models.QuerySet[Subscriber]:
+    """Who hears: the confirmed, still subscribed contacts of the customers owning these services, and the
+    followers of the site on the public page."""
+    follows = Q(customer__services__in=list(service_ids))
+    if site is not None:
+        follows |= Q(site=site)
     return (
-        Subscriber.objects.filter(
-            customer__services__in=list(service_ids), confirmed_at__isnull=False, unsubscribed_at__isnull=True
-        )
+        Subscriber.objects.filter(follows, confirmed_at__isnull=False, unsubscribed_at__isnull=True)
         .distinct()
         .order_by("email", "pk")
     )
@@ -127,7 +130,7 @@ def announce(
             recipient=subscriber.email,
             their_services=", ".join(theirs.get(subscriber.customer_id, []))[:1000],
         )
-        for subscriber in audience(service_ids)
+        for subscriber in audience(service_ids, site)
     ]
     posted: set[str] = set()
     for hook in Webhook.objects.filter(customer_id__in=list(theirs), active=True).order_by("pk"):
@@ -164,6 +167,14 @@ def notices_about(obj: models.Model) -> models.QuerySet[Notice]:
     return Notice.objects.filter(about_type=obj._meta.label_lower, about_id=str(obj.pk))
 
 
-def unsubscribe_url(subscriber: Subscriber) -> str:
-    path = reverse("comms:unsubscribe", args=[subscriber.token])
+def public_url(path: str) -> str:
+    """An address outside the app's own pages can reach: in mail, in feeds, in QR codes."""
     return f"{settings.LOCKSTEP_PUBLIC_SCHEME}://{settings.LOCKSTEP_PUBLIC_HOST}{path}"
+
+
+def unsubscribe_url(subscriber: Subscriber) -> str:
+    return public_url(reverse("comms:unsubscribe", args=[subscriber.token]))
+
+
+def confirm_url(subscriber: Subscriber) -> str:
+    return public_url(reverse("comms:confirm", args=[subscriber.confirm_token]))

@@ -8,13 +8,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
 from audit.log import record
 from comms import webhooks
 from comms.models import Channel, Delivery, DeliveryAttempt, DeliveryState, StatusLink
-from comms.notices import unsubscribe_url
+from comms.notices import public_url, unsubscribe_url
 
 # Attempt n waits 30 s * 4^(n-1) before the next: 30 s, 2 min, 8 min, 32 min.
 FIRST_RETRY = timedelta(seconds=30)
@@ -29,7 +30,7 @@ def _claim(delivery_id: int) -> Delivery | None:
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(of=("self",))
-            .select_related("notice__site", "subscriber__customer", "webhook")
+            .select_related("notice__site", "subscriber__customer", "subscriber__site", "webhook")
             .filter(pk=delivery_id)
             .first()
         )
@@ -49,11 +50,14 @@ def _message(delivery: Delivery) -> EmailMessage:
     headers = {}
     if delivery.subscriber is not None:
         link = unsubscribe_url(delivery.subscriber)
-        page = StatusLink.current(delivery.subscriber.customer).url()
-        body += (
-            f"\n\n--\nYou receive this as a contact of {delivery.subscriber.customer}.\n"
-            f"Your status page: {page}\nUnsubscribe: {link}\n"
-        )
+        subscriber = delivery.subscriber
+        if subscriber.customer_id:
+            page = StatusLink.current(subscriber.customer).url()
+            why = f"You receive this as a contact of {subscriber.customer}.\nYour status page: {page}"
+        else:
+            page = public_url(reverse("maintenance:status_site", args=[subscriber.site.code]))
+            why = f"You receive this because you follow maintenance at {subscriber.site.name}.\nStatus: {page}"
+        body += f"\n\n--\n{why}\nUnsubscribe: {link}\n"
         # One-click unsubscribe from the mail program itself (RFC 8058).
         headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     return EmailMessage(subject=notice.subject, body=body, to=[delivery.recipient], headers=headers)

@@ -2,16 +2,20 @@ from __future__ import annotations
 
 import re
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, role_required
-from comms.models import Delivery, DeliveryState, Notice, Subscriber
+from comms import subscriptions
+from comms.models import Delivery, DeliveryState, Notice, StatusLink, Subscriber
+from inventory.models import Site
 from lockstep.http import HtmxHttpRequest
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -64,3 +68,54 @@ def resend(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(str(refused)) from None
     messages.success(request, f"Queued again for {delivery.recipient}.")
     return redirect("comms:outbox")
+
+
+class SubscribeForm(forms.Form):
+    email = forms.EmailField(max_length=254, label="Your e-mail address")
+
+
+def _subscribe(request: HtmxHttpRequest, *, customer=None, site=None, back: str) -> HttpResponse:
+    follows = str(customer) if customer else f"maintenance at {site.name}"
+    form = SubscribeForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            context = {"form": form, "follows": follows, "back": back}
+            return render(request, "comms/subscribe.html", context, status=400)
+        # Over the limit, nothing is sent; the answer is the same words, like every other answer here.
+        if not subscriptions.over_limit():
+            subscriptions.request(form.cleaned_data["email"], customer=customer, site=site)
+        return render(request, "comms/subscribe.html", {"asked": True, "follows": follows, "back": back})
+    return render(request, "comms/subscribe.html", {"form": form, "follows": follows, "back": back})
+
+
+def subscribe_site(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    site = get_object_or_404(Site, code=code)
+    return _subscribe(request, site=site, back=reverse("maintenance:status_site", args=[site.code]))
+
+
+def subscribe_customer(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    link = (
+        StatusLink.objects.select_related("customer").filter(token=token, retired_at__isnull=True).first()
+        if TOKEN.match(token)
+        else None
+    )
+    if link is None:
+        return render(request, "comms/unsubscribe.html", {"unknown": True}, status=404)
+    return _subscribe(
+        request, customer=link.customer, back=reverse("maintenance:status_private", args=[token])
+    )
+
+
+def confirm(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """GET asks (a mail scanner opening the link confirms nothing); POST confirms."""
+    subscriber = (
+        Subscriber.objects.select_related("customer", "site").filter(confirm_token=token).first()
+        if TOKEN.match(token)
+        else None
+    )
+    if subscriber is None:
+        return render(request, "comms/confirm.html", {"unknown": True}, status=404)
+    if request.method == "POST":
+        subscriber.confirm()
+        return render(request, "comms/confirm.html", {"subscriber": subscriber, "done": True})
+    return render(request, "comms/confirm.html", {"subscriber": subscriber})

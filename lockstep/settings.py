@@ -263,3 +263,5 @@ LOCKSTEP_DELIVERY_ATTEMPTS = env_int("LOCKSTEP_DELIVERY_ATTEMPTS", 5)
 # Webhooks go to public https addresses only; these open that up for a private network that needs it.
 LOCKSTEP_WEBHOOK_ALLOW_HTTP = env_bool("LOCKSTEP_WEBHOOK_ALLOW_HTTP", False)
 LOCKSTEP_WEBHOOK_ALLOW_PRIVATE = env_bool("LOCKSTEP_WEBHOOK_ALLOW_PRIVATE", False)
+# Subscription requests from one address per hour before the form stops sending confirmations.
+LOCKSTEP_SUBSCRIBE_PER_HOUR = env_int("LOCKSTEP_SUBSCRIBE_PER_HOUR", 10)

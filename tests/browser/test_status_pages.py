@@ -54,3 +54,22 @@ def test_the_public_and_a_private_page_on_a_phone(live_server, phone_740):
     assert "Under maintenance" in page.locator(".components").inner_text()
     assert small_controls(page) == []
     screenshot(page, "issue12-status-private-360x740")
+
+
+def test_following_a_site_by_e_mail_on_a_phone(live_server, phone_740):
+    scene = build_scene(
+        start=False, targets=lambda site: [(TargetAction.UNPLUG, site.port(site.sw_a, "Eth1/2"))]
+    )
+    page = phone_740.new_page()
+    page.goto(f"{live_server.url}/status/sites/{scene.site.site.code}/")
+    page.get_by_role("link", name="Notices about Los Angeles 1 by e-mail").click()
+    page.get_by_label("Your e-mail address").fill("not an address")
+    page.get_by_role("button", name="Send me a confirmation link").click()
+    assert page.locator(".field-error").is_visible()
+    screenshot(page, "issue12-subscribe-error-360x740")
+    page.get_by_label("Your e-mail address").fill("follower@example.org")
+    page.get_by_role("button", name="Send me a confirmation link").click()
+    page.get_by_text("Check your inbox.").wait_for()
+    assert in_viewport(page, ".alert-good")
+    assert small_controls(page) == []
+    screenshot(page, "issue12-subscribe-asked-360x740")

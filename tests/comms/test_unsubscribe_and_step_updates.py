@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_opening_the_link_asks_and_changes_nothing(people):
     ops = people["beta-ops"]
     page = Client().get(f"/unsubscribe/{ops.token}/")
-    assert page.status_code == 200 and b"Stop sending maintenance notices for Beta" in page.content
+    assert page.status_code == 200 and b"Stop sending notices (Beta) to" in page.content
     ops.refresh_from_db()
     assert ops.unsubscribed_at is None
 
