@@ -56,7 +56,9 @@ def _message(delivery: Delivery) -> EmailMessage:
             why = f"You receive this as a contact of {subscriber.customer}.\nYour status page: {page}"
         else:
             page = public_url(reverse("maintenance:status_site", args=[subscriber.site.code]))
-            why = f"You receive this because you follow maintenance at {subscriber.site.name}.\nStatus: {page}"
+            why = (
+                f"You receive this because you follow maintenance at {subscriber.site.name}.\nStatus: {page}"
+            )
         body += f"\n\n--\n{why}\nUnsubscribe: {link}\n"
         # One-click unsubscribe from the mail program itself (RFC 8058).
         headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

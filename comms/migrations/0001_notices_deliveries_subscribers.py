@@ -8,184 +8,408 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('inventory', '0003_device_types_and_camera_policy'),
+        ("inventory", "0003_device_types_and_camera_policy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('email', 'E-mail'), ('webhook', 'Webhook')], default='email', max_length=20)),
-                ('recipient', models.CharField(max_length=500)),
-                ('their_services', models.CharField(blank=True, max_length=1000)),
-                ('state', models.CharField(choices=[('queued', 'Waiting to send'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=20)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "E-mail"), ("webhook", "Webhook")], default="email", max_length=20
+                    ),
+                ),
+                ("recipient", models.CharField(max_length=500)),
+                ("their_services", models.CharField(blank=True, max_length=1000)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting to send"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['notice', 'recipient'],
+                "ordering": ["notice", "recipient"],
             },
         ),
         migrations.CreateModel(
-            name='DeliveryAttempt',
+            name="DeliveryAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ok', models.BooleanField()),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('error', models.CharField(blank=True, max_length=500)),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tries', to='comms.delivery')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ok", models.BooleanField()),
+                ("status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("error", models.CharField(blank=True, max_length=500)),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="tries", to="comms.delivery"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['delivery', 'at', 'pk'],
+                "ordering": ["delivery", "at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('scheduled', 'Maintenance scheduled'), ('reminder', 'Maintenance reminder'), ('started', 'Maintenance started'), ('update', 'Maintenance update'), ('overrun', 'Maintenance running late'), ('completed', 'Maintenance completed'), ('rolled_back', 'Maintenance stopped'), ('cancelled', 'Maintenance cancelled')], max_length=20)),
-                ('subject', models.CharField(max_length=300)),
-                ('body', models.TextField()),
-                ('reference', models.CharField(blank=True, max_length=50)),
-                ('about_type', models.CharField(blank=True, max_length=100)),
-                ('about_id', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('services', models.ManyToManyField(blank=True, related_name='notices', to='inventory.service')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='inventory.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Maintenance scheduled"),
+                            ("reminder", "Maintenance reminder"),
+                            ("started", "Maintenance started"),
+                            ("update", "Maintenance update"),
+                            ("overrun", "Maintenance running late"),
+                            ("completed", "Maintenance completed"),
+                            ("rolled_back", "Maintenance stopped"),
+                            ("cancelled", "Maintenance cancelled"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("subject", models.CharField(max_length=300)),
+                ("body", models.TextField()),
+                ("reference", models.CharField(blank=True, max_length=50)),
+                ("about_type", models.CharField(blank=True, max_length=100)),
+                ("about_id", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "services",
+                    models.ManyToManyField(blank=True, related_name="notices", to="inventory.service"),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices",
+                        to="inventory.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='notice',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='comms.notice'),
+            model_name="delivery",
+            name="notice",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="deliveries", to="comms.notice"
+            ),
         ),
         migrations.CreateModel(
-            name='NoticeTemplate',
+            name="NoticeTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('scheduled', 'Maintenance scheduled'), ('reminder', 'Maintenance reminder'), ('started', 'Maintenance started'), ('update', 'Maintenance update'), ('overrun', 'Maintenance running late'), ('completed', 'Maintenance completed'), ('rolled_back', 'Maintenance stopped'), ('cancelled', 'Maintenance cancelled')], max_length=20, unique=True)),
-                ('subject', models.CharField(max_length=200)),
-                ('body', models.TextField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Maintenance scheduled"),
+                            ("reminder", "Maintenance reminder"),
+                            ("started", "Maintenance started"),
+                            ("update", "Maintenance update"),
+                            ("overrun", "Maintenance running late"),
+                            ("completed", "Maintenance completed"),
+                            ("rolled_back", "Maintenance stopped"),
+                            ("cancelled", "Maintenance cancelled"),
+                        ],
+                        max_length=20,
+                        unique=True,
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200)),
+                ("body", models.TextField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['kind'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['scheduled', 'reminder', 'started', 'update', 'overrun', 'completed', 'rolled_back', 'cancelled'])), name='notice_template_kind_valid')],
+                "ordering": ["kind"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                [
+                                    "scheduled",
+                                    "reminder",
+                                    "started",
+                                    "update",
+                                    "overrun",
+                                    "completed",
+                                    "rolled_back",
+                                    "cancelled",
+                                ],
+                            )
+                        ),
+                        name="notice_template_kind_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StatusLink',
+            name="StatusLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(default=comms.models._token, editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_links', to='inventory.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "token",
+                    models.CharField(default=comms.models._token, editable=False, max_length=64, unique=True),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_links",
+                        to="inventory.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer', '-created_at'],
+                "ordering": ["customer", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Subscriber',
+            name="Subscriber",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('token', models.CharField(default=comms.models._token, editable=False, max_length=64, unique=True)),
-                ('confirm_token', models.CharField(default=comms.models._token, editable=False, max_length=64, unique=True)),
-                ('confirm_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='subscribers', to='inventory.customer')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='subscribers', to='inventory.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                (
+                    "token",
+                    models.CharField(default=comms.models._token, editable=False, max_length=64, unique=True),
+                ),
+                (
+                    "confirm_token",
+                    models.CharField(default=comms.models._token, editable=False, max_length=64, unique=True),
+                ),
+                ("confirm_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscribers",
+                        to="inventory.customer",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscribers",
+                        to="inventory.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer', 'site', 'email'],
+                "ordering": ["customer", "site", "email"],
             },
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='subscriber',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deliveries', to='comms.subscriber'),
+            model_name="delivery",
+            name="subscriber",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="deliveries",
+                to="comms.subscriber",
+            ),
         ),
         migrations.CreateModel(
-            name='Webhook',
+            name="Webhook",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=500)),
-                ('secret', models.CharField(default=comms.models._token, editable=False, max_length=64)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhooks', to='inventory.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=500)),
+                ("secret", models.CharField(default=comms.models._token, editable=False, max_length=64)),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhooks",
+                        to="inventory.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer', 'url'],
+                "ordering": ["customer", "url"],
             },
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='webhook',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deliveries', to='comms.webhook'),
+            model_name="delivery",
+            name="webhook",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="deliveries",
+                to="comms.webhook",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notice',
-            index=models.Index(fields=['about_type', 'about_id'], name='notice_about_idx'),
+            model_name="notice",
+            index=models.Index(fields=["about_type", "about_id"], name="notice_about_idx"),
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['scheduled', 'reminder', 'started', 'update', 'overrun', 'completed', 'rolled_back', 'cancelled'])), name='notice_kind_valid'),
+            model_name="notice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "scheduled",
+                            "reminder",
+                            "started",
+                            "update",
+                            "overrun",
+                            "completed",
+                            "rolled_back",
+                            "cancelled",
+                        ],
+                    )
+                ),
+                name="notice_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statuslink',
-            constraint=models.UniqueConstraint(condition=models.Q(('retired_at__isnull', True)), fields=('customer',), name='status_link_one_live_per_customer'),
+            model_name="statuslink",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("retired_at__isnull", True)),
+                fields=("customer",),
+                name="status_link_one_live_per_customer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subscriber',
-            constraint=models.UniqueConstraint(fields=('customer', 'email'), name='subscriber_unique_per_customer'),
+            model_name="subscriber",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "email"), name="subscriber_unique_per_customer"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subscriber',
-            constraint=models.UniqueConstraint(fields=('site', 'email'), name='subscriber_unique_per_site'),
+            model_name="subscriber",
+            constraint=models.UniqueConstraint(fields=("site", "email"), name="subscriber_unique_per_site"),
         ),
         migrations.AddConstraint(
-            model_name='subscriber',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('customer__isnull', False), ('site__isnull', True)), models.Q(('customer__isnull', True), ('site__isnull', False)), _connector='OR'), name='subscriber_follows_a_customer_or_a_site'),
+            model_name="subscriber",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("customer__isnull", False), ("site__isnull", True)),
+                    models.Q(("customer__isnull", True), ("site__isnull", False)),
+                    _connector="OR",
+                ),
+                name="subscriber_follows_a_customer_or_a_site",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhook',
-            constraint=models.UniqueConstraint(fields=('customer', 'url'), name='webhook_unique_per_customer'),
+            model_name="webhook",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "url"), name="webhook_unique_per_customer"
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['state', 'next_attempt_at'], name='delivery_state_idx'),
+            model_name="delivery",
+            index=models.Index(fields=["state", "next_attempt_at"], name="delivery_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(fields=('notice', 'channel', 'recipient'), name='delivery_once_per_recipient'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                fields=("notice", "channel", "recipient"), name="delivery_once_per_recipient"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['queued', 'sending', 'sent', 'failed'])), name='delivery_state_valid'),
+            model_name="delivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["queued", "sending", "sent", "failed"])),
+                name="delivery_state_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'sent'), _negated=True), ('sent_at__isnull', False), _connector='OR'), name='delivery_sent_has_time'),
+            model_name="delivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state", "sent"), _negated=True), ("sent_at__isnull", False), _connector="OR"
+                ),
+                name="delivery_sent_has_time",
+            ),
         ),
     ]
