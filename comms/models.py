@@ -104,6 +104,7 @@ class NoticeKind(models.TextChoices):
     COMPLETED = "completed", "Maintenance completed"
     ROLLED_BACK = "rolled_back", "Maintenance stopped"
     CANCELLED = "cancelled", "Maintenance cancelled"
+    INCIDENT = "incident", "Incident update"
 
 
 class NoticeTemplate(models.Model):

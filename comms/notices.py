@@ -31,6 +31,7 @@ PLACEHOLDERS = {
     "services": "a pointer to the recipient's own services, listed at the end of each message",
     "message": "the words of an update",
     "estimate": "a new estimated end, in the site's time",
+    "state": "an incident's state (investigating, identified, monitoring, resolved)",
 }
 
 DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
@@ -62,6 +63,7 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         "The maintenance at $site was stopped and the changes are being put back as they were. "
         "We will tell you when it is done.",
     ),
+    NoticeKind.INCIDENT: ("$title ($site): $state", "$state. $message"),
     NoticeKind.CANCELLED: (
         "Maintenance $reference at $site is cancelled",
         "The maintenance planned at $site from $start to $end will not take place.",

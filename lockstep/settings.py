@@ -265,3 +265,5 @@ LOCKSTEP_WEBHOOK_ALLOW_HTTP = env_bool("LOCKSTEP_WEBHOOK_ALLOW_HTTP", False)
 LOCKSTEP_WEBHOOK_ALLOW_PRIVATE = env_bool("LOCKSTEP_WEBHOOK_ALLOW_PRIVATE", False)
 # Subscription requests from one address per hour before the form stops sending confirmations.
 LOCKSTEP_SUBSCRIBE_PER_HOUR = env_int("LOCKSTEP_SUBSCRIBE_PER_HOUR", 10)
+# An open incident with no public update for this long alerts the coordinators (desk and mail).
+LOCKSTEP_INCIDENT_STALE_MINUTES = env_int("LOCKSTEP_INCIDENT_STALE_MINUTES", 30)

@@ -6,8 +6,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from accounts.roles import Role
-from inventory.models import Device, Port, Site
-from maintenance.models import TargetAction, Window
+from inventory.models import Device, Port, Service, Site
+from maintenance.models import Impact, Incident, IncidentService, IncidentState, TargetAction, Window
+from maintenance.models.incidents import STARTING_WORDS
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -146,3 +147,85 @@ class DecisionForm(forms.Form):
     def __init__(self, *args, services: dict[int, str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["override_service"].choices = [(pk, name) for pk, name in (services or {}).items()]
+
+
+class IncidentForm(forms.Form):
+    """Declare an incident. From a window, its site and its approved blast radius are filled in."""
+
+    site = forms.ModelChoiceField(queryset=Site.objects.order_by("name"))
+    title = forms.CharField(
+        max_length=200, label="Public title", help_text="What customers read: no internal detail."
+    )
+    impact = forms.ChoiceField(choices=Impact.choices)
+    started_at = forms.DateTimeField(
+        required=False,
+        label="Started (site time; empty: now)",
+        input_formats=[LOCAL_FORMAT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
+    )
+    message = forms.CharField(
+        max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="First update to customers"
+    )
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.none(), widget=forms.CheckboxSelectMultiple, label="Affected services"
+    )
+
+    def __init__(self, *args, window: Window | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["services"].queryset = Service.objects.select_related("customer").order_by(
+            "customer__name", "name"
+        )
+        self.fields["services"].label_from_instance = lambda s: f"{s.customer}: {s.name}"
+        self.fields["message"].initial = STARTING_WORDS[IncidentState.INVESTIGATING]
+        if window is not None:
+            self.fields["site"].initial = window.site_id
+            self.fields["services"].initial = list(window.run.approved_services) if window.run_id else []
+
+    def clean_started_at(self):
+        naive = self.cleaned_data.get("started_at")
+        site = self.cleaned_data.get("site")  # cleaned before this field: it comes first
+        if naive is None or site is None:
+            return None
+        return local_to_utc(naive.replace(tzinfo=None), site)
+
+
+class IncidentUpdateForm(forms.Form):
+    form = forms.CharField(widget=forms.HiddenInput, initial="update")
+    state = forms.ChoiceField(choices=IncidentState.choices)
+    message = forms.CharField(
+        max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Update to customers"
+    )
+
+    def __init__(self, *args, incident: Incident, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["state"].initial = incident.state
+        self.fields["message"].initial = STARTING_WORDS.get(incident.state, "")
+
+
+class RestoreForm(forms.Form):
+    form = forms.CharField(widget=forms.HiddenInput, initial="restore")
+    services = forms.ModelMultipleChoiceField(
+        queryset=IncidentService.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Restored services",
+    )
+    at = forms.DateTimeField(
+        required=False,
+        label="Restored at (site time; empty: now)",
+        input_formats=[LOCAL_FORMAT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
+    )
+
+    def __init__(self, *args, incident: Incident, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.incident = incident
+        self.fields["services"].queryset = incident.affected.filter(restored_at__isnull=True).select_related(
+            "service__customer"
+        )
+        self.fields["services"].label_from_instance = lambda row: (
+            f"{row.service.customer}: {row.service.name}"
+        )
+
+    def clean_at(self):
+        naive = self.cleaned_data.get("at")
+        return local_to_utc(naive.replace(tzinfo=None), self.incident.site) if naive else None

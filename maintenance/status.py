@@ -13,13 +13,21 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from checklists.models import RunMode, StepKind, StepStatus
 from inventory.models import Customer, Service, Site
-from maintenance.models import Window, WindowDecision, WindowStatus
+from maintenance.models import (
+    Impact,
+    Incident,
+    IncidentService,
+    IncidentUpdate,
+    Window,
+    WindowDecision,
+    WindowStatus,
+)
 
 HISTORY_DAYS = 90
 
@@ -37,10 +45,40 @@ OPEN_PHASES = (Phase.IN_PROGRESS, Phase.VERIFYING)
 
 
 class Level:
-    """A component's status, worst first when several apply (incidents will add the outage levels)."""
+    """A component's status; when several apply, the worst (the last of WORST_LAST) is shown."""
 
     OPERATIONAL = "Operational"
     MAINTENANCE = "Under maintenance"
+    DEGRADED = "Degraded performance"
+    PARTIAL = "Partial outage"
+    MAJOR = "Major outage"
+
+
+WORST_LAST = [Level.OPERATIONAL, Level.MAINTENANCE, Level.DEGRADED, Level.PARTIAL, Level.MAJOR]
+IMPACT_LEVEL = {Impact.DEGRADED: Level.DEGRADED, Impact.PARTIAL: Level.PARTIAL, Impact.MAJOR: Level.MAJOR}
+
+
+def worst(levels) -> str:
+    return max(levels, key=WORST_LAST.index, default=Level.OPERATIONAL)
+
+
+@dataclass
+class PublicIncident:
+    incident: Incident
+    services: dict[int, datetime | None]  # service id -> restored at
+    updates: list[IncidentUpdate]
+
+    @property
+    def key(self) -> str:
+        return f"incident-{self.incident.pk}"
+
+    @property
+    def restored(self) -> int:
+        return sum(1 for at in self.services.values() if at is not None)
+
+    @property
+    def level(self) -> str:
+        return IMPACT_LEVEL[self.incident.impact] if self.incident.is_open else Level.OPERATIONAL
 
 
 @dataclass
@@ -84,8 +122,17 @@ class Board:
     components: list[Component]
     maintenance: list[Maintenance]
     services: list[Service]
+    incidents: list[PublicIncident]
     last_modified: datetime
     etag: str
+
+    @property
+    def open_incidents(self) -> list[PublicIncident]:
+        return [i for i in self.incidents if i.incident.is_open]
+
+    @property
+    def past_incidents(self) -> list[PublicIncident]:
+        return [i for i in self.incidents if not i.incident.is_open]
 
     @property
     def upcoming(self) -> list[Maintenance]:
@@ -105,11 +152,7 @@ class Board:
 
     @property
     def level(self) -> str:
-        return (
-            Level.MAINTENANCE
-            if any(c.level != Level.OPERATIONAL for c in self.components)
-            else Level.OPERATIONAL
-        )
+        return worst(c.level for c in self.components)
 
 
 def _phase(window: Window) -> str | None:
@@ -165,23 +208,50 @@ def board(
         if customer is not None and not touched & mine:
             continue
         maintenance.append(Maintenance(window, phase, touched))
+    incidents = _incidents(now, site=site, mine=mine if customer is not None else None)
     sites = [site] if site is not None else list(Site.objects.order_by("name"))
     if customer is not None:
-        sites = [s for s in sites if any(m.window.site_id == s.pk for m in maintenance)]
+        touched_sites = {m.window.site_id for m in maintenance} | {i.incident.site_id for i in incidents}
+        sites = [s for s in sites if s.pk in touched_sites]
     components = []
     for each in sites:
         open_here = [m for m in maintenance if m.window.site_id == each.pk and m.is_open]
-        components.append(Component(each, Level.MAINTENANCE if open_here else Level.OPERATIONAL, open_here))
+        levels = [Level.MAINTENANCE] if open_here else []
+        levels += [i.level for i in incidents if i.incident.site_id == each.pk and i.incident.is_open]
+        components.append(Component(each, worst(levels), open_here))
     latest = AuditEvent.objects.order_by("-seq").values_list("seq", "created_at").first() or (0, None)
-    return Board(components, maintenance, services, *_validators(maintenance, latest, now))
+    return Board(components, maintenance, services, incidents, *_validators(maintenance, latest, now))
+
+
+def _incidents(now: datetime, *, site: Site | None, mine: set[int] | None) -> list[PublicIncident]:
+    """Open incidents and those resolved in the last 90 days, with their services and updates: three queries.
+    `mine`: only incidents touching these services (a customer's page), showing only these services."""
+    found = Incident.objects.filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=now - timedelta(days=HISTORY_DAYS))
+    )
+    if site is not None:
+        found = found.filter(site=site)
+    if mine is not None:
+        found = found.filter(affected__service__in=mine).distinct()
+    found = found.select_related("site").prefetch_related(
+        Prefetch("affected", queryset=IncidentService.objects.order_by("pk")),
+        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-pk")),
+    )
+    result = []
+    for incident in found.order_by("-started_at", "-pk"):
+        services = {
+            row.service_id: row.restored_at
+            for row in incident.affected.all()
+            if mine is None or row.service_id in mine
+        }
+        result.append(PublicIncident(incident, services, list(incident.updates.all())))
+    return result
 
 
 def service_level(board: Board, service: Service) -> str:
-    return (
-        Level.MAINTENANCE
-        if any(m.is_open and service.pk in m.services for m in board.maintenance)
-        else Level.OPERATIONAL
-    )
+    levels = [Level.MAINTENANCE for m in board.maintenance if m.is_open and service.pk in m.services]
+    levels += [i.level for i in board.open_incidents if i.services.get(service.pk, 0) is None]
+    return worst(levels)
 
 
 def _validators(

@@ -21,6 +21,9 @@ urlpatterns = [
     path("tech/", views.tech_today, name="tech_today"),
     path("approvals/", views.queue, name="queue"),
     path("approvals/board/", views.board, name="board"),
+    path("incidents/", views.incident_list, name="incidents"),
+    path("incidents/new/", views.incident_new, name="incident_new"),
+    path("incidents/<id:pk>/", views.incident_detail, name="incident"),
     # Status pages and feeds: no login.
     path("status/", views.status_page, name="status"),
     path("status/status.json", views.status_json, name="status_json"),

@@ -28,10 +28,20 @@ from inventory.models import Discrepancy, DiscrepancyStatus, Site
 from lockstep.http import HtmxHttpRequest
 from maintenance import status
 from maintenance.conflicts import conflicts_among, needing_override
-from maintenance.forms import DecisionForm, ReasonForm, TargetForm, WindowForm
+from maintenance.forms import (
+    DecisionForm,
+    IncidentForm,
+    IncidentUpdateForm,
+    ReasonForm,
+    RestoreForm,
+    TargetForm,
+    WindowForm,
+)
 from maintenance.models import (
     ACTIVE_STATUSES,
     BlastSnapshot,
+    Incident,
+    IncidentRefused,
     Override,
     RedundancyOverride,
     Target,
@@ -166,6 +176,10 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "can_decide": can_decide,
         "offers": offers(window, request.user),
         "not_now": _not_now(window, request.user),
+        # Something went wrong during the work: declared from here, its blast radius fills the form in.
+        "may_declare": window.status
+        in (WindowStatus.IN_PROGRESS, WindowStatus.ABORTED, WindowStatus.COMPLETED)
+        and Incident.may_declare(request.user),
     }
     return render(request, "maintenance/window_detail.html", context)
 
@@ -670,3 +684,100 @@ def status_private_ics(request: HtmxHttpRequest, token: str) -> HttpResponse:
         )
 
     return _conditional(request, board, respond, public=False)
+
+
+# --- incidents (the coordinator's and approver's desk) ------------------------------------------------------
+
+INCIDENT_ROLES = (Role.COORDINATOR, Role.APPROVER)
+
+
+@role_required(*INCIDENT_ROLES)
+def incident_list(request: HtmxHttpRequest) -> HttpResponse:
+    since = timezone.now() - timedelta(days=status.HISTORY_DAYS)
+    incidents = list(
+        Incident.objects.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=since))
+        .select_related("site", "window")
+        .annotate(
+            total=Count("affected"), restored=Count("affected", filter=Q(affected__restored_at__isnull=False))
+        )
+        .order_by("-started_at", "-pk")
+    )
+    return render(request, "maintenance/incidents.html", {"incidents": incidents})
+
+
+@role_required(*INCIDENT_ROLES)
+def incident_new(request: HtmxHttpRequest) -> HttpResponse:
+    window = None
+    if (raw := request.GET.get("window") or request.POST.get("window", "")).isdigit():
+        window = Window.objects.select_related("site", "run").filter(pk=int(raw)).first()
+    form = IncidentForm(request.POST or None, window=window)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = Incident.declare(
+                by=request.user,
+                site=form.cleaned_data["site"],
+                title=form.cleaned_data["title"],
+                impact=form.cleaned_data["impact"],
+                message=form.cleaned_data["message"],
+                services=[s.pk for s in form.cleaned_data["services"]],
+                window=window,
+                started_at=form.cleaned_data["started_at"],
+            )
+        except IncidentRefused as refused:
+            form.add_error(None, refused.reason)
+        else:
+            messages.success(
+                request, f"{incident.reference} declared; its first update is on its way to customers."
+            )
+            return redirect(incident)
+    status_code = 400 if request.method == "POST" else 200
+    return render(
+        request, "maintenance/incident_new.html", {"form": form, "window": window}, status=status_code
+    )
+
+
+@role_required(*INCIDENT_ROLES)
+def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(Incident.objects.select_related("site", "window", "declared_by"), pk=pk)
+    update_form = IncidentUpdateForm(
+        request.POST if request.POST.get("form") == "update" else None, incident=incident
+    )
+    restore_form = RestoreForm(
+        request.POST if request.POST.get("form") == "restore" else None, incident=incident
+    )
+    if request.method == "POST":
+        try:
+            if update_form.is_bound and update_form.is_valid():
+                incident.post_update(
+                    by=request.user,
+                    state=update_form.cleaned_data["state"],
+                    message=update_form.cleaned_data["message"],
+                )
+                messages.success(request, "Update posted; it is on its way to the affected customers.")
+                return redirect(incident)
+            if restore_form.is_bound and restore_form.is_valid():
+                marked = incident.restore(
+                    by=request.user,
+                    services=[row.service_id for row in restore_form.cleaned_data["services"]],
+                    at=restore_form.cleaned_data["at"],
+                )
+                messages.success(request, f"{marked} service(s) marked restored.")
+                return redirect(incident)
+        except IncidentRefused as refused:
+            (update_form if update_form.is_bound else restore_form).add_error(None, refused.reason)
+    restored, total = incident.progress()
+    context = {
+        "incident": incident,
+        "rows": incident.affected.select_related("service__customer").order_by(
+            "restored_at", "service__name"
+        ),
+        "updates": incident.updates.select_related("by").order_by("-created_at", "-pk"),
+        "restored": restored,
+        "total": total,
+        "update_form": update_form,
+        "restore_form": restore_form,
+        "may_manage": incident.may_manage(request.user),
+    }
+    return render(
+        request, "maintenance/incident.html", context, status=400 if request.method == "POST" else 200
+    )

@@ -73,3 +73,45 @@ def test_following_a_site_by_e_mail_on_a_phone(live_server, phone_740):
     assert in_viewport(page, ".alert-good")
     assert small_controls(page) == []
     screenshot(page, "issue12-subscribe-asked-360x740")
+
+
+def test_an_incident_on_the_desk_and_on_the_public_page(live_server, phone_740, browser):
+    from accounts.roles import Role
+    from maintenance.models import Impact, Incident
+    from tests.browser.conftest import log_in
+    from tests.conftest import PASSWORD, make_user
+
+    scene = build_scene(targets=lambda site: [(TargetAction.UNPLUG, site.port(site.sw_a, "Eth1/2"))])
+    cora = make_user("cora", Role.COORDINATOR)
+    incident = Incident.declare(
+        by=cora,
+        site=scene.site.site,
+        title="Websites unreachable",
+        impact=Impact.MAJOR,
+        message="We are investigating reports that some websites are unreachable.",
+        services=list(scene.run.approved_services),
+        window=scene.window,
+        started_at=timezone.now() - timedelta(minutes=20),
+    )
+    desk = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = desk.new_page()
+    log_in(page, live_server, "cora", PASSWORD)
+    page.goto(f"{live_server.url}{incident.get_absolute_url()}")
+    page.get_by_label("State").select_option("identified")
+    page.get_by_label("Update to customers").fill("A cable was unplugged by mistake; we are putting it back.")
+    page.get_by_role("button", name="Post to the status pages and send").click()
+    page.get_by_text("Update posted").wait_for()
+    page.get_by_role("checkbox").first.check()
+    page.get_by_role("button", name="Mark restored").click()
+    page.get_by_text("1 service(s) marked restored.").wait_for()
+    assert "1 of 1" in page.locator("main").inner_text()
+    screenshot(page, "issue12-incident-desk-1440")
+    desk.close()
+
+    phone = phone_740.new_page()
+    phone.goto(f"{live_server.url}/status/")
+    assert "1 of 1 affected services restored" in phone.locator("main").inner_text()
+    # The worst of what applies: an open major outage outweighs the maintenance under way.
+    assert "Major outage" in phone.locator(".status-banner").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(phone, "issue12-incident-public-360x740")

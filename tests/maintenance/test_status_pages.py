@@ -137,13 +137,15 @@ def test_the_public_page_reads_in_the_same_queries_whatever_the_number_of_window
         Window.objects.filter(pk=window.pk).update(status="cancelled")
     with CaptureQueriesContext(connection) as many:
         client.get("/status/")
-    # the windows with their sites, runs, cut counts and approvals; the sites; the newest audit event
-    assert len(few) == len(many) == 3
+    # the windows with their sites, runs, cut counts and approvals; the incidents (none); the sites; the
+    # newest audit event
+    assert len(few) == len(many) == 4
     url = private_url("Beta")
     with CaptureQueriesContext(connection) as private:
         client.get(url)
-    # the link with its customer; the windows; the customer's services; the sites; the newest audit event
-    assert len(private) == 5
+    # the link with its customer; the windows; the customer's services; the incidents; the sites; the newest
+    # audit event
+    assert len(private) == 6
 
 
 def test_the_feeds_say_the_same_as_the_page(scene):

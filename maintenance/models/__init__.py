@@ -1,0 +1,31 @@
+"""Maintenance's models: windows (plan, approve, run) and incidents (when it goes wrong)."""
+
+from maintenance.models.incidents import (  # noqa: F401
+    Impact,
+    Incident,
+    IncidentRefused,
+    IncidentService,
+    IncidentState,
+    IncidentUpdate,
+)
+from maintenance.models.windows import (  # noqa: F401
+    ACTIVE_STATUSES,
+    BEFORE_IT_RUNS,
+    DEVICE_ACTIONS,
+    PORT_ACTIONS,
+    WORKERS_ONLY,
+    Blackout,
+    BlastSnapshot,
+    Override,
+    RedundancyOverride,
+    Risk,
+    Target,
+    TargetAction,
+    Window,
+    WindowDecision,
+    WindowRefused,
+    WindowStatus,
+    WindowType,
+    overlapping,
+    override_prefetches,
+)

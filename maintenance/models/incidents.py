@@ -1,0 +1,286 @@
+"""Incidents: when something went wrong, with or without a window. Declared with the services it hit, moved
+forward through its states by public updates (each one a notice to the affected customers), and closed service
+by service as each is restored, so "41 of 75 restored" is counted, not typed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.roles import Role, has_role
+from audit.log import record
+from comms.models import NoticeKind
+from comms.notices import announce
+from inventory.models import Service, Site
+
+
+class IncidentRefused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class IncidentState(models.TextChoices):
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+
+
+STATE_ORDER = list(IncidentState.values)
+
+
+class Impact(models.TextChoices):
+    DEGRADED = "degraded", "Degraded performance"
+    PARTIAL = "partial_outage", "Partial outage"
+    MAJOR = "major_outage", "Major outage"
+
+
+# What the coordinator starts from for each state: edited before it is sent, never sent unread.
+STARTING_WORDS = {
+    IncidentState.INVESTIGATING: "We are investigating a problem affecting services at this site.",
+    IncidentState.IDENTIFIED: "We have found the cause and are restoring the affected services.",
+    IncidentState.MONITORING: "Services are restored and we are watching them closely.",
+    IncidentState.RESOLVED: "This incident is resolved. We will publish what happened and what we will change.",
+}
+
+
+class Incident(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="incidents")
+    title = models.CharField(max_length=200, help_text="Public: what customers see; no internal detail")
+    state = models.CharField(
+        max_length=20, choices=IncidentState.choices, default=IncidentState.INVESTIGATING
+    )
+    impact = models.CharField(max_length=20, choices=Impact.choices, default=Impact.MAJOR)
+    window = models.ForeignKey(
+        "maintenance.Window", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    started_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    last_update_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=IncidentState.values), name="incident_state_valid"),
+            models.CheckConstraint(condition=Q(impact__in=Impact.values), name="incident_impact_valid"),
+            models.CheckConstraint(
+                condition=Q(state=IncidentState.RESOLVED) | Q(resolved_at__isnull=True),
+                name="incident_resolved_only_when_resolved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"INC-{self.pk}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("maintenance:incident", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != IncidentState.RESOLVED
+
+    # --- who may -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def may_declare(user) -> bool:
+        return has_role(user, Role.COORDINATOR) or has_role(user, Role.APPROVER)
+
+    def may_manage(self, user) -> bool:
+        return self.is_open and self.may_declare(user)
+
+    def stale(self, now: datetime | None = None) -> bool:
+        """Open, and no public word for longer than the set time: customers are waiting."""
+        now = now or timezone.now()
+        return self.is_open and now - self.last_update_at > timedelta(
+            minutes=settings.LOCKSTEP_INCIDENT_STALE_MINUTES
+        )
+
+    # --- changes -------------------------------------------------------------------------------------
+
+    @classmethod
+    def declare(
+        cls,
+        *,
+        by,
+        site: Site,
+        title: str,
+        impact: str,
+        message: str,
+        services: list[int],
+        window=None,
+        started_at: datetime | None = None,
+    ) -> Incident:
+        if not cls.may_declare(by):
+            raise IncidentRefused("Only a coordinator or an approver declares an incident.")
+        title, message = (title or "").strip(), (message or "").strip()
+        if not title or not message:
+            raise IncidentRefused("Give the incident a public title and a first update for customers.")
+        if impact not in Impact.values:
+            raise IncidentRefused("Choose the impact.")
+        chosen = list(Service.objects.filter(pk__in=services).values_list("pk", flat=True))
+        if not chosen:
+            raise IncidentRefused("Choose at least one affected service.")
+        now = timezone.now()
+        started = started_at or now
+        if started > now:
+            raise IncidentRefused("An incident cannot start in the future.")
+        with transaction.atomic():
+            incident = cls.objects.create(
+                site=site,
+                title=title[:200],
+                impact=impact,
+                window=window,
+                started_at=started,
+                declared_by=by,
+                last_update_at=now,
+            )
+            IncidentService.objects.bulk_create(
+                IncidentService(incident=incident, service_id=pk) for pk in chosen
+            )
+            record(
+                "incident.declared",
+                actor=by,
+                obj=incident,
+                payload={
+                    "site": site.code,
+                    "impact": impact,
+                    "services": chosen,
+                    "window": getattr(window, "pk", None),
+                },
+            )
+            incident._say(by=by, state=IncidentState.INVESTIGATING, message=message)
+        return incident
+
+    def post_update(self, *, by, state: str, message: str) -> IncidentUpdate:
+        """A public update: the state moves forward (or stays), the words go to the affected customers."""
+        message = (message or "").strip()
+        if not message:
+            raise IncidentRefused("Write the update customers will read.")
+        if state not in IncidentState.values:
+            raise IncidentRefused("Choose the incident's state.")
+        with transaction.atomic():
+            incident = Incident.objects.select_for_update().get(pk=self.pk)
+            if not incident.may_manage(by):
+                raise IncidentRefused(
+                    "This incident is resolved."
+                    if not incident.is_open
+                    else "Only a coordinator or an approver updates an incident."
+                )
+            if STATE_ORDER.index(state) < STATE_ORDER.index(incident.state):
+                raise IncidentRefused(
+                    f"The incident is already {incident.get_state_display().lower()}; an update does not move it back."
+                )
+            now = timezone.now()
+            if state == IncidentState.RESOLVED:
+                left = incident.affected.filter(restored_at__isnull=True)
+                if left.exists():
+                    raise IncidentRefused(
+                        f"{left.count()} service(s) are not marked restored yet. Mark each restored (with its time) first."
+                    )
+                incident.resolved_at = now
+            incident.state, incident.last_update_at = state, now
+            incident.save(update_fields=["state", "resolved_at", "last_update_at"])
+            update = incident._say(by=by, state=state, message=message)
+        self.state, self.resolved_at, self.last_update_at = (
+            incident.state,
+            incident.resolved_at,
+            incident.last_update_at,
+        )
+        return update
+
+    def restore(self, *, by, services: list[int], at: datetime | None = None) -> int:
+        """Mark services restored at `at` (now by default, never in the future or before the incident began).
+        A service already restored keeps its first time: a correction is a new update, not an edit."""
+        now = timezone.now()
+        at = at or now
+        if at > now or at < self.started_at:
+            raise IncidentRefused("A restoration time is between the incident's start and now.")
+        with transaction.atomic():
+            incident = Incident.objects.select_for_update().get(pk=self.pk)
+            if not incident.may_manage(by):
+                raise IncidentRefused(
+                    "Only a coordinator or an approver marks services restored on an open incident."
+                )
+            rows = incident.affected.filter(service_id__in=services, restored_at__isnull=True)
+            marked = list(rows.values_list("service_id", flat=True))
+            rows.update(restored_at=at)
+            if marked:
+                record(
+                    "incident.restored",
+                    actor=by,
+                    obj=incident,
+                    payload={"services": marked, "at": at.isoformat()},
+                )
+        return len(marked)
+
+    def _say(self, *, by, state: str, message: str) -> IncidentUpdate:
+        update = IncidentUpdate.objects.create(incident=self, state=state, message=message[:5000], by=by)
+        announce(
+            NoticeKind.INCIDENT,
+            services=list(self.affected.values_list("service_id", flat=True)),
+            values={
+                "reference": self.reference,
+                "title": self.title,
+                "site": self.site.name,
+                "state": IncidentState(state).label,
+                "message": message,
+            },
+            about=self,
+            site=self.site,
+            reference=self.reference,
+            by=by,
+        )
+        record("incident.updated", actor=by, obj=self, payload={"state": state, "message": message[:2000]})
+        from maintenance.tasks import check_incident_silence
+
+        check_incident_silence.using(
+            run_after=timezone.now() + timedelta(minutes=settings.LOCKSTEP_INCIDENT_STALE_MINUTES)
+        ).enqueue(self.pk, self.last_update_at.isoformat())
+        return update
+
+    def progress(self) -> tuple[int, int]:
+        """(restored, affected): counted from the services, never typed."""
+        rows = list(self.affected.values_list("restored_at", flat=True))
+        return sum(1 for at in rows if at is not None), len(rows)
+
+
+class IncidentService(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="incident_rows")
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["incident", "service__name"]
+        constraints = [models.UniqueConstraint(fields=["incident", "service"], name="incident_service_once")]
+
+    def __str__(self) -> str:
+        return f"{self.service} in {self.incident}"
+
+
+class IncidentUpdate(models.Model):
+    """One public update, as customers read it: the public timeline, append-only."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    state = models.CharField(max_length=20, choices=IncidentState.choices)
+    message = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["incident", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference} {self.get_state_display()}"

@@ -1,0 +1,227 @@
+"""Incidents: declared from a window or on their own, moved forward by public updates that reach the affected
+customers, restored service by service ("41 of 75 restored" is counted), and a coordinator told when customers
+have heard nothing for too long."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from accounts.roles import Role
+from audit.models import AuditEvent
+from comms.models import NoticeKind, StatusLink
+from comms.notices import notices_about
+from inventory.models import Customer, Service
+from maintenance.models import Impact, Incident, IncidentRefused, IncidentState
+from tests.checklists.conftest import build_scene, users
+from tests.comms.conftest import contacts, run_worker, unplug_web02
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+@pytest.fixture
+def scene(db):
+    contacts()
+    scene = build_scene(targets=unplug_web02)
+    make_user("cora", Role.COORDINATOR, email="cora@provider.example")
+    return scene
+
+
+def declare(scene, **more):
+    more.setdefault("started_at", timezone.now() - timedelta(hours=1))
+    return Incident.declare(
+        by=users()["cora"],
+        site=scene.site.site,
+        title="Websites unreachable",
+        impact=Impact.MAJOR,
+        message="We are investigating.",
+        services=list(scene.run.approved_services),
+        window=scene.window,
+        **more,
+    )
+
+
+def test_declared_from_a_window_its_blast_radius_fills_the_form_and_customers_hear(scene):
+    client = Client()
+    client.force_login(users()["cora"])
+    form = client.get(reverse("maintenance:incident_new") + f"?window={scene.window.pk}").content.decode()
+    beta = Service.objects.get(name="beta-LAX1")
+    assert re.search(rf'value="{beta.pk}"[^>]*checked', form)
+    response = client.post(
+        reverse("maintenance:incident_new"),
+        {
+            "window": scene.window.pk,
+            "site": scene.site.site.pk,
+            "title": "Websites unreachable",
+            "impact": "major_outage",
+            "message": "We are investigating.",
+            "services": [beta.pk],
+        },
+    )
+    incident = Incident.objects.get()
+    assert response.status_code == 302 and response["Location"] == incident.get_absolute_url()
+    assert incident.window == scene.window and incident.state == IncidentState.INVESTIGATING
+    notice = notices_about(incident).get()
+    assert (
+        notice.kind == NoticeKind.INCIDENT
+        and notice.subject == "Websites unreachable (Los Angeles 1): Investigating"
+    )
+    assert sorted(notice.deliveries.values_list("recipient", flat=True)) == [
+        "cto@beta.example",
+        "ops@beta.example",
+    ]
+
+    public = text_of(Client().get("/status/"))
+    assert "✕ Major outage" in public and "Los Angeles 1 Major outage" in public
+    assert "0 of 1 affected services restored" in public
+    assert "We are investigating." in public and "Beta" not in public
+    acme = text_of(
+        Client().get(
+            reverse(
+                "maintenance:status_private",
+                args=[StatusLink.current(Customer.objects.get(name="Acme")).token],
+            )
+        )
+    )
+    assert "Websites unreachable" not in acme
+
+
+def test_updates_move_forward_only_and_resolving_waits_for_every_service(scene):
+    incident = declare(scene)
+    cora = users()["cora"]
+    incident.post_update(by=cora, state=IncidentState.IDENTIFIED, message="A cable was unplugged by mistake.")
+    with pytest.raises(IncidentRefused, match="does not move it back"):
+        incident.post_update(by=cora, state=IncidentState.INVESTIGATING, message="x")
+    with pytest.raises(IncidentRefused, match="not marked restored"):
+        incident.post_update(by=cora, state=IncidentState.RESOLVED, message="Done.")
+    with pytest.raises(IncidentRefused, match="between the incident's start and now"):
+        incident.restore(
+            by=cora, services=list(scene.run.approved_services), at=timezone.now() + timedelta(hours=1)
+        )
+    at = timezone.now() - timedelta(seconds=5)
+    assert incident.restore(by=cora, services=list(scene.run.approved_services), at=at) == 1
+    # Marked once: a second mark keeps the first time.
+    assert incident.restore(by=cora, services=list(scene.run.approved_services)) == 0
+    assert incident.progress() == (1, 1)
+    incident.post_update(by=cora, state=IncidentState.RESOLVED, message="All sites are back.")
+    assert incident.resolved_at is not None and not incident.is_open
+    with pytest.raises(IncidentRefused, match="resolved"):
+        incident.post_update(by=cora, state=IncidentState.RESOLVED, message="again")
+    kinds = list(notices_about(incident).values_list("subject", flat=True))
+    assert len(kinds) == 3
+    page = text_of(Client().get("/status/"))
+    # The window is still running: maintenance, no longer an outage; the incident is history.
+    assert "Maintenance under way" in page and "Major outage" not in page
+    assert page.index("The last 90 days") < page.index("All sites are back.")
+    assert AuditEvent.objects.filter(action="incident.restored").count() == 1
+
+
+def test_only_a_coordinator_or_an_approver_declares_or_updates(scene):
+    with pytest.raises(IncidentRefused):
+        Incident.declare(
+            by=users()["tess"],
+            site=scene.site.site,
+            title="x",
+            impact=Impact.MAJOR,
+            message="y",
+            services=list(scene.run.approved_services),
+        )
+    tess = Client()
+    tess.force_login(users()["tess"])
+    assert tess.get(reverse("maintenance:incidents")).status_code == 403
+    assert tess.post(reverse("maintenance:incident_new"), {}).status_code == 403
+
+
+def test_bad_input_is_refused_in_words_and_declares_nothing(scene):
+    client = Client()
+    client.force_login(users()["cora"])
+    response = client.post(
+        reverse("maintenance:incident_new"),
+        {
+            "site": scene.site.site.pk,
+            "title": "<script>x</script>",
+            "impact": "apocalypse",
+            "message": "",
+            "services": ["abc"],
+        },
+    )
+    assert response.status_code == 400 and b"<script>x" not in response.content
+    assert not Incident.objects.exists()
+
+
+def test_seventy_five_sites_restored_one_by_one_are_counted_on_the_public_page(scene):
+    customer = Customer.objects.create(name="Many")
+    services = Service.objects.bulk_create(Service(customer=customer, name=f"site-{n:02}") for n in range(75))
+    incident = Incident.declare(
+        by=users()["cora"],
+        site=scene.site.site,
+        title="Websites down after a switch was unplugged",
+        impact=Impact.MAJOR,
+        message="We are investigating.",
+        services=[s.pk for s in services],
+        started_at=timezone.now() - timedelta(hours=4),
+    )
+    incident.restore(by=users()["cora"], services=[s.pk for s in services[:41]])
+    assert "41 of 75 affected services restored" in text_of(Client().get("/status/"))
+    # The customer's own page counts only their services: all 75 are theirs here.
+    url = reverse("maintenance:status_private", args=[StatusLink.current(customer).token])
+    assert "41 of 75 of your services restored" in text_of(Client().get(url))
+
+
+def test_silence_alerts_the_coordinator_and_an_update_ends_it(scene, settings):
+    incident = declare(scene)
+    run_worker()
+    mail.outbox.clear()
+    checks = DBTaskResult.objects.filter(task_path="maintenance.tasks.check_incident_silence", status="READY")
+    assert checks.count() == 1
+    due = checks.get().run_after - timezone.now()
+    assert timedelta(minutes=29) < due <= timedelta(minutes=30)
+
+    type(incident).objects.filter(pk=incident.pk).update(
+        last_update_at=timezone.now() - timedelta(minutes=31)
+    )
+    checks.update(run_after=timezone.now())
+    run_worker()
+    [alert] = mail.outbox
+    assert alert.to == ["cora@provider.example"] and "no public update for 31 minutes" in alert.subject
+    incident.refresh_from_db()
+    assert incident.stale()
+    client = Client()
+    client.force_login(users()["cora"])
+    assert "Customers are waiting" in client.get(reverse("maintenance:incidents")).content.decode()
+
+    # An update since: the next check finds it and says nothing.
+    incident.post_update(by=users()["cora"], state=IncidentState.IDENTIFIED, message="Found it.")
+    mail.outbox.clear()
+    DBTaskResult.objects.filter(task_path="maintenance.tasks.check_incident_silence", status="READY").update(
+        run_after=timezone.now()
+    )
+    run_worker()
+    assert [m for m in mail.outbox if "no public update" in m.subject] == []
+
+
+def test_the_public_page_reads_incidents_in_the_same_queries_whatever_their_number(scene):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    declare(scene)
+    with CaptureQueriesContext(connection) as one:
+        Client().get("/status/")
+    for _ in range(3):
+        declare(scene)
+    with CaptureQueriesContext(connection) as four:
+        Client().get("/status/")
+    # windows; incidents, their services, their updates; sites; the newest audit event
+    assert len(one) == len(four) == 6
