@@ -6,16 +6,29 @@ send them commit together with the change that caused them (a window approved, a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from string import Template
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.log import record
-from comms.models import Channel, Delivery, Notice, NoticeKind, NoticeTemplate, Subscriber, Webhook
+from comms.models import (
+    Channel,
+    Delivery,
+    Notice,
+    NoticeKind,
+    NoticeTemplate,
+    StatusLink,
+    Subscriber,
+    Webhook,
+)
 from inventory.models import Service, Site
 
 # The placeholders a notice template may use, and what each holds.
@@ -180,3 +193,104 @@ def unsubscribe_url(subscriber: Subscriber) -> str:
 
 def confirm_url(subscriber: Subscriber) -> str:
     return public_url(reverse("comms:confirm", args=[subscriber.confirm_token]))
+
+
+# --- what each channel carries (the worker sends it; the coordinator's preview shows it) -------------------
+
+
+def mail_for(delivery: Delivery, *, placeholders: bool = False) -> EmailMessage:
+    """The e-mail of one delivery, footer and one-click unsubscribe headers included. `placeholders`: for a
+    preview, the recipient's own secret links are named, not shown (and nothing is written)."""
+    notice, subscriber = delivery.notice, delivery.subscriber
+    body = notice.body
+    if delivery.their_services:
+        body += f"\n\nYour services this concerns: {delivery.their_services}."
+    headers = {}
+    if subscriber is not None:
+        link = "(their own unsubscribe link)" if placeholders else unsubscribe_url(subscriber)
+        if subscriber.customer_id:
+            page = (
+                "(their private status page link)"
+                if placeholders
+                else StatusLink.current(subscriber.customer).url()
+            )
+            why = f"You receive this as a contact of {subscriber.customer}.\nYour status page: {page}"
+        else:
+            page = public_url(reverse("maintenance:status_site", args=[subscriber.site.code]))
+            why = (
+                f"You receive this because you follow maintenance at {subscriber.site.name}.\nStatus: {page}"
+            )
+        body += f"\n\n--\n{why}\nUnsubscribe: {link}\n"
+        # One-click unsubscribe from the mail program itself (RFC 8058).
+        headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return EmailMessage(subject=notice.subject, body=body, to=[delivery.recipient], headers=headers)
+
+
+def webhook_payload(delivery: Delivery) -> dict:
+    notice = delivery.notice
+    return {
+        "notice": notice.pk,
+        "kind": notice.kind,
+        "subject": notice.subject,
+        "body": notice.body,
+        "reference": notice.reference,
+        "site": notice.site.name if notice.site_id else "",
+        "your_services": [name for name in delivery.their_services.split(", ") if name],
+        "written_at": notice.created_at.isoformat(),
+    }
+
+
+@dataclass(frozen=True)
+class Preview:
+    subject: str
+    body: str
+    emails: int
+    webhooks: int
+    sample_mail: str
+    sample_json: str
+
+
+def preview(
+    kind: str,
+    *,
+    services: Iterable[int],
+    values: dict[str, str],
+    site: Site | None = None,
+    reference: str = "",
+) -> Preview:
+    """What `announce` would send, per channel, writing nothing: the words, how many would get them, one
+    recipient's e-mail as it would arrive, and the webhook's JSON."""
+    service_ids = sorted(set(services))
+    subject, body = (fill(text, values) for text in words_for(kind))
+    notice = Notice(
+        kind=kind,
+        subject=subject[:300],
+        body=body,
+        site=site,
+        reference=reference[:50],
+        created_at=timezone.now(),
+    )
+    theirs: dict[int, list[str]] = {}
+    for service in Service.objects.filter(pk__in=service_ids).order_by("name"):
+        theirs.setdefault(service.customer_id, []).append(str(service))
+    people = list(audience(service_ids, site).select_related("customer", "site"))
+    hooks = Webhook.objects.filter(customer_id__in=list(theirs), active=True)
+    sample = people[0] if people else None
+    delivery = Delivery(
+        notice=notice,
+        subscriber=sample,
+        recipient=sample.email if sample else "(nobody)",
+        their_services=", ".join(theirs.get(sample.customer_id, [])) if sample and sample.customer_id else "",
+    )
+    message = mail_for(delivery, placeholders=True)
+    mail_text = f"To: {delivery.recipient}\nSubject: {message.subject}\n\n{message.body}"
+    first_customer = next(iter(theirs), None)
+    hook_delivery = Delivery(notice=notice, their_services=", ".join(theirs.get(first_customer, [])))
+    return Preview(
+        subject=notice.subject,
+        body=notice.body,
+        emails=len(people),
+        webhooks=hooks.values("url").distinct().count(),
+        sample_mail=mail_text,
+        sample_json=json.dumps(webhook_payload(hook_delivery), indent=2, ensure_ascii=False),
+    )

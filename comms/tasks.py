@@ -6,16 +6,14 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
 from audit.log import record
 from comms import webhooks
-from comms.models import Channel, Delivery, DeliveryAttempt, DeliveryState, StatusLink
-from comms.notices import public_url, unsubscribe_url
+from comms.models import Channel, Delivery, DeliveryAttempt, DeliveryState
+from comms.notices import mail_for, webhook_payload
 
 # Attempt n waits 30 s * 4^(n-1) before the next: 30 s, 2 min, 8 min, 32 min.
 FIRST_RETRY = timedelta(seconds=30)
@@ -42,53 +40,20 @@ def _claim(delivery_id: int) -> Delivery | None:
     return delivery
 
 
-def _message(delivery: Delivery) -> EmailMessage:
-    notice = delivery.notice
-    body = notice.body
-    if delivery.their_services:
-        body += f"\n\nYour services this concerns: {delivery.their_services}."
-    headers = {}
-    if delivery.subscriber is not None:
-        link = unsubscribe_url(delivery.subscriber)
-        subscriber = delivery.subscriber
-        if subscriber.customer_id:
-            page = StatusLink.current(subscriber.customer).url()
-            why = f"You receive this as a contact of {subscriber.customer}.\nYour status page: {page}"
-        else:
-            page = public_url(reverse("maintenance:status_site", args=[subscriber.site.code]))
-            why = (
-                f"You receive this because you follow maintenance at {subscriber.site.name}.\nStatus: {page}"
-            )
-        body += f"\n\n--\n{why}\nUnsubscribe: {link}\n"
-        # One-click unsubscribe from the mail program itself (RFC 8058).
-        headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    return EmailMessage(subject=notice.subject, body=body, to=[delivery.recipient], headers=headers)
-
-
 def _send(delivery: Delivery) -> tuple[bool, int | None, str]:
     """One attempt over the delivery's channel: (sent, HTTP status for a webhook, what went wrong)."""
     if delivery.channel == Channel.WEBHOOK:
         if delivery.webhook is None or not delivery.webhook.active:
             return False, None, "The webhook was removed or switched off."
-        notice = delivery.notice
         answer = webhooks.post(
             delivery.recipient,
             secret=delivery.webhook.secret,
             delivery_id=delivery.pk,
-            payload={
-                "notice": notice.pk,
-                "kind": notice.kind,
-                "subject": notice.subject,
-                "body": notice.body,
-                "reference": notice.reference,
-                "site": notice.site.name if notice.site_id else "",
-                "your_services": [name for name in delivery.their_services.split(", ") if name],
-                "written_at": notice.created_at.isoformat(),
-            },
+            payload=webhook_payload(delivery),
         )
         return answer.ok, answer.status_code, answer.error
     try:
-        _message(delivery).send(fail_silently=False)
+        mail_for(delivery).send(fail_silently=False)
     except Exception as problem:  # any failure of the mail backend is this message's failure
         return False, None, f"{type(problem).__name__}: {problem}"[:500]
     return True, None, ""

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -22,11 +23,13 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
 from checklists import interlock
+from checklists.idempotency import idempotent
 from checklists.models import CutRefusal, RunMode, RunStatus, Step, StepKind, StepScan, StepStatus
-from comms.models import StatusLink
+from comms.models import NoticeKind, StatusLink
+from comms.notices import preview as comms_preview
 from inventory.models import Discrepancy, DiscrepancyStatus, Site
 from lockstep.http import HtmxHttpRequest
-from maintenance import status
+from maintenance import notices, status
 from maintenance.conflicts import conflicts_among, needing_override
 from maintenance.forms import (
     DecisionForm,
@@ -180,6 +183,7 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "may_declare": window.status
         in (WindowStatus.IN_PROGRESS, WindowStatus.ABORTED, WindowStatus.COMPLETED)
         and Incident.may_declare(request.user),
+        "may_tell": window.may_tell_customers(request.user),
     }
     return render(request, "maintenance/window_detail.html", context)
 
@@ -781,3 +785,57 @@ def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "maintenance/incident.html", context, status=400 if request.method == "POST" else 200
     )
+
+
+# --- the coordinator writes to a window's customers ---------------------------------------------------------
+
+
+class ComposeForm(forms.Form):
+    message = forms.CharField(
+        max_length=5000, widget=forms.Textarea(attrs={"rows": 5}), label="Update to the affected customers"
+    )
+
+
+@role_required(Role.COORDINATOR)
+def window_compose(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Write an update, see it as each channel will carry it and how many will get it, then send it."""
+    window = get_object_or_404(Window.objects.select_related("site", "run"), pk=pk)
+    if not window.may_tell_customers(request.user):
+        raise PermissionDenied("Customers hear about a window once it is approved, from a coordinator.")
+    form = ComposeForm(request.POST or None)
+    shown = None
+    if request.method == "POST" and form.is_valid():
+        shown = comms_preview(
+            NoticeKind.UPDATE,
+            services=notices.service_ids(window),
+            values=notices.values(window, message=form.cleaned_data["message"]),
+            site=window.site,
+            reference=window.reference,
+        )
+    context = {"window": window, "form": form, "preview": shown}
+    return render(
+        request,
+        "maintenance/compose.html",
+        context,
+        status=400 if request.method == "POST" and not form.is_valid() else 200,
+    )
+
+
+@require_POST
+@idempotent
+@role_required(Role.COORDINATOR)
+def window_compose_send(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    window = get_object_or_404(Window.objects.select_related("site", "run"), pk=pk)
+    if not window.may_tell_customers(request.user):
+        raise PermissionDenied("Customers hear about a window once it is approved, from a coordinator.")
+    form = ComposeForm(request.POST)
+    if not form.is_valid():
+        return render(request, "maintenance/compose.html", {"window": window, "form": form}, status=400)
+    with transaction.atomic():
+        notice = notices.tell(
+            window, NoticeKind.UPDATE, by=request.user, message=form.cleaned_data["message"]
+        )
+    messages.success(
+        request, f"Queued to {notice.deliveries.count()} recipient(s): the outbox shows each as it is sent."
+    )
+    return redirect("comms:outbox")

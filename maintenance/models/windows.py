@@ -338,6 +338,15 @@ class Window(models.Model):
             return "Only the requester or an approver can cancel a window."
         return ""
 
+    def may_tell_customers(self, user) -> bool:
+        """A coordinator writes to the customers of a window they have been told of, before, during and after."""
+        return has_role(user, Role.COORDINATOR) and self.status in (
+            WindowStatus.APPROVED,
+            WindowStatus.IN_PROGRESS,
+            WindowStatus.ABORTED,
+            WindowStatus.COMPLETED,
+        )
+
     def may_cancel(self, user) -> bool:
         return not self.cancel_refusal(user)
 

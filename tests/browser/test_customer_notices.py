@@ -90,3 +90,24 @@ def test_a_one_tap_update_from_the_phone_reaches_the_outbox_sent(live_server, ph
     run_worker()
     desk.reload()
     assert "Sent to 2 of 2" in desk.locator("main").inner_text()
+
+
+def test_the_coordinator_previews_an_update_during_a_window(live_server, wide):
+    from accounts.roles import Role
+
+    contacts()
+    scene = build_scene(targets=unplug_web02)
+    make_user("cora", Role.COORDINATOR)
+    desk = wide.new_page()
+    log_in(desk, live_server, "cora", PASSWORD)
+    desk.goto(f"{live_server.url}{scene.window.get_absolute_url()}")
+    desk.get_by_role("link", name="Write to the affected customers").click()
+    desk.get_by_label("Update to the affected customers").fill(
+        "The work is going to plan; we expect to finish on time."
+    )
+    desk.get_by_role("button", name="Preview").click()
+    desk.get_by_text("As an e-mail arrives").wait_for()
+    assert "2 e-mail addresses" in desk.locator("main").inner_text()
+    screenshot(desk, "issue12-compose-preview-1440")
+    desk.get_by_role("button", name="Send it").click()
+    desk.get_by_text("Queued to 2 recipient(s)").wait_for()
