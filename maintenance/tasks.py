@@ -13,15 +13,20 @@ from maintenance import notices
 from maintenance.models import Window, WindowStatus
 
 
+def _locked(window_id: int) -> Window | None:
+    """The window's row locked (not its run's: the run is read, never changed, by a notice), or None."""
+    return (
+        Window.objects.select_for_update(of=("self",))
+        .select_related("site", "run")
+        .filter(pk=window_id)
+        .first()
+    )
+
+
 @task()
 def remind(window_id: int, planned_start: str) -> str:
     with transaction.atomic():
-        window = (
-            Window.objects.select_for_update(of=("self",))
-            .select_related("site", "run")
-            .filter(pk=window_id)
-            .first()
-        )
+        window = _locked(window_id)
         # Moved, cancelled or already started since: this reminder no longer tells the truth.
         if window is None or window.status != WindowStatus.APPROVED:
             return "not approved any more"
@@ -35,12 +40,7 @@ def remind(window_id: int, planned_start: str) -> str:
 def check_overrun(window_id: int, planned_end: str) -> str:
     """At the planned end: work still open (in progress, or rolling back) is announced as running late."""
     with transaction.atomic():
-        window = (
-            Window.objects.select_for_update(of=("self",))
-            .select_related("site", "run")
-            .filter(pk=window_id)
-            .first()
-        )
+        window = _locked(window_id)
         if window is None or window.planned_end != datetime.fromisoformat(planned_end):
             return "moved"
         if not window.is_live:

@@ -712,7 +712,8 @@ def incident_list(request: HtmxHttpRequest) -> HttpResponse:
 @role_required(*INCIDENT_ROLES)
 def incident_new(request: HtmxHttpRequest) -> HttpResponse:
     window = None
-    if (raw := request.GET.get("window") or request.POST.get("window", "")).isdigit():
+    raw = request.GET.get("window") or request.POST.get("window", "")
+    if raw.isdigit() and len(raw) <= 18:  # an id, not a number too big for the database
         window = Window.objects.select_related("site", "run").filter(pk=int(raw)).first()
     form = IncidentForm(request.POST or None, window=window)
     if request.method == "POST" and form.is_valid():

@@ -54,6 +54,29 @@ def desktop(browser):
     context.close()
 
 
+# The sizes the field-ready walk was judged at: a 360x740 phone with touch, and a 1440x900 desk.
+PHONE_740 = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+@pytest.fixture
+def phone_740(browser):
+    context = browser.new_context(**PHONE_740)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def wide(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    yield context
+    context.close()
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

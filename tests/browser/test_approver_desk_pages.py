@@ -17,13 +17,6 @@ HOLD = 4
 IDENTITY = 3
 
 
-@pytest.fixture
-def wide(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    yield context
-    context.close()
-
-
 def test_ada_releases_a_hold_point_after_reading_the_evidence(live_server, wide):
     scene = build_scene()
     finish_steps_before(scene, HOLD)

@@ -17,22 +17,6 @@ from tests.conftest import PASSWORD, make_user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def phone_740(browser):
-    context = browser.new_context(
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def wide(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    yield context
-    context.close()
-
-
 def test_a_one_tap_update_from_the_phone_reaches_the_outbox_sent(live_server, phone_740, wide):
     from accounts.roles import Role
 

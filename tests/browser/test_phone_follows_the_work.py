@@ -18,27 +18,7 @@ from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE_740 = {
-    "viewport": {"width": 360, "height": 740},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
 IDENTITY, HOLD = 3, 4
-
-
-@pytest.fixture
-def phone_740(browser):
-    context = browser.new_context(**PHONE_740)
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def desk_1440(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    yield context
-    context.close()
 
 
 def first_screen(page, name: str) -> None:
@@ -107,9 +87,7 @@ def test_a_stop_comes_to_the_tech_names_the_label_and_stays_until_she_says_she_s
     screenshot(tess, "issue11-stopped-recorded-360x740")
 
 
-def test_a_hold_point_released_on_the_desk_moves_the_phone_within_3_seconds(
-    live_server, phone_740, desk_1440
-):
+def test_a_hold_point_released_on_the_desk_moves_the_phone_within_3_seconds(live_server, phone_740, wide):
     scene = build_scene()
     finish_steps_before(scene, HOLD)
     tess = phone_740.new_page()
@@ -117,7 +95,7 @@ def test_a_hold_point_released_on_the_desk_moves_the_phone_within_3_seconds(
     tess.goto(f"{live_server.url}{scene.step(HOLD).get_absolute_url()}")
     tess.get_by_text("Wait for the approver").wait_for()
 
-    ada = desk_1440.new_page()
+    ada = wide.new_page()
     log_in(ada, live_server, "ada", PASSWORD)
     ada.goto(f"{live_server.url}{scene.step(HOLD).get_absolute_url()}")
     ada.get_by_role("button", name="Release this hold point").click()

@@ -15,22 +15,6 @@ PAIR = ("Replace optics on lax1-a02-tor-a", "Firmware upgrade lax1-a02-tor-b")
 READY = "Move lax1-a03-web10 to rack A04"
 
 
-@pytest.fixture
-def wide(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def phone_740(browser):
-    context = browser.new_context(
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    yield context
-    context.close()
-
-
 def test_the_readme_walk(live_server, wide, phone_740):
     call_command("load_demo")
     # ada: Approvals lists CHG-1 and CHG-2 with their blast radius and the pair conflict.

@@ -17,15 +17,6 @@ from tests.checklists.conftest import build_scene, users
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def phone_740(browser):
-    context = browser.new_context(
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    yield context
-    context.close()
-
-
 def test_the_public_and_a_private_page_on_a_phone(live_server, phone_740):
     scene = build_scene(
         start=False, targets=lambda site: [(TargetAction.UNPLUG, site.port(site.sw_a, "Eth1/2"))]
