@@ -31,6 +31,7 @@ from checklists.models import (
     StepScan,
     StepStatus,
 )
+from checklists.updates import public_values
 from comms.models import NoticeKind
 from comms.notices import announce
 from inventory import codes
@@ -496,18 +497,14 @@ def _sign(step: Step, *, who: Who) -> str:
                 return "Signed: done."
             # The update goes to the customers of the services the work was approved to touch, queued in this
             # transaction: signed and queued together, or neither.
+            said = public_values(run, step.message)
             notice = announce(
                 NoticeKind.UPDATE,
                 services=run.approved_services,
-                values={
-                    "reference": run.title,
-                    "title": run.title,
-                    "site": run.site.name,
-                    "message": step.message,
-                },
+                values=said,
                 about=step,
                 site=run.site,
-                reference=run.title,
+                reference=said["reference"],
                 by=who.user,
             )
             messages = notice.deliveries.count()

@@ -23,6 +23,18 @@ CHOICES = {
 }
 
 
+def public_values(run: Run, message: str) -> dict[str, str]:
+    """What a runbook's update may say of its work: the change's reference and site, never the run's title
+    (device names and racks are internal)."""
+    window = getattr(run, "window", None)
+    return {
+        "reference": window.reference if window is not None else "",
+        "title": f"Maintenance at {run.site.name}",
+        "site": run.site.name,
+        "message": message,
+    }
+
+
 def wording(run: Run, choice: str) -> str:
     if choice == "started":
         return "Our engineers have started the work on site."
@@ -55,10 +67,10 @@ def tell_customers(run: Run, *, user, choice: str) -> int:
         notice = announce(
             NoticeKind.UPDATE,
             services=run.approved_services,
-            values={"reference": run.title, "title": run.title, "site": run.site.name, "message": message},
+            values=public_values(run, message),
             about=run,
             site=run.site,
-            reference=run.title,
+            reference=public_values(run, message)["reference"],
             by=user,
         )
         messages = notice.deliveries.count()

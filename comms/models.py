@@ -237,7 +237,14 @@ class Delivery(models.Model):
         ordering = ["notice", "recipient"]
         constraints = [
             models.UniqueConstraint(
-                fields=["notice", "channel", "recipient"], name="delivery_once_per_recipient"
+                fields=["notice", "recipient"],
+                condition=Q(channel="email"),
+                name="delivery_one_mail_per_address",
+            ),
+            models.UniqueConstraint(
+                fields=["notice", "webhook"],
+                condition=Q(channel="webhook"),
+                name="delivery_one_post_per_webhook",
             ),
             models.CheckConstraint(condition=Q(state__in=DeliveryState.values), name="delivery_state_valid"),
             models.CheckConstraint(

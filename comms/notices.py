@@ -138,20 +138,29 @@ def announce(
     theirs: dict[int, list[str]] = {}
     for service in Service.objects.filter(pk__in=service_ids).order_by("name"):
         theirs.setdefault(service.customer_id, []).append(str(service))
-    messages = [
-        Delivery(
+    # One message per address, however many of its subscriptions match (a contact of two affected customers,
+    # or a contact who also follows the site): the first subscription's footer, every matching customer's
+    # services.
+    by_address: dict[str, Delivery] = {}
+    for subscriber in audience(service_ids, site):
+        address = subscriber.email.strip().lower()
+        names = theirs.get(subscriber.customer_id, [])
+        if address in by_address:
+            merged = [n for n in by_address[address].their_services.split(", ") if n] + names
+            by_address[address].their_services = ", ".join(dict.fromkeys(merged))[:1000]
+            continue
+        by_address[address] = Delivery(
             notice=notice,
             subscriber=subscriber,
             recipient=subscriber.email,
-            their_services=", ".join(theirs.get(subscriber.customer_id, []))[:1000],
+            their_services=", ".join(names)[:1000],
         )
-        for subscriber in audience(service_ids, site)
-    ]
-    posted: set[str] = set()
+    messages = list(by_address.values())
+    posted: set[tuple[str, str]] = set()
     for hook in Webhook.objects.filter(customer_id__in=list(theirs), active=True).order_by("pk"):
-        if hook.url in posted:  # two customers' hooks at one address: one post
+        if (hook.url, hook.secret) in posted:
             continue
-        posted.add(hook.url)
+        posted.add((hook.url, hook.secret))
         messages.append(
             Delivery(
                 notice=notice,

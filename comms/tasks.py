@@ -52,6 +52,8 @@ def _send(delivery: Delivery) -> tuple[bool, int | None, str]:
             payload=webhook_payload(delivery),
         )
         return answer.ok, answer.status_code, answer.error
+    if delivery.subscriber is None or not delivery.subscriber.receives:
+        return False, None, "Not sent: the address unsubscribed, or was removed, after this was written."
     try:
         mail_for(delivery).send(fail_silently=False)
     except Exception as problem:  # any failure of the mail backend is this message's failure
@@ -89,7 +91,7 @@ def deliver(delivery_id: int) -> str:
                     "attempt": row.attempts,
                 },
             )
-        elif row.attempts >= settings.LOCKSTEP_DELIVERY_ATTEMPTS:
+        elif row.attempts >= settings.LOCKSTEP_DELIVERY_ATTEMPTS or error.startswith("Not sent: the address"):
             row.state, row.next_attempt_at, row.last_error = DeliveryState.FAILED, None, error
             record(
                 "notice.failed",

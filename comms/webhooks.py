@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import socket
@@ -26,19 +27,23 @@ MAX_RESPONSE_BYTES = 64 * 1024
 REPLAY_WINDOW_SECONDS = 300
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 class UnsafeURL(Exception):
     pass
 
 
 def _private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
+    """Anything that is not a global unicast address: private, loopback, link-local, carrier-grade NAT
+    (100.64/10, where some clouds keep their metadata service), NAT64, multicast, reserved."""
+    if isinstance(address, ipaddress.IPv6Address):
+        # An IPv4 address inside IPv6 (mapped, or NAT64's 64:ff9b::/96) is judged as the IPv4 address it is.
+        if address.ipv4_mapped is not None:
+            return _private(address.ipv4_mapped)
+        if address in NAT64:
+            return True
+    return not address.is_global or address.is_multicast
 
 
 def check_url(url: str) -> list[str]:
@@ -89,7 +94,40 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+def _refuse_private_peer(sock) -> None:
+    """Checked again on the socket itself: a name can resolve to a public address for the check and to a private
+    one for the connection (DNS rebinding). What was connected to is what counts."""
+    if settings.LOCKSTEP_WEBHOOK_ALLOW_PRIVATE:
+        return
+    peer = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
+    if _private(peer):
+        sock.close()
+        raise OSError(f"connected to a private address ({peer}); webhooks go to the public internet only")
+
+
+class _CheckedHTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _refuse_private_peer(self.sock)
+
+
+class _CheckedHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _refuse_private_peer(self.sock)
+
+
+class _CheckedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_CheckedHTTPConnection, req)
+
+
+class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_CheckedHTTPSConnection, req, context=self._context)
+
+
+_opener = urllib.request.build_opener(_NoRedirects, _CheckedHTTPHandler, _CheckedHTTPSHandler)
 
 
 def post(url: str, *, secret: str, delivery_id: int, payload: dict) -> Answer:
@@ -118,7 +156,9 @@ def post(url: str, *, secret: str, delivery_id: int, payload: dict) -> Answer:
             code = response.status
     except urllib.error.HTTPError as failed:
         return Answer(False, failed.code, f"HTTP {failed.code}")
-    except (urllib.error.URLError, OSError, ValueError) as failed:
+    except (
+        Exception
+    ) as failed:  # a broken answer (http.client.HTTPException) too: never an unrecorded attempt
         reason = getattr(failed, "reason", failed)
         return Answer(False, None, f"{type(failed).__name__}: {reason}"[:500])
     if 200 <= code < 300:

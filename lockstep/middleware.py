@@ -53,7 +53,10 @@ class DeviceCookieMiddleware:
             value = secrets.token_hex(16)
         request.device_id = value
         response = self.get_response(request)
-        if fresh:
+        # A response any cache may keep and hand to others (the public status pages and feeds) never carries
+        # one browser's id: two phones would then share it.
+        public = "public" in response.get("Cache-Control", "")
+        if fresh and not public:
             response.set_cookie(
                 DEVICE_COOKIE,
                 value,

@@ -29,11 +29,12 @@ def service_ids(window) -> list[int]:
 def values(window, **more: str) -> dict[str, str]:
     return {
         "reference": window.reference,
-        "title": window.title,
+        # The window's own title is internal (device names, rack positions): customers read the summary.
+        "title": f"Maintenance at {window.site.name}",
         "site": window.site.name,
         "start": _local(window, window.planned_start),
         "end": _local(window, window.planned_end),
-        "summary": window.customer_summary or window.title,
+        "summary": window.customer_summary or "Planned maintenance.",
         "services": "your services listed below",
         **more,
     }

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -192,6 +192,9 @@ def board(
     """The public board (every site), one site's, or one customer's (only its services, and only the
     maintenance that touches them)."""
     now = now or timezone.now()
+    # Read first: a change committed while the page is being read then moves the validators past this
+    # reading, so the next request sees new ones, never a 304 for what this one missed.
+    latest = AuditEvent.objects.order_by("-seq").values_list("seq", "created_at").first() or (0, None)
     windows = public_windows(now)
     if site is not None:
         windows = windows.filter(site=site)
@@ -219,8 +222,15 @@ def board(
         levels = [Level.MAINTENANCE] if open_here else []
         levels += [i.level for i in incidents if i.incident.site_id == each.pk and i.incident.is_open]
         components.append(Component(each, worst(levels), open_here))
-    latest = AuditEvent.objects.order_by("-seq").values_list("seq", "created_at").first() or (0, None)
-    return Board(components, maintenance, services, incidents, *_validators(maintenance, latest, now))
+    horizon = now - timedelta(days=HISTORY_DAYS)
+    # The last moment something left the 90 days shown (one query each): that changed the page too.
+    left = [
+        Window.objects.filter(planned_end__lt=horizon).aggregate(at=Max("planned_end"))["at"],
+        Incident.objects.filter(resolved_at__lt=horizon).aggregate(at=Max("resolved_at"))["at"],
+    ]
+    passed = [at + timedelta(days=HISTORY_DAYS) for at in left if at is not None]
+    validators = _validators(maintenance, incidents, latest, passed, now)
+    return Board(components, maintenance, services, incidents, *validators)
 
 
 def _incidents(now: datetime, *, site: Site | None, mine: set[int] | None) -> list[PublicIncident]:
@@ -255,27 +265,32 @@ def service_level(board: Board, service: Service) -> str:
 
 
 def _validators(
-    maintenance: list[Maintenance], latest: tuple[int, datetime | None], now: datetime
+    maintenance: list[Maintenance],
+    incidents: list[PublicIncident],
+    latest: tuple[int, datetime | None],
+    horizon_passed: list[datetime],
+    now: datetime,
 ) -> tuple[datetime, str]:
     """Last-Modified and ETag. Every change of state is an audit event, so the newest event's time is never
     earlier than a change a page shows (a conservative bound: an unrelated event also moves it); the only
-    other thing that changes a page is the clock passing a window's start, end or 90-day horizon."""
+    other thing that changes a page is the clock passing a window's start or end, or something leaving the
+    90 days shown. The ETag also names what is shown, so any difference in content is a different tag."""
     seq, at = latest
     passed = [
         moment
         for m in maintenance
-        for moment in (
-            m.window.planned_start,
-            m.window.planned_end,
-            m.window.planned_end + timedelta(days=HISTORY_DAYS),
-        )
+        for moment in (m.window.planned_start, m.window.planned_end)
         if moment <= now
     ]
-    last = max([*passed, *([at] if at else [])], default=now)
+    last = max([*passed, *horizon_passed, *([at] if at else [])], default=now)
     # Whole seconds, rounded up: HTTP dates have no fraction, and rounding down would claim a change is older.
     if last.microsecond:
         last = last.replace(microsecond=0) + timedelta(seconds=1)
-    etag = hashlib.sha256(f"{seq}|{last.isoformat()}".encode()).hexdigest()[:32]
+    shown = ",".join(
+        [f"{m.key}:{m.phase}" for m in maintenance]
+        + [f"{i.key}:{i.incident.state}:{i.restored}" for i in incidents]
+    )
+    etag = hashlib.sha256(f"{seq}|{last.isoformat()}|{shown}".encode()).hexdigest()[:32]
     return last, f'"{etag}"'
 
 
@@ -360,7 +375,8 @@ def ical(board: Board, *, name: str, host: str, now: datetime | None = None) -> 
             f"DTSTAMP:{utc(now)}",
             f"DTSTART:{utc(w.planned_start)}",
             f"DTEND:{utc(w.planned_end)}",
-            f"SEQUENCE:{w.submission}",
+            # A calendar keeps the copy with the higher sequence: a cancellation must outrank the announcement.
+            f"SEQUENCE:{w.submission + (1 if m.phase == Phase.CANCELLED else 0)}",
             f"LAST-MODIFIED:{utc(changed_at(m))}",
             f"SUMMARY:{_ical_text(f'{m.title} ({m.phase})')}",
             f"DESCRIPTION:{_ical_text(m.summary)}",

@@ -79,17 +79,26 @@ def check_incident_silence(incident_id: int, last_update: str) -> str:
         .exclude(email="")
         .values_list("email", flat=True)
     )
+    failed = ""
     if coordinators:
-        send_mail(
-            subject=f"{incident.reference}: no public update for {minutes} minutes",
-            message=(
-                f"{incident.reference} ({incident.title}, {incident.site.name}) is {incident.get_state_display().lower()} "
-                f"and customers have heard nothing for {minutes} minutes. Post an update, even to say the work goes on."
-            ),
-            from_email=None,
-            recipient_list=coordinators,
-        )
-    record("incident.silence_alert", obj=incident, payload={"minutes": minutes, "told": coordinators})
+        try:
+            send_mail(
+                subject=f"{incident.reference}: no public update for {minutes} minutes",
+                message=(
+                    f"{incident.reference} ({incident.title}, {incident.site.name}) is "
+                    f"{incident.get_state_display().lower()} and customers have heard nothing for {minutes} "
+                    "minutes. Post an update, even to say the work goes on."
+                ),
+                from_email=None,
+                recipient_list=coordinators,
+            )
+        except Exception as problem:  # the desk still shows it, and the next check tries the mail again
+            failed = f"{type(problem).__name__}: {problem}"[:300]
+    record(
+        "incident.silence_alert",
+        obj=incident,
+        payload={"minutes": minutes, "told": [] if failed else coordinators, "mail_failed": failed},
+    )
     check_incident_silence.using(
         run_after=timezone.now() + timedelta(minutes=settings.LOCKSTEP_INCIDENT_STALE_MINUTES)
     ).enqueue(incident.pk, last_update)

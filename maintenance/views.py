@@ -26,6 +26,7 @@ from checklists import interlock
 from checklists.idempotency import idempotent
 from checklists.models import CutRefusal, RunMode, RunStatus, Step, StepKind, StepScan, StepStatus
 from comms.models import NoticeKind, StatusLink
+from comms.notices import notices_about
 from comms.notices import preview as comms_preview
 from inventory.models import Discrepancy, DiscrepancyStatus, Site
 from lockstep.http import HtmxHttpRequest
@@ -661,7 +662,10 @@ def status_private(request: HtmxHttpRequest, token: str) -> HttpResponse:
         context = {"retired": link is not None}
         return render(request, "maintenance/status_link_gone.html", context, status=404)
     if request.method == "POST":
-        fresh = link.rotate()
+        try:
+            fresh = link.rotate()
+        except PermissionError:  # replaced a moment ago (a double click): this one no longer works
+            return render(request, "maintenance/status_link_gone.html", {"retired": True}, status=404)
         return redirect("maintenance:status_private", fresh.token)
     board = status.board(customer=link.customer)
     services = [(service, status.service_level(board, service)) for service in board.services]
@@ -731,8 +735,10 @@ def incident_new(request: HtmxHttpRequest) -> HttpResponse:
         except IncidentRefused as refused:
             form.add_error(None, refused.reason)
         else:
+            queued = notices_about(incident).first().deliveries.count()
             messages.success(
-                request, f"{incident.reference} declared; its first update is on its way to customers."
+                request,
+                f"{incident.reference} declared; its first update is queued for {queued} recipient(s).",
             )
             return redirect(incident)
     status_code = 400 if request.method == "POST" else 200
@@ -758,7 +764,10 @@ def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                     state=update_form.cleaned_data["state"],
                     message=update_form.cleaned_data["message"],
                 )
-                messages.success(request, "Update posted; it is on its way to the affected customers.")
+                queued = notices_about(incident).first().deliveries.count()
+                messages.success(
+                    request, f"Update posted to the status pages and queued for {queued} recipient(s)."
+                )
                 return redirect(incident)
             if restore_form.is_bound and restore_form.is_valid():
                 marked = incident.restore(
@@ -823,8 +832,8 @@ def window_compose(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@role_required(Role.COORDINATOR)  # before the key is kept: a tap record needs a user
 @idempotent
-@role_required(Role.COORDINATOR)
 def window_compose_send(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     window = get_object_or_404(Window.objects.select_related("site", "run"), pk=pk)
     if not window.may_tell_customers(request.user):

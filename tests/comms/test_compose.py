@@ -36,7 +36,7 @@ def test_preview_shows_each_channel_and_the_count_and_writes_nothing(cora, setti
         {"message": "Parts arrived; we start on time."},
     ).content.decode()
     assert "Goes to <strong>2 e-mail addresses</strong> and <strong>1 webhook</strong>" in page
-    assert "Subject: Update on maintenance CHG-1 at Los Angeles 1" in page
+    assert f"Subject: Update on maintenance {scene.window.reference} at Los Angeles 1" in page
     assert "Parts arrived; we start on time." in page and "Your services this concerns: Beta." in page
     assert "(their own unsubscribe link)" in page and "&quot;your_services&quot;: [" in page
     assert f"&quot;reference&quot;: &quot;{scene.window.reference}&quot;" in page
@@ -66,3 +66,13 @@ def test_only_a_coordinator_writes_and_only_about_an_announced_window(cora, peop
     assert cora.get(reverse("maintenance:window_compose", args=[draft.pk])).status_code == 403
     empty = cora.post(reverse("maintenance:window_compose", args=[scene.window.pk]), {"message": "  "})
     assert empty.status_code == 400 and b"field-error" in empty.content
+
+
+def test_an_anonymous_send_is_sent_to_log_in_and_sends_nothing(people):
+    scene = build_scene(start=False, targets=unplug_web02)
+    response = Client().post(
+        reverse("maintenance:window_compose_send", args=[scene.window.pk]),
+        {"message": "x", "idem": uuid.uuid4().hex},
+    )
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert not Notice.objects.filter(kind=NoticeKind.UPDATE).exists()

@@ -164,3 +164,33 @@ def test_an_address_that_turned_private_after_it_was_saved_is_not_posted_to(peop
     run_worker()
     delivery = Delivery.objects.get(channel=Channel.WEBHOOK)
     assert "private, loopback or link-local" in delivery.last_error and receiver.received == []
+
+
+def test_a_receiver_that_answers_garbage_is_a_recorded_failed_attempt(people, local_hooks, settings):
+    import socket
+
+    settings.LOCKSTEP_DELIVERY_ATTEMPTS = 1
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def answer_garbage():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"NOT-HTTP garbage\r\n\r\n")
+        conn.close()
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    hook_for("Beta", f"http://127.0.0.1:{server.getsockname()[1]}/hook")
+    build_scene(start=False, targets=unplug_web02)
+    run_worker()
+    server.close()
+    delivery = Delivery.objects.get(channel=Channel.WEBHOOK)
+    assert delivery.state == DeliveryState.FAILED and "BadStatusLine" in delivery.last_error
+    assert DeliveryAttempt.objects.filter(delivery=delivery, ok=False).count() == 1
+
+
+def test_carrier_grade_nat_and_nat64_addresses_are_refused(db):
+    for url in ("https://100.100.100.200/latest", "https://[64:ff9b::a00:1]/hook"):
+        with pytest.raises(UnsafeURL, match="private, loopback or link-local"):
+            check_url(url)

@@ -296,15 +296,16 @@ def test_the_as_run_record_shows_hold_points_updates_time_and_the_audit_chain(co
     assert f"{HOLD} Approver's go-ahead before anything is touched Ada Approver (ada) {released}" in text
     # What customers were told, each with its fate: here nobody subscribes, and the record says so rather
     # than "sent" (tests/comms shows the counts and times when messages do go out).
-    update = "Update on maintenance CHG-1 Swap optics at Los Angeles 1."
+    ref = window.reference  # CHG-<pk>: the database's numbering, not always 1
+    update = f"Update on maintenance {ref} at Los Angeles 1."
     nobody = "no confirmed customer contact to send to"
     assert f"tess Maintenance update: {update} Scheduled maintenance has started. We will post an" in text
     assert (
         f"tess Maintenance update: {update} Scheduled maintenance is complete. Thank you for your patience. {nobody}"
         in text
     )
-    assert "ada Maintenance scheduled: Scheduled maintenance CHG-1 at Los Angeles 1" in text
-    assert "tess Maintenance completed: Maintenance CHG-1 at Los Angeles 1 is complete " + nobody in text
+    assert f"ada Maintenance scheduled: Scheduled maintenance {ref} at Los Angeles 1" in text
+    assert f"tess Maintenance completed: Maintenance {ref} at Los Angeles 1 is complete {nobody}" in text
     assert "Customer notices 5;" in text
     assert " sent to " not in text.replace("send to", "")
     assert "Against the plan overran the planned end by 35 min" in text
