@@ -6,6 +6,7 @@ backend took the message, and the delivery keeps when."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
@@ -20,6 +21,10 @@ from inventory.models import Customer, Service, Site
 
 def _token() -> str:
     return secrets.token_urlsafe(32)
+
+
+# What a link's secret can look like (token_urlsafe(32) is 43 characters): anything else is not looked up.
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
 class Subscriber(models.Model):
@@ -367,5 +372,6 @@ class StatusLink(models.Model):
     def url(self) -> str:
         from django.urls import reverse
 
-        path = reverse("maintenance:status_private", args=[self.token])
-        return f"{settings.LOCKSTEP_PUBLIC_SCHEME}://{settings.LOCKSTEP_PUBLIC_HOST}{path}"
+        from comms.notices import public_url
+
+        return public_url(reverse("maintenance:status_private", args=[self.token]))

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,11 +12,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, role_required
 from comms import subscriptions
-from comms.models import Delivery, DeliveryState, Notice, StatusLink, Subscriber
+from comms.models import TOKEN_SHAPE, Delivery, DeliveryState, Notice, StatusLink, Subscriber
 from inventory.models import Site
 from lockstep.http import HtmxHttpRequest
 
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 OUTBOX_SIZE = 50
 
 
@@ -27,7 +24,7 @@ def unsubscribe(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """GET asks (a link scanner following the URL must not unsubscribe anyone); POST does it."""
     subscriber = (
         Subscriber.objects.select_related("customer").filter(token=token).first()
-        if TOKEN.match(token)
+        if TOKEN_SHAPE.match(token)
         else None
     )
     if subscriber is None:
@@ -96,7 +93,7 @@ def subscribe_site(request: HtmxHttpRequest, code: str) -> HttpResponse:
 def subscribe_customer(request: HtmxHttpRequest, token: str) -> HttpResponse:
     link = (
         StatusLink.objects.select_related("customer").filter(token=token, retired_at__isnull=True).first()
-        if TOKEN.match(token)
+        if TOKEN_SHAPE.match(token)
         else None
     )
     if link is None:
@@ -110,7 +107,7 @@ def confirm(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """GET asks (a mail scanner opening the link confirms nothing); POST confirms."""
     subscriber = (
         Subscriber.objects.select_related("customer", "site").filter(confirm_token=token).first()
-        if TOKEN.match(token)
+        if TOKEN_SHAPE.match(token)
         else None
     )
     if subscriber is None:

@@ -10,14 +10,14 @@ services.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from checklists.models import RunMode, StepKind, StepStatus
+from checklists.models import StepKind, StepStatus
 from inventory.models import Customer, Service, Site
 from maintenance.models import (
     Impact,
@@ -112,7 +112,6 @@ class Maintenance:
 class Component:
     site: Site
     level: str
-    open: list[Maintenance] = field(default_factory=list)
 
 
 @dataclass
@@ -218,10 +217,11 @@ def board(
         sites = [s for s in sites if s.pk in touched_sites]
     components = []
     for each in sites:
-        open_here = [m for m in maintenance if m.window.site_id == each.pk and m.is_open]
-        levels = [Level.MAINTENANCE] if open_here else []
+        levels = (
+            [Level.MAINTENANCE] if any(m.window.site_id == each.pk and m.is_open for m in maintenance) else []
+        )
         levels += [i.level for i in incidents if i.incident.site_id == each.pk and i.incident.is_open]
-        components.append(Component(each, worst(levels), open_here))
+        components.append(Component(each, worst(levels)))
     horizon = now - timedelta(days=HISTORY_DAYS)
     # The last moment something left the 90 days shown (one query each): that changed the page too.
     left = [
@@ -292,10 +292,6 @@ def _validators(
     )
     etag = hashlib.sha256(f"{seq}|{last.isoformat()}|{shown}".encode()).hexdigest()[:32]
     return last, f'"{etag}"'
-
-
-def is_rollback(m: Maintenance) -> bool:
-    return m.window.run_id is not None and m.window.run.mode == RunMode.ROLLBACK
 
 
 # --- feeds -------------------------------------------------------------------------------------------------

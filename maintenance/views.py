@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -25,8 +24,8 @@ from accounts.roles import Role, has_role, role_required
 from checklists import interlock
 from checklists.idempotency import idempotent
 from checklists.models import CutRefusal, RunMode, RunStatus, Step, StepKind, StepScan, StepStatus
-from comms.models import NoticeKind, StatusLink
-from comms.notices import notices_about
+from comms.models import TOKEN_SHAPE, NoticeKind, StatusLink
+from comms.notices import notices_about, public_url
 from comms.notices import preview as comms_preview
 from inventory.models import Discrepancy, DiscrepancyStatus, Site
 from lockstep.http import HtmxHttpRequest
@@ -57,9 +56,6 @@ from maintenance.models import (
 
 PLANNERS = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
 BOARD_DAYS = 7
-
-
-STATUS_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
 def _windows():
@@ -596,10 +592,6 @@ def _conditional(
     return response
 
 
-def _public_url(path: str) -> str:
-    return f"{settings.LOCKSTEP_PUBLIC_SCHEME}://{settings.LOCKSTEP_PUBLIC_HOST}{path}"
-
-
 @require_safe
 def status_page(request: HtmxHttpRequest) -> HttpResponse:
     board = status.board()
@@ -632,7 +624,7 @@ def status_atom(request: HtmxHttpRequest, code: str | None = None) -> HttpRespon
     title = f"Maintenance at {site.name}" if site else "Maintenance and status"
 
     def respond() -> HttpResponse:
-        xml = status.atom(board, title=title, link=_public_url(page), feed_url=_public_url(request.path))
+        xml = status.atom(board, title=title, link=public_url(page), feed_url=public_url(request.path))
         return HttpResponse(xml, content_type="application/atom+xml; charset=utf-8")
 
     return _conditional(request, board, respond)
@@ -650,7 +642,7 @@ def status_ics(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _status_link(token: str) -> StatusLink | None:
-    if not STATUS_TOKEN.match(token):
+    if not TOKEN_SHAPE.match(token):
         return None
     return StatusLink.objects.select_related("customer").filter(token=token).first()
 
