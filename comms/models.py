@@ -372,6 +372,6 @@ class StatusLink(models.Model):
     def url(self) -> str:
         from django.urls import reverse
 
-        from comms.notices import public_url
+        from lockstep.public import public_url
 
         return public_url(reverse("maintenance:status_private", args=[self.token]))

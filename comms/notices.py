@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from string import Template
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import models
 from django.db.models import Q
@@ -30,6 +29,7 @@ from comms.models import (
     Webhook,
 )
 from inventory.models import Service, Site
+from lockstep.public import public_url
 
 # The placeholders a notice template may use, and what each holds.
 PLACEHOLDERS = {
@@ -189,11 +189,6 @@ def announce(
 
 def notices_about(obj: models.Model) -> models.QuerySet[Notice]:
     return Notice.objects.filter(about_type=obj._meta.label_lower, about_id=str(obj.pk))
-
-
-def public_url(path: str) -> str:
-    """An address outside the app's own pages can reach: in mail, in feeds, in QR codes."""
-    return f"{settings.LOCKSTEP_PUBLIC_SCHEME}://{settings.LOCKSTEP_PUBLIC_HOST}{path}"
 
 
 def unsubscribe_url(subscriber: Subscriber) -> str:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.roles import Role, has_role
 from audit.log import record
 from inventory import codes
+from lockstep.public import public_url
 
 
 class InventoryRefused(Exception):
@@ -458,7 +459,7 @@ class Tag(models.Model):
         return codes.format_short(self.short_code)
 
     def url(self) -> str:
-        return f"{settings.LOCKSTEP_PUBLIC_SCHEME}://{settings.LOCKSTEP_PUBLIC_HOST}/t/{self.code}"
+        return public_url(f"/t/{self.code}")
 
     @classmethod
     def issue(cls, asset: Device | Port, *, by, replaces: Tag | None = None) -> Tag:

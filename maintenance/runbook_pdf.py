@@ -35,6 +35,7 @@ from checklists.models import Run, Step, StepKind, StepScan, StepStatus
 from comms.models import DeliveryState, Notice, NoticeKind
 from inventory.labels import qr_png_data_uri
 from inventory.models import Device, DeviceType, Port
+from lockstep.public import public_url
 from maintenance.models import (
     BlastSnapshot,
     Target,
@@ -304,10 +305,9 @@ def runbook_context(window: Window, *, as_run: bool, now: datetime | None = None
     )
 
     serial_where = DeviceType.serial_locations([step.chassis for step in steps if step.needs_serial])
-    origin = f"{settings.LOCKSTEP_PUBLIC_SCHEME}://{settings.LOCKSTEP_PUBLIC_HOST}"
     lines: list[StepLine] = []
     for step in steps:
-        url = f"{origin}{step.get_absolute_url()}"
+        url = public_url(step.get_absolute_url())
         lines.append(
             StepLine(
                 position=step.position,

@@ -25,10 +25,11 @@ from checklists import interlock
 from checklists.idempotency import idempotent
 from checklists.models import CutRefusal, RunMode, RunStatus, Step, StepKind, StepScan, StepStatus
 from comms.models import TOKEN_SHAPE, NoticeKind, StatusLink
-from comms.notices import notices_about, public_url
+from comms.notices import notices_about
 from comms.notices import preview as comms_preview
 from inventory.models import Discrepancy, DiscrepancyStatus, Site
 from lockstep.http import HtmxHttpRequest
+from lockstep.public import public_url
 from maintenance import notices, status
 from maintenance.conflicts import conflicts_among, needing_override
 from maintenance.forms import (
