@@ -344,8 +344,10 @@ class StatusLink(models.Model):
 
     @classmethod
     def current(cls, customer: Customer) -> StatusLink:
-        """The customer's live link, made on first use."""
+        """The customer's live link, made on first use. The customer's row is locked first: two workers
+        writing to one customer's contacts at the same instant both find (or one makes) the same link."""
         with transaction.atomic():
+            Customer.objects.select_for_update().filter(pk=customer.pk).first()
             link = cls.objects.select_for_update().filter(customer=customer, retired_at__isnull=True).first()
             if link is None:
                 link = cls.objects.create(customer=customer)
@@ -355,6 +357,7 @@ class StatusLink(models.Model):
     def rotate(self, *, by=None) -> StatusLink:
         """Retire this link and make the customer a new one; a link already retired changes nothing."""
         with transaction.atomic():
+            Customer.objects.select_for_update().filter(pk=self.customer_id).first()  # as current() does
             row = StatusLink.objects.select_for_update().get(pk=self.pk)
             if row.retired_at is not None:
                 raise PermissionError("This link no longer works; use the newest one.")

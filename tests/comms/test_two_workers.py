@@ -7,15 +7,17 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from comms.models import Delivery, DeliveryState, Subscriber
+from comms.models import Delivery, DeliveryState, StatusLink, Subscriber
 from inventory.models import Customer
 from tests.checklists.conftest import build_scene
 from tests.comms.conftest import unplug_web02
@@ -62,10 +64,45 @@ def test_two_workers_on_one_queue_send_every_message_exactly_once(tmp_path):
     received = Counter()
     for mailbox in tmp_path.glob("*.log"):
         received.update(re.findall(r"^To: (\S+)$", mailbox.read_text(), flags=re.M))
-    assert received == Counter({address: 1 for address in addresses})
-    deliveries = Delivery.objects.all()
-    assert {(d.state, d.attempts) for d in deliveries} == {(DeliveryState.SENT, 1)}
+    # On a failure, say which message went where: its state, its attempts, and what each worker printed.
+    story = [
+        (d.recipient, d.state, d.attempts, d.last_error)
+        for d in Delivery.objects.order_by("pk")
+        if (d.state, d.attempts) != (DeliveryState.SENT, 1) or received[d.recipient] != 1
+    ]
+    tasks = [
+        (r.status, r.worker_ids, r.args_kwargs, r.exception_class_path, r.traceback)
+        for r in DBTaskResult.objects.exclude(status="SUCCESSFUL")
+    ]
+    assert received == Counter({address: 1 for address in addresses}), (story, tasks, outputs)
+    assert not story, (story, tasks, outputs)
     # Both workers took part: the queue was shared, not drained by one before the other started.
     ran_by = {tuple(r.worker_ids) for r in DBTaskResult.objects.filter(task_path="comms.tasks.deliver")}
     assert all(len(ids) == 1 for ids in ran_by)
     assert len({ids[0] for ids in ran_by}) == 2
+
+
+def test_workers_making_one_customers_status_link_at_the_same_instant_share_it():
+    """Each message carries its customer's private link, made on first use: the first messages to one
+    customer, sent by several workers at once, all find the same link instead of one failing."""
+    customers = [Customer.objects.create(name=f"Gamma {n}") for n in range(5)]
+    for customer in customers:
+        start = threading.Barrier(6)
+        made: list[str] = []
+
+        def link(customer=customer, start=start, made=made) -> None:
+            try:
+                start.wait(timeout=10)
+                made.append(StatusLink.current(customer).token)
+            except BaseException as exc:  # reported below
+                made.append(f"error: {exc!r}")
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=link) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert len(made) == 6 and len(set(made)) == 1, made
+        assert StatusLink.objects.filter(customer=customer).count() == 1
