@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from audit.admin import AuditedModelAdmin, ReadOnlyAdmin
 from comms.models import Delivery, Notice, NoticeTemplate, StatusLink, Subscriber, Webhook
+from comms.notices import EXAMPLE_VALUES, PLACEHOLDERS, fill
 
 
 @admin.register(Subscriber)
@@ -16,7 +19,22 @@ class SubscriberAdmin(AuditedModelAdmin):
 
 @admin.register(NoticeTemplate)
 class NoticeTemplateAdmin(AuditedModelAdmin):
+    """Saved words are previewed below the form, filled with example values: save and continue editing to
+    see an edit as a customer would read it."""
+
     list_display = ["kind", "subject", "updated_at"]
+    readonly_fields = ["placeholders", "preview"]
+
+    @admin.display(description="Placeholders")
+    def placeholders(self, obj) -> str:
+        return format_html_join(mark_safe("<br>"), "<code>${}</code>: {}", PLACEHOLDERS.items())
+
+    @admin.display(description="As a customer reads it (example values)")
+    def preview(self, obj) -> str:
+        if obj is None or not obj.pk:
+            return "Save to see the preview."
+        subject, body = fill(obj.subject, EXAMPLE_VALUES), fill(obj.body, EXAMPLE_VALUES)
+        return format_html('<pre class="notice-preview">Subject: {}\n\n{}</pre>', subject, body)
 
 
 @admin.register(Notice)

@@ -47,6 +47,20 @@ PLACEHOLDERS = {
     "state": "an incident's state (investigating, identified, monitoring, resolved)",
 }
 
+# What the admin's preview of a template fills in: believable, and plainly an example.
+EXAMPLE_VALUES = {
+    "reference": "CHG-12",
+    "title": "Replace the top-of-rack switch in rack B4",
+    "site": "Example DC 1",
+    "start": "Sat 12 Dec 2026 02:00",
+    "end": "Sat 12 Dec 2026 04:00",
+    "summary": "One of two network links to your servers will be down for up to 20 minutes.",
+    "services": "(the recipient's own services, listed below)",
+    "message": "Step 5 of 12 is done; the work is on time.",
+    "estimate": "Sat 12 Dec 2026 04:30",
+    "state": "Identified",
+}
+
 DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     NoticeKind.SCHEDULED: (
         "Scheduled maintenance $reference at $site: $start to $end",

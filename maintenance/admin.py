@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.admin import AuditedModelAdmin, ReadOnlyAdmin
-from maintenance.models import Blackout, Window
+from maintenance.models import Blackout, IncidentTemplate, Window
 
 
 @admin.register(Window)
@@ -19,3 +19,10 @@ class WindowAdmin(ReadOnlyAdmin):
 class BlackoutAdmin(AuditedModelAdmin):
     list_display = ["site", "starts", "ends", "reason"]
     list_filter = ["site"]
+
+
+@admin.register(IncidentTemplate)
+class IncidentTemplateAdmin(AuditedModelAdmin):
+    """The words an incident update starts from, per state; a state with no row starts from ours."""
+
+    list_display = ["state", "text", "updated_at"]

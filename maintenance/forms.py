@@ -7,8 +7,15 @@ from django.contrib.auth import get_user_model
 
 from accounts.roles import Role
 from inventory.models import Device, Port, Service, Site
-from maintenance.models import Impact, Incident, IncidentService, IncidentState, TargetAction, Window
-from maintenance.models.incidents import STARTING_WORDS
+from maintenance.models import (
+    Impact,
+    Incident,
+    IncidentService,
+    IncidentState,
+    IncidentTemplate,
+    TargetAction,
+    Window,
+)
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -156,7 +163,11 @@ class IncidentForm(forms.Form):
     title = forms.CharField(
         max_length=200, label="Public title", help_text="What customers read: no internal detail."
     )
-    impact = forms.ChoiceField(choices=Impact.choices)
+    impact = forms.ChoiceField(
+        choices=Impact.choices,
+        label="Impact on the chosen services",
+        help_text="Change it per service on the incident's page as the picture gets clearer.",
+    )
     started_at = forms.DateTimeField(
         required=False,
         label="Started (site time; empty: now)",
@@ -176,7 +187,7 @@ class IncidentForm(forms.Form):
             "customer__name", "name"
         )
         self.fields["services"].label_from_instance = lambda s: f"{s.customer}: {s.name}"
-        self.fields["message"].initial = STARTING_WORDS[IncidentState.INVESTIGATING]
+        self.fields["message"].initial = IncidentTemplate.starting_words()[IncidentState.INVESTIGATING]
         if window is not None:
             self.fields["site"].initial = window.site_id
             self.fields["services"].initial = list(window.run.approved_services) if window.run_id else []
@@ -198,22 +209,17 @@ class IncidentUpdateForm(forms.Form):
 
     def __init__(self, *args, incident: Incident, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The page's script swaps in the chosen state's words while the message is untouched.
+        self.starting_words = IncidentTemplate.starting_words()
         self.fields["state"].initial = incident.state
-        self.fields["message"].initial = STARTING_WORDS.get(incident.state, "")
+        self.fields["message"].initial = self.starting_words.get(incident.state, "")
 
 
-class RestoreForm(forms.Form):
-    form = forms.CharField(widget=forms.HiddenInput, initial="restore")
+class _OpenServicesForm(forms.Form):
+    """A change to some of an open incident's services not yet restored."""
+
     services = forms.ModelMultipleChoiceField(
-        queryset=IncidentService.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        label="Restored services",
-    )
-    at = forms.DateTimeField(
-        required=False,
-        label="Restored at (site time; empty: now)",
-        input_formats=[LOCAL_FORMAT],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
+        queryset=IncidentService.objects.none(), widget=forms.CheckboxSelectMultiple, label="Services"
     )
 
     def __init__(self, *args, incident: Incident, **kwargs) -> None:
@@ -223,9 +229,24 @@ class RestoreForm(forms.Form):
             "service__customer"
         )
         self.fields["services"].label_from_instance = lambda row: (
-            f"{row.service.customer}: {row.service.name}"
+            f"{row.service.customer}: {row.service.name} ({row.get_impact_display().lower()})"
         )
+
+
+class RestoreForm(_OpenServicesForm):
+    form = forms.CharField(widget=forms.HiddenInput, initial="restore")
+    at = forms.DateTimeField(
+        required=False,
+        label="Restored at (site time; empty: now)",
+        input_formats=[LOCAL_FORMAT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
+    )
 
     def clean_at(self):
         naive = self.cleaned_data.get("at")
         return local_to_utc(naive.replace(tzinfo=None), self.incident.site) if naive else None
+
+
+class ImpactForm(_OpenServicesForm):
+    form = forms.CharField(widget=forms.HiddenInput, initial="impact")
+    impact = forms.ChoiceField(choices=Impact.choices, label="Impact now")

@@ -66,6 +66,7 @@ def worst(levels) -> str:
 class PublicIncident:
     incident: Incident
     services: dict[int, datetime | None]  # service id -> restored at
+    impacts: dict[int, str]  # service id -> impact
     updates: list[IncidentUpdate]
 
     @property
@@ -76,9 +77,15 @@ class PublicIncident:
     def restored(self) -> int:
         return sum(1 for at in self.services.values() if at is not None)
 
+    def service_level(self, service_id: int) -> str:
+        """What this incident does to one service now: its impact until it is restored."""
+        hit = self.incident.is_open and service_id in self.services and self.services[service_id] is None
+        return IMPACT_LEVEL[self.impacts[service_id]] if hit else Level.OPERATIONAL
+
     @property
     def level(self) -> str:
-        return IMPACT_LEVEL[self.incident.impact] if self.incident.is_open else Level.OPERATIONAL
+        """The worst it does to any service shown."""
+        return worst(self.service_level(pk) for pk in self.services)
 
 
 @dataclass
@@ -249,18 +256,21 @@ def _incidents(now: datetime, *, site: Site | None, mine: set[int] | None) -> li
     )
     result = []
     for incident in found.order_by("-started_at", "-pk"):
-        services = {
-            row.service_id: row.restored_at
-            for row in incident.affected.all()
-            if mine is None or row.service_id in mine
-        }
-        result.append(PublicIncident(incident, services, list(incident.updates.all())))
+        shown = [row for row in incident.affected.all() if mine is None or row.service_id in mine]
+        result.append(
+            PublicIncident(
+                incident,
+                {row.service_id: row.restored_at for row in shown},
+                {row.service_id: row.impact for row in shown},
+                list(incident.updates.all()),
+            )
+        )
     return result
 
 
 def service_level(board: Board, service: Service) -> str:
     levels = [Level.MAINTENANCE for m in board.maintenance if m.is_open and service.pk in m.services]
-    levels += [i.level for i in board.open_incidents if i.services.get(service.pk, 0) is None]
+    levels += [i.service_level(service.pk) for i in board.open_incidents]
     return worst(levels)
 
 
@@ -288,7 +298,7 @@ def _validators(
         last = last.replace(microsecond=0) + timedelta(seconds=1)
     shown = ",".join(
         [f"{m.key}:{m.phase}" for m in maintenance]
-        + [f"{i.key}:{i.incident.state}:{i.restored}" for i in incidents]
+        + [f"{i.key}:{i.incident.state}:{i.restored}:{sorted(i.impacts.items())}" for i in incidents]
     )
     etag = hashlib.sha256(f"{seq}|{last.isoformat()}|{shown}".encode()).hexdigest()[:32]
     return last, f'"{etag}"'

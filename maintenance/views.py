@@ -34,6 +34,7 @@ from maintenance import notices, status
 from maintenance.conflicts import conflicts_among, needing_override
 from maintenance.forms import (
     DecisionForm,
+    ImpactForm,
     IncidentForm,
     IncidentUpdateForm,
     ReasonForm,
@@ -44,8 +45,10 @@ from maintenance.forms import (
 from maintenance.models import (
     ACTIVE_STATUSES,
     BlastSnapshot,
+    Impact,
     Incident,
     IncidentRefused,
+    IncidentService,
     Override,
     RedundancyOverride,
     Target,
@@ -698,9 +701,7 @@ def incident_list(request: HtmxHttpRequest) -> HttpResponse:
     incidents = list(
         Incident.objects.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=since))
         .select_related("site", "window")
-        .annotate(
-            total=Count("affected"), restored=Count("affected", filter=Q(affected__restored_at__isnull=False))
-        )
+        .prefetch_related("affected")  # each incident's impact now, and its progress
         .order_by("-started_at", "-pk")
     )
     return render(request, "maintenance/incidents.html", {"incidents": incidents})
@@ -742,47 +743,54 @@ def incident_new(request: HtmxHttpRequest) -> HttpResponse:
 
 @role_required(*INCIDENT_ROLES)
 def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(Incident.objects.select_related("site", "window", "declared_by"), pk=pk)
-    update_form = IncidentUpdateForm(
-        request.POST if request.POST.get("form") == "update" else None, incident=incident
+    services = IncidentService.objects.select_related("service__customer").order_by(
+        "restored_at", "service__name"
     )
-    restore_form = RestoreForm(
-        request.POST if request.POST.get("form") == "restore" else None, incident=incident
+    incident = get_object_or_404(
+        Incident.objects.select_related("site", "window", "declared_by").prefetch_related(
+            Prefetch("affected", queryset=services)
+        ),
+        pk=pk,
     )
-    if request.method == "POST":
+    chosen = request.POST.get("form") if request.method == "POST" else None
+    forms_ = {
+        name: form_class(request.POST if chosen == name else None, incident=incident)
+        for name, form_class in (
+            ("update", IncidentUpdateForm),
+            ("restore", RestoreForm),
+            ("impact", ImpactForm),
+        )
+    }
+    bound = forms_.get(chosen)
+    if bound is not None and bound.is_valid():
+        data = bound.cleaned_data
         try:
-            if update_form.is_bound and update_form.is_valid():
-                incident.post_update(
-                    by=request.user,
-                    state=update_form.cleaned_data["state"],
-                    message=update_form.cleaned_data["message"],
-                )
+            if chosen == "update":
+                incident.post_update(by=request.user, state=data["state"], message=data["message"])
                 queued = notices_about(incident).first().deliveries.count()
-                messages.success(
-                    request, f"Update posted to the status pages and queued for {queued} recipient(s)."
-                )
-                return redirect(incident)
-            if restore_form.is_bound and restore_form.is_valid():
-                marked = incident.restore(
-                    by=request.user,
-                    services=[row.service_id for row in restore_form.cleaned_data["services"]],
-                    at=restore_form.cleaned_data["at"],
-                )
-                messages.success(request, f"{marked} service(s) marked restored.")
-                return redirect(incident)
+                done = f"Update posted to the status pages and queued for {queued} recipient(s)."
+            elif chosen == "restore":
+                services = [row.service_id for row in data["services"]]
+                marked = incident.restore(by=request.user, services=services, at=data["at"])
+                done = f"{marked} service(s) marked restored."
+            else:
+                services = [row.service_id for row in data["services"]]
+                changed = incident.set_impact(by=request.user, services=services, impact=data["impact"])
+                done = f"Impact now {Impact(data['impact']).label.lower()} on {changed} service(s)."
         except IncidentRefused as refused:
-            (update_form if update_form.is_bound else restore_form).add_error(None, refused.reason)
-    restored, total = incident.progress()
+            bound.add_error(None, refused.reason)
+        else:
+            messages.success(request, done)
+            return redirect(incident)
+    rows = incident.affected.all()
     context = {
         "incident": incident,
-        "rows": incident.affected.select_related("service__customer").order_by(
-            "restored_at", "service__name"
-        ),
+        "rows": rows,
         "updates": incident.updates.select_related("by").order_by("-created_at", "-pk"),
-        "restored": restored,
-        "total": total,
-        "update_form": update_form,
-        "restore_form": restore_form,
+        "progress": incident.progress(),
+        "update_form": forms_["update"],
+        "restore_form": forms_["restore"],
+        "impact_form": forms_["impact"],
         "may_manage": incident.may_manage(request.user),
     }
     return render(

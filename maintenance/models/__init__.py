@@ -6,7 +6,9 @@ from maintenance.models.incidents import (  # noqa: F401
     IncidentRefused,
     IncidentService,
     IncidentState,
+    IncidentTemplate,
     IncidentUpdate,
+    worst_impact,
 )
 from maintenance.models.windows import (  # noqa: F401
     ACTIVE_STATUSES,

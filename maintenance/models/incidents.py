@@ -40,7 +40,16 @@ class Impact(models.TextChoices):
     MAJOR = "major_outage", "Major outage"
 
 
-# What the coordinator starts from for each state: edited before it is sent, never sent unread.
+IMPACT_ORDER = [Impact.DEGRADED, Impact.PARTIAL, Impact.MAJOR]
+
+
+def worst_impact(impacts) -> str | None:
+    """The worst of these impacts, or None when there are none."""
+    return max(impacts, key=IMPACT_ORDER.index, default=None)
+
+
+# What the coordinator starts from for each state, until an admin writes their own (IncidentTemplate): edited
+# before it is sent, never sent unread.
 STARTING_WORDS = {
     IncidentState.INVESTIGATING: "We are investigating a problem affecting services at this site.",
     IncidentState.IDENTIFIED: "We have found the cause and are restoring the affected services.",
@@ -49,13 +58,38 @@ STARTING_WORDS = {
 }
 
 
+class IncidentTemplate(models.Model):
+    """The words an update starts from, per state, editable by an admin. Plain text: the coordinator edits
+    them before posting, and the notice template (comms) wraps them for each channel."""
+
+    state = models.CharField(max_length=20, choices=IncidentState.choices, unique=True)
+    text = models.TextField(max_length=5000)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["state"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=IncidentState.values), name="incident_template_state_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Update when {self.get_state_display().lower()}"
+
+    @staticmethod
+    def starting_words() -> dict[str, str]:
+        """Each state's words: the admin's where written, ours otherwise. One query."""
+        written = dict(IncidentTemplate.objects.values_list("state", "text"))
+        return {state: written.get(state) or words for state, words in STARTING_WORDS.items()}
+
+
 class Incident(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="incidents")
     title = models.CharField(max_length=200, help_text="Public: what customers see; no internal detail")
     state = models.CharField(
         max_length=20, choices=IncidentState.choices, default=IncidentState.INVESTIGATING
     )
-    impact = models.CharField(max_length=20, choices=Impact.choices, default=Impact.MAJOR)
     window = models.ForeignKey(
         "maintenance.Window", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
     )
@@ -69,7 +103,6 @@ class Incident(models.Model):
         ordering = ["-started_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(state__in=IncidentState.values), name="incident_state_valid"),
-            models.CheckConstraint(condition=Q(impact__in=Impact.values), name="incident_impact_valid"),
             models.CheckConstraint(
                 condition=Q(state=IncidentState.RESOLVED) | Q(resolved_at__isnull=True),
                 name="incident_resolved_only_when_resolved",
@@ -91,6 +124,16 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state != IncidentState.RESOLVED
+
+    @property
+    def impact(self) -> str | None:
+        """The worst impact on a service not yet restored (None once all are): read from the services, so
+        prefetching `affected` makes it free."""
+        return worst_impact(row.impact for row in self.affected.all() if row.restored_at is None)
+
+    @property
+    def impact_label(self) -> str:
+        return Impact(self.impact).label if self.impact else "Services restored"
 
     # --- who may -------------------------------------------------------------------------------------
 
@@ -141,14 +184,13 @@ class Incident(models.Model):
             incident = cls.objects.create(
                 site=site,
                 title=title[:200],
-                impact=impact,
                 window=window,
                 started_at=started,
                 declared_by=by,
                 last_update_at=now,
             )
             IncidentService.objects.bulk_create(
-                IncidentService(incident=incident, service_id=pk) for pk in chosen
+                IncidentService(incident=incident, service_id=pk, impact=impact) for pk in chosen
             )
             record(
                 "incident.declared",
@@ -226,6 +268,31 @@ class Incident(models.Model):
                 )
         return len(marked)
 
+    def set_impact(self, *, by, services: list[int], impact: str) -> int:
+        """Change the impact on services not yet restored (a service gets better, or worse, while the work
+        goes on). The rows hold the impact now; the audit log holds every change, from what to what."""
+        if impact not in Impact.values:
+            raise IncidentRefused("Choose the impact.")
+        with transaction.atomic():
+            incident = Incident.objects.select_for_update().get(pk=self.pk)
+            if not incident.may_manage(by):
+                raise IncidentRefused(
+                    "Only a coordinator or an approver changes the impact on an open incident."
+                )
+            rows = incident.affected.filter(service_id__in=services, restored_at__isnull=True).exclude(
+                impact=impact
+            )
+            before = dict(rows.values_list("service_id", "impact"))
+            rows.update(impact=impact)
+            if before:
+                record(
+                    "incident.impact_changed",
+                    actor=by,
+                    obj=incident,
+                    payload={"impact": impact, "before": {str(pk): was for pk, was in before.items()}},
+                )
+        return len(before)
+
     def _say(self, *, by, state: str, message: str) -> IncidentUpdate:
         update = IncidentUpdate.objects.create(incident=self, state=state, message=message[:5000], by=by)
         announce(
@@ -252,19 +319,25 @@ class Incident(models.Model):
         return update
 
     def progress(self) -> tuple[int, int]:
-        """(restored, affected): counted from the services, never typed."""
-        rows = list(self.affected.values_list("restored_at", flat=True))
-        return sum(1 for at in rows if at is not None), len(rows)
+        """(restored, affected): counted from the services, never typed (free when `affected` is prefetched)."""
+        rows = self.affected.all()
+        return sum(1 for row in rows if row.restored_at is not None), len(rows)
 
 
 class IncidentService(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="incident_rows")
+    impact = models.CharField(max_length=20, choices=Impact.choices, default=Impact.MAJOR)
     restored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["incident", "service__name"]
-        constraints = [models.UniqueConstraint(fields=["incident", "service"], name="incident_service_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "service"], name="incident_service_once"),
+            models.CheckConstraint(
+                condition=Q(impact__in=Impact.values), name="incident_service_impact_valid"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.service} in {self.incident}"

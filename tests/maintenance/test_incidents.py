@@ -226,3 +226,89 @@ def test_the_public_page_reads_incidents_in_the_same_queries_whatever_their_numb
     # the newest audit event; windows; incidents, their services, their updates; sites; the last window and
     # incident to leave the 90 days
     assert len(one) == len(four) == 8
+
+
+def test_impact_is_per_service_changes_as_the_work_goes_on_and_each_page_shows_its_own(scene):
+    customer = Customer.objects.create(name="Many")
+    down, slow, other = Service.objects.bulk_create(
+        Service(customer=customer, name=name) for name in ("shop", "search", "mail")
+    )
+    cora = users()["cora"]
+    incident = Incident.declare(
+        by=cora,
+        site=scene.site.site,
+        title="Websites slow or down",
+        impact=Impact.MAJOR,
+        message="We are investigating.",
+        services=[down.pk, slow.pk, other.pk],
+        started_at=timezone.now() - timedelta(hours=1),
+    )
+    client = Client()
+    client.force_login(cora)
+    response = client.post(
+        incident.get_absolute_url(),
+        {"form": "impact", "services": [], "impact": "degraded"},
+    )
+    assert response.status_code == 400  # no service chosen: nothing changes
+    rows = {row.service_id: row for row in incident.affected.all()}
+    response = client.post(
+        incident.get_absolute_url(), {"form": "impact", "services": [rows[slow.pk].pk], "impact": "degraded"}
+    )
+    assert response.status_code == 302
+    assert dict(incident.affected.values_list("service_id", "impact")) == {
+        down.pk: Impact.MAJOR,
+        slow.pk: Impact.DEGRADED,
+        other.pk: Impact.MAJOR,
+    }
+    event = AuditEvent.objects.get(action="incident.impact_changed")
+    assert event.payload == {"impact": "degraded", "before": {str(slow.pk): "major_outage"}}
+
+    private = reverse("maintenance:status_private", args=[StatusLink.current(customer).token])
+    page = text_of(Client().get(private))
+    assert "search Degraded performance" in page and "shop Major outage" in page
+    assert "Los Angeles 1 Major outage" in text_of(Client().get("/status/"))
+
+    # The two down are back: what is left is the slow one, on every page.
+    incident.restore(by=cora, services=[down.pk, other.pk])
+    public = text_of(Client().get("/status/"))
+    assert "Los Angeles 1 Degraded performance" in public and "Major outage" not in public
+    assert "Degraded performance" in text_of(client.get(incident.get_absolute_url()))
+    # A restored service's impact is history: changing it does nothing.
+    assert incident.set_impact(by=cora, services=[down.pk], impact=Impact.PARTIAL) == 0
+    with pytest.raises(IncidentRefused, match="Choose the impact"):
+        incident.set_impact(by=cora, services=[slow.pk], impact="apocalypse")
+    with pytest.raises(IncidentRefused, match="coordinator or an approver"):
+        incident.set_impact(by=users()["tess"], services=[slow.pk], impact=Impact.MAJOR)
+    assert AuditEvent.objects.filter(action="incident.impact_changed").count() == 1
+
+
+def test_an_update_starts_from_the_admins_words_for_its_state(scene):
+    from maintenance.models import IncidentTemplate
+
+    incident = declare(scene)
+    IncidentTemplate.objects.create(
+        state=IncidentState.INVESTIGATING, text="Our engineers are on it; next update within 30 minutes."
+    )
+    client = Client()
+    client.force_login(users()["cora"])
+    page = client.get(incident.get_absolute_url()).content.decode()
+    assert "Our engineers are on it; next update within 30 minutes.</textarea>" in page
+    # Every state's words go to the page's script, ours where the admin wrote none.
+    assert "We have found the cause" in page
+    new = client.get(reverse("maintenance:incident_new")).content.decode()
+    assert "Our engineers are on it" in new
+
+
+def test_the_admin_sees_a_notice_template_filled_with_example_values(scene):
+    from comms.models import NoticeTemplate
+
+    admin = make_user("root", Role.ADMIN, is_superuser=True, is_staff=True)
+    row = NoticeTemplate.objects.create(
+        kind=NoticeKind.STARTED, subject="Work at $site began", body="Started <b>now</b>; ends by $end."
+    )
+    client = Client()
+    client.force_login(admin)
+    page = client.get(reverse("admin:comms_noticetemplate_change", args=[row.pk])).content.decode()
+    assert "Subject: Work at Example DC 1 began" in page
+    assert "Started &lt;b&gt;now&lt;/b&gt;; ends by Sat 12 Dec 2026 04:00." in page
+    assert "<code>$reference</code>" in page
