@@ -3,6 +3,9 @@ to the template's target roles. The checklist engine runs it; the window opens a
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from checklists.models import Binding, ChecklistTemplate, Run, StepKind
 
 STANDARD_SLUG = "standard-change"
@@ -13,10 +16,12 @@ STANDARD_STEPS = [
         "title": "Check in at the rack",
         "instructions": "Confirm you are both at the site, at the right cage, and have the rollback parts at hand.",
     },
+    # Customers hear that the work started, and that it is complete, from the window itself (comms); the
+    # runbook's own updates say what only the people at the rack know.
     {
-        "kind": StepKind.CUSTOMER_UPDATE,
-        "title": "Tell customers the work has started",
-        "message": "Scheduled maintenance has started. We will post an update when it is complete.",
+        "kind": StepKind.INSTRUCTION,
+        "title": "Agree the rollback plan",
+        "instructions": "Read the window's rollback plan to each other and agree who does what if a step fails.",
     },
     {
         "kind": StepKind.IDENTITY_CHECK,
@@ -44,8 +49,9 @@ STANDARD_STEPS = [
     },
     {
         "kind": StepKind.CUSTOMER_UPDATE,
-        "title": "Tell customers the work is complete",
-        "message": "Scheduled maintenance is complete. Thank you for your patience.",
+        "title": "Tell customers the disruptive part is over",
+        "message": "The part of the maintenance that could interrupt your services is done, and they are "
+        "running. We are finishing our checks and will tell you when the work is complete.",
     },
     {
         "kind": StepKind.INSTRUCTION,
@@ -56,16 +62,48 @@ STANDARD_STEPS = [
     },
     {
         "kind": StepKind.CUSTOMER_UPDATE,
-        "title": "Tell customers the work was rolled back",
-        "message": "Scheduled maintenance was stopped and rolled back. Services are being restored.",
+        "title": "Tell customers all is as before",
+        "message": "The changes have been put back as they were, and your services are running as they did "
+        "before the maintenance.",
         "is_rollback": True,
     },
 ]
 
+# The standard steps as earlier Lockstep versions published them, by fingerprint: a database whose latest
+# standard is one of these, unedited, gets today's steps as a new version. One that an admin edited is theirs.
+RETIRED_STANDARDS = {
+    # v1 (until December 2026): customer updates "the work has started" and "is complete", which repeated the
+    # window's own notices word for word, so every customer heard each twice.
+    "e1e45c51e1eb86caffa15a593c785992fe72f152ee2cfea268bdd5710e453c7f",
+}
+
+_STEP_FIELDS = {
+    "kind": "",
+    "title": "",
+    "instructions": "",
+    "target_role": "",
+    "show_neighbours": False,
+    "check_serial": False,
+    "is_rollback": False,
+    "message": "",
+}
+
+
+def fingerprint(steps: list[dict]) -> str:
+    """A digest of steps (as dicts, the missing fields at their defaults): equal steps, equal fingerprint."""
+    rows = [[str(step.get(name, default)) for name, default in _STEP_FIELDS.items()] for step in steps]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
 
 def standard_template() -> ChecklistTemplate:
-    """The standard change checklist, published the first time it is needed."""
-    return ChecklistTemplate.latest(STANDARD_SLUG) or ChecklistTemplate.publish(
+    """The standard change checklist: published the first time it is needed, and again when the latest is an
+    unedited earlier version of ours."""
+    latest = ChecklistTemplate.latest(STANDARD_SLUG)
+    if latest is not None:
+        published = list(latest.steps.order_by("position").values(*_STEP_FIELDS))
+        if fingerprint(published) not in RETIRED_STANDARDS:
+            return latest
+    return ChecklistTemplate.publish(
         slug=STANDARD_SLUG,
         title="Standard change",
         description="Find and identify every target, approver's go-ahead, two-person destructive steps.",

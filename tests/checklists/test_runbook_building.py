@@ -14,18 +14,18 @@ def test_submitting_builds_the_runbook_with_the_targets_bound(scene):
     steps = list(scene.run.steps.order_by("position"))
     assert [s.title for s in steps if not s.is_rollback] == [
         "Check in at the rack",
-        "Tell customers the work has started",
+        "Agree the rollback plan",
         "Find sw-a Eth1/1 and scan its label",
         "Approver's go-ahead before anything is touched",
         "unplug: sw-a Eth1/1",
         "Check the result",
-        "Tell customers the work is complete",
+        "Tell customers the disruptive part is over",
     ]
     destructive = next(s for s in steps if s.kind == StepKind.DESTRUCTIVE)
     assert destructive.port == scene.site.port(scene.site.sw_a, "Eth1/1") and destructive.action == "unplug"
     assert [s.title for s in steps if s.is_rollback] == [
         "Put sw-a Eth1/1 back as it was",
-        "Tell customers the work was rolled back",
+        "Tell customers all is as before",
     ]
     assert set(scene.run.people.values_list("username", flat=True)) == {"tess", "vic"}
 
@@ -78,3 +78,22 @@ def test_a_rejected_and_resubmitted_window_gets_a_fresh_runbook(db):
     assert window.run_id != first
     assert window.run.steps.filter(kind=StepKind.DESTRUCTIVE).count() == 2
     assert User.objects.filter(username="rex").exists()
+
+
+def test_an_unedited_earlier_standard_is_replaced_and_an_edited_one_is_kept(db, monkeypatch):
+    """Customers heard "started" and "complete" twice while the standard runbook repeated the window's own
+    notices: a database still on that version gets today's; one whose admin wrote their own keeps it."""
+    from maintenance import runbooks
+
+    ours_before = [{"kind": StepKind.CUSTOMER_UPDATE, "title": "Tell customers", "message": "Started."}]
+    monkeypatch.setattr(runbooks, "RETIRED_STANDARDS", {runbooks.fingerprint(ours_before)})
+    retired = ChecklistTemplate.publish(slug=STANDARD_SLUG, title="Standard change", steps=ours_before)
+    current = runbooks.standard_template()
+    assert current.version == retired.version + 1
+    assert [s.title for s in current.steps.all()] == [step["title"] for step in runbooks.STANDARD_STEPS]
+    assert runbooks.standard_template() == current  # once
+
+    edited = ChecklistTemplate.publish(
+        slug=STANDARD_SLUG, title="Standard change", steps=[{**ours_before[0], "message": "Started, folks."}]
+    )
+    assert runbooks.standard_template() == edited

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from checklists.execution import customer_update_answer, release, scan, sign
-from checklists.models import RunMode, RunStatus, StepRefused, StepStatus
+from checklists.models import RunMode, RunStatus, StepKind, StepRefused, StepStatus
 from maintenance.models import WindowRefused, WindowStatus
 from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
 
@@ -45,9 +45,11 @@ def test_a_hold_point_waits_for_an_approver(scene):
 
 
 def test_a_customer_update_step_needs_one_person(scene):
-    finish_steps_before(scene, 2)
-    assert sign(scene.step(2), who=phone(users()["vic"])) == customer_update_answer(0)
-    assert scene.step(2).status == StepStatus.COMPLETE
+    update = scene.run.steps.get(kind=StepKind.CUSTOMER_UPDATE, is_rollback=False)
+    finish_steps_before(scene, update.position)
+    assert sign(update, who=phone(users()["vic"])) == customer_update_answer(0)
+    update.refresh_from_db()
+    assert update.status == StepStatus.COMPLETE
 
 
 def test_someone_not_assigned_to_the_window_cannot_act(scene):
@@ -92,7 +94,7 @@ def test_aborting_opens_the_rollback_steps_and_nothing_destructive(scene):
     rollback = scene.run.sequence()
     assert [s.title for s in rollback] == [
         "Put sw-a Eth1/1 back as it was",
-        "Tell customers the work was rolled back",
+        "Tell customers all is as before",
     ]
     sign(rollback[0], who=phone(users()["tess"]))
 

@@ -77,7 +77,7 @@ def test_pause_then_abort_opens_the_rollback_at_once_and_it_is_worked_to_the_end
     rollback = list(scene.run.sequence())
     assert [s.title for s in rollback] == [
         "Put sw-a Eth1/1 back as it was",
-        "Tell customers the work was rolled back",
+        "Tell customers all is as before",
     ]
     page = on_phone(people["tess"]).get(rollback[0].get_absolute_url()).content.decode()
     assert "ROLLING BACK" in page and "paused" not in page.lower()
