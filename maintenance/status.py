@@ -308,8 +308,7 @@ def _validators(
 
 
 def changed_at(m: Maintenance) -> datetime:
-    w = m.window
-    return w.ended_at or w.started_at or w.submitted_at or w.created_at
+    return m.window.status_changed_at
 
 
 def atom(board: Board, *, title: str, link: str, feed_url: str) -> str:

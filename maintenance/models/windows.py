@@ -96,6 +96,8 @@ class Window(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the status last changed (each transition sets it): what the feeds give as "updated".
+    status_changed_at = models.DateTimeField(default=timezone.now)
     # The runbook, built from the checklist templates at each submission.
     run = models.OneToOneField(
         "checklists.Run", null=True, blank=True, on_delete=models.PROTECT, related_name="window"
@@ -158,6 +160,7 @@ class Window(models.Model):
             "submitted_by_id",
             "started_at",
             "ended_at",
+            "status_changed_at",
             "run_id",
         ):
             setattr(self, field, getattr(fresh, field))
@@ -183,10 +186,19 @@ class Window(models.Model):
             snapshot = BlastSnapshot.compute_for(window)
             window.status = WindowStatus.SUBMITTED
             window.submission += 1
-            window.submitted_at = timezone.now()
+            window.submitted_at = window.status_changed_at = timezone.now()
             window.submitted_by = by
             window.run = build_runbook(window, by=by)
-            window.save(update_fields=["status", "submission", "submitted_at", "submitted_by", "run"])
+            window.save(
+                update_fields=[
+                    "status",
+                    "status_changed_at",
+                    "submission",
+                    "submitted_at",
+                    "submitted_by",
+                    "run",
+                ]
+            )
             conflicts = find_conflicts(window)
             record(
                 "window.submitted",
@@ -415,7 +427,8 @@ class Window(models.Model):
                     comment=comment[:2000],
                 )
                 window.status = WindowStatus.APPROVED if approve else WindowStatus.DRAFT
-                window.save(update_fields=["status"])
+                window.status_changed_at = timezone.now()
+                window.save(update_fields=["status", "status_changed_at"])
                 if approve and window.run_id:
                     # What the run-time interlock allows this window's cuts to take down: its own blast
                     # radius alone. An override never widens it: both halves are never cut at once.
@@ -501,8 +514,8 @@ class Window(models.Model):
             if refusal := window.start_refusal(by, now):
                 raise WindowRefused(refusal)
             window.status = WindowStatus.IN_PROGRESS
-            window.started_at = now
-            window.save(update_fields=["status", "started_at"])
+            window.started_at = window.status_changed_at = now
+            window.save(update_fields=["status", "status_changed_at", "started_at"])
             record("window.started", actor=by, obj=window, payload={"early": now < window.planned_start})
             if window.run_id:
                 window.run.open_for_work(by=by)
@@ -529,8 +542,8 @@ class Window(models.Model):
             if refusal:
                 raise WindowRefused(refusal)
             window.status = status
-            window.ended_at = timezone.now()
-            window.save(update_fields=["status", "ended_at"])
+            window.ended_at = window.status_changed_at = timezone.now()
+            window.save(update_fields=["status", "status_changed_at", "ended_at"])
             overran = window.ended_at > window.planned_end
             record(action, actor=by, obj=window, payload={"reason": reason[:2000], "overran": overran})
             if window.run_id:
@@ -559,7 +572,8 @@ class Window(models.Model):
             if refusal := window.cancel_refusal(by):
                 raise WindowRefused(refusal)
             window.status = WindowStatus.CANCELLED
-            window.save(update_fields=["status"])
+            window.status_changed_at = timezone.now()
+            window.save(update_fields=["status", "status_changed_at"])
             record("window.cancelled", actor=by, obj=window, payload={"reason": reason[:2000]})
             notices.cancelled(window, by=by)
         self._refresh_from(window)

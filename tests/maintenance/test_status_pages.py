@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.db import connection
@@ -168,8 +168,16 @@ def test_the_feeds_say_the_same_as_the_page(scene):
     ]
     assert [m["phase"] for m in data["upcoming"]] == ["Scheduled"] and "services" not in data
 
+    approved_at = ET.fromstring(atom.content).find("a:entry/a:updated", ns).text
     scene.window.cancel(by=users()["rex"], reason="moved")
+    scene.window.refresh_from_db()
+    # The cancellation is news: the entry's "updated" and the event's LAST-MODIFIED move to it.
+    entry = ET.fromstring(client.get("/status/feed.atom").content).find("a:entry", ns)
+    assert entry.find("a:title", ns).text == "Maintenance at Los Angeles 1: Cancelled"
+    assert entry.find("a:updated", ns).text > approved_at
+    cancelled_at = scene.window.status_changed_at.astimezone(UTC)
     ics = client.get("/status/maintenance.ics")
+    assert f"LAST-MODIFIED:{cancelled_at:%Y%m%dT%H%M%SZ}" in ics.content.decode()
     assert ics["Content-Type"].startswith("text/calendar")
     body = ics.content.decode()
     assert body.startswith("BEGIN:VCALENDAR\r\n") and body.endswith("END:VCALENDAR\r\n")
