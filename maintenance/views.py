@@ -181,9 +181,7 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "offers": offers(window, request.user),
         "not_now": _not_now(window, request.user),
         # Something went wrong during the work: declared from here, its blast radius fills the form in.
-        "may_declare": window.status
-        in (WindowStatus.IN_PROGRESS, WindowStatus.ABORTED, WindowStatus.COMPLETED)
-        and Incident.may_declare(request.user),
+        "may_declare": window.may_declare_incident(request.user),
         "may_tell": window.may_tell_customers(request.user),
     }
     return render(request, "maintenance/window_detail.html", context)

@@ -168,6 +168,10 @@ class Incident(models.Model):
     ) -> Incident:
         if not cls.may_declare(by):
             raise IncidentRefused("Only a coordinator or an approver declares an incident.")
+        if window is not None and not window.may_declare_incident(by):
+            raise IncidentRefused(
+                f"{window.reference} has not started: an incident is declared from work under way or done."
+            )
         title, message = (title or "").strip(), (message or "").strip()
         if not title or not message:
             raise IncidentRefused("Give the incident a public title and a first update for customers.")

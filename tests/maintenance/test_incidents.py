@@ -41,6 +41,7 @@ def scene(db):
 
 def declare(scene, **more):
     more.setdefault("started_at", timezone.now() - timedelta(hours=1))
+    more.setdefault("window", scene.window)
     return Incident.declare(
         by=users()["cora"],
         site=scene.site.site,
@@ -48,7 +49,6 @@ def declare(scene, **more):
         impact=Impact.MAJOR,
         message="We are investigating.",
         services=list(scene.run.approved_services),
-        window=scene.window,
         **more,
     )
 
@@ -312,3 +312,21 @@ def test_the_admin_sees_a_notice_template_filled_with_example_values(scene):
     assert "Subject: Work at Example DC 1 began" in page
     assert "Started &lt;b&gt;now&lt;/b&gt;; ends by Sat 12 Dec 2026 04:00." in page
     assert "<code>$reference</code>" in page
+
+
+def test_a_window_not_started_offers_no_incident_and_refuses_one(scene):
+    from maintenance.models import Window, WindowStatus
+
+    Window.objects.filter(pk=scene.window.pk).update(status=WindowStatus.APPROVED)
+    window = Window.objects.get(pk=scene.window.pk)
+    cora = users()["cora"]
+    assert not window.may_declare_incident(cora)
+    client = Client()
+    client.force_login(cora)
+    assert "Declare an incident" not in client.get(window.get_absolute_url()).content.decode()
+    with pytest.raises(IncidentRefused, match="has not started"):
+        declare(scene, window=window)
+    Window.objects.filter(pk=window.pk).update(status=WindowStatus.IN_PROGRESS)
+    window.refresh_from_db()
+    assert window.may_declare_incident(cora) and not window.may_declare_incident(users()["tess"])
+    assert "Declare an incident" in client.get(window.get_absolute_url()).content.decode()
