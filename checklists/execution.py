@@ -425,14 +425,15 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
     )
 
 
-def customer_update_answer(messages: int, *, follow: str = "This step shows each one as it is sent.") -> str:
-    """What a customer update answers: queued (the worker sends), to how many, never "sent"."""
-    if not messages:
+def customer_update_answer(notice, *, follow: str = "This step shows each one as it is sent.") -> str:
+    """What a customer update answers: queued (the worker sends), how many by which channel, never "sent"."""
+    reach = notice.reach()
+    if not reach:
         return (
             "Signed. Nobody was sent this update: no customer of the services this work affects has a "
             "confirmed contact."
         )
-    return f"Update queued for {messages} customer contact{'s' if messages != 1 else ''}. {follow}"
+    return f"Update queued: {reach} to customers. {follow}"
 
 
 def sign(step: Step, *, who: Who) -> str:
@@ -521,7 +522,7 @@ def _sign(step: Step, *, who: Who) -> str:
                     "messages": messages,
                 },
             )
-            return customer_update_answer(messages)
+            return customer_update_answer(notice)
         # Destructive: only after both scans matched, the performer first, then the verifier.
         if run.mode == RunMode.ROLLBACK:
             raise StepRefused("Destructive steps are not done while rolling back.")

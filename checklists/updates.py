@@ -11,7 +11,7 @@ from django.utils.dateformat import format as date_format
 
 from audit.log import record
 from checklists.models import Run, RunMode, StepRefused, StepStatus
-from comms.models import NoticeKind
+from comms.models import Notice, NoticeKind
 from comms.notices import announce
 
 # The choices the phone offers, in order: the late ones each carry a new estimate, in minutes from now.
@@ -56,9 +56,8 @@ def wording(run: Run, choice: str) -> str:
     raise StepRefused("That update is not one of the choices. Nothing was sent.")
 
 
-def tell_customers(run: Run, *, user, choice: str) -> int:
-    """Queue the chosen update to the customers of the services the work was approved to touch; the number of
-    messages queued."""
+def tell_customers(run: Run, *, user, choice: str) -> Notice:
+    """Queue the chosen update to the customers of the services the work was approved to touch; the notice."""
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("site").get(pk=run.pk)
         if not run.may_tell_customers(user):
@@ -80,4 +79,4 @@ def tell_customers(run: Run, *, user, choice: str) -> int:
             obj=run,
             payload={"choice": choice, "message": message, "notice": notice.pk, "messages": messages},
         )
-    return messages
+    return notice

@@ -281,13 +281,11 @@ def run_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A one-tap update to customers from the phone, answered with the runbook page and what was queued."""
     run = _get_run(request, pk)
     try:
-        messages = updates.tell_customers(run, user=request.user, choice=request.POST.get("choice", "")[:20])
+        notice = updates.tell_customers(run, user=request.user, choice=request.POST.get("choice", "")[:20])
     except StepRefused as refusal:
         answer, status = {"refusal": refusal.reason}, 409
     else:
-        told = customer_update_answer(
-            messages, follow="The coordinator's outbox shows each one as it is sent."
-        )
+        told = customer_update_answer(notice, follow="The coordinator's outbox shows each one as it is sent.")
         answer, status = {"told": told}, 200
     run.refresh_from_db()
     steps, current = _numbered_steps(run)

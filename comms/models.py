@@ -170,6 +170,16 @@ class Notice(models.Model):
         counts["total"] = sum(counts[state] for state in DeliveryState.values)
         return counts
 
+    def reach(self) -> str:
+        """Its messages in words, by channel: "2 e-mails and 1 webhook call" ("" for none)."""
+        by_channel = dict(self.deliveries.values_list("channel").annotate(n=models.Count("pk")))
+        parts = [
+            f"{n} {word}{'s' if n != 1 else ''}"
+            for channel, word in ((Channel.EMAIL, "e-mail"), (Channel.WEBHOOK, "webhook call"))
+            if (n := by_channel.get(channel, 0))
+        ]
+        return " and ".join(parts)
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", "E-mail"

@@ -30,7 +30,7 @@ def test_a_one_tap_update_from_the_phone_reaches_the_outbox_sent(live_server, ph
     assert small_controls(tess) == []
     screenshot(tess, "issue12-tell-customers-360x740")
     tess.get_by_role("button", name="Work has started").click()
-    verdict = tess.get_by_text("Update queued for 2 customer contacts.")
+    verdict = tess.get_by_text("Update queued: 2 e-mails to customers.")
     verdict.wait_for()
     # The answer is brought to the top of the screen (the page is written anew, then its script scrolls).
     tess.wait_for_function(

@@ -52,7 +52,7 @@ def test_the_tech_on_the_work_sends_worded_updates_with_one_tap(running):
 
     response = tap(tess, run, "started")
     assert response.status_code == 200
-    assert "Update queued for 2 customer contacts." in response.content.decode()
+    assert "Update queued: 2 e-mails to customers." in response.content.decode()
     tap(tess, run, "progress")
     before = timezone.localtime(timezone.now() + timedelta(minutes=60), running.site.site.tz)
     tap(tess, run, "late-60")

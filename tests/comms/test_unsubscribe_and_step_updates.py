@@ -59,7 +59,7 @@ def test_a_signed_customer_update_step_queues_its_words_and_the_step_shows_them_
     from checklists.execution import sign
 
     answer = sign(update, who=phone(users()["tess"]))
-    assert answer == "Update queued for 2 customer contacts. This step shows each one as it is sent."
+    assert answer == "Update queued: 2 e-mails to customers. This step shows each one as it is sent."
     notice = notices_about(update).get()
     assert notice.kind == NoticeKind.UPDATE and notice.body == update.message
     assert notice.created_by == users()["tess"]
@@ -69,10 +69,10 @@ def test_a_signed_customer_update_step_queues_its_words_and_the_step_shows_them_
     client = Client()
     client.force_login(users()["tess"])
     before = client.get(update.get_absolute_url()).content.decode()
-    assert "Sent to 0 of 2 customer contacts · 2 waiting to send." in before
+    assert "Sent 0 of 2 messages to customers · 2 waiting to send." in before
     run_worker()
     after = client.get(update.get_absolute_url()).content.decode()
-    assert "Sent to 2 of 2 customer contacts." in after
+    assert "Sent 2 of 2 messages to customers." in after
     assert sorted(m.to[0] for m in mail.outbox if m.subject.startswith("Update on")) == [
         "cto@beta.example",
         "ops@beta.example",
@@ -94,3 +94,16 @@ def test_the_outbox_prints_a_summary_with_markup_as_text(people):
     assert "<script>alert" not in page
     assert "Maintenance cancelled" in page and "Nobody to send to" not in page
     assert Delivery.objects.filter(state=DeliveryState.QUEUED).count() == 4
+
+
+def test_the_step_answer_counts_messages_by_channel_not_as_contacts(people):
+    from checklists.execution import sign
+    from comms.models import Webhook
+    from inventory.models import Customer
+
+    Webhook.objects.create(customer=Customer.objects.get(name="Beta"), url="https://93.184.216.34/hook")
+    scene = build_scene(targets=unplug_web02)
+    update = scene.run.sequence().filter(kind="customer_update").first()
+    finish_steps_before(scene, update.position)
+    answer = sign(update, who=phone(users()["tess"]))
+    assert answer.startswith("Update queued: 2 e-mails and 1 webhook call to customers.")
