@@ -102,5 +102,16 @@ def deliver(delivery_id: int) -> str:
             row.state, row.last_error = DeliveryState.QUEUED, error
             row.next_attempt_at = timezone.now() + backoff(row.attempts)
             deliver.using(run_after=row.next_attempt_at).enqueue(row.pk)
+            record(
+                "notice.retry_scheduled",
+                obj=row,
+                payload={
+                    "notice": row.notice_id,
+                    "channel": row.channel,
+                    "attempt": row.attempts,
+                    "error": error,
+                    "next_attempt_at": row.next_attempt_at.isoformat(),
+                },
+            )
         row.save(update_fields=["state", "sent_at", "next_attempt_at", "last_error"])
     return row.state

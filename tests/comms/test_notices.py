@@ -87,6 +87,12 @@ def test_a_failing_mail_server_is_retried_with_back_off_then_failed_and_the_coor
         assert ops.state == DeliveryState.FAILED and ops.attempts == 3 and ops.sent_at is None
     assert mail.outbox == []
     assert AuditEvent.objects.filter(action="notice.failed").count() == 2
+    # Each failed attempt before the last is on the record too, with when the next one was due.
+    retries = AuditEvent.objects.filter(action="notice.retry_scheduled", object_id=str(ops.pk))
+    assert [(e.payload["attempt"], e.payload["error"]) for e in retries.order_by("seq")] == [
+        (1, "ConnectionRefusedError: smtp down"),
+        (2, "ConnectionRefusedError: smtp down"),
+    ]
 
     # The outbox says so, and offers the coordinator to send it again; a tech gets no outbox.
     client.force_login(users()["tess"])
