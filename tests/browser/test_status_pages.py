@@ -88,21 +88,41 @@ def test_an_incident_on_the_desk_and_on_the_public_page(live_server, phone_740, 
     page = desk.new_page()
     log_in(page, live_server, "cora", PASSWORD)
     page.goto(f"{live_server.url}{incident.get_absolute_url()}")
+    # The words follow the chosen state while untouched; typed words are the coordinator's.
     page.get_by_label("State").select_option("identified")
+    assert page.get_by_label("Update to customers").input_value().startswith("We have found the cause")
     page.get_by_label("Update to customers").fill("A cable was unplugged by mistake; we are putting it back.")
+    page.get_by_label("State").select_option("monitoring")
+    assert page.get_by_label("Update to customers").input_value().startswith("A cable was unplugged")
+    page.get_by_label("State").select_option("identified")
     page.get_by_role("button", name="Post to the status pages and send").click()
     page.get_by_text("Update posted").wait_for()
-    page.get_by_role("checkbox").first.check()
-    page.get_by_role("button", name="Mark restored").click()
-    page.get_by_text("1 service(s) marked restored.").wait_for()
-    assert "1 of 1" in page.locator("main").inner_text()
+    # Better than feared: a partial outage, on the service that has it.
+    impact = page.locator("form", has=page.get_by_role("button", name="Change the impact"))
+    impact.get_by_role("checkbox").first.check()
+    impact.get_by_label("Impact now").select_option("partial_outage")
+    impact.get_by_role("button", name="Change the impact").click()
+    page.get_by_text("Impact now partial outage on 1 service(s).").wait_for()
+    assert "Partial outage" in page.locator("main").inner_text()
     screenshot(page, "issue12-incident-desk-1440")
-    desk.close()
 
     phone = phone_740.new_page()
     phone.goto(f"{live_server.url}/status/")
-    assert "1 of 1 affected services restored" in phone.locator("main").inner_text()
-    # The worst of what applies: an open major outage outweighs the maintenance under way.
-    assert "Major outage" in phone.locator(".status-banner").inner_text()
+    main = phone.locator("main").inner_text()
+    assert "0 of 1 affected services restored" in main
+    # The worst of what applies: an open partial outage outweighs the maintenance under way.
+    assert "Partial outage" in phone.locator(".status-banner").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(phone, "issue12-incident-public-360x740")
+
+    restore = page.locator("form", has=page.get_by_role("button", name="Mark restored"))
+    restore.get_by_role("checkbox").first.check()
+    restore.get_by_role("button", name="Mark restored").click()
+    page.get_by_text("1 service(s) marked restored.").wait_for()
+    assert "1 of 1" in page.locator("main").inner_text()
+    desk.close()
+    phone.reload()
+    assert "1 of 1 affected services restored" in phone.locator("main").inner_text()
+    # Restored: the incident stays open (monitoring is the coordinator's call), the outage is over.
+    assert "Maintenance under way" in phone.locator(".status-banner").inner_text()
+    screenshot(phone, "issue12-incident-restored-public-360x740")
