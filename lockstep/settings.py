@@ -267,3 +267,5 @@ LOCKSTEP_WEBHOOK_ALLOW_PRIVATE = env_bool("LOCKSTEP_WEBHOOK_ALLOW_PRIVATE", Fals
 LOCKSTEP_SUBSCRIBE_PER_HOUR = env_int("LOCKSTEP_SUBSCRIBE_PER_HOUR", 10)
 # An open incident with no public update for this long alerts the coordinators (desk and mail).
 LOCKSTEP_INCIDENT_STALE_MINUTES = env_int("LOCKSTEP_INCIDENT_STALE_MINUTES", 30)
+# SLA credits are counted per billing month, in this time zone.
+LOCKSTEP_BILLING_TIME_ZONE = os.environ.get("LOCKSTEP_BILLING_TIME_ZONE", "UTC")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 import lockstep.converters  # noqa: F401  (registers <id:...>)
-from maintenance import views
+from maintenance import credit_views, views
 
 app_name = "maintenance"
 
@@ -26,6 +26,10 @@ urlpatterns = [
     path("incidents/", views.incident_list, name="incidents"),
     path("incidents/new/", views.incident_new, name="incident_new"),
     path("incidents/<id:pk>/", views.incident_detail, name="incident"),
+    path("credits/", credit_views.credit_list, name="credits"),
+    path("credits/propose/", credit_views.credit_propose, name="credit_propose"),
+    path("credits/export.csv", credit_views.credit_export, name="credit_export"),
+    path("credits/<id:pk>/<slug:action>/", credit_views.credit_action, name="credit_action"),
     # Status pages and feeds: no login.
     path("status/", views.status_page, name="status"),
     path("status/status.json", views.status_json, name="status_json"),

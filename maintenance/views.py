@@ -45,6 +45,7 @@ from maintenance.forms import (
 from maintenance.models import (
     ACTIVE_STATUSES,
     BlastSnapshot,
+    Credit,
     Impact,
     Incident,
     IncidentRefused,
@@ -182,6 +183,7 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "not_now": _not_now(window, request.user),
         # Something went wrong during the work: declared from here, its blast radius fills the form in.
         "may_declare": window.may_declare_incident(request.user),
+        "may_credit": Credit.may_propose(request.user, window),
         "may_tell": window.may_tell_customers(request.user),
     }
     return render(request, "maintenance/window_detail.html", context)
@@ -790,6 +792,7 @@ def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "restore_form": forms_["restore"],
         "impact_form": forms_["impact"],
         "may_manage": incident.may_manage(request.user),
+        "may_credit": Credit.may_propose(request.user, incident),
     }
     return render(
         request, "maintenance/incident.html", context, status=400 if request.method == "POST" else 200

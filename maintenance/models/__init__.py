@@ -1,5 +1,12 @@
 """Maintenance's models: windows (plan, approve, run) and incidents (when it goes wrong)."""
 
+from maintenance.models.credits import (  # noqa: F401
+    Credit,
+    CreditRefused,
+    CreditRule,
+    CreditState,
+    SlaPlan,
+)
 from maintenance.models.incidents import (  # noqa: F401
     Impact,
     Incident,

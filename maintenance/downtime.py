@@ -1,0 +1,286 @@
+"""Downtime per service, measured from what Lockstep already records, and the credits it gives.
+
+- An incident: from its start to each service's restoration (or now, while it is not restored), for the
+  services it took out (a partial or major outage; degraded performance is not downtime).
+- A window: from the destructive step that cut a service (signed done) to the step that put it back, or the
+  end of the window. The runbook is replayed against the inventory: a service is down while the cuts open at
+  that moment take it down.
+- Announced maintenance is taken out, inside its planned window, when the plan says so and the customer was
+  told (a message to them sent) at least the plan's notice before the start. An overrun is not excluded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from audit.log import record
+from checklists.interlock import RESTORING_ACTIONS, cut_of
+from checklists.models import Step, StepKind, StepStatus
+from comms.models import DeliveryState, NoticeKind
+from comms.notices import notices_about
+from inventory.blast_radius import build_graph, compute
+from inventory.models import Service
+from maintenance import sla
+from maintenance.models.credits import Credit, CreditRefused, CreditState, SlaPlan
+from maintenance.models.incidents import Impact, Incident, IncidentService
+from maintenance.models.windows import Window, WindowStatus
+
+OUTAGE = (Impact.PARTIAL, Impact.MAJOR)
+RAN = (WindowStatus.IN_PROGRESS, WindowStatus.COMPLETED, WindowStatus.ABORTED)
+
+
+def billing_zone() -> ZoneInfo:
+    return ZoneInfo(settings.LOCKSTEP_BILLING_TIME_ZONE)
+
+
+@dataclass
+class Downtime:
+    """One service's measured downtime: the spans, and where each came from (for the arithmetic shown)."""
+
+    spans: list[sla.Span] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    excluded: list[sla.Span] = field(default_factory=list)  # announced maintenance, planned window
+
+
+def incident_spans(service_ids, *, now: datetime) -> dict[int, Downtime]:
+    found: dict[int, Downtime] = {}
+    rows = IncidentService.objects.filter(service_id__in=service_ids, impact__in=OUTAGE).select_related(
+        "incident"
+    )
+    for row in rows:
+        end = row.restored_at or now
+        each = found.setdefault(row.service_id, Downtime())
+        each.spans.append(sla.Span(row.incident.started_at, end))
+        each.sources.append(row.incident.reference)
+    return found
+
+
+def window_spans(window: Window, *, now: datetime, graph=None) -> dict[int, list[sla.Span]]:
+    """Replay the window's runbook: when each service was down because of the cuts signed in it."""
+    if not window.run_id or window.status not in RAN:
+        return {}
+    steps = (
+        Step.objects.filter(run_id=window.run_id)
+        .filter(
+            Q(kind=StepKind.DESTRUCTIVE, status__in=(StepStatus.DONE, StepStatus.COMPLETE))
+            | Q(is_rollback=True, status=StepStatus.COMPLETE)
+        )
+        .exclude(device__isnull=True, port__isnull=True)
+        .select_related("device", "port__device")
+    )
+    events = []
+    for step in steps:
+        key = ("port", step.port_id) if step.port_id else ("device", step.device_id)
+        if step.is_rollback or step.action in RESTORING_ACTIONS:
+            events.append((step.completed_at or step.performed_at, 0, key, None))
+        elif step.performed_at:
+            events.append((step.performed_at, 1, key, cut_of(step)))
+    if not events:
+        return {}
+    graph = graph or build_graph(window.site_id)
+    end = window.ended_at or now
+    cuts: dict = {}
+    since: dict[int, datetime] = {}
+    spans: dict[int, list[sla.Span]] = {}
+
+    def settle(moment: datetime) -> None:
+        down = {s.id for s in compute(graph, list(cuts.values())).services} if cuts else set()
+        for service in down - since.keys():
+            since[service] = moment
+        for service in set(since) - down:
+            spans.setdefault(service, []).append(sla.Span(since.pop(service), moment))
+
+    for moment, _, key, cut in sorted(events, key=lambda e: (e[0], e[1])):
+        if moment is None or moment > end:
+            continue
+        if cut is None:
+            cuts.pop(key, None)
+        else:
+            cuts[key] = cut
+        settle(moment)
+    cuts.clear()
+    settle(end)  # the window's end puts everything back
+    return spans
+
+
+def announced_at(window: Window, service: Service) -> datetime | None:
+    """When the customer owning `service` was first sent the window's announcement (None: never)."""
+    notice = notices_about(window).filter(kind=NoticeKind.SCHEDULED)
+    return (
+        notice.filter(deliveries__state=DeliveryState.SENT)
+        .filter(
+            Q(deliveries__subscriber__customer_id=service.customer_id)
+            | Q(deliveries__webhook__customer_id=service.customer_id)
+        )
+        .aggregate(first=Min("deliveries__sent_at"))["first"]
+    )
+
+
+def measure(services: list[Service], *, now: datetime | None = None) -> dict[int, Downtime]:
+    """Every service's downtime on record: incidents and windows that ran, merged per service later."""
+    now = now or timezone.now()
+    ids = [s.pk for s in services]
+    found = incident_spans(ids, now=now)
+    windows = (
+        Window.objects.filter(status__in=RAN, run__isnull=False)
+        .select_related("site", "run")
+        .order_by("planned_start")
+    )
+    graphs: dict[int, object] = {}
+    by_id = {s.pk: s for s in services}
+    for window in windows:
+        touched = set(window.run.approved_services or []) & set(ids)
+        if not touched:
+            continue
+        if window.site_id not in graphs:
+            graphs[window.site_id] = build_graph(window.site_id)
+        for service_id, spans in window_spans(window, now=now, graph=graphs[window.site_id]).items():
+            if service_id not in touched:
+                continue
+            each = found.setdefault(service_id, Downtime())
+            each.spans.extend(spans)
+            each.sources.append(window.reference)
+            plan = plan_of(by_id[service_id])
+            if plan and plan.excludes_announced:
+                told = announced_at(window, by_id[service_id])
+                if sla.in_time(told, window.planned_start, plan.notice):
+                    each.excluded.append(sla.Span(window.planned_start, window.planned_end))
+    return found
+
+
+def plan_of(service: Service) -> SlaPlan | None:
+    return SlaPlan.objects.filter(name=service.sla_plan).first() if service.sla_plan else None
+
+
+@dataclass
+class Proposal:
+    credits: list[Credit]
+    unchanged: list[Credit]
+    no_plan: list[Service]
+    no_downtime: list[Service]
+
+
+def services_of(source: Incident | Window) -> list[Service]:
+    if isinstance(source, Incident):
+        ids = source.affected.values_list("service_id", flat=True)
+    else:
+        ids = source.run.approved_services if source.run_id else []
+    return list(Service.objects.filter(pk__in=list(ids)).select_related("customer").order_by("name"))
+
+
+def propose(source: Incident | Window, *, by, now: datetime | None = None) -> Proposal:
+    """Credits for the services `source` took down, for each billing month it touched: the month's whole
+    downtime on record (this and any other outage, counted once), less what the month was credited already.
+    Proposing again with nothing new changes nothing; with new downtime, the open proposal is withdrawn and
+    replaced."""
+    if not Credit.may_propose(by, source):
+        raise CreditRefused("Only a coordinator proposes credits, for an incident or for work that began.")
+    now = now or timezone.now()
+    zone = billing_zone()
+    services = services_of(source)
+    measured = measure(services, now=now)
+    result = Proposal([], [], [], [])
+    with transaction.atomic():
+        for service in services:
+            plan = plan_of(service)
+            if plan is None:
+                result.no_plan.append(service)
+                continue
+            downtime = measured.get(service.pk)
+            mine = _spans_of(source, service, downtime, now)
+            if not downtime or not mine:
+                result.no_downtime.append(service)
+                continue
+            for month in sla.months_touched(mine, zone):
+                credit, new = _month_credit(source, service, plan, downtime, month, zone, by)
+                (result.credits if new else result.unchanged).append(credit)
+    return result
+
+
+def _spans_of(source, service: Service, downtime: Downtime | None, now: datetime) -> list[sla.Span]:
+    """The part of the downtime that `source` caused: what decides the months to propose for."""
+    if downtime is None:
+        return []
+    if isinstance(source, Incident):
+        row = source.affected.filter(service=service, impact__in=OUTAGE).first()
+        return [sla.Span(source.started_at, row.restored_at or now)] if row else []
+    return window_spans(source, now=now).get(service.pk, [])
+
+
+def _month_credit(
+    source, service, plan: SlaPlan, downtime: Downtime, month: date, zone, by
+) -> tuple[Credit, bool]:
+    """The month's credit proposal, and whether it is new (False: the open one already says this)."""
+    span = sla.month_span(month, zone)
+    down = sla.clip(downtime.spans, span)
+    excluded = sla.clip(downtime.excluded, span)
+    counted = sla.subtract(down, excluded)
+    month_seconds = int((span.end - span.start).total_seconds())
+    outcome = sla.credit(
+        plan.terms(),
+        down_seconds=sla.seconds(counted),
+        month_seconds=month_seconds,
+        fee=plan.monthly_fee,
+        currency=plan.currency,
+    )
+    already = Credit.credited(service.pk, month)
+    amount = max(outcome.amount - already, 0)
+    excluded_seconds = sla.seconds(down) - sla.seconds(counted)
+    working = f"{month:%B %Y}: down {sla.minutes_text(sla.seconds(down))} ({', '.join(sorted(set(downtime.sources)))})"
+    if excluded_seconds:
+        working += f", less {sla.minutes_text(excluded_seconds)} of maintenance announced in time"
+    working += f". {outcome.working}"
+    if already:
+        working += f"; less {already} {plan.currency} credited already = {amount} {plan.currency}"
+    open_one = (
+        Credit.objects.select_for_update()
+        .filter(service=service, month=month, state=CreditState.PROPOSED)
+        .first()
+    )
+    same = open_one is not None and (open_one.computed, open_one.already, open_one.working) == (
+        outcome.amount,
+        already,
+        working,
+    )
+    if same:
+        return open_one, False
+    if open_one is not None:
+        open_one.state = CreditState.WITHDRAWN
+        open_one.save(update_fields=["state"])
+        record("credit.withdrawn", actor=by, obj=open_one, payload={"why": "measured again"})
+    credit = Credit.objects.create(
+        service=service,
+        month=month,
+        plan=plan,
+        incident=source if isinstance(source, Incident) else None,
+        window=source if isinstance(source, Window) else None,
+        down_seconds=sla.seconds(counted),
+        excluded_seconds=excluded_seconds,
+        percent=outcome.percent,
+        computed=outcome.amount,
+        already=already,
+        amount=amount,
+        currency=plan.currency,
+        working=working,
+        proposed_by=by,
+    )
+    record(
+        "credit.proposed",
+        actor=by,
+        obj=credit,
+        payload={
+            "service": service.pk,
+            "month": month.isoformat(),
+            "amount": str(amount),
+            "working": working,
+            "replaces": open_one.pk if open_one else None,
+        },
+    )
+    return credit, True
