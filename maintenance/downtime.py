@@ -235,7 +235,10 @@ def _month_credit(
     excluded_seconds = sla.seconds(down) - sla.seconds(counted)
     working = f"{month:%B %Y}: down {sla.minutes_text(sla.seconds(down))} ({', '.join(sorted(set(downtime.sources)))})"
     if excluded_seconds:
-        working += f", less {sla.minutes_text(excluded_seconds)} of maintenance announced in time"
+        working += (
+            f", less {sla.minutes_text(excluded_seconds)} of maintenance announced in time: "
+            f"{sla.minutes_text(sla.seconds(counted))} counted"
+        )
     working += f". {outcome.working}"
     if already:
         working += f"; less {already} {plan.currency} credited already = {amount} {plan.currency}"

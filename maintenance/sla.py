@@ -99,7 +99,9 @@ def minutes_text(secs: int) -> str:
         return f"{secs} s"
     total = secs // 60
     hours, mins = divmod(total, 60)
-    return f"{hours} h {mins} min" if hours else f"{mins} min"
+    if hours and mins:
+        return f"{hours} h {mins} min"
+    return f"{hours} h" if hours else f"{mins} min"
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,6 @@ class Outcome:
 
 def credit(rule: Rule, *, down_seconds: int, month_seconds: int, fee: Decimal, currency: str) -> Outcome:
     """The credit for one service's month: its counted downtime, the month's length, the monthly fee."""
-    down = minutes_text(down_seconds)
     if rule.kind == "blocks":
         blocks = (
             math.ceil(down_seconds / (rule.block_minutes * 60))
@@ -142,7 +143,7 @@ def credit(rule: Rule, *, down_seconds: int, month_seconds: int, fee: Decimal, c
         )
         raw = rule.block_percent * blocks
         counted = "each started" if rule.partial_blocks else "each whole"
-        working = f"{down} down: {blocks} blocks of {rule.block_percent}% ({counted} {rule.block_minutes} min) = {raw}%"
+        working = f"{blocks} blocks of {rule.block_percent}% ({counted} {rule.block_minutes} min) = {raw}%"
     else:
         # Compared exactly; shown rounded down, so a month never reads better than it was.
         availability = Decimal(month_seconds - down_seconds) * HUNDRED / Decimal(month_seconds)
@@ -153,7 +154,7 @@ def credit(rule: Rule, *, down_seconds: int, month_seconds: int, fee: Decimal, c
             raise ValueError("A plan's tiers end at availability 0%: every month falls in one.")
         raw = tier.percent
         shown = availability.quantize(Decimal("0.001"), rounding=ROUND_DOWN)
-        working = f"{down} down: {shown}% available, at least {tier.at_least}% → {raw}%"
+        working = f"{shown}% available, at least {tier.at_least}% → {raw}%"
     percent = min(raw, rule.cap_percent)
     if percent < raw:
         working += f", capped at {rule.cap_percent}%"

@@ -38,6 +38,8 @@ def small_controls(page) -> list[str]:
     return page.evaluate(
         """() => [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')]
           .filter(el => el.offsetParent !== null && !el.closest('.skip-link') && !el.classList.contains('skip-link'))
+          // Inside a closed <details> only its summary shows.
+          .filter(el => el.tagName === 'SUMMARY' || !el.closest('details:not([open])'))
           // A checkbox is hit through its label: the label is the target that must be a thumb's size.
           .map(el => [el, (['checkbox', 'radio'].includes(el.type) && el.closest('label') || el).getBoundingClientRect()])
           .filter(([el, r]) => r.height < 44 || r.width < 44)

@@ -119,3 +119,4 @@ def test_announced_maintenance_is_excluded_only_inside_its_window_and_only_when_
 def test_durations_read_as_people_say_them():
     assert sla.minutes_text(4 * 3600 + 35 * 60) == "4 h 35 min"
     assert sla.minutes_text(50) == "50 s" and sla.minutes_text(0) == "0 min"
+    assert sla.minutes_text(4 * 3600) == "4 h"
