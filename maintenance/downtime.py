@@ -186,6 +186,7 @@ def propose(source: Incident | Window, *, by, now: datetime | None = None) -> Pr
     zone = billing_zone()
     services = services_of(source)
     measured = measure(services, now=now)
+    caused = caused_by(source, now=now)
     result = Proposal([], [], [], [])
     with transaction.atomic():
         for service in services:
@@ -194,7 +195,7 @@ def propose(source: Incident | Window, *, by, now: datetime | None = None) -> Pr
                 result.no_plan.append(service)
                 continue
             downtime = measured.get(service.pk)
-            mine = _spans_of(source, service, downtime, now)
+            mine = caused.get(service.pk, [])
             if not downtime or not mine:
                 result.no_downtime.append(service)
                 continue
@@ -204,14 +205,15 @@ def propose(source: Incident | Window, *, by, now: datetime | None = None) -> Pr
     return result
 
 
-def _spans_of(source, service: Service, downtime: Downtime | None, now: datetime) -> list[sla.Span]:
-    """The part of the downtime that `source` caused: what decides the months to propose for."""
-    if downtime is None:
-        return []
+def caused_by(source: Incident | Window, *, now: datetime | None = None) -> dict[int, list[sla.Span]]:
+    """Downtime per service that this incident or window caused (not the month's other outages)."""
+    now = now or timezone.now()
     if isinstance(source, Incident):
-        row = source.affected.filter(service=service, impact__in=OUTAGE).first()
-        return [sla.Span(source.started_at, row.restored_at or now)] if row else []
-    return window_spans(source, now=now).get(service.pk, [])
+        found: dict[int, list[sla.Span]] = {}
+        for row in source.affected.filter(impact__in=OUTAGE):
+            found.setdefault(row.service_id, []).append(sla.Span(source.started_at, row.restored_at or now))
+        return found
+    return window_spans(source, now=now)
 
 
 def _month_credit(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 import lockstep.converters  # noqa: F401  (registers <id:...>)
-from maintenance import credit_views, views
+from maintenance import credit_views, debrief_views, views
 
 app_name = "maintenance"
 
@@ -26,6 +26,9 @@ urlpatterns = [
     path("incidents/", views.incident_list, name="incidents"),
     path("incidents/new/", views.incident_new, name="incident_new"),
     path("incidents/<id:pk>/", views.incident_detail, name="incident"),
+    path("debriefs/open/", debrief_views.debrief_open, name="debrief_open"),
+    path("debriefs/<id:pk>/", debrief_views.debrief_detail, name="debrief"),
+    path("debriefs/actions/<id:pk>/done/", debrief_views.action_close, name="action_close"),
     path("credits/", credit_views.credit_list, name="credits"),
     path("credits/propose/", credit_views.credit_propose, name="credit_propose"),
     path("credits/export.csv", credit_views.credit_export, name="credit_export"),

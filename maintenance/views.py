@@ -46,6 +46,7 @@ from maintenance.models import (
     ACTIVE_STATUSES,
     BlastSnapshot,
     Credit,
+    Debrief,
     Impact,
     Incident,
     IncidentRefused,
@@ -184,6 +185,8 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # Something went wrong during the work: declared from here, its blast radius fills the form in.
         "may_declare": window.may_declare_incident(request.user),
         "may_credit": Credit.may_propose(request.user, window),
+        "may_debrief": Debrief.may_open(request.user, window),
+        "debrief": Debrief.objects.filter(window=window).first(),
         "may_tell": window.may_tell_customers(request.user),
     }
     return render(request, "maintenance/window_detail.html", context)
@@ -793,6 +796,8 @@ def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "impact_form": forms_["impact"],
         "may_manage": incident.may_manage(request.user),
         "may_credit": Credit.may_propose(request.user, incident),
+        "may_debrief": Debrief.may_open(request.user, incident),
+        "debrief": Debrief.objects.filter(incident=incident).first(),
     }
     return render(
         request, "maintenance/incident.html", context, status=400 if request.method == "POST" else 200

@@ -7,6 +7,13 @@ from maintenance.models.credits import (  # noqa: F401
     CreditState,
     SlaPlan,
 )
+from maintenance.models.debriefs import (  # noqa: F401
+    QUESTIONS,
+    ActionItem,
+    ActionState,
+    Debrief,
+    DebriefRefused,
+)
 from maintenance.models.incidents import (  # noqa: F401
     Impact,
     Incident,

@@ -1,0 +1,148 @@
+"""The debrief page: the questions (what and how, never who), the timeline and the impact from the record, and
+the actions that change the next runbook."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Role, role_required
+from checklists.idempotency import idempotent
+from checklists.models import ChecklistTemplate
+from lockstep.http import HtmxHttpRequest
+from maintenance import debriefs
+from maintenance.credit_views import SourceForm
+from maintenance.models import QUESTIONS, ActionItem, Debrief, DebriefRefused, Incident, Window
+
+HOLDERS = (Role.COORDINATOR, Role.APPROVER)
+
+
+class AnswersForm(forms.Form):
+    form = forms.CharField(widget=forms.HiddenInput, initial="answers")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, (label, question) in QUESTIONS.items():
+            self.fields[name] = forms.CharField(
+                label=label,
+                help_text=question,
+                required=False,
+                max_length=10_000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+
+
+class ActionForm(forms.Form):
+    form = forms.CharField(widget=forms.HiddenInput, initial="action")
+    what = forms.CharField(max_length=500, label="What will change")
+    owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Owner")
+    due = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    template = forms.ModelChoiceField(
+        queryset=ChecklistTemplate.objects.none(),
+        required=False,
+        label="Checklist it changes (optional)",
+        help_text="Done when a newer version of it is published: the lesson is in the next runbook.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        people = get_user_model().objects.filter(is_active=True, groups__name__in=[r.value for r in Role])
+        self.fields["owner"].queryset = people.distinct().order_by("username")
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        latest = {}
+        for template in ChecklistTemplate.objects.order_by("slug", "-version"):
+            latest.setdefault(template.slug, template.pk)
+        self.fields["template"].queryset = ChecklistTemplate.objects.filter(pk__in=latest.values())
+
+
+@require_POST
+@role_required(*HOLDERS)
+@idempotent
+def debrief_open(request: HtmxHttpRequest) -> HttpResponse:
+    form = SourceForm(request.POST)
+    subject = None
+    if form.is_valid():
+        if form.cleaned_data["incident"]:
+            subject = Incident.objects.filter(pk=form.cleaned_data["incident"]).first()
+        elif form.cleaned_data["window"]:
+            subject = Window.objects.filter(pk=form.cleaned_data["window"]).first()
+    if subject is None:
+        return HttpResponse("Name the incident or the window to debrief.", status=400)
+    try:
+        debrief = Debrief.open_for(subject, by=request.user)
+    except DebriefRefused as refused:
+        return HttpResponse(refused.reason, status=403)
+    return redirect(debrief)
+
+
+@role_required(*HOLDERS)
+def debrief_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    debrief = get_object_or_404(
+        Debrief.objects.select_related("window__site", "incident__site", "incident__window"), pk=pk
+    )
+    chosen = request.POST.get("form") if request.method == "POST" else None
+    answers = AnswersForm(
+        request.POST if chosen == "answers" else None,
+        initial={name: getattr(debrief, name) for name in QUESTIONS},
+    )
+    action = ActionForm(request.POST if chosen == "action" else None)
+    bound = {"answers": answers, "action": action}.get(chosen)
+    if bound is not None and bound.is_valid():
+        data = bound.cleaned_data
+        try:
+            if chosen == "answers":
+                changed = debrief.write(by=request.user, answers={name: data[name] for name in QUESTIONS})
+                done = (
+                    f"Saved: {', '.join(QUESTIONS[n][0].lower() for n in changed)}."
+                    if changed
+                    else "No change."
+                )
+            else:
+                debrief.add_action(
+                    by=request.user,
+                    what=data["what"],
+                    owner=data["owner"],
+                    due=data["due"],
+                    template=data["template"],
+                )
+                done = "Action added."
+        except DebriefRefused as refused:
+            bound.add_error(None, refused.reason)
+        else:
+            messages.success(request, done)
+            return redirect(debrief)
+    entries = debriefs.timeline(debrief)
+    actions = list(debrief.actions.select_related("owner", "template", "done_with", "done_by"))
+    for item in actions:
+        item.closable = item.may_close(request.user)
+    context = {
+        "debrief": debrief,
+        "subject": debrief.subject,
+        "answers": answers,
+        "action_form": action,
+        "entries": entries,
+        "impact": debriefs.impact(debrief, entries),
+        "actions": actions,
+        "zone": debrief.site.time_zone,
+    }
+    return render(
+        request, "maintenance/debrief.html", context, status=400 if request.method == "POST" else 200
+    )
+
+
+@require_POST
+@role_required(*HOLDERS)
+@idempotent
+def action_close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(ActionItem.objects.select_related("debrief", "template"), pk=pk)
+    try:
+        item.close(by=request.user)
+    except DebriefRefused as refused:
+        messages.error(request, refused.reason)
+    else:
+        messages.success(request, f"Done: {item.what}")
+    return redirect(item.debrief)

@@ -1,0 +1,269 @@
+"""Debriefs: what happened, what went wrong and what went well, and the actions that make the next runbook
+better. Blameless by design: the questions ask what and how, never who; the timeline (from the record) says
+who did what, because that is how it happened, not whose fault it was."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.roles import Role, has_role
+from audit.log import record
+from checklists.models import ChecklistTemplate, Run
+
+
+class DebriefRefused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# The questions, in the order asked: each names what it wants and never asks who.
+QUESTIONS = {
+    "summary": ("Summary", "What happened, in a few sentences a customer could read."),
+    "trigger": ("Trigger", "What set it off?"),
+    "detection": ("Detection", "How and when was it noticed? What told us first?"),
+    "root_cause": (
+        "Root cause",
+        "What made it possible? Keep asking why until the answer is about a system.",
+    ),
+    "resolution": ("Resolution", "What brought the services back, and how long did each part take?"),
+    "went_wrong": ("What went wrong", "Where did the process, the tools or the information let us down?"),
+    "went_well": ("What went well", "What worked, and should be kept as it is?"),
+    "lucky": ("Where we got lucky", "What could have made it worse, and did not, by chance?"),
+}
+
+
+class Debrief(models.Model):
+    """One per window or incident."""
+
+    window = models.OneToOneField(
+        "maintenance.Window", null=True, blank=True, on_delete=models.PROTECT, related_name="debrief"
+    )
+    incident = models.OneToOneField(
+        "maintenance.Incident", null=True, blank=True, on_delete=models.PROTECT, related_name="debrief"
+    )
+    summary = models.TextField(blank=True, max_length=10_000)
+    trigger = models.TextField(blank=True, max_length=10_000)
+    detection = models.TextField(blank=True, max_length=10_000)
+    root_cause = models.TextField(blank=True, max_length=10_000)
+    resolution = models.TextField(blank=True, max_length=10_000)
+    went_wrong = models.TextField(blank=True, max_length=10_000)
+    went_well = models.TextField(blank=True, max_length=10_000)
+    lucky = models.TextField(blank=True, max_length=10_000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(window__isnull=False) & Q(incident__isnull=True))
+                | (Q(window__isnull=True) & Q(incident__isnull=False)),
+                name="debrief_of_a_window_or_an_incident",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Debrief of {self.subject.reference}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("maintenance:debrief", args=[self.pk])
+
+    @property
+    def subject(self):
+        return self.incident if self.incident_id else self.window
+
+    @property
+    def site(self):
+        return self.subject.site
+
+    # --- who may -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def may_hold(user) -> bool:
+        """Coordinators and approvers hold debriefs; everyone who took part reads them."""
+        return has_role(user, Role.COORDINATOR) or has_role(user, Role.APPROVER)
+
+    @classmethod
+    def may_open(cls, user, subject) -> bool:
+        """An incident is debriefed any time; a window once its work began."""
+        from maintenance.models.windows import Window, WindowStatus
+
+        if not cls.may_hold(user):
+            return False
+        if isinstance(subject, Window):
+            return subject.status in (WindowStatus.COMPLETED, WindowStatus.ABORTED, WindowStatus.IN_PROGRESS)
+        return True
+
+    # --- changes -------------------------------------------------------------------------------------
+
+    @classmethod
+    def open_for(cls, subject, *, by) -> Debrief:
+        """The subject's debrief, made on first use."""
+        from maintenance.models.incidents import Incident
+
+        if not cls.may_open(by, subject):
+            raise DebriefRefused("A coordinator or an approver debriefs an incident, or work that began.")
+        key = {"incident": subject} if isinstance(subject, Incident) else {"window": subject}
+        with transaction.atomic():
+            type(subject).objects.select_for_update().filter(pk=subject.pk).first()
+            debrief = cls.objects.filter(**key).first()
+            if debrief is None:
+                debrief = cls.objects.create(created_by=by, **key)
+                record("debrief.opened", actor=by, obj=debrief, payload={"about": subject.reference})
+        return debrief
+
+    def write(self, *, by, answers: dict[str, str]) -> list[str]:
+        """Save the answers given; the audit log keeps every version (what changed, from what, to what)."""
+        if not self.may_hold(by):
+            raise DebriefRefused("A coordinator or an approver writes the debrief.")
+        with transaction.atomic():
+            row = Debrief.objects.select_for_update().get(pk=self.pk)
+            changed = {}
+            for name in QUESTIONS:
+                if name in answers:
+                    new = (answers[name] or "").strip()[:10_000]
+                    if new != getattr(row, name):
+                        changed[name] = (getattr(row, name), new)
+                        setattr(row, name, new)
+            if changed:
+                row.updated_at = timezone.now()
+                row.save(update_fields=[*changed, "updated_at"])
+                record(
+                    "debrief.written",
+                    actor=by,
+                    obj=row,
+                    payload={name: {"before": b, "after": a} for name, (b, a) in changed.items()},
+                )
+        for name in QUESTIONS:
+            setattr(self, name, getattr(row, name))
+        return list(changed)
+
+    def add_action(
+        self, *, by, what: str, owner, due, template: ChecklistTemplate | None = None
+    ) -> ActionItem:
+        what = (what or "").strip()
+        if not self.may_hold(by):
+            raise DebriefRefused("A coordinator or an approver agrees the actions.")
+        if not what:
+            raise DebriefRefused("Say what will change.")
+        if due < timezone.localdate():
+            raise DebriefRefused("An action is due today or later.")
+        with transaction.atomic():
+            action = ActionItem.objects.create(
+                debrief=self, what=what[:500], owner=owner, due=due, template=template
+            )
+            record(
+                "debrief.action_added",
+                actor=by,
+                obj=action,
+                payload={
+                    "debrief": self.pk,
+                    "what": action.what,
+                    "owner": owner.get_username(),
+                    "due": due.isoformat(),
+                    "template": str(template) if template else "",
+                },
+            )
+        return action
+
+
+class ActionState(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+
+
+class ActionItem(models.Model):
+    """Something to change so it does not happen again. One that names a checklist template is done when a
+    newer version of that template is published: the lesson is in the next runbook, not in a document."""
+
+    debrief = models.ForeignKey(Debrief, on_delete=models.CASCADE, related_name="actions")
+    what = models.CharField(max_length=500)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due = models.DateField()
+    template = models.ForeignKey(
+        ChecklistTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The checklist this changes, as it was when the action was agreed",
+    )
+    state = models.CharField(max_length=10, choices=ActionState.choices, default=ActionState.OPEN)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    done_with = models.ForeignKey(
+        ChecklistTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The template version that carries the change",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["state", "due", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=ActionState.values), name="action_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.what
+
+    def newer_version(self) -> ChecklistTemplate | None:
+        """The newest version of the action's template published since it was agreed, if any."""
+        if not self.template_id:
+            return None
+        latest = ChecklistTemplate.latest(self.template.slug)
+        return latest if latest and latest.version > self.template.version else None
+
+    def may_close(self, user) -> bool:
+        if self.state != ActionState.OPEN or not Debrief.may_hold(user):
+            return False
+        return not self.template_id or self.newer_version() is not None
+
+    def close(self, *, by) -> None:
+        """Done: a plain action on the holder's word; a template action only with the new version published."""
+        with transaction.atomic():
+            row = ActionItem.objects.select_for_update().select_related("template").get(pk=self.pk)
+            if row.state != ActionState.OPEN or not Debrief.may_hold(by):
+                raise DebriefRefused("Only an open action is closed, by a coordinator or an approver.")
+            newer = row.newer_version()
+            if row.template_id and newer is None:
+                raise DebriefRefused(
+                    f"This action changes “{row.template}”: it is done when a newer version is published."
+                )
+            row.state, row.done_at, row.done_by, row.done_with = ActionState.DONE, timezone.now(), by, newer
+            row.save(update_fields=["state", "done_at", "done_by", "done_with"])
+            record(
+                "debrief.action_done",
+                actor=by,
+                obj=row,
+                payload={"what": row.what, "template": str(newer) if newer else ""},
+            )
+        self.state, self.done_at, self.done_by, self.done_with = (
+            row.state,
+            row.done_at,
+            row.done_by,
+            row.done_with,
+        )
+
+    def runs_since(self):
+        """Runbooks built from the version that carries the change, or a later one."""
+        version = self.done_with or self.newer_version()
+        if version is None:
+            return Run.objects.none()
+        return (
+            Run.objects.filter(templates__slug=version.slug, templates__version__gte=version.version)
+            .distinct()
+            .order_by("-created_at")
+        )

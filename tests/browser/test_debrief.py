@@ -1,0 +1,71 @@
+"""A debrief held in a real browser: opened from the incident, answered, an action agreed; the timeline shows
+when customers were told. On the desk and on a phone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.roles import Role
+from maintenance.models import Debrief, Impact, Incident
+from tests.browser.conftest import log_in, screenshot
+from tests.browser.test_phone_follows_the_work import small_controls
+from tests.checklists.conftest import build_scene
+from tests.comms.conftest import contacts, run_worker, unplug_web02
+from tests.conftest import PASSWORD, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_debrief_is_opened_answered_and_given_an_action(live_server, wide, phone_740):
+    contacts()
+    cora = make_user("cora", Role.COORDINATOR, first_name="Cora", last_name="Coordinator")
+    scene = build_scene(targets=unplug_web02)
+    incident = Incident.declare(
+        by=cora,
+        site=scene.site.site,
+        title="Websites unreachable",
+        impact=Impact.MAJOR,
+        message="We are investigating reports that websites are unreachable.",
+        services=list(scene.run.approved_services),
+        window=scene.window,
+        started_at=timezone.now() - timedelta(minutes=50),
+    )
+    run_worker()
+    incident.restore(by=cora, services=list(scene.run.approved_services))
+
+    desk = wide.new_page()
+    log_in(desk, live_server, "cora", PASSWORD)
+    desk.goto(f"{live_server.url}{incident.get_absolute_url()}")
+    desk.get_by_role("button", name="Hold the debrief").click()
+    desk.get_by_role("heading", name=f"Debrief of {incident.reference}: Websites unreachable").wait_for()
+    timeline = desk.locator(".debrief-timeline").inner_text()
+    assert "Incident declared" in timeline and "Customers told: incident update" in timeline
+    assert "sent to 2 of 2" in timeline
+    numbers = desk.locator(".debrief-impact").inner_text()
+    assert "1 service down · 1 customer" in numbers and "customers first told" in numbers
+
+    desk.get_by_label("Summary").fill("A port on the wrong switch was unplugged during a planned change.")
+    desk.get_by_label("What went well").fill("The first update reached every customer within minutes.")
+    desk.get_by_role("button", name="Save the debrief").click()
+    desk.get_by_text("Saved: summary, what went well.").wait_for()
+    desk.get_by_label("What will change").fill("Audit the labels on both switches before any switch work")
+    desk.get_by_label("Owner").select_option(label="Cora Coordinator")
+    desk.get_by_label("Due").fill(f"{timezone.localdate() + timedelta(days=14):%Y-%m-%d}")
+    desk.get_by_label("Checklist it changes (optional)").select_option(index=1)
+    desk.get_by_role("button", name="Add the action").click()
+    desk.get_by_text("Action added.").wait_for()
+    assert "Done when a version of “Standard change” newer than" in desk.locator("main").inner_text()
+    desk.reload()
+    assert "The first update reached every customer" in desk.get_by_label("What went well").input_value()
+    screenshot(desk, "issue13-debrief-1440")
+    assert Debrief.objects.get().actions.count() == 1
+
+    phone = phone_740.new_page()
+    log_in(phone, live_server, "cora", PASSWORD)
+    phone.goto(f"{live_server.url}{Debrief.objects.get().get_absolute_url()}")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert small_controls(phone) == []
+    screenshot(phone, "issue13-debrief-360x740")

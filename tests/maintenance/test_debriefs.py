@@ -1,0 +1,207 @@
+"""Debriefs: a timeline from the record that shows when customers were told, the impact in numbers, questions
+that ask what and how (never who), and actions that are done only when the next runbook carries them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import Role
+from audit.models import AuditEvent
+from checklists.models import ChecklistTemplate, StepKind
+from comms.models import Subscriber
+from inventory.models import Customer, Service
+from maintenance import debriefs, downtime
+from maintenance.debrief_views import AnswersForm
+from maintenance.models import (
+    ActionState,
+    Debrief,
+    DebriefRefused,
+    Impact,
+    Incident,
+    IncidentState,
+    SlaPlan,
+    TargetAction,
+)
+from maintenance.runbooks import STANDARD_SLUG, standard_template
+from tests.checklists.conftest import build_scene, users
+from tests.comms.conftest import run_worker
+from tests.conftest import make_user
+from tests.maintenance.conftest import make_window
+
+pytestmark = pytest.mark.django_db
+
+CUT = datetime(2026, 11, 14, 2, 10, tzinfo=UTC)
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+@pytest.fixture
+def cora(db):
+    return make_user("cora", Role.COORDINATOR, email="cora@provider.example")
+
+
+def test_the_seed_replayed_credits_each_site_and_the_debrief_shows_when_customers_were_told(cora):
+    """75 sites down after the wrong switch was unplugged, back between 4 and 11.5 hours later."""
+    SlaPlan.objects.create(name="Managed hosting", monthly_fee="300.00", block_minutes=30, block_percent=5)
+    site = build_scene(start=False).site.site
+    customers = Customer.objects.bulk_create(Customer(name=f"Customer {n:02}") for n in range(75))
+    services = Service.objects.bulk_create(
+        Service(customer=c, name=f"site-{n:02}", sla_plan="Managed hosting") for n, c in enumerate(customers)
+    )
+    Subscriber.objects.bulk_create(
+        Subscriber(customer=c, email=f"ops@c{n:02}.example", confirmed_at=timezone.now())
+        for n, c in enumerate(customers)
+    )
+    incident = Incident.declare(
+        by=cora,
+        site=site,
+        title="Websites unreachable",
+        impact=Impact.MAJOR,
+        message="We are investigating reports that websites are unreachable.",
+        services=[s.pk for s in services],
+        started_at=CUT,
+    )
+    run_worker()
+    back = {s.pk: CUT + timedelta(hours=4 + 7.5 * n / 74) for n, s in enumerate(services)}
+    for pk, at in back.items():
+        incident.restore(by=cora, services=[pk], at=at)
+    incident.post_update(by=cora, state=IncidentState.RESOLVED, message="Every site is back.")
+    run_worker()
+
+    credits = {c.service.name: c.amount for c in downtime.propose(incident, by=cora).credits}
+    assert len(credits) == 75
+    assert credits["site-00"] == 120  # 4 h: 8 blocks of 5% of 300
+    assert credits["site-37"] == 240  # 7 h 45 min: 16 blocks, 80%
+    assert credits["site-74"] == 300  # 11 h 30 min: 23 blocks, capped at 100%
+
+    debrief = Debrief.open_for(incident, by=cora)
+    entries = debriefs.timeline(debrief)
+    told = [e for e in entries if e.told]
+    assert [e.what for e in told] == ["Customers told: incident update"] * 2
+    assert all("sent to 75 of 75" in e.detail for e in told)
+    assert [e.what for e in entries if not e.told][:2] == [
+        "Incident began: services down",
+        "Incident declared",
+    ]
+    assert entries[0].at == CUT
+    numbers = debriefs.impact(debrief, entries)
+    assert (numbers.services, numbers.customers) == (75, 75)
+    assert numbers.longest == 690 and numbers.started == CUT
+    assert numbers.minutes == sum(int((at - CUT).total_seconds()) for at in back.values()) // 60
+
+    client = Client()
+    client.force_login(cora)
+    page = text_of(client.get(debrief.get_absolute_url()))
+    assert "75 services down · 75 customers" in page and "the longest 690 min" in page
+    assert "Customers told: incident update" in page and "sent to 75 of 75" in page
+
+
+def test_the_questions_ask_what_and_how_never_who():
+    form = AnswersForm()
+    words = " ".join(f"{f.label} {f.help_text}" for name, f in form.fields.items() if name != "form")
+    assert "What went well" in words and "Where we got lucky" in words and "Root cause" in words
+    assert not re.search(r"\b(who|whom|whose|blame|fault)\b", words, flags=re.I)
+
+
+def test_answers_are_saved_escaped_and_every_version_is_in_the_audit_log(cora):
+    scene = build_scene()
+    debrief = Debrief.open_for(scene.window, by=cora)
+    assert Debrief.open_for(scene.window, by=cora) == debrief  # one per window
+    client = Client()
+    client.force_login(cora)
+    url = debrief.get_absolute_url()
+    response = client.post(
+        url, {"form": "answers", "summary": "<script>alert(1)</script> A cable was moved."}
+    )
+    assert response.status_code == 302
+    client.post(url, {"form": "answers", "summary": "A cable was moved.", "went_well": "The runbook held."})
+    events = AuditEvent.objects.filter(action="debrief.written").order_by("seq")
+    assert [sorted(e.payload) for e in events] == [["summary"], ["summary", "went_well"]]
+    assert events.last().payload["summary"]["before"].startswith("<script>")
+    response = client.post(url, {"form": "answers", "summary": "x" * 10_001})
+    assert response.status_code == 400
+    page = client.get(url).content.decode()
+    assert "<script>alert(1)" not in page and "The runbook held." in page
+    tess = Client()
+    tess.force_login(users()["tess"])
+    assert tess.get(url).status_code == 403
+
+
+def test_a_window_that_never_ran_has_no_debrief(cora):
+    scene = build_scene(start=False)
+    assert not Debrief.may_open(cora, scene.window)
+    with pytest.raises(DebriefRefused):
+        Debrief.open_for(scene.window, by=cora)
+
+
+def test_an_action_on_a_checklist_is_done_only_by_a_newer_version_and_shows_the_runbooks_built_from_it(cora):
+    scene = build_scene()
+    debrief = Debrief.open_for(scene.window, by=cora)
+    standard = standard_template()
+    action = debrief.add_action(
+        by=cora,
+        what="Audit the labels on both switches before any switch work",
+        owner=users()["ada"],
+        due=timezone.localdate() + timedelta(days=14),
+        template=standard,
+    )
+    plain = debrief.add_action(
+        by=cora, what="Brief the night shift", owner=cora, due=timezone.localdate() + timedelta(days=7)
+    )
+    with pytest.raises(DebriefRefused, match="due today or later"):
+        debrief.add_action(by=cora, what="x", owner=cora, due=timezone.localdate() - timedelta(days=1))
+    assert not action.may_close(cora) and plain.may_close(cora)
+    with pytest.raises(DebriefRefused, match="newer version is published"):
+        action.close(by=cora)
+
+    # The lesson goes into the standard checklist: a label audit before anything is touched.
+    steps = [
+        {
+            "kind": s.kind,
+            "title": s.title,
+            "instructions": s.instructions,
+            "target_role": s.target_role,
+            "show_neighbours": s.show_neighbours,
+            "check_serial": s.check_serial,
+            "is_rollback": s.is_rollback,
+            "message": s.message,
+        }
+        for s in standard.steps.order_by("position")
+    ]
+    steps.insert(
+        1,
+        {
+            "kind": StepKind.IDENTITY_CHECK,
+            "title": "Audit the label on {asset}",
+            "target_role": "*",
+            "check_serial": True,
+        },
+    )
+    newer = ChecklistTemplate.publish(slug=STANDARD_SLUG, title="Standard change", steps=steps, by=cora)
+    assert action.may_close(cora)
+    client = Client()
+    client.force_login(cora)
+    page = text_of(client.get(debrief.get_absolute_url()))
+    assert f"Done: {newer} carries it" in page
+    client.post(reverse("maintenance:action_close", args=[action.pk]), {"idem": "close-action-0001"})
+    action.refresh_from_db()
+    assert action.state == ActionState.DONE and action.done_with == newer
+
+    # The next window's runbook is built from it, and the debrief says so.
+    later = make_window(users()["rex"], scene.site.site, title="Replace fan tray")
+    later.add_target(
+        by=users()["rex"], action=TargetAction.UNPLUG, port=scene.site.port(scene.site.sw_b, "Eth1/1")
+    )
+    later.submit(by=users()["rex"])
+    assert list(action.runs_since()) == [later.run]
+    assert later.run.steps.filter(title__startswith="Audit the label on").exists()
+    page = text_of(client.get(debrief.get_absolute_url()))
+    assert f"Runbooks built from it since: {later.run.title}" in page
