@@ -234,7 +234,7 @@ class ActionItem(models.Model):
     def close(self, *, by) -> None:
         """Done: a plain action on the holder's word; a template action only with the new version published."""
         with transaction.atomic():
-            row = ActionItem.objects.select_for_update().select_related("template").get(pk=self.pk)
+            row = ActionItem.objects.select_for_update(of=("self",)).select_related("template").get(pk=self.pk)
             if row.state != ActionState.OPEN or not Debrief.may_hold(by):
                 raise DebriefRefused("Only an open action is closed, by a coordinator or an approver.")
             newer = row.newer_version()

@@ -121,7 +121,7 @@ def test_overlapping_incidents_on_one_service_are_credited_once_and_a_credited_m
     assert more.computed == Decimal("90.00") and more.already == Decimal("60.00")
     assert more.amount == Decimal("30.00")
     assert (
-        "down 3 h (INC-1, INC-2)" in more.working
+        f"down 3 h ({first.reference}, {second.reference})" in more.working
         and "less 60.00 USD credited already = 30.00 USD" in more.working
     )
 
