@@ -16,7 +16,16 @@ from checklists.models import ChecklistTemplate
 from lockstep.http import HtmxHttpRequest
 from maintenance import debriefs
 from maintenance.credit_views import SourceForm
-from maintenance.models import QUESTIONS, ActionItem, Debrief, DebriefRefused, Incident, Window
+from maintenance.models import (
+    QUESTIONS,
+    REPORT_PARTS,
+    ActionItem,
+    Debrief,
+    DebriefRefused,
+    Incident,
+    ReportAudience,
+    Window,
+)
 
 HOLDERS = (Role.COORDINATOR, Role.APPROVER)
 
@@ -59,6 +68,20 @@ class ActionForm(forms.Form):
         self.fields["template"].queryset = ChecklistTemplate.objects.filter(pk__in=latest.values())
 
 
+class ReportForm(forms.Form):
+    form = forms.CharField(widget=forms.HiddenInput, initial="report")
+    audience = forms.ChoiceField(choices=ReportAudience.choices, label="Who reads it")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in REPORT_PARTS.items():
+            self.fields[name] = forms.CharField(
+                label=label,
+                max_length=200 if name == "title" else 10_000,
+                widget=forms.TextInput() if name == "title" else forms.Textarea(attrs={"rows": 3}),
+            )
+
+
 @require_POST
 @role_required(*HOLDERS)
 @idempotent
@@ -90,7 +113,13 @@ def debrief_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         initial={name: getattr(debrief, name) for name in QUESTIONS},
     )
     action = ActionForm(request.POST if chosen == "action" else None)
-    bound = {"answers": answers, "action": action}.get(chosen)
+    entries = debriefs.timeline(debrief)
+    numbers = debriefs.impact(debrief, entries)
+    report = ReportForm(
+        request.POST if chosen == "report" else None,
+        initial=debrief.report_draft(debriefs.impact_words(numbers)),
+    )
+    bound = {"answers": answers, "action": action, "report": report}.get(chosen)
     if bound is not None and bound.is_valid():
         data = bound.cleaned_data
         try:
@@ -101,6 +130,13 @@ def debrief_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                     if changed
                     else "No change."
                 )
+            elif chosen == "report":
+                published = debrief.publish_report(
+                    by=request.user,
+                    parts={name: data[name] for name in REPORT_PARTS},
+                    audience=data["audience"],
+                )
+                done = f"Report published (revision {published.revision}): it is on the status pages now."
             else:
                 debrief.add_action(
                     by=request.user,
@@ -115,7 +151,6 @@ def debrief_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, done)
             return redirect(debrief)
-    entries = debriefs.timeline(debrief)
     actions = list(debrief.actions.select_related("owner", "template", "done_with", "done_by"))
     for item in actions:
         item.closable = item.may_close(request.user)
@@ -125,7 +160,9 @@ def debrief_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "answers": answers,
         "action_form": action,
         "entries": entries,
-        "impact": debriefs.impact(debrief, entries),
+        "impact": numbers,
+        "report_form": report,
+        "reports": list(debrief.reports.select_related("published_by")),
         "actions": actions,
         "zone": debrief.site.time_zone,
     }

@@ -174,3 +174,14 @@ def impact(debrief: Debrief, entries: list[Entry] | None = None, *, now: datetim
         told_first=min(told, default=None),
         started=started,
     )
+
+
+def impact_words(numbers: Impact) -> str:
+    """The impact in a sentence customers can read (no customer is named)."""
+    if not numbers.services:
+        return "No service was down."
+    return (
+        f"{numbers.services} service{'s' if numbers.services != 1 else ''} of {numbers.customers} "
+        f"customer{'s' if numbers.customers != 1 else ''} {'were' if numbers.services != 1 else 'was'} down, "
+        f"the longest for {sla.minutes_text(numbers.longest * 60)}."
+    )

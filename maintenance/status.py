@@ -24,6 +24,8 @@ from maintenance.models import (
     Incident,
     IncidentService,
     IncidentUpdate,
+    Report,
+    ReportAudience,
     Window,
     WindowDecision,
     WindowStatus,
@@ -68,6 +70,7 @@ class PublicIncident:
     services: dict[int, datetime | None]  # service id -> restored at
     impacts: dict[int, str]  # service id -> impact
     updates: list[IncidentUpdate]
+    report: Report | None = None  # the post-incident report, newest revision, when published to this page
 
     @property
     def key(self) -> str:
@@ -257,6 +260,7 @@ def _incidents(now: datetime, *, site: Site | None, mine: set[int] | None) -> li
     result = []
     for incident in found.order_by("-started_at", "-pk"):
         shown = [row for row in incident.affected.all() if mine is None or row.service_id in mine]
+
         result.append(
             PublicIncident(
                 incident,
@@ -265,6 +269,19 @@ def _incidents(now: datetime, *, site: Site | None, mine: set[int] | None) -> li
                 list(incident.updates.all()),
             )
         )
+    if result:  # one more query, only for a page with incidents
+        readers = (
+            [ReportAudience.PUBLIC] if mine is None else [ReportAudience.PUBLIC, ReportAudience.CUSTOMERS]
+        )
+        newest: dict[int, Report] = {}
+        for report in Report.objects.filter(
+            debrief__incident__in=[i.incident.pk for i in result], audience__in=readers
+        ).select_related("debrief"):
+            held = newest.get(report.debrief.incident_id)
+            if held is None or report.revision > held.revision:
+                newest[report.debrief.incident_id] = report
+        for each in result:
+            each.report = newest.get(each.incident.pk)
     return result
 
 
@@ -298,7 +315,10 @@ def _validators(
         last = last.replace(microsecond=0) + timedelta(seconds=1)
     shown = ",".join(
         [f"{m.key}:{m.phase}" for m in maintenance]
-        + [f"{i.key}:{i.incident.state}:{i.restored}:{sorted(i.impacts.items())}" for i in incidents]
+        + [
+            f"{i.key}:{i.incident.state}:{i.restored}:{sorted(i.impacts.items())}:{i.report.pk if i.report else 0}"
+            for i in incidents
+        ]
     )
     etag = hashlib.sha256(f"{seq}|{last.isoformat()}|{shown}".encode()).hexdigest()[:32]
     return last, f'"{etag}"'

@@ -9,10 +9,13 @@ from maintenance.models.credits import (  # noqa: F401
 )
 from maintenance.models.debriefs import (  # noqa: F401
     QUESTIONS,
+    REPORT_PARTS,
     ActionItem,
     ActionState,
     Debrief,
     DebriefRefused,
+    Report,
+    ReportAudience,
 )
 from maintenance.models.incidents import (  # noqa: F401
     Impact,

@@ -173,6 +173,91 @@ class Debrief(models.Model):
             )
         return action
 
+    def report_draft(self, impact_words: str = "") -> dict[str, str]:
+        """A post-incident report's first draft, from the debrief: the holder edits it before publishing."""
+        latest = self.reports.order_by("-revision").first()
+        if latest is not None:
+            return {name: getattr(latest, name) for name in REPORT_PARTS} | {"audience": latest.audience}
+        return {
+            "title": f"What happened: {self.subject.title}",
+            "happened": self.summary,
+            "impact": impact_words,
+            "did": self.resolution,
+            "will_change": "\n".join(f"- {a.what}" for a in self.actions.all()),
+            "responsibility": "This was our mistake, not our customers' and not a supplier's. We are sorry for "
+            "the disruption it caused, and we are making the changes above so that it does not happen again.",
+            "audience": ReportAudience.PUBLIC,
+        }
+
+    def publish_report(self, *, by, parts: dict[str, str], audience: str) -> Report:
+        """A new revision of the report, on the status pages at once. A correction is a new revision: what
+        was published stays on the record."""
+        if not self.may_hold(by):
+            raise DebriefRefused("A coordinator or an approver publishes the report.")
+        if audience not in ReportAudience.values:
+            raise DebriefRefused("Choose who reads it: everyone, or the affected customers.")
+        clean = {name: (parts.get(name) or "").strip()[:10_000] for name in REPORT_PARTS}
+        missing = [REPORT_PARTS[name] for name, text in clean.items() if not text]
+        if missing:
+            raise DebriefRefused(f"Write every part before publishing: {', '.join(missing).lower()}.")
+        with transaction.atomic():
+            Debrief.objects.select_for_update().get(pk=self.pk)
+            last = self.reports.order_by("-revision").values_list("revision", flat=True).first() or 0
+            report = Report.objects.create(
+                debrief=self, revision=last + 1, audience=audience, published_by=by, **clean
+            )
+            record(
+                "debrief.report_published",
+                actor=by,
+                obj=report,
+                payload={"debrief": self.pk, "revision": report.revision, "audience": audience, **clean},
+            )
+        return report
+
+
+class ReportAudience(models.TextChoices):
+    PUBLIC = "public", "Everyone (the public status page and the affected customers' pages)"
+    CUSTOMERS = "customers", "Only the affected customers (their private pages)"
+
+
+# The parts of a post-incident report, as headed on the status page.
+REPORT_PARTS = {
+    "title": "Title",
+    "happened": "What happened",
+    "impact": "The impact",
+    "did": "What we did",
+    "will_change": "What we will change",
+    "responsibility": "Our responsibility",
+}
+
+
+class Report(models.Model):
+    """A post-incident report as published: each revision kept; the newest is the one shown."""
+
+    debrief = models.ForeignKey(Debrief, on_delete=models.PROTECT, related_name="reports")
+    revision = models.PositiveIntegerField()
+    audience = models.CharField(max_length=10, choices=ReportAudience.choices)
+    title = models.CharField(max_length=200)
+    happened = models.TextField()
+    impact = models.TextField()
+    did = models.TextField()
+    will_change = models.TextField()
+    responsibility = models.TextField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["debrief", "-revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["debrief", "revision"], name="report_revision_once"),
+            models.CheckConstraint(
+                condition=Q(audience__in=ReportAudience.values), name="report_audience_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (revision {self.revision})"
+
 
 class ActionState(models.TextChoices):
     OPEN = "open", "Open"
@@ -234,7 +319,9 @@ class ActionItem(models.Model):
     def close(self, *, by) -> None:
         """Done: a plain action on the holder's word; a template action only with the new version published."""
         with transaction.atomic():
-            row = ActionItem.objects.select_for_update(of=("self",)).select_related("template").get(pk=self.pk)
+            row = (
+                ActionItem.objects.select_for_update(of=("self",)).select_related("template").get(pk=self.pk)
+            )
             if row.state != ActionState.OPEN or not Debrief.may_hold(by):
                 raise DebriefRefused("Only an open action is closed, by a coordinator or an approver.")
             newer = row.newer_version()

@@ -205,3 +205,72 @@ def test_an_action_on_a_checklist_is_done_only_by_a_newer_version_and_shows_the_
     assert later.run.steps.filter(title__startswith="Audit the label on").exists()
     page = text_of(client.get(debrief.get_absolute_url()))
     assert f"Runbooks built from it since: {later.run.title}" in page
+
+
+def test_a_report_is_published_to_the_pages_its_readers_see_and_a_correction_is_a_new_revision(cora):
+    from comms.models import StatusLink
+    from maintenance.models import Report, ReportAudience
+    from tests.comms.conftest import contacts, unplug_web02
+
+    contacts()
+    scene = build_scene(targets=unplug_web02)
+    incident = Incident.declare(
+        by=cora,
+        site=scene.site.site,
+        title="Websites unreachable",
+        impact=Impact.MAJOR,
+        message="Investigating.",
+        services=list(scene.run.approved_services),
+        window=scene.window,
+        started_at=timezone.now() - timedelta(hours=1),
+    )
+    debrief = Debrief.open_for(incident, by=cora)
+    client = Client()
+    client.force_login(cora)
+    url = debrief.get_absolute_url()
+    draft = client.get(url).content.decode()
+    assert "This was our mistake" in draft and "1 service of 1 customer was down" in draft
+    parts = {
+        "form": "report",
+        "title": "What happened on 14 November",
+        "happened": "During planned work a cable was unplugged from the wrong switch. <b>bold</b>",
+        "impact": "1 service of 1 customer was down, the longest for 1 h.",
+        "did": "We plugged it back and checked every service.",
+        "will_change": "- Audit the labels on both switches before any switch work",
+        "responsibility": "This was our mistake. We are sorry.",
+        "audience": ReportAudience.CUSTOMERS,
+    }
+    assert client.post(url, {**parts, "did": ""}).status_code == 400  # every part is written
+    assert not Report.objects.exists()
+    etag = Client().get("/status/")["ETag"]
+    assert client.post(url, parts).status_code == 302
+
+    beta = reverse(
+        "maintenance:status_private", args=[StatusLink.current(Customer.objects.get(name="Beta")).token]
+    )
+    acme = reverse(
+        "maintenance:status_private", args=[StatusLink.current(Customer.objects.get(name="Acme")).token]
+    )
+    assert "During planned work a cable was unplugged" in text_of(Client().get(beta))
+    assert "&lt;b&gt;bold&lt;/b&gt;" in Client().get(beta).content.decode()
+    assert "Our responsibility This was our mistake. We are sorry." in text_of(Client().get(beta))
+    assert "During planned work" not in text_of(Client().get("/status/"))  # for the customers only
+    assert "Websites unreachable" not in text_of(Client().get(acme))
+
+    # Published to everyone, corrected: the newest revision shows, the first is kept.
+    assert (
+        client.post(
+            url, {**parts, "audience": ReportAudience.PUBLIC, "impact": "One service, 1 h."}
+        ).status_code
+        == 302
+    )
+    public = Client().get("/status/", HTTP_IF_NONE_MATCH=etag)
+    assert public.status_code == 200
+    page = text_of(public)
+    assert (
+        "One service, 1 h." in page and "corrected (revision 2)" in page and "the longest for 1 h" not in page
+    )
+    assert list(Report.objects.values_list("revision", flat=True).order_by("revision")) == [1, 2]
+    assert AuditEvent.objects.filter(action="debrief.report_published").count() == 2
+    with pytest.raises(DebriefRefused):
+        debrief.publish_report(by=users()["tess"], parts=parts, audience=ReportAudience.PUBLIC)
