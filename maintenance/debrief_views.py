@@ -183,3 +183,13 @@ def action_close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Done: {item.what}")
     return redirect(item.debrief)
+
+
+@role_required(*HOLDERS)
+def debrief_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    debrief = get_object_or_404(
+        Debrief.objects.select_related("window__site", "incident__site", "incident__window"), pk=pk
+    )
+    response = HttpResponse(debriefs.pdf(debrief), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{debrief.subject.reference}-debrief.pdf"'
+    return response

@@ -185,3 +185,34 @@ def impact_words(numbers: Impact) -> str:
         f"customer{'s' if numbers.customers != 1 else ''} {'were' if numbers.services != 1 else 'was'} down, "
         f"the longest for {sla.minutes_text(numbers.longest * 60)}."
     )
+
+
+def pdf(debrief: Debrief, *, now: datetime | None = None) -> bytes:
+    """The debrief for the archive: answers, impact, actions, timeline, and the audit chain's head when it was
+    made (anyone can later check the log still runs through that event, unchanged)."""
+    import weasyprint
+    from django.conf import settings
+    from django.template.loader import render_to_string
+
+    from audit.models import AuditHead
+    from maintenance.models import QUESTIONS
+
+    now = now or timezone.now()
+    entries = timeline(debrief)
+    numbers = impact(debrief, entries, now=now)
+    head = AuditHead.objects.filter(pk=1).first()
+    context = {
+        "debrief": debrief,
+        "subject": debrief.subject,
+        "answers": [(label, getattr(debrief, name)) for name, (label, _) in QUESTIONS.items()],
+        "impact": numbers,
+        "impact_words": impact_words(numbers),
+        "entries": entries,
+        "actions": list(debrief.actions.select_related("owner", "template", "done_with")),
+        "report": debrief.reports.order_by("-revision").first(),
+        "head": head,
+        "now": now,
+        "zone": debrief.site.time_zone,
+    }
+    html = render_to_string("maintenance/debrief_pdf.html", context)
+    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

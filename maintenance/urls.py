@@ -28,6 +28,7 @@ urlpatterns = [
     path("incidents/<id:pk>/", views.incident_detail, name="incident"),
     path("debriefs/open/", debrief_views.debrief_open, name="debrief_open"),
     path("debriefs/<id:pk>/", debrief_views.debrief_detail, name="debrief"),
+    path("debriefs/<id:pk>/debrief.pdf", debrief_views.debrief_pdf, name="debrief_pdf"),
     path("debriefs/actions/<id:pk>/done/", debrief_views.action_close, name="action_close"),
     path("credits/", credit_views.credit_list, name="credits"),
     path("credits/propose/", credit_views.credit_propose, name="credit_propose"),

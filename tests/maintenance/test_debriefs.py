@@ -274,3 +274,48 @@ def test_a_report_is_published_to_the_pages_its_readers_see_and_a_correction_is_
     assert AuditEvent.objects.filter(action="debrief.report_published").count() == 2
     with pytest.raises(DebriefRefused):
         debrief.publish_report(by=users()["tess"], parts=parts, audience=ReportAudience.PUBLIC)
+
+
+def test_the_debrief_pdf_carries_the_answers_the_timeline_and_the_audit_chains_head(cora, tmp_path):
+    import subprocess
+
+    from audit.models import AuditHead
+    from tests.maintenance.test_runbook_pdf import pages_of, squeeze
+
+    scene = build_scene()
+    debrief = Debrief.open_for(scene.window, by=cora)
+    debrief.write(by=cora, answers={"summary": "A cable was moved.", "went_well": "The interlock held."})
+    debrief.add_action(by=cora, what="Label both switches", owner=cora, due=timezone.localdate())
+    client = Client()
+    client.force_login(cora)
+    response = client.get(reverse("maintenance:debrief_pdf", args=[debrief.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    head = AuditHead.objects.get()
+    pages = pages_of(response.content)
+    text = squeeze(" ".join(pages))
+    assert f"Debrief of {scene.window.reference}" in text
+    assert "What went well The interlock held." in text and "Where we got lucky (not answered)" in text
+    assert "Label both switches" in text and "Work started" in text
+    assert f"event {head.seq}" in text and head.hash[:16] in text.replace(" ", "")
+    assert all(f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1))
+    # Looked at as a picture too (var/screenshots), like every PDF we print.
+    out = tmp_path / "debrief.pdf"
+    out.write_bytes(response.content)
+    from tests.browser.conftest import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(out),
+            str(SCREENSHOTS / "issue13-debrief-pdf"),
+        ],
+        check=True,
+    )
