@@ -88,6 +88,87 @@ class ChecklistTemplate(models.Model):
             record("checklist_template.published", actor=by, obj=template, payload={"steps": len(steps)})
         return template
 
+    # --- revising -------------------------------------------------------------------------------------
+
+    # What a revision may add by hand: destructive steps come only from a window's targets.
+    ADDABLE = (StepKind.INSTRUCTION, StepKind.IDENTITY_CHECK, StepKind.HOLD_POINT, StepKind.CUSTOMER_UPDATE)
+
+    @staticmethod
+    def may_publish(user) -> bool:
+        """Approvers (and admins) change checklists: they are what every runbook is built from."""
+        from accounts.roles import Role, has_role
+
+        return has_role(user, Role.APPROVER) or has_role(user, Role.ADMIN)
+
+    def as_steps(self) -> list[dict[str, Any]]:
+        fields = [
+            "kind",
+            "title",
+            "instructions",
+            "target_role",
+            "show_neighbours",
+            "check_serial",
+            "is_rollback",
+        ]
+        return list(self.steps.order_by("position").values(*fields, "message"))
+
+    def revise(
+        self,
+        *,
+        by,
+        why: str,
+        add: dict[str, Any] | None = None,
+        after: int | None = None,
+        remove: int | None = None,
+    ) -> ChecklistTemplate:
+        """A new version: this one's steps with one added after position `after` (0: first), or the step at
+        `remove` taken out. Only the latest version is revised; runbooks already built keep their steps."""
+        why = (why or "").strip()
+        if not self.may_publish(by):
+            raise StepRefused("Only an approver changes a checklist.")
+        if not why:
+            raise StepRefused("Say why the checklist changes (the debrief's action, for example).")
+        steps = self.as_steps()
+        if add is not None:
+            if add.get("kind") not in self.ADDABLE:
+                raise StepRefused("Add an instruction, an identity check, a hold point or a customer update.")
+            if not (add.get("title") or "").strip():
+                raise StepRefused("Give the new step a title.")
+            if after is None or not 0 <= after <= len(steps):
+                raise StepRefused(f"Put the new step after a step from 0 to {len(steps)}.")
+            if add["kind"] == StepKind.IDENTITY_CHECK and not add.get("target_role"):
+                add = {**add, "target_role": "*"}  # an identity check is about the targets
+            steps.insert(
+                after, {"show_neighbours": False, "check_serial": False, "is_rollback": False, **add}
+            )
+        elif remove is not None:
+            if not 1 <= remove <= len(steps):
+                raise StepRefused(f"There is no step {remove}.")
+            if steps[remove - 1]["kind"] == StepKind.DESTRUCTIVE:
+                raise StepRefused("The two-person destructive step stays: it is what the checklist is for.")
+            del steps[remove - 1]
+        else:
+            raise StepRefused("Add a step or take one out.")
+        with transaction.atomic():
+            latest = (
+                ChecklistTemplate.objects.select_for_update()
+                .filter(slug=self.slug)
+                .order_by("-version")
+                .first()
+            )
+            if latest.pk != self.pk:
+                raise StepRefused(f"{latest} has been published since: revise the latest version.")
+            fresh = ChecklistTemplate.publish(
+                slug=self.slug, title=self.title, description=self.description, steps=steps, by=by
+            )
+            record(
+                "checklist_template.revised",
+                actor=by,
+                obj=fresh,
+                payload={"from": self.version, "why": why[:2000], "added": add or {}, "removed": remove},
+            )
+        return fresh
+
 
 class StepTemplate(models.Model):
     template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE, related_name="steps")

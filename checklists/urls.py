@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 import lockstep.converters  # noqa: F401  (registers <id:...>)
-from checklists import views
+from checklists import template_views, views
 
 app_name = "checklists"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("runs/<id:run_pk>/steps/<id:position>/stopped/", views.step_stopped, name="step_stopped"),
     path("runs/<id:run_pk>/steps/<id:position>/release/", views.step_release, name="step_release"),
     path("runs/<id:run_pk>/steps/<id:position>/reset/", views.step_reset, name="step_reset"),
+    path("checklists/", template_views.template_list, name="templates"),
+    path("checklists/<id:pk>/", template_views.template_detail, name="template"),
     path("discrepancies/<id:pk>/", views.discrepancy_detail, name="discrepancy"),
     path("discrepancies/<id:pk>/resolve/", views.discrepancy_resolve, name="discrepancy_resolve"),
 ]

@@ -63,6 +63,25 @@ def test_a_debrief_is_opened_answered_and_given_an_action(live_server, wide, pho
     screenshot(desk, "issue13-debrief-1440")
     assert Debrief.objects.get().actions.count() == 1
 
+    # The lesson goes into the checklist (an approver's change), and the action is done with it.
+    approver = wide.browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    log_in(approver, live_server, "ada", PASSWORD)
+    approver.goto(
+        f"{live_server.url}{desk.get_by_role('link', name='Change the checklist').get_attribute('href')}"
+    )
+    approver.get_by_label("Kind of step").select_option("identity_check")
+    approver.get_by_label("Title").fill("Audit the label on {asset}")
+    approver.get_by_label("An identity check asks for the chassis serial too").check()
+    approver.get_by_label("Put it after step (0: first)").fill("1")
+    approver.get_by_label("Why (the debrief's action, for example)").fill(f"Debrief of {incident.reference}")
+    approver.get_by_role("button", name="Publish with this step").click()
+    approver.get_by_text("runbooks built from now on follow it").wait_for()
+    screenshot(approver, "issue13-checklist-revised-1440")
+    desk.reload()
+    desk.get_by_role("button", name="carries it").click()
+    desk.get_by_text("Done: Audit the labels").wait_for()
+    assert "Runbooks built from it since: none yet." in desk.locator("main").inner_text()
+
     phone = phone_740.new_page()
     log_in(phone, live_server, "cora", PASSWORD)
     phone.goto(f"{live_server.url}{Debrief.objects.get().get_absolute_url()}")
