@@ -92,8 +92,37 @@ def load_demo() -> list[DemoUser]:
     users = load_demo_users()
     site = load_demo_data_center(by=get_user_model().objects.get(username="sam"))
     load_demo_contacts()
+    load_demo_plans()
     load_demo_windows(site)
     return users
+
+
+def load_demo_plans() -> None:
+    """The two plans the demo's sites are on: credits per block of downtime, and tiers by availability. An
+    admin's later edits are kept: a plan is made only when it is missing."""
+    from decimal import Decimal
+
+    from maintenance.models import CreditRule, SlaPlan
+
+    SlaPlan.objects.get_or_create(
+        name="business",
+        defaults={
+            "monthly_fee": Decimal("450.00"),
+            "rule": CreditRule.BLOCKS,
+            "block_minutes": 30,
+            "block_percent": Decimal(5),
+            "notice_hours": 72,
+        },
+    )
+    SlaPlan.objects.get_or_create(
+        name="standard",
+        defaults={
+            "monthly_fee": Decimal("120.00"),
+            "rule": CreditRule.TIERS,
+            "tiers": "99.9:0, 99.5:5, 99.0:10, 0:25",
+            "notice_hours": 72,
+        },
+    )
 
 
 @transaction.atomic

@@ -56,6 +56,11 @@ def test_the_demo_data_center_is_like_the_seed_story(db):
     both = blast_radius([Cut.power_off(tor_a), Cut.power_off(tor_b)], site=site)
     assert 0 < one.service_count < both.service_count
     assert {d.name for d in both.devices} >= {f"lax1-a02-web{n:02d}" for n in range(1, 11)}
+    # Every site is on a plan the demo defines, so credits can be proposed for it.
+    from maintenance.models import SlaPlan
+
+    plans = set(SlaPlan.objects.values_list("name", flat=True))
+    assert set(Service.objects.values_list("sla_plan", flat=True)) <= plans == {"business", "standard"}
 
 
 def test_reloading_the_demo_never_logs_anyone_out(db, client):
