@@ -82,6 +82,26 @@ def test_a_debrief_is_opened_answered_and_given_an_action(live_server, wide, pho
     desk.get_by_text("Done: Audit the labels").wait_for()
     assert "Runbooks built from it since: none yet." in desk.locator("main").inner_text()
 
+    # The report: drafted from the debrief, published to everyone, read on a phone as a customer would.
+    desk.get_by_label("What happened").fill(
+        "During planned work a cable was unplugged from the wrong switch."
+    )
+    desk.get_by_label("What we did").fill("We plugged it back within the hour and checked every service.")
+    desk.get_by_label("Who reads it").select_option("public")
+    assert "This was our mistake" in desk.get_by_label("Our responsibility").input_value()
+    desk.get_by_role("button", name="Publish to the status pages").click()
+    desk.get_by_text("Report published (revision 1)").wait_for()
+    reader = phone_740.browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
+    ).new_page()
+    reader.goto(f"{live_server.url}/status/")
+    report = reader.locator(".incident-report")
+    assert "During planned work a cable was unplugged" in report.inner_text()
+    assert "This was our mistake" in report.inner_text()
+    assert reader.evaluate("document.documentElement.scrollWidth") <= 360
+    report.scroll_into_view_if_needed()
+    screenshot(reader, "issue13-report-public-360x740")
+
     phone = phone_740.new_page()
     log_in(phone, live_server, "cora", PASSWORD)
     phone.goto(f"{live_server.url}{Debrief.objects.get().get_absolute_url()}")
