@@ -131,6 +131,17 @@ class NoticeTemplate(models.Model):
         return self.get_kind_display()
 
 
+class NoticeQuerySet(models.QuerySet):
+    def with_fates(self) -> NoticeQuerySet:
+        """Each notice with how many messages it has (`total`), how many were sent (`sent`) and when the last
+        went out (`last_sent`): what a record of what customers were told shows."""
+        return self.annotate(
+            total=models.Count("deliveries"),
+            sent=models.Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT)),
+            last_sent=models.Max("deliveries__sent_at"),
+        )
+
+
 class Notice(models.Model):
     """One thing said to the customers of `services`, about one window or runbook (`about_type`/`about_id`,
     the audit log's way of naming an object), exactly as it was sent."""
@@ -147,6 +158,8 @@ class Notice(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = NoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -74,19 +74,23 @@ class SourceForm(forms.Form):
     window = forms.IntegerField(required=False, min_value=1, max_value=2**62)
 
 
+def source_from(data) -> Incident | Window | None:
+    """The incident or the window a form names (`incident=` or `window=`), or None."""
+    form = SourceForm(data)
+    if not form.is_valid():
+        return None
+    if form.cleaned_data["incident"]:
+        return Incident.objects.filter(pk=form.cleaned_data["incident"]).first()
+    if form.cleaned_data["window"]:
+        return Window.objects.select_related("run", "site").filter(pk=form.cleaned_data["window"]).first()
+    return None
+
+
 @require_POST
 @role_required(Role.COORDINATOR)
 @idempotent
 def credit_propose(request: HtmxHttpRequest) -> HttpResponse:
-    form = SourceForm(request.POST)
-    source = None
-    if form.is_valid():
-        if form.cleaned_data["incident"]:
-            source = Incident.objects.filter(pk=form.cleaned_data["incident"]).first()
-        elif form.cleaned_data["window"]:
-            source = (
-                Window.objects.select_related("run", "site").filter(pk=form.cleaned_data["window"]).first()
-            )
+    source = source_from(request.POST)
     if source is None:
         return HttpResponse("Name the incident or the window to propose credits for.", status=400)
     try:

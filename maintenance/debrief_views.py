@@ -15,16 +15,14 @@ from checklists.idempotency import idempotent
 from checklists.models import ChecklistTemplate
 from lockstep.http import HtmxHttpRequest
 from maintenance import debriefs
-from maintenance.credit_views import SourceForm
+from maintenance.credit_views import source_from
 from maintenance.models import (
     QUESTIONS,
     REPORT_PARTS,
     ActionItem,
     Debrief,
     DebriefRefused,
-    Incident,
     ReportAudience,
-    Window,
 )
 
 HOLDERS = (Role.COORDINATOR, Role.APPROVER)
@@ -86,13 +84,7 @@ class ReportForm(forms.Form):
 @role_required(*HOLDERS)
 @idempotent
 def debrief_open(request: HtmxHttpRequest) -> HttpResponse:
-    form = SourceForm(request.POST)
-    subject = None
-    if form.is_valid():
-        if form.cleaned_data["incident"]:
-            subject = Incident.objects.filter(pk=form.cleaned_data["incident"]).first()
-        elif form.cleaned_data["window"]:
-            subject = Window.objects.filter(pk=form.cleaned_data["window"]).first()
+    subject = source_from(request.POST)
     if subject is None:
         return HttpResponse("Name the incident or the window to debrief.", status=400)
     try:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from checklists.models import Run, Step
-from comms.models import DeliveryState, Notice
+from comms.models import Notice
 from inventory.models import Service
 from maintenance import downtime, sla
 from maintenance.models import Debrief, Incident, Window
@@ -100,15 +100,7 @@ def timeline(debrief: Debrief) -> list[Entry]:
         Entry(at=i.started_at, what="Incident began: services down", who="", detail=i.title)
         for i in incidents
     ]
-    for n in (
-        Notice.objects.filter(notices)
-        .select_related("created_by")
-        .annotate(
-            total=Count("deliveries"),
-            sent=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT)),
-            first_sent=Max("deliveries__sent_at"),
-        )
-    ):
+    for n in Notice.objects.filter(notices).select_related("created_by").with_fates():
         fate = (
             f"sent to {n.sent} of {n.total}"
             if n.sent

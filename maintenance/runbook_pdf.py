@@ -25,14 +25,14 @@ from typing import Any
 import qrcode.constants
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.log import ChainReport, verify_chain
 from audit.models import AuditEvent
 from checklists.models import Run, Step, StepKind, StepScan, StepStatus
-from comms.models import DeliveryState, Notice, NoticeKind
+from comms.models import Notice, NoticeKind
 from inventory.labels import qr_png_data_uri
 from inventory.models import Device, DeviceType, Port
 from lockstep.public import public_url
@@ -517,14 +517,7 @@ def _notices(window: Window, steps: list[Step], tz) -> list[UpdateLine]:
         about_type=Step._meta.label_lower, about_id__in=[str(s.pk) for s in steps]
     )
     notices = (
-        Notice.objects.filter(about)
-        .select_related("created_by")
-        .annotate(
-            total=Count("deliveries"),
-            sent=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT)),
-            last_sent=Max("deliveries__sent_at"),
-        )
-        .order_by("created_at", "pk")
+        Notice.objects.filter(about).select_related("created_by").with_fates().order_by("created_at", "pk")
     )
     return [
         UpdateLine(
