@@ -21,6 +21,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from audit.log import record
+from audit.models import AuditEvent
 from checklists.interlock import RESTORING_ACTIONS, cut_of
 from checklists.models import Step, StepKind, StepStatus
 from comms.models import DeliveryState, NoticeKind
@@ -29,7 +30,7 @@ from inventory.blast_radius import build_graph, compute
 from inventory.models import Service
 from maintenance import sla
 from maintenance.models.credits import Credit, CreditRefused, CreditState, SlaPlan
-from maintenance.models.incidents import Impact, Incident, IncidentService
+from maintenance.models.incidents import Impact, Incident, IncidentImpact, IncidentService
 from maintenance.models.windows import Window, WindowStatus
 
 OUTAGE = (Impact.PARTIAL, Impact.MAJOR)
@@ -49,16 +50,36 @@ class Downtime:
     excluded: list[sla.Span] = field(default_factory=list)  # announced maintenance, planned window
 
 
+def outage_spans(row: IncidentService, *, now: datetime) -> list[sla.Span]:
+    """When an incident's service was out (a partial or major outage), from its impact's history: from the
+    incident's start to its restoration (or now), only the stretches whose impact was an outage."""
+    end = row.restored_at or now
+    history = sorted(row.history.all(), key=lambda h: (h.at, h.pk)) or [
+        IncidentImpact(impact=row.impact, at=row.incident.started_at)
+    ]
+    spans = []
+    for this, following in zip(history, [*history[1:], None], strict=True):
+        if this.impact not in OUTAGE:
+            continue
+        start = max(this.at, row.incident.started_at)
+        stop = min(following.at if following else end, end)
+        if stop > start:
+            spans.append(sla.Span(start, stop))
+    return sla.merge(spans)
+
+
+def _rows(**filters):
+    return IncidentService.objects.filter(**filters).select_related("incident").prefetch_related("history")
+
+
 def incident_spans(service_ids, *, now: datetime) -> dict[int, Downtime]:
     found: dict[int, Downtime] = {}
-    rows = IncidentService.objects.filter(service_id__in=service_ids, impact__in=OUTAGE).select_related(
-        "incident"
-    )
-    for row in rows:
-        end = row.restored_at or now
-        each = found.setdefault(row.service_id, Downtime())
-        each.spans.append(sla.Span(row.incident.started_at, end))
-        each.sources.append(row.incident.reference)
+    for row in _rows(service_id__in=service_ids):
+        spans = outage_spans(row, now=now)
+        if spans:
+            each = found.setdefault(row.service_id, Downtime())
+            each.spans.extend(spans)
+            each.sources.append(row.incident.reference)
     return found
 
 
@@ -85,7 +106,7 @@ def window_spans(window: Window, *, now: datetime, graph=None) -> dict[int, list
     if not events:
         return {}
     graph = graph or build_graph(window.site_id)
-    end = window.ended_at or now
+    end = _put_back_at(window) or now
     cuts: dict = {}
     since: dict[int, datetime] = {}
     spans: dict[int, list[sla.Span]] = {}
@@ -108,6 +129,20 @@ def window_spans(window: Window, *, now: datetime, graph=None) -> dict[int, list
     cuts.clear()
     settle(end)  # the window's end puts everything back
     return spans
+
+
+def _put_back_at(window: Window) -> datetime | None:
+    """When the window's work stopped holding anything down: its end, or for an aborted window the moment its
+    rollback was signed off (the abort itself puts nothing back). None while that has not happened."""
+    if window.status == WindowStatus.ABORTED:
+        return (
+            AuditEvent.objects.filter(
+                action="window.rolled_back", object_type=Window._meta.label_lower, object_id=str(window.pk)
+            )
+            .values_list("created_at", flat=True)
+            .first()
+        )
+    return window.ended_at
 
 
 def announced_at(window: Window, service: Service) -> datetime | None:
@@ -210,8 +245,9 @@ def caused_by(source: Incident | Window, *, now: datetime | None = None) -> dict
     now = now or timezone.now()
     if isinstance(source, Incident):
         found: dict[int, list[sla.Span]] = {}
-        for row in source.affected.filter(impact__in=OUTAGE):
-            found.setdefault(row.service_id, []).append(sla.Span(source.started_at, row.restored_at or now))
+        for row in _rows(incident=source):
+            if spans := outage_spans(row, now=now):
+                found[row.service_id] = spans
         return found
     return window_spans(source, now=now)
 

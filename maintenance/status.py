@@ -275,13 +275,15 @@ def _incidents(now: datetime, *, site: Site | None, mine: set[int] | None) -> li
         )
         newest: dict[int, Report] = {}
         for report in Report.objects.filter(
-            debrief__incident__in=[i.incident.pk for i in result], audience__in=readers
+            debrief__incident__in=[i.incident.pk for i in result]
         ).select_related("debrief"):
             held = newest.get(report.debrief.incident_id)
             if held is None or report.revision > held.revision:
                 newest[report.debrief.incident_id] = report
         for each in result:
-            each.report = newest.get(each.incident.pk)
+            # The newest revision or nothing: a correction for the customers only withdraws an earlier public one.
+            report = newest.get(each.incident.pk)
+            each.report = report if report is not None and report.audience in readers else None
     return result
 
 

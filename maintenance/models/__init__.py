@@ -20,6 +20,7 @@ from maintenance.models.debriefs import (  # noqa: F401
 from maintenance.models.incidents import (  # noqa: F401
     Impact,
     Incident,
+    IncidentImpact,
     IncidentRefused,
     IncidentService,
     IncidentState,

@@ -193,8 +193,11 @@ class Incident(models.Model):
                 declared_by=by,
                 last_update_at=now,
             )
-            IncidentService.objects.bulk_create(
+            rows = IncidentService.objects.bulk_create(
                 IncidentService(incident=incident, service_id=pk, impact=impact) for pk in chosen
+            )
+            IncidentImpact.objects.bulk_create(
+                IncidentImpact(row=row, impact=impact, at=started) for row in rows
             )
             record(
                 "incident.declared",
@@ -286,8 +289,13 @@ class Incident(models.Model):
             rows = incident.affected.filter(service_id__in=services, restored_at__isnull=True).exclude(
                 impact=impact
             )
-            before = dict(rows.values_list("service_id", "impact"))
+            changing = list(rows)
+            before = {row.service_id: row.impact for row in changing}
             rows.update(impact=impact)
+            now = timezone.now()
+            IncidentImpact.objects.bulk_create(
+                IncidentImpact(row=row, impact=impact, at=now) for row in changing
+            )
             if before:
                 record(
                     "incident.impact_changed",
@@ -345,6 +353,26 @@ class IncidentService(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} in {self.incident}"
+
+
+class IncidentImpact(models.Model):
+    """An affected service's impact from `at` on: the history downtime is measured from (a service that was a
+    major outage for three hours, then only slow, was down for three hours)."""
+
+    row = models.ForeignKey(IncidentService, on_delete=models.CASCADE, related_name="history")
+    impact = models.CharField(max_length=20, choices=Impact.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["row", "at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(impact__in=Impact.values), name="incident_impact_history_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.row}: {self.get_impact_display()} from {self.at:%Y-%m-%d %H:%M}"
 
 
 class IncidentUpdate(models.Model):

@@ -335,3 +335,65 @@ def test_a_tech_has_no_credits_and_bad_input_is_a_clear_error(proposed):
         response = client.post(reverse("maintenance:credit_propose"), {"idem": f"propose-bad-{n:04}", **data})
         assert response.status_code == 400
     assert client.get(reverse("maintenance:credits") + "?state=<script>&for=INC-x").status_code == 200
+
+
+def test_downtime_follows_the_impacts_history_not_only_the_impact_now(cora):
+    from maintenance.models import IncidentImpact
+
+    SlaPlan.objects.create(name="Managed hosting", block_minutes=30, block_percent=5, **PLAN)
+    site = build_scene(start=False).site.site
+    down_then_slow, slow_then_down = hosting(2)
+
+    def declare(service, impact, changed_to, changed_after) -> Incident:
+        incident = Incident.declare(
+            by=cora,
+            site=site,
+            title="Trouble",
+            impact=impact,
+            message="Investigating.",
+            services=[service.pk],
+            started_at=CUT,
+        )
+        incident.set_impact(by=cora, services=[service.pk], impact=changed_to)
+        IncidentImpact.objects.filter(row__incident=incident, impact=changed_to).update(
+            at=CUT + changed_after
+        )
+        incident.restore(by=cora, services=[service.pk], at=CUT + timedelta(hours=4))
+        return incident
+
+    # Down for an hour, then only slow until restored: one hour counts.
+    first = declare(down_then_slow, Impact.MAJOR, Impact.DEGRADED, timedelta(hours=1))
+    [credit] = downtime.propose(first, by=cora).credits
+    assert credit.down_seconds == 3600 and credit.amount == Decimal("30.00")
+    # Slow for three hours, then down for the last hour: one hour counts, not four.
+    second = declare(slow_then_down, Impact.DEGRADED, Impact.PARTIAL, timedelta(hours=3))
+    [credit] = downtime.propose(second, by=cora).credits
+    assert credit.down_seconds == 3600
+
+
+def test_an_aborted_windows_cut_lasts_until_its_rollback_is_signed_off(cora):
+    from django.utils import timezone
+
+    from checklists.execution import sign
+    from tests.checklists.conftest import phone
+
+    scene = build_scene(targets=unplug_web02)
+    destructive = scene.run.steps.get(kind=StepKind.DESTRUCTIVE)
+    finish_steps_before(scene, destructive.position + 1)
+    window = Window.objects.get(pk=scene.window.pk)
+    window.abort(by=users()["tess"], reason="Wrong cable")
+    cut_at = timezone.now() - timedelta(hours=2)
+    Step.objects.filter(pk=destructive.pk).update(performed_at=cut_at)
+    Window.objects.filter(pk=window.pk).update(ended_at=cut_at + timedelta(minutes=10))
+    window.refresh_from_db()
+    # While the rollback is open the service is still down, now.
+    [(_, spans)] = downtime.window_spans(window, now=timezone.now()).items()
+    assert spans[0].start == cut_at and spans[0].seconds > 7000
+    for step in window.run.sequence():
+        sign(step, who=phone(users()["tess"]))
+    window.finish_rollback(by=users()["tess"])
+    window.refresh_from_db()
+    done = AuditEvent.objects.get(action="window.rolled_back").created_at
+    [(_, spans)] = downtime.window_spans(window, now=timezone.now() + timedelta(hours=5)).items()
+    # The rollback step put it back: the span ends there, or at the sign-off at the latest, never at the abort.
+    assert spans[0].start == cut_at and spans[0].end <= done and spans[0].seconds > 7000

@@ -274,6 +274,10 @@ def test_a_report_is_published_to_the_pages_its_readers_see_and_a_correction_is_
     assert AuditEvent.objects.filter(action="debrief.report_published").count() == 2
     with pytest.raises(DebriefRefused):
         debrief.publish_report(by=users()["tess"], parts=parts, audience=ReportAudience.PUBLIC)
+    # A correction for the customers only takes the public revision off the public page.
+    client.post(url, {**parts, "audience": ReportAudience.CUSTOMERS, "impact": "The shop, 1 h."})
+    assert "One service, 1 h." not in text_of(Client().get("/status/"))
+    assert "The shop, 1 h." in text_of(Client().get(beta))
 
 
 def test_the_debrief_pdf_carries_the_answers_the_timeline_and_the_audit_chains_head(cora, tmp_path):
