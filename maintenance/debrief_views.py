@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Role, role_required
 from checklists.idempotency import idempotent
 from checklists.models import ChecklistTemplate
+from lockstep.forms import IdChoiceField
 from lockstep.http import HtmxHttpRequest
 from maintenance import debriefs
 from maintenance.credit_views import source_from
@@ -46,9 +47,9 @@ class AnswersForm(forms.Form):
 class ActionForm(forms.Form):
     form = forms.CharField(widget=forms.HiddenInput, initial="action")
     what = forms.CharField(max_length=500, label="What will change")
-    owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Owner")
+    owner = IdChoiceField(queryset=get_user_model().objects.none(), label="Owner")
     due = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
-    template = forms.ModelChoiceField(
+    template = IdChoiceField(
         queryset=ChecklistTemplate.objects.none(),
         required=False,
         label="Checklist it changes (optional)",
@@ -96,6 +97,11 @@ def debrief_open(request: HtmxHttpRequest) -> HttpResponse:
 
 @role_required(*HOLDERS)
 def debrief_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The page; a POST (one of its forms) acts once per key: a retried post gets the first answer again."""
+    return _debrief_once(request, pk) if request.method == "POST" else _debrief(request, pk)
+
+
+def _debrief(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     debrief = get_object_or_404(
         Debrief.objects.select_related("window__site", "incident__site", "incident__window"), pk=pk
     )
@@ -161,6 +167,9 @@ def debrief_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "maintenance/debrief.html", context, status=400 if request.method == "POST" else 200
     )
+
+
+_debrief_once = idempotent(_debrief)
 
 
 @require_POST

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.roles import Role
 from inventory.models import Device, Port, Service, Site
+from lockstep.forms import IdChoiceField, IdsChoiceField
 from maintenance.models import (
     Impact,
     Incident,
@@ -159,7 +160,7 @@ class DecisionForm(forms.Form):
 class IncidentForm(forms.Form):
     """Declare an incident. From a window, its site and its approved blast radius are filled in."""
 
-    site = forms.ModelChoiceField(queryset=Site.objects.order_by("name"))
+    site = IdChoiceField(queryset=Site.objects.order_by("name"))
     title = forms.CharField(
         max_length=200, label="Public title", help_text="What customers read: no internal detail."
     )
@@ -177,7 +178,7 @@ class IncidentForm(forms.Form):
     message = forms.CharField(
         max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="First update to customers"
     )
-    services = forms.ModelMultipleChoiceField(
+    services = IdsChoiceField(
         queryset=Service.objects.none(), widget=forms.CheckboxSelectMultiple, label="Affected services"
     )
 
@@ -218,7 +219,7 @@ class IncidentUpdateForm(forms.Form):
 class _OpenServicesForm(forms.Form):
     """A change to some of an open incident's services not yet restored."""
 
-    services = forms.ModelMultipleChoiceField(
+    services = IdsChoiceField(
         queryset=IncidentService.objects.none(), widget=forms.CheckboxSelectMultiple, label="Services"
     )
 

@@ -746,6 +746,11 @@ def incident_new(request: HtmxHttpRequest) -> HttpResponse:
 
 @role_required(*INCIDENT_ROLES)
 def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The page; a POST (an update, a restoration, an impact) acts once per key: a retry gets the first answer."""
+    return _incident_once(request, pk) if request.method == "POST" else _incident(request, pk)
+
+
+def _incident(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     services = IncidentService.objects.select_related("service__customer").order_by(
         "restored_at", "service__name"
     )
@@ -802,6 +807,9 @@ def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "maintenance/incident.html", context, status=400 if request.method == "POST" else 200
     )
+
+
+_incident_once = idempotent(_incident)
 
 
 # --- the coordinator writes to a window's customers ---------------------------------------------------------

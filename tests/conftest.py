@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from accounts.roles import Role
 
@@ -91,3 +91,12 @@ def sam(db) -> User:
 @pytest.fixture
 def olive(db) -> User:
     return make_user("olive")
+
+
+class KeyedClient(Client):
+    """A test client whose every POST carries a fresh idempotency key, as each form the pages render does."""
+
+    def post(self, path, data=None, *args, **kwargs):
+        import uuid
+
+        return super().post(path, {"idem": uuid.uuid4().hex, **(data or {})}, *args, **kwargs)

@@ -31,7 +31,7 @@ from maintenance.models import (
 from maintenance.runbooks import STANDARD_SLUG, standard_template
 from tests.checklists.conftest import build_scene, users
 from tests.comms.conftest import run_worker
-from tests.conftest import make_user
+from tests.conftest import KeyedClient, make_user
 from tests.maintenance.conftest import make_window
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +115,7 @@ def test_answers_are_saved_escaped_and_every_version_is_in_the_audit_log(cora):
     scene = build_scene()
     debrief = Debrief.open_for(scene.window, by=cora)
     assert Debrief.open_for(scene.window, by=cora) == debrief  # one per window
-    client = Client()
+    client = KeyedClient()
     client.force_login(cora)
     url = debrief.get_absolute_url()
     response = client.post(
@@ -225,7 +225,7 @@ def test_a_report_is_published_to_the_pages_its_readers_see_and_a_correction_is_
         started_at=timezone.now() - timedelta(hours=1),
     )
     debrief = Debrief.open_for(incident, by=cora)
-    client = Client()
+    client = KeyedClient()
     client.force_login(cora)
     url = debrief.get_absolute_url()
     draft = client.get(url).content.decode()
@@ -323,3 +323,23 @@ def test_the_debrief_pdf_carries_the_answers_the_timeline_and_the_audit_chains_h
         ],
         check=True,
     )
+
+
+def test_a_retried_post_on_the_debrief_page_acts_once(cora):
+    scene = build_scene()
+    debrief = Debrief.open_for(scene.window, by=cora)
+    client = Client()
+    client.force_login(cora)
+    action = {
+        "idem": "add-action-once-0001",
+        "form": "action",
+        "what": "Label both switches",
+        "owner": cora.pk,
+        "due": f"{timezone.localdate():%Y-%m-%d}",
+    }
+    first = client.post(debrief.get_absolute_url(), action)
+    again = client.post(debrief.get_absolute_url(), action)
+    assert first.status_code == again.status_code == 302
+    assert debrief.actions.count() == 1
+    assert client.post(debrief.get_absolute_url(), {**action, "idem": ""}).status_code == 400
+    assert debrief.actions.count() == 1

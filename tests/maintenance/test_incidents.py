@@ -22,7 +22,7 @@ from inventory.models import Customer, Service
 from maintenance.models import Impact, Incident, IncidentRefused, IncidentState
 from tests.checklists.conftest import build_scene, users
 from tests.comms.conftest import contacts, run_worker, unplug_web02
-from tests.conftest import make_user
+from tests.conftest import KeyedClient, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -243,7 +243,7 @@ def test_impact_is_per_service_changes_as_the_work_goes_on_and_each_page_shows_i
         services=[down.pk, slow.pk, other.pk],
         started_at=timezone.now() - timedelta(hours=1),
     )
-    client = Client()
+    client = KeyedClient()
     client.force_login(cora)
     response = client.post(
         incident.get_absolute_url(),
@@ -330,3 +330,25 @@ def test_a_window_not_started_offers_no_incident_and_refuses_one(scene):
     window.refresh_from_db()
     assert window.may_declare_incident(cora) and not window.may_declare_incident(users()["tess"])
     assert "Declare an incident" in client.get(window.get_absolute_url()).content.decode()
+
+
+def test_a_retried_update_is_posted_once_and_a_huge_service_id_is_a_clear_error(scene):
+    incident = declare(scene)
+    client = Client()
+    client.force_login(users()["cora"])
+    update = {"idem": "incident-update-0001", "form": "update", "state": "identified", "message": "Found it."}
+    assert client.post(incident.get_absolute_url(), update).status_code == 302
+    assert client.post(incident.get_absolute_url(), update).status_code == 302
+    assert incident.updates.count() == 2  # the declaration's and this one, once
+    for n, form in enumerate(("impact", "restore")):
+        response = client.post(
+            incident.get_absolute_url(),
+            {
+                "idem": f"huge-service-id-{n:04}",
+                "form": form,
+                "services": ["99999999999999999999999"],
+                "impact": "major_outage",
+            },
+        )
+        assert response.status_code == 400
+    assert incident.affected.filter(restored_at__isnull=False).count() == 0
