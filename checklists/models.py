@@ -134,6 +134,8 @@ class ChecklistTemplate(models.Model):
                 raise StepRefused("Add an instruction, an identity check, a hold point or a customer update.")
             if not (add.get("title") or "").strip():
                 raise StepRefused("Give the new step a title.")
+            if add["kind"] == StepKind.CUSTOMER_UPDATE and not (add.get("message") or "").strip():
+                raise StepRefused("Write the words customers get: a customer update never sends nothing.")
             if after is None or not 0 <= after <= len(steps):
                 raise StepRefused(f"Put the new step after a step from 0 to {len(steps)}.")
             if add["kind"] == StepKind.IDENTITY_CHECK and not add.get("target_role"):
@@ -144,18 +146,22 @@ class ChecklistTemplate(models.Model):
         elif remove is not None:
             if not 1 <= remove <= len(steps):
                 raise StepRefused(f"There is no step {remove}.")
-            if steps[remove - 1]["kind"] == StepKind.DESTRUCTIVE:
+            gone = steps[remove - 1]
+            if gone["kind"] == StepKind.DESTRUCTIVE:
                 raise StepRefused("The two-person destructive step stays: it is what the checklist is for.")
+            puts_back = [s for s in steps if s["is_rollback"] and s["target_role"]]
+            if gone["is_rollback"] and gone["target_role"] and len(puts_back) == 1:
+                raise StepRefused(
+                    "The last rollback step that puts a target back stays: without it, no way back."
+                )
             del steps[remove - 1]
         else:
             raise StepRefused("Add a step or take one out.")
         with transaction.atomic():
-            latest = (
-                ChecklistTemplate.objects.select_for_update()
-                .filter(slug=self.slug)
-                .order_by("-version")
-                .first()
-            )
+            # Lock the versions, then look again: a version committed while this waited is seen by the second
+            # read (PostgreSQL's first read decided which rows to lock before the wait).
+            list(ChecklistTemplate.objects.select_for_update().filter(slug=self.slug))
+            latest = ChecklistTemplate.objects.filter(slug=self.slug).order_by("-version").first()
             if latest.pk != self.pk:
                 raise StepRefused(f"{latest} has been published since: revise the latest version.")
             fresh = ChecklistTemplate.publish(

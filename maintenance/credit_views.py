@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, role_required
+from audit.log import record
 from checklists.idempotency import idempotent
 from lockstep.http import HtmxHttpRequest
 from maintenance import downtime
@@ -142,8 +143,12 @@ def credit_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
             messages.success(request, f"{credit}: approved, {credit.amount} {credit.currency}.")
         elif action == "issue":
             form = IssueForm(request.POST)
-            form.is_valid()
-            credit.mark_issued(by=request.user, reference=form.cleaned_data.get("reference", ""))
+            if not form.is_valid():
+                messages.error(
+                    request, f"{credit}: not marked issued. The reference is at most 100 characters."
+                )
+                return redirect(back)
+            credit.mark_issued(by=request.user, reference=form.cleaned_data["reference"])
             messages.success(request, f"{credit}: marked issued.")
         else:
             return HttpResponse("No such action on a credit.", status=404)
@@ -194,6 +199,7 @@ def credit_export(request: HtmxHttpRequest) -> HttpResponse:
             "issued_reference",
         ]
     )
+    record("credits.exported", actor=request.user, payload={"state": state, "for": source})
     for c in _credits(state, source).iterator():
         out.writerow(
             cell(value)

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, role_required
+from audit.log import record
+from audit.models import AuditHead
 from checklists.idempotency import idempotent
 from checklists.models import ChecklistTemplate
 from lockstep.forms import IdChoiceField
@@ -191,6 +193,14 @@ def debrief_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     debrief = get_object_or_404(
         Debrief.objects.select_related("window__site", "incident__site", "incident__window"), pk=pk
     )
-    response = HttpResponse(debriefs.pdf(debrief), content_type="application/pdf")
+    head = AuditHead.objects.filter(pk=1).first()
+    document = debriefs.pdf(debrief, head=head)
+    record(
+        "debrief.printed",
+        actor=request.user,
+        obj=debrief,
+        payload={"head_seq": head.seq if head else 0, "head_hash": head.hash if head else ""},
+    )
+    response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{debrief.subject.reference}-debrief.pdf"'
     return response

@@ -179,7 +179,7 @@ def impact_words(numbers: Impact) -> str:
     )
 
 
-def pdf(debrief: Debrief, *, now: datetime | None = None) -> bytes:
+def pdf(debrief: Debrief, *, now: datetime | None = None, head=None) -> bytes:
     """The debrief for the archive: answers, impact, actions, timeline, and the audit chain's head when it was
     made (anyone can later check the log still runs through that event, unchanged)."""
     import weasyprint
@@ -192,7 +192,7 @@ def pdf(debrief: Debrief, *, now: datetime | None = None) -> bytes:
     now = now or timezone.now()
     entries = timeline(debrief)
     numbers = impact(debrief, entries, now=now)
-    head = AuditHead.objects.filter(pk=1).first()
+    head = head or AuditHead.objects.filter(pk=1).first()
     context = {
         "debrief": debrief,
         "subject": debrief.subject,

@@ -280,9 +280,13 @@ def _month_credit(
     working += f". {outcome.working}"
     if already:
         working += f"; less {already} {plan.currency} credited already = {amount} {plan.currency}"
+    # Two coordinators proposing for one service at once (from the incident and from the window): the
+    # service's row is the lock, so the second sees the first's proposal instead of making a second.
+    Service.objects.select_for_update().filter(pk=service.pk).first()
     open_one = (
-        Credit.objects.select_for_update()
+        Credit.objects.select_for_update(of=("self",))
         .filter(service=service, month=month, state=CreditState.PROPOSED)
+        .order_by("pk")
         .first()
     )
     same = open_one is not None and (open_one.computed, open_one.already, open_one.working) == (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -75,9 +75,10 @@ def month_of(moment: datetime, zone: ZoneInfo) -> date:
 def month_span(month: date, zone: ZoneInfo) -> Span:
     """The billing month starting on `month`, in the billing time zone, as an aware span."""
     following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    # In UTC: a difference of two times in one zone is wall-clock time, an hour off across a clock change.
     return Span(
-        datetime(month.year, month.month, 1, tzinfo=zone),
-        datetime(following.year, following.month, 1, tzinfo=zone),
+        datetime(month.year, month.month, 1, tzinfo=zone).astimezone(UTC),
+        datetime(following.year, following.month, 1, tzinfo=zone).astimezone(UTC),
     )
 
 

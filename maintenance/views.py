@@ -186,7 +186,7 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "may_declare": window.may_declare_incident(request.user),
         "may_credit": Credit.may_propose(request.user, window),
         "may_debrief": Debrief.may_open(request.user, window),
-        "debrief": Debrief.objects.filter(window=window).first(),
+        "debrief": Debrief.objects.filter(window=window).first() if Debrief.may_hold(request.user) else None,
         "may_tell": window.may_tell_customers(request.user),
     }
     return render(request, "maintenance/window_detail.html", context)
@@ -802,7 +802,9 @@ def _incident(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "may_manage": incident.may_manage(request.user),
         "may_credit": Credit.may_propose(request.user, incident),
         "may_debrief": Debrief.may_open(request.user, incident),
-        "debrief": Debrief.objects.filter(incident=incident).first(),
+        "debrief": Debrief.objects.filter(incident=incident).first()
+        if Debrief.may_hold(request.user)
+        else None,
     }
     return render(
         request, "maintenance/incident.html", context, status=400 if request.method == "POST" else 200

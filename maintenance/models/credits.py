@@ -178,8 +178,13 @@ class Credit(models.Model):
         return f"Credit for {self.service} in {self.month:%B %Y}"
 
     @property
+    def proposed(self) -> Decimal:
+        """The plan's answer for the month, less what the month was credited already (never below 0)."""
+        return max(self.computed - self.already, Decimal(0))
+
+    @property
     def adjusted(self) -> bool:
-        return self.amount != self.computed - self.already
+        return self.amount != self.proposed
 
     # --- who may -------------------------------------------------------------------------------------
 
@@ -217,9 +222,13 @@ class Credit(models.Model):
             row = self._locked()
             if not row.may_adjust(by):
                 raise CreditRefused("Only a coordinator adjusts a credit, and only while it is proposed.")
-            fee = row.plan.monthly_fee
-            if not (Decimal(0) <= amount <= fee):
-                raise CreditRefused(f"A credit is between 0 and the month's fee ({fee} {row.currency}).")
+            # Never more than the month's fee, counting what the month was credited already.
+            room = max(row.plan.monthly_fee - Credit.credited(row.service_id, row.month), Decimal(0))
+            if not (Decimal(0) <= amount <= room):
+                raise CreditRefused(
+                    f"A credit is between 0 and {room} {row.currency}: the month's fee, less what it was "
+                    "credited already."
+                )
             before = row.amount
             row.amount, row.adjust_reason = amount.quantize(sla.CENT), reason[:2000]
             row.save(update_fields=["amount", "adjust_reason"])

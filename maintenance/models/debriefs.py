@@ -194,6 +194,10 @@ class Debrief(models.Model):
         was published stays on the record."""
         if not self.may_hold(by):
             raise DebriefRefused("A coordinator or an approver publishes the report.")
+        if not self.incident_id:
+            raise DebriefRefused(
+                "A post-incident report is published for an incident (declare one for this work)."
+            )
         if audience not in ReportAudience.values:
             raise DebriefRefused("Choose who reads it: everyone, or the affected customers.")
         clean = {name: (parts.get(name) or "").strip()[:10_000] for name in REPORT_PARTS}

@@ -54,7 +54,7 @@ def test_credits_are_proposed_read_adjusted_and_approved(live_server, wide, phon
 
     card = desk.locator("article", has_text="shop-1")
     card.get_by_text("Adjust…").click()
-    card.get_by_label("Amount (USD, at most 300.00)").fill("250.00")
+    card.get_by_label("Amount (USD; the month's fee is 300.00)").fill("250.00")
     card.get_by_label("Why (the customer may ask)").fill("Key account: rounded up as agreed with the CTO.")
     card.get_by_role("button", name="Save the adjusted amount").click()
     desk.get_by_text("now 250.00 USD").wait_for()

@@ -77,3 +77,14 @@ def test_only_an_approver_changes_a_checklist_and_bad_changes_are_refused_in_wor
     with pytest.raises(StepRefused, match="revise the latest version"):
         v1.revise(by=users()["ada"], why="x", remove=2)
     assert v2.steps.count() == v1.steps.count() - 1
+
+
+def test_a_revision_keeps_a_way_back_and_never_sends_customers_nothing(scene):
+    v1 = standard()
+    ada = users()["ada"]
+    put_back = next(s.position for s in v1.steps.all() if s.is_rollback and s.target_role)
+    with pytest.raises(StepRefused, match="no way back"):
+        v1.revise(by=ada, why="x", remove=put_back)
+    with pytest.raises(StepRefused, match="never sends nothing"):
+        v1.revise(by=ada, why="x", add={"kind": StepKind.CUSTOMER_UPDATE, "title": "Tell them"}, after=1)
+    assert standard() == v1

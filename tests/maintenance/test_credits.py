@@ -397,3 +397,35 @@ def test_an_aborted_windows_cut_lasts_until_its_rollback_is_signed_off(cora):
     [(_, spans)] = downtime.window_spans(window, now=timezone.now() + timedelta(hours=5)).items()
     # The rollback step put it back: the span ends there, or at the sign-off at the latest, never at the abort.
     assert spans[0].start == cut_at and spans[0].end <= done and spans[0].seconds > 7000
+
+
+def test_a_month_is_never_credited_more_than_its_fee_and_a_bad_reference_issues_nothing(proposed, cora):
+    _, client = proposed
+    credit = Credit.objects.get(service__name="site-00")
+    credit.adjust(by=cora, amount=Decimal("300.00"), reason="Whole month, as agreed")
+    credit.approve(by=cora)
+    # More downtime in the same month: the plan's answer is less than what was credited, so 0 is proposed,
+    # and nothing can be added on top of the whole fee.
+    incident = Incident.declare(
+        by=cora,
+        site=credit.incident.site,
+        title="Again",
+        impact=Impact.MAJOR,
+        message="Investigating.",
+        services=[credit.service_id],
+        started_at=CUT + timedelta(days=1),
+    )
+    incident.restore(by=cora, services=[credit.service_id], at=CUT + timedelta(days=1, minutes=30))
+    [more] = downtime.propose(incident, by=cora).credits
+    assert more.amount == Decimal("0.00") and not more.adjusted
+    with pytest.raises(CreditRefused, match=r"between 0 and 0\.00 USD"):
+        more.adjust(by=cora, amount=Decimal("1.00"), reason="goodwill")
+    response = client.post(
+        reverse("maintenance:credit_action", args=[credit.pk, "issue"]),
+        {"idem": "issue-too-long-0001", "reference": "X" * 101},
+    )
+    assert response.status_code == 302
+    credit.refresh_from_db()
+    assert credit.state == CreditState.APPROVED and credit.issued_reference == ""
+    client.get(reverse("maintenance:credit_export") + "?state=approved")
+    assert AuditEvent.objects.filter(action="credits.exported", actor=cora).count() == 1

@@ -294,7 +294,9 @@ def test_the_debrief_pdf_carries_the_answers_the_timeline_and_the_audit_chains_h
     client.force_login(cora)
     response = client.get(reverse("maintenance:debrief_pdf", args=[debrief.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    head = AuditHead.objects.get()
+    printed = AuditEvent.objects.get(action="debrief.printed")
+    head = AuditHead(seq=printed.payload["head_seq"], hash=printed.payload["head_hash"])
+    assert head.seq == printed.seq - 1  # the head it carries is the one just before it was printed
     pages = pages_of(response.content)
     text = squeeze(" ".join(pages))
     assert f"Debrief of {scene.window.reference}" in text
@@ -343,3 +345,18 @@ def test_a_retried_post_on_the_debrief_page_acts_once(cora):
     assert debrief.actions.count() == 1
     assert client.post(debrief.get_absolute_url(), {**action, "idem": ""}).status_code == 400
     assert debrief.actions.count() == 1
+
+
+def test_a_window_debrief_publishes_no_report_and_a_tech_is_not_offered_the_debrief(cora):
+    from maintenance.models import ReportAudience
+
+    scene = build_scene()
+    debrief = Debrief.open_for(scene.window, by=cora)
+    with pytest.raises(DebriefRefused, match="published for an incident"):
+        debrief.publish_report(by=cora, parts={"title": "x"}, audience=ReportAudience.PUBLIC)
+    tess = Client()
+    tess.force_login(users()["tess"])
+    assert debrief.get_absolute_url() not in tess.get(scene.window.get_absolute_url()).content.decode()
+    holder = Client()
+    holder.force_login(cora)
+    assert debrief.get_absolute_url() in holder.get(scene.window.get_absolute_url()).content.decode()

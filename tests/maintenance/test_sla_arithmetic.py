@@ -120,3 +120,10 @@ def test_durations_read_as_people_say_them():
     assert sla.minutes_text(4 * 3600 + 35 * 60) == "4 h 35 min"
     assert sla.minutes_text(50) == "50 s" and sla.minutes_text(0) == "0 min"
     assert sla.minutes_text(4 * 3600) == "4 h"
+
+
+def test_a_month_with_a_clock_change_has_its_real_length():
+    london = ZoneInfo("Europe/London")
+    march = sla.month_span(date(2026, 3, 1), london)
+    october = sla.month_span(date(2026, 10, 1), london)
+    assert march.seconds == (31 * 24 - 1) * 3600 and october.seconds == (31 * 24 + 1) * 3600
