@@ -24,7 +24,7 @@ from audit.log import record
 from audit.models import AuditEvent
 from checklists.interlock import RESTORING_ACTIONS, cut_of
 from checklists.models import Step, StepKind, StepStatus
-from comms.models import DeliveryState, NoticeKind
+from comms.models import Delivery, DeliveryState, NoticeKind
 from comms.notices import notices_about
 from inventory.blast_radius import build_graph, compute
 from inventory.models import Service
@@ -118,8 +118,8 @@ def window_spans(window: Window, *, now: datetime, graph=None) -> dict[int, list
         for service in set(since) - down:
             spans.setdefault(service, []).append(sla.Span(since.pop(service), moment))
 
-    for moment, _, key, cut in sorted(events, key=lambda e: (e[0], e[1])):
-        if moment is None or moment > end:
+    for moment, _, key, cut in sorted((e for e in events if e[0] is not None), key=lambda e: (e[0], e[1])):
+        if moment > end:
             continue
         if cut is None:
             cuts.pop(key, None)
@@ -146,15 +146,14 @@ def _put_back_at(window: Window) -> datetime | None:
 
 
 def announced_at(window: Window, service: Service) -> datetime | None:
-    """When the customer owning `service` was first sent the window's announcement (None: never)."""
-    notice = notices_about(window).filter(kind=NoticeKind.SCHEDULED)
+    """When the customer owning `service` was first sent the window's announcement (None: never). Only a
+    message to that customer counts: another customer's, or one that failed, told them nothing."""
     return (
-        notice.filter(deliveries__state=DeliveryState.SENT)
-        .filter(
-            Q(deliveries__subscriber__customer_id=service.customer_id)
-            | Q(deliveries__webhook__customer_id=service.customer_id)
+        Delivery.objects.filter(
+            notice__in=notices_about(window).filter(kind=NoticeKind.SCHEDULED), state=DeliveryState.SENT
         )
-        .aggregate(first=Min("deliveries__sent_at"))["first"]
+        .filter(Q(subscriber__customer_id=service.customer_id) | Q(webhook__customer_id=service.customer_id))
+        .aggregate(first=Min("sent_at"))["first"]
     )
 
 

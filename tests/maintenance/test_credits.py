@@ -429,3 +429,21 @@ def test_a_month_is_never_credited_more_than_its_fee_and_a_bad_reference_issues_
     assert credit.state == CreditState.APPROVED and credit.issued_reference == ""
     client.get(reverse("maintenance:credit_export") + "?state=approved")
     assert AuditEvent.objects.filter(action="credits.exported", actor=cora).count() == 1
+
+
+def test_only_a_message_sent_to_the_customer_announces_the_work_to_them(cora):
+    people = contacts()
+    scene = build_scene(targets=unplug_web02)
+    window = window_on_record(scene, announced_hours_before=None, overrun_minutes=0)  # beta's messages failed
+    scheduled = notices_about(window).get(kind=NoticeKind.SCHEDULED)
+    Delivery.objects.create(
+        notice=scheduled,
+        subscriber=people["acme-ops"],
+        recipient="ops@acme.example",
+        state=DeliveryState.SENT,
+        sent_at=CUT - timedelta(days=10),
+    )
+    beta = Service.objects.get(customer__name="Beta")
+    assert downtime.announced_at(window, beta) is None
+    acme = Service.objects.filter(customer__name="Acme").first()
+    assert downtime.announced_at(window, acme) == CUT - timedelta(days=10)
