@@ -43,6 +43,7 @@ from inventory.models import (
     may_reveal_identity,
     reveal_identity,
 )
+from inventory.names import natural_key, port_search
 from lockstep.http import HtmxHttpRequest
 
 ANY_ROLE = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
@@ -126,21 +127,17 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
 
 def _search(query: str) -> dict:
     device_match = Q(name__icontains=query) | Q(serial__iexact=query) | Q(asset_tag__iexact=query)
-    devices = list(
+    devices = sorted(
         Device.objects.filter(device_match)
         .select_related("site", "rack")
-        .order_by("site__code", "name")[:SEARCH_LIMIT]
+        .order_by("site__code", "name")[:SEARCH_LIMIT],
+        key=lambda d: (d.site.code, natural_key(d.name)),
     )
     racks = list(Rack.objects.filter(name__icontains=query).select_related("site")[:SEARCH_LIMIT])
-    # "sw-a Eth1/1": a device name and a port name; one word alone searches port names.
-    device_part, _, port_part = query.rpartition(" ")
-    port_filter = Q(name__icontains=port_part or query)
-    if device_part:
-        port_filter &= Q(device__name__icontains=device_part)
-    ports = list(
-        Port.objects.filter(port_filter)
-        .select_related("device__site")
-        .order_by("device__name", "name")[:SEARCH_LIMIT]
+    # "sw-a Eth1/1" or "pp-row3 Port 1": a device name and a port name, either with spaces; or a port alone.
+    ports = sorted(
+        Port.objects.filter(port_search(query)).select_related("device__site")[:SEARCH_LIMIT],
+        key=lambda p: (natural_key(p.device.name), natural_key(p.name)),
     )
     return {
         "devices": devices,
@@ -161,9 +158,10 @@ def site_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
 @role_required(*ANY_ROLE)
 def rack_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     rack = get_object_or_404(Rack.objects.select_related("site", "location"), pk=pk)
-    devices = (
-        rack.devices.prefetch_related(_live_tags()).order_by("-position", "name")
-        # Top of the rack first: the order a tech reads it standing in front of it.
+    # Top of the rack first: the order a tech reads it standing in front of it; then by name, as people count.
+    devices = sorted(
+        rack.devices.prefetch_related(_live_tags()),
+        key=lambda d: (-(d.position or 0), d.position is None, natural_key(d.name)),
     )
     return render(request, "inventory/rack.html", {"rack": rack, "devices": devices})
 
@@ -181,6 +179,7 @@ def device_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
         .order_by("kind", "name")
     )
+    ports = sorted(ports, key=lambda p: (p.kind, natural_key(p.name)))  # Port 2 before Port 10
     context = {"device": device, "ports": ports, "may_reveal": may_reveal_identity(request.user)}
     return render(request, "inventory/device.html", context)
 

@@ -6,7 +6,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from accounts.roles import Role
-from inventory.models import Device, Port, Service, Site
+from inventory.models import Port, Service, Site
+from inventory.names import Ambiguous, find_asset
 from lockstep.forms import IdChoiceField, IdsChoiceField
 from maintenance.models import (
     Impact,
@@ -122,21 +123,16 @@ class TargetForm(forms.Form):
         text = (data.get("asset") or "").strip()
         if not text:
             return data
-        device = Device.objects.filter(site=self.site, name=text).first()
-        if device is not None:
-            data["device"], data["port"] = device, None
-            return data
-        device_name, _, port_name = text.rpartition(" ")
-        port = (
-            Port.objects.select_related("device")
-            .filter(device__site=self.site, device__name=device_name, name=port_name)
-            .first()
-            if device_name
-            else None
-        )
-        if port is None:
+        try:
+            asset = find_asset(self.site, text)
+        except Ambiguous as two:
+            raise forms.ValidationError(
+                f"“{text}” could be {' or '.join(two.names)}. Name the device and port as the inventory lists them."
+            ) from None
+        if asset is None:
             raise forms.ValidationError(f"No device or port called “{text}” at {self.site.code}.")
-        data["device"], data["port"] = None, port
+        is_port = isinstance(asset, Port)
+        data["device"], data["port"] = (None, asset) if is_port else (asset, None)
         return data
 
 
