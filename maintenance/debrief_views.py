@@ -6,8 +6,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, role_required
@@ -23,6 +25,7 @@ from maintenance.models import (
     QUESTIONS,
     REPORT_PARTS,
     ActionItem,
+    ActionState,
     Debrief,
     DebriefRefused,
     ReportAudience,
@@ -67,6 +70,23 @@ class ActionForm(forms.Form):
         for template in ChecklistTemplate.objects.order_by("slug", "-version"):
             latest.setdefault(template.slug, template.pk)
         self.fields["template"].queryset = ChecklistTemplate.objects.filter(pk__in=latest.values())
+
+
+@role_required(*HOLDERS)
+def debrief_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every debrief, newest first, and the actions still open, the overdue first and the viewer's own marked."""
+    debriefs_ = list(
+        Debrief.objects.select_related("window", "incident").annotate(
+            open_actions=Count("actions", filter=Q(actions__state=ActionState.OPEN))
+        )[:200]
+    )
+    actions = list(
+        ActionItem.objects.filter(state=ActionState.OPEN)
+        .select_related("owner", "template", "debrief__window", "debrief__incident")
+        .order_by("due", "pk")[:500]
+    )
+    context = {"debriefs": debriefs_, "actions": actions, "today": timezone.localdate()}
+    return render(request, "maintenance/debriefs.html", context)
 
 
 class ReportForm(forms.Form):

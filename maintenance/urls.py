@@ -26,6 +26,7 @@ urlpatterns = [
     path("incidents/", views.incident_list, name="incidents"),
     path("incidents/new/", views.incident_new, name="incident_new"),
     path("incidents/<id:pk>/", views.incident_detail, name="incident"),
+    path("debriefs/", debrief_views.debrief_list, name="debriefs"),
     path("debriefs/open/", debrief_views.debrief_open, name="debrief_open"),
     path("debriefs/<id:pk>/", debrief_views.debrief_detail, name="debrief"),
     path("debriefs/<id:pk>/debrief.pdf", debrief_views.debrief_pdf, name="debrief_pdf"),

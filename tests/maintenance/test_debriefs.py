@@ -360,3 +360,22 @@ def test_a_window_debrief_publishes_no_report_and_a_tech_is_not_offered_the_debr
     holder = Client()
     holder.force_login(cora)
     assert debrief.get_absolute_url() in holder.get(scene.window.get_absolute_url()).content.decode()
+
+
+def test_the_debriefs_page_lists_open_actions_overdue_first_and_a_tech_has_none(cora):
+    scene = build_scene()
+    debrief = Debrief.open_for(scene.window, by=cora)
+    debrief.add_action(by=cora, what="Label both switches", owner=cora, due=timezone.localdate())
+    late = debrief.add_action(
+        by=cora, what="Brief the night shift", owner=users()["ada"], due=timezone.localdate()
+    )
+    type(late).objects.filter(pk=late.pk).update(due=timezone.localdate() - timedelta(days=2))
+    client = Client()
+    client.force_login(cora)
+    page = text_of(client.get(reverse("maintenance:debriefs")))
+    assert page.index("Overdue") < page.index("Brief the night shift") < page.index("Label both switches")
+    assert "owner cora (you)" in page and f"From the debrief of {scene.window.reference}" in page
+    assert "2 open actions" in page
+    tess = Client()
+    tess.force_login(users()["tess"])
+    assert tess.get(reverse("maintenance:debriefs")).status_code == 403
