@@ -108,3 +108,10 @@ def test_a_debrief_is_opened_answered_and_given_an_action(live_server, wide, pho
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert small_controls(phone) == []
     screenshot(phone, "issue13-debrief-360x740")
+    phone.goto(f"{live_server.url}/debriefs/")
+    assert (
+        "Audit the labels on both switches" not in phone.locator("main").inner_text().split("All debriefs")[0]
+    )
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert small_controls(phone) == []
+    screenshot(phone, "issue13-debriefs-360x740")
