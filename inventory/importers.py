@@ -822,6 +822,10 @@ class _Import:
     def check_devices(self, rows: list[Row]) -> None:
         lines: dict[DeviceKey, int] = {}
         tag_rows: list[tuple[DeviceKey, str | None, Row]] = []
+        # NetBox holds device names unique per site ignoring case: "SW-A" next to "sw-a" is a typo, not a
+        # second switch. The names Lockstep has, and those this file brings, folded.
+        folded: dict[tuple[str, str], str] = {(code, name.casefold()): name for code, name in self.devices}
+        rows_of: dict[DeviceKey, Row] = {}
         for row in rows:
             v = _Values(row, self.report)
             name = v.text("name", DEVICE_NAME_MAX, required=True)
@@ -846,7 +850,18 @@ class _Import:
             if key in lines:
                 v.error(f"device {name!r} at {site.code} is also on line {lines[key]}")
                 continue
+            known = folded.get((site.code, name.casefold()))
+            if known is not None and known != name:
+                where = f"line {lines[(site.code, known)]}" if (site.code, known) in lines else "Lockstep"
+                v.error(
+                    f"device {name!r} at {site.code} differs only in case from {known!r} ({where}); "
+                    "NetBox counts them as one name"
+                )
+                self.refused_devices.add(row.values.get("name", ""))
+                continue
+            folded[(site.code, name.casefold())] = name
             lines[key] = row.line
+            rows_of[key] = row
             location = self.location(site, location_name) if location_name else None
             rack = self.rack(v, site, rack_name, location) if rack_name else None
             if v.failed:
@@ -886,9 +901,35 @@ class _Import:
                     values["kind"] = kind_for_role(role)
                 self._outcome("devices", device, _assign(device, values))
         self._check_asset_tags(tag_rows)
+        self._check_rack_units(rows_of)
         for site_code, name in lines:
             if not self.devices[(site_code, name)].serial:
                 self.report.devices_without_serial.append(f"{name} ({site_code})")
+
+    def _check_rack_units(self, rows_of: dict[DeviceKey, Row]) -> None:
+        """One device per rack unit and face, as the inventory will be after this import (so devices may swap
+        places in one file). Lockstep's devices claim their units first; a row that lands on one is refused."""
+        racks_by_pk = {rack.pk: rack for rack in self.racks.values() if rack.pk is not None}
+
+        def rack_of(device: Device) -> Rack | None:
+            # Without a query: a rack set by this import is cached on the device; one it had, read by id.
+            if Device.rack.is_cached(device):
+                return device.rack
+            return racks_by_pk.get(device.rack_id) if device.rack_id else None
+
+        taken: dict[tuple, DeviceKey] = {}
+        for key, device in sorted(self.devices.items(), key=lambda item: item[0] in rows_of):
+            rack = rack_of(device)
+            if rack is None or device.position is None:
+                continue
+            place = (key[0], rack.name, device.position, device.face)
+            other = taken.setdefault(place, key)
+            if other != key and key in rows_of:
+                face = f" ({device.face})" if device.face else ""
+                self.report.row_error(
+                    rows_of[key],
+                    f"rack {rack.name} unit {Decimal(device.position).normalize():f}{face} is already taken by {other[1]!r}",
+                )
 
     def _check_asset_tags(self, tag_rows: list[tuple[DeviceKey, str | None, Row]]) -> None:
         """Asset tags are unique: check the inventory as it will be, so tags may move between devices."""

@@ -696,3 +696,44 @@ def test_an_import_that_changes_the_inventory_marks_blast_radius_snapshots_stale
     after = Site.objects.get(code="LAX9").revision
     assert import_netbox_csv({"devices": changed}, by=sam).ok
     assert Site.objects.get(code="LAX9").revision == after
+
+
+def test_names_differing_only_in_case_are_one_name_as_in_netbox(sam):
+    twice = DEVICES + "LEAF-01,Leaf switch,Arista,DCS-7050SX3,active,AMS1,Hall 1,R03,40,front,,\n"
+    report = import_netbox_csv({"devices": twice}, by=sam)
+    assert messages(report) == [
+        "devices.csv line 6: device 'LEAF-01' at AMS1 differs only in case from 'leaf-01' (line 2); "
+        "NetBox counts them as one name"
+    ]
+    assert nothing_written()
+    assert import_netbox_csv({"devices": DEVICES}, by=sam).ok
+    later = "name,role,manufacturer,device_type,status,site\nWeb-01,Server,Dell,R650,active,AMS1\n"
+    report = import_netbox_csv({"devices": later}, by=sam)
+    assert messages(report) == [
+        "devices.csv line 2: device 'Web-01' at AMS1 differs only in case from 'web-01' (Lockstep); "
+        "NetBox counts them as one name"
+    ]
+
+
+def test_one_device_per_rack_unit_and_face_but_two_may_swap_places(sam):
+    crowded = DEVICES + "web-02,Server,Dell,R650,active,AMS1,Hall 1,R01,10,front,,\n"
+    report = import_netbox_csv({"devices": crowded}, by=sam)
+    assert messages(report) == ["devices.csv line 6: rack R01 unit 10 (front) is already taken by 'web-01'"]
+    assert nothing_written()
+    assert import_netbox_csv({"devices": DEVICES}, by=sam).ok
+    # Already in Lockstep at unit 10: a newcomer there is refused; the same unit's rear is free.
+    newcomer = "name,role,manufacturer,device_type,status,site,rack,position,face\n"
+    report = import_netbox_csv(
+        {"devices": newcomer + "web-09,Server,Dell,R650,active,AMS1,R01,10,front\n"}, by=sam
+    )
+    assert messages(report) == ["devices.csv line 2: rack R01 unit 10 (front) is already taken by 'web-01'"]
+    assert import_netbox_csv(
+        {"devices": newcomer + "web-09,Server,Dell,R650,active,AMS1,R01,10,rear\n"}, by=sam
+    ).ok
+    # leaf-01 (unit 40) and web-01 (unit 10) trade places in one file.
+    swap = newcomer + (
+        "leaf-01,Leaf switch,Arista,DCS-7050SX3,active,AMS1,R01,10,front\n"
+        "web-01,Server,Dell,R650,active,AMS1,R01,40,front\n"
+    )
+    assert import_netbox_csv({"devices": swap}, by=sam).ok
+    assert Device.objects.get(name="web-01").position == 40
