@@ -1123,6 +1123,7 @@ def run_import(
     # real problem under a "no such device" for every row that refers to it.
     if not report.ok:
         report._forget_plan()
+        _record_refusal(report, by=by, audit=audit)
         return report
     try:
         with transaction.atomic():
@@ -1154,12 +1155,28 @@ def run_import(
             )
     except _RollBack:
         report._forget_plan()
+        _record_refusal(report, by=by, audit=audit)
     except DatabaseError as exc:
         # Rows are checked before writing, so this means a concurrent change (another import, an admin edit).
         logger.exception("inventory import refused by the database")
         report.error("database", 0, f"refused the import, so nothing was written; try again ({exc})")
         report._forget_plan()
+        _record_refusal(report, by=by, audit=audit)
     return report
+
+
+def _record_refusal(report: ImportReport, *, by: AbstractBaseUser | None, audit: Mapping[str, Any]) -> None:
+    """A refused import wrote nothing, and the log says so: who tried, with which files, and why."""
+    record(
+        "inventory.import_refused",
+        actor=by,
+        payload={
+            **audit,
+            "files": report.files,
+            "errors": len(report.errors),
+            "first_errors": [str(error)[:300] for error in report.errors[:20]],
+        },
+    )
 
 
 def import_netbox_csv(

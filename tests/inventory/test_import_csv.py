@@ -485,10 +485,13 @@ def test_a_successful_import_writes_one_audit_event(sam):
     assert AuditEvent.objects.count() == 1
 
 
-def test_a_refused_import_writes_no_audit_event(sam):
-    import_netbox_csv(amsterdam(cables=CABLES.replace("eno2", "eno7")), by=sam)
+def test_a_refused_import_writes_nothing_but_its_refusal_to_the_audit_log(sam):
+    report = import_netbox_csv(amsterdam(cables=CABLES.replace("eno2", "eno7")), by=sam)
 
-    assert not AuditEvent.objects.exists()
+    [event] = AuditEvent.objects.all()
+    assert event.action == "inventory.import_refused" and event.actor == sam
+    assert event.payload["errors"] == len(report.errors) and event.payload["first_errors"] == messages(report)
+    assert "cables" in str(event.payload["files"]) and nothing_written()
 
 
 def test_an_asset_tag_used_twice_is_refused(sam):

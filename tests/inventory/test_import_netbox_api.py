@@ -190,7 +190,8 @@ def test_a_bad_row_from_netbox_refuses_the_whole_import(amsterdam, sam):
     assert [str(error) for error in report.errors] == [
         f"NetBox devices id {amsterdam.objects['/api/dcim/devices/'][-1]['id']}: name is empty; it is required"
     ]
-    assert not Device.objects.exists() and not AuditEvent.objects.exists()
+    assert not Device.objects.exists()
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["inventory.import_refused"]
 
 
 def test_cables_to_power_ports_are_skipped_and_noted(amsterdam, sam):
