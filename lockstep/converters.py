@@ -7,11 +7,21 @@ or forged URL matches no pattern and is a plain 404.
 
 from __future__ import annotations
 
+import re
+
 from django.urls import register_converter
+
+ID_PATTERN = "[0-9]{1,18}"
+_ID = re.compile(ID_PATTERN)
+
+
+def as_id(text) -> int | None:
+    """A database id from typed or forged text (ASCII digits, at most 18 of them), or None."""
+    return int(text) if isinstance(text, str) and _ID.fullmatch(text) else None
 
 
 class IdConverter:
-    regex = "[0-9]{1,18}"
+    regex = ID_PATTERN
 
     def to_python(self, value: str) -> int:
         return int(value)

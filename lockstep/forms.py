@@ -3,18 +3,16 @@ own fields pass such a number to the database, which raises instead of answering
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 
-AN_ID = re.compile(r"^\d{1,18}$")
+from lockstep.converters import as_id
 
 
 def _refuse_impossible(field: forms.Field, values) -> None:
     for value in values:
         if value in field.empty_values:
             continue
-        if not AN_ID.match(str(value)):
+        if as_id(str(value)) is None:
             raise forms.ValidationError(
                 field.error_messages["invalid_choice"],
                 code="invalid_choice",

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Role, role_required
 from audit.log import record
 from checklists.idempotency import idempotent
+from lockstep.converters import as_id
 from lockstep.http import HtmxHttpRequest
 from maintenance import downtime
 from maintenance.models import Credit, CreditRefused, CreditState, Incident, Window
@@ -33,11 +34,11 @@ def _credits(state: str, source: str):
     elif state in CreditState.values:
         found = found.filter(state=state)
     kind, _, number = source.partition("-")
-    if number.isdigit() and len(number) <= 18:
+    if (pk := as_id(number)) is not None:
         if kind == "INC":
-            found = found.filter(incident_id=int(number))
+            found = found.filter(incident_id=pk)
         elif kind == "CHG":
-            found = found.filter(window_id=int(number))
+            found = found.filter(window_id=pk)
     return found.order_by("-month", "service__customer__name", "service__name", "-pk")
 
 

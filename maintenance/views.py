@@ -28,6 +28,7 @@ from comms.models import TOKEN_SHAPE, NoticeKind, StatusLink
 from comms.notices import notices_about
 from comms.notices import preview as comms_preview
 from inventory.models import Discrepancy, DiscrepancyStatus, Site
+from lockstep.converters import as_id
 from lockstep.http import HtmxHttpRequest
 from lockstep.public import public_url
 from maintenance import notices, status
@@ -714,8 +715,8 @@ def incident_list(request: HtmxHttpRequest) -> HttpResponse:
 def incident_new(request: HtmxHttpRequest) -> HttpResponse:
     window = None
     raw = request.GET.get("window") or request.POST.get("window", "")
-    if raw.isdigit() and len(raw) <= 18:  # an id, not a number too big for the database
-        window = Window.objects.select_related("site", "run").filter(pk=int(raw)).first()
+    if (pk := as_id(raw)) is not None:  # an id, not a number too big for the database
+        window = Window.objects.select_related("site", "run").filter(pk=pk).first()
     form = IncidentForm(request.POST or None, window=window)
     if request.method == "POST" and form.is_valid():
         try:

@@ -335,6 +335,7 @@ def test_a_tech_has_no_credits_and_bad_input_is_a_clear_error(proposed):
         response = client.post(reverse("maintenance:credit_propose"), {"idem": f"propose-bad-{n:04}", **data})
         assert response.status_code == 400
     assert client.get(reverse("maintenance:credits") + "?state=<script>&for=INC-x").status_code == 200
+    assert client.get(reverse("maintenance:credits") + "?for=INC-²").status_code == 200  # a digit, not an id
 
 
 def test_downtime_follows_the_impacts_history_not_only_the_impact_now(cora):
