@@ -31,10 +31,9 @@ from inventory.models import Service
 from maintenance import sla
 from maintenance.models.credits import Credit, CreditRefused, CreditState, SlaPlan
 from maintenance.models.incidents import Impact, Incident, IncidentImpact, IncidentService
-from maintenance.models.windows import Window, WindowStatus
+from maintenance.models.windows import WORK_BEGAN, Window, WindowStatus
 
 OUTAGE = (Impact.PARTIAL, Impact.MAJOR)
-RAN = (WindowStatus.IN_PROGRESS, WindowStatus.COMPLETED, WindowStatus.ABORTED)
 
 
 def billing_zone() -> ZoneInfo:
@@ -85,7 +84,7 @@ def incident_spans(service_ids, *, now: datetime) -> dict[int, Downtime]:
 
 def window_spans(window: Window, *, now: datetime, graph=None) -> dict[int, list[sla.Span]]:
     """Replay the window's runbook: when each service was down because of the cuts signed in it."""
-    if not window.run_id or window.status not in RAN:
+    if not window.run_id or window.status not in WORK_BEGAN:
         return {}
     steps = (
         Step.objects.filter(run_id=window.run_id)
@@ -157,13 +156,16 @@ def announced_at(window: Window, service: Service) -> datetime | None:
     )
 
 
-def measure(services: list[Service], *, now: datetime | None = None) -> dict[int, Downtime]:
-    """Every service's downtime on record: incidents and windows that ran, merged per service later."""
+def measure(
+    services: list[Service], *, plans: dict[int, SlaPlan], now: datetime | None = None
+) -> dict[int, Downtime]:
+    """Every service's downtime on record: incidents and windows that ran, merged per service later.
+    `plans`: each service's plan (see `plans_of`), which says what announced maintenance leaves out."""
     now = now or timezone.now()
     ids = [s.pk for s in services]
     found = incident_spans(ids, now=now)
     windows = (
-        Window.objects.filter(status__in=RAN, run__isnull=False)
+        Window.objects.filter(status__in=WORK_BEGAN, run__isnull=False)
         .select_related("site", "run")
         .order_by("planned_start")
     )
@@ -181,7 +183,7 @@ def measure(services: list[Service], *, now: datetime | None = None) -> dict[int
             each = found.setdefault(service_id, Downtime())
             each.spans.extend(spans)
             each.sources.append(window.reference)
-            plan = plan_of(by_id[service_id])
+            plan = plans.get(service_id)
             if plan and plan.excludes_announced:
                 told = announced_at(window, by_id[service_id])
                 if sla.in_time(told, window.planned_start, plan.notice):
@@ -189,8 +191,11 @@ def measure(services: list[Service], *, now: datetime | None = None) -> dict[int
     return found
 
 
-def plan_of(service: Service) -> SlaPlan | None:
-    return SlaPlan.objects.filter(name=service.sla_plan).first() if service.sla_plan else None
+def plans_of(services: list[Service]) -> dict[int, SlaPlan]:
+    """Each service's plan, by the name its `sla_plan` holds (services on no known plan are left out): one
+    query for them all."""
+    named = SlaPlan.objects.in_bulk({s.sla_plan for s in services if s.sla_plan}, field_name="name")
+    return {s.pk: named[s.sla_plan] for s in services if s.sla_plan in named}
 
 
 @dataclass
@@ -219,12 +224,13 @@ def propose(source: Incident | Window, *, by, now: datetime | None = None) -> Pr
     now = now or timezone.now()
     zone = billing_zone()
     services = services_of(source)
-    measured = measure(services, now=now)
+    plans = plans_of(services)
+    measured = measure(services, plans=plans, now=now)
     caused = caused_by(source, now=now)
     result = Proposal([], [], [], [])
     with transaction.atomic():
         for service in services:
-            plan = plan_of(service)
+            plan = plans.get(service.pk)
             if plan is None:
                 result.no_plan.append(service)
                 continue

@@ -37,6 +37,7 @@ from inventory.labels import qr_png_data_uri
 from inventory.models import Device, DeviceType, Port
 from lockstep.public import public_url
 from maintenance.models import (
+    WORK_BEGAN,
     BlastSnapshot,
     Target,
     Window,
@@ -49,7 +50,6 @@ from maintenance.models import (
 # Before approval the runbook may still change: every page says so.
 DRAFT_STATUSES = (WindowStatus.DRAFT, WindowStatus.SUBMITTED)
 # The as-run record describes work that has begun.
-AS_RUN_STATUSES = (WindowStatus.IN_PROGRESS, WindowStatus.COMPLETED, WindowStatus.ABORTED)
 
 # A printed QR is read from a sheet that has been on a clipboard in a cage: error correction M keeps the
 # symbol at version 3 for a step URL (larger modules than Q's version 4 at the same printed size), and
@@ -248,7 +248,7 @@ def require_printable(window: Window, *, as_run: bool) -> None:
             f"{window.reference} has no runbook yet: it is built when the window is submitted for approval. "
             "Submit it, then print the runbook."
         )
-    if as_run and window.status not in AS_RUN_STATUSES:
+    if as_run and window.status not in WORK_BEGAN:
         raise WindowRefused(
             f"{window.reference} is {window.get_status_display().lower()}: the as-run record exists once "
             "the window has started. Print the runbook instead."

@@ -33,6 +33,7 @@ from maintenance.models.windows import (  # noqa: F401
     BEFORE_IT_RUNS,
     DEVICE_ACTIONS,
     PORT_ACTIONS,
+    WORK_BEGAN,
     WORKERS_ONLY,
     Blackout,
     BlastSnapshot,

@@ -192,12 +192,12 @@ class Credit(models.Model):
     def may_propose(user, source=None) -> bool:
         """A coordinator proposes credits for an incident, or for a window whose work began (before that
         nothing was cut)."""
-        from maintenance.models.windows import Window, WindowStatus
+        from maintenance.models.windows import WORK_BEGAN, Window
 
         if not has_role(user, Role.COORDINATOR):
             return False
         if isinstance(source, Window):
-            return source.status in (WindowStatus.IN_PROGRESS, WindowStatus.COMPLETED, WindowStatus.ABORTED)
+            return source.status in WORK_BEGAN
         return True
 
     def may_adjust(self, user) -> bool:

@@ -93,12 +93,12 @@ class Debrief(models.Model):
     @classmethod
     def may_open(cls, user, subject) -> bool:
         """An incident is debriefed any time; a window once its work began."""
-        from maintenance.models.windows import Window, WindowStatus
+        from maintenance.models.windows import WORK_BEGAN, Window
 
         if not cls.may_hold(user):
             return False
         if isinstance(subject, Window):
-            return subject.status in (WindowStatus.COMPLETED, WindowStatus.ABORTED, WindowStatus.IN_PROGRESS)
+            return subject.status in WORK_BEGAN
         return True
 
     # --- changes -------------------------------------------------------------------------------------

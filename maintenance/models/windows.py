@@ -44,6 +44,8 @@ class WindowStatus(models.TextChoices):
 ACTIVE_STATUSES = (WindowStatus.SUBMITTED, WindowStatus.APPROVED, WindowStatus.IN_PROGRESS)
 # Windows that can still be cancelled, and whose blast radius is still worth recomputing.
 BEFORE_IT_RUNS = (WindowStatus.DRAFT, WindowStatus.SUBMITTED, WindowStatus.APPROVED)
+# Windows whose work began: there is a record of what was done (an as-run record, downtime, a debrief).
+WORK_BEGAN = (WindowStatus.IN_PROGRESS, WindowStatus.COMPLETED, WindowStatus.ABORTED)
 WORKERS_ONLY = "Only a tech assigned to this window, or an approver, can do that."
 
 
@@ -364,11 +366,7 @@ class Window(models.Model):
         blast radius filling the form in. Before the work starts there is nothing to declare from."""
         from maintenance.models.incidents import Incident
 
-        return self.status in (
-            WindowStatus.IN_PROGRESS,
-            WindowStatus.ABORTED,
-            WindowStatus.COMPLETED,
-        ) and Incident.may_declare(user)
+        return self.status in WORK_BEGAN and Incident.may_declare(user)
 
     def may_cancel(self, user) -> bool:
         return not self.cancel_refusal(user)
