@@ -61,10 +61,23 @@ class PortInline(admin.TabularInline):
 @admin.register(Device)
 class DeviceAdmin(AuditedModelAdmin):
     list_display = ["name", "site", "rack", "position", "kind", "serial", "status", "is_upstream_root"]
-    list_filter = ["site", "kind", "status", "is_upstream_root"]
+    list_filter = ["site", "kind", "role", "status", "is_upstream_root"]
     search_fields = ["name", "serial", "asset_tag"]
     list_select_related = ["site", "rack"]
     inlines = [PortInline]
+    actions = ["mark_upstream_roots", "unmark_upstream_roots"]
+
+    @admin.action(
+        description="Mark as upstream roots (where connectivity comes from)", permissions=["change"]
+    )
+    def mark_upstream_roots(self, request, queryset) -> None:
+        count = Device.mark_upstream_roots(queryset, True, by=request.user)
+        self.message_user(request, f"{count} device(s) are now upstream roots.")
+
+    @admin.action(description="No longer upstream roots", permissions=["change"])
+    def unmark_upstream_roots(self, request, queryset) -> None:
+        count = Device.mark_upstream_roots(queryset, False, by=request.user)
+        self.message_user(request, f"{count} device(s) are no longer upstream roots.")
 
     def get_urls(self):
         extra = [

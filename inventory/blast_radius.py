@@ -91,8 +91,9 @@ class Cut:
 
 @dataclass(slots=True)
 class InventoryGraph:
-    """The cabling as integers. Nodes 0..len(port_ids)-1 are ports, the rest are forwarding devices' hubs;
-    devices are numbered separately (their index in device_ids)."""
+    """The cabling as integers. Nodes 0..len(port_ids)-1 are ports; after them come forwarding devices' hubs,
+    then the positions of multi-position rear ports. Devices are numbered separately (their index in
+    device_ids)."""
 
     device_ids: list[int]
     device_names: list[str]
@@ -112,6 +113,7 @@ class InventoryGraph:
     port_services: dict[int, list[int]]  # port node -> service indexes
     device_index: dict[int, int] = field(default_factory=dict)
     port_index: dict[int, int] = field(default_factory=dict)
+    position_nodes: dict[int, list[int]] = field(default_factory=dict)  # rear port node -> its positions
     _baseline: bytearray | None = None
 
     def __post_init__(self) -> None:
@@ -146,6 +148,10 @@ class InventoryGraph:
         return (
             f"{verb} {self.device_names[device]}" if device is not None else f"{verb} device #{cut.target_id}"
         )
+
+    def port_nodes(self, node: int) -> list[int]:
+        """What unplugging a port removes: the port, and every position of a multi-position rear port."""
+        return [node, *self.position_nodes.get(node, ())]
 
     def device_nodes(self, device: int) -> list[int]:
         hub = self.device_hub[device]
@@ -245,7 +251,16 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
     device_rows = list(devices.order_by("pk").values_list("id", "name", "kind", "is_upstream_root", "status"))
     port_rows = list(
         ports.order_by("pk").values_list(
-            "id", "device_id", "name", "kind", "rear_port_id", "cable_id", "enabled", "cable__status"
+            "id",
+            "device_id",
+            "name",
+            "kind",
+            "rear_port_id",
+            "cable_id",
+            "enabled",
+            "cable__status",
+            "positions",
+            "rear_port_position",
         )
     )
     services = Service.objects.filter(
@@ -274,33 +289,63 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
         if forwarding:
             device_hub[device] = len(node_device)
             node_device.append(device)
-    adjacency: list[list[int]] = [[] for _ in node_device]
     device_ports: list[list[int]] = [[] for _ in device_rows]
+    # A rear port with several positions carries each as its own path: one node per position, so that a
+    # front port reaches only the front port on the same position at the far end of the trunk, never its
+    # neighbours on the same panel. The rear port's own node then links to nothing; unplugging it removes
+    # every position with it (InventoryGraph.port_nodes).
+    position_nodes: dict[int, list[int]] = {}
+    for node, row in enumerate(port_rows):
+        if row[3] == PortKind.REAR and row[8] > 1:
+            position_nodes[node] = list(range(len(node_device), len(node_device) + row[8]))
+            node_device.extend([node_device[node]] * row[8])
+    adjacency: list[list[int]] = [[] for _ in node_device]
 
-    cable_first_end: dict[int, int] = {}
-    for node, (_pk, _device_id, _name, kind, rear_port_id, cable_id, enabled, cable_status) in enumerate(
-        port_rows
-    ):
+    def link(a: int, b: int) -> None:
+        adjacency[a].append(b)
+        adjacency[b].append(a)
+
+    cable_ends: dict[int, list[int]] = {}
+    for node, row in enumerate(port_rows):
+        kind, rear_port_id, cable_id, enabled, cable_status, _positions, rear_position = row[3:]
         device = node_device[node]
         device_ports[device].append(node)
+        device_ports[device].extend(position_nodes.get(node, ()))
         if not (enabled and live_device[device]):
             continue  # a port that carries nothing links to nothing
         # Only interfaces are switched; front and rear ports are passive even on a switch's chassis.
         if forwards[device] and kind == PortKind.INTERFACE:
-            hub = device_hub[device]
-            adjacency[node].append(hub)
-            adjacency[hub].append(node)
+            link(node, device_hub[device])
         if rear_port_id is not None:
             rear = port_index.get(rear_port_id)
             if rear is not None:
-                adjacency[node].append(rear)
-                adjacency[rear].append(node)
+                # A position past the rear port's count (bad data) leads nowhere.
+                position = rear_position or 1
+                positions = position_nodes.get(rear)
+                if positions is None:
+                    if position == 1:
+                        link(node, rear)
+                elif position <= len(positions):
+                    link(node, positions[position - 1])
         # A cable whose far end is on another site (or not loaded) leads nowhere this graph can see.
         if cable_id is not None and cable_status == "connected":
-            other_end = cable_first_end.setdefault(cable_id, node)
-            if other_end != node:
-                adjacency[node].append(other_end)
-                adjacency[other_end].append(node)
+            cable_ends.setdefault(cable_id, []).append(node)
+    for ends in cable_ends.values():
+        if len(ends) != 2:
+            continue
+        a, b = ends
+        a_positions, b_positions = position_nodes.get(a), position_nodes.get(b)
+        if a_positions and b_positions:
+            # A trunk between two panels: position n at one end is position n at the other.
+            for a_position, b_position in zip(a_positions, b_positions, strict=False):
+                link(a_position, b_position)
+        elif a_positions or b_positions:
+            # A multi-position rear port cabled to a single port (a breakout): every position meets it.
+            single = b if a_positions else a
+            for position in a_positions or b_positions:
+                link(single, position)
+        else:
+            link(a, b)
 
     roots: list[int] = []
     for device, (_pk, _name, _kind, is_upstream_root, _status) in enumerate(device_rows):
@@ -338,6 +383,7 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
         port_services=port_services,
         device_index=device_index,
         port_index=port_index,
+        position_nodes=position_nodes,
     )
 
 
@@ -370,7 +416,7 @@ def compute(graph: InventoryGraph, cuts: Iterable[Cut]) -> BlastRadius:
             if node is None:
                 unknown.append(Cut(cut.action, cut.target_id, graph.describe(cut)))
                 continue
-            removed = [node]
+            removed = graph.port_nodes(node)
         else:
             device = graph.device_index.get(cut.target_id)
             if device is None:
@@ -391,8 +437,11 @@ def compute(graph: InventoryGraph, cuts: Iterable[Cut]) -> BlastRadius:
 
     lost_devices: dict[int, frozenset[int]] = {}
     node_device = graph.node_device
-    for device in set(map(node_device.__getitem__, damage.lost_nodes)) | set(
-        map(node_device.__getitem__, cut_by_node)
+    # The devices cut directly count even with no port in the graph (a PDU, a shelf): so do their services.
+    for device in (
+        set(map(node_device.__getitem__, damage.lost_nodes))
+        | set(map(node_device.__getitem__, cut_by_node))
+        | set(cut_by_device)
     ):
         if device in cut_by_device:
             lost_devices[device] = frozenset(cut_by_device[device])

@@ -26,7 +26,18 @@ from django.db import DatabaseError, models, transaction
 from django.utils.text import slugify
 
 from audit.log import record
-from inventory.models import Cable, Device, DeviceKind, DeviceStatus, Location, Port, PortKind, Rack, Site
+from inventory.models import (
+    Cable,
+    Device,
+    DeviceKind,
+    DeviceStatus,
+    Location,
+    Port,
+    PortKind,
+    Rack,
+    Site,
+    is_upstream_role,
+)
 from inventory.revisions import bump_sites
 
 logger = logging.getLogger(__name__)
@@ -170,6 +181,9 @@ class ImportReport:
     created_locations: list[str] = field(default_factory=list)
     created_racks: list[str] = field(default_factory=list)
     devices_without_serial: list[str] = field(default_factory=list)
+    # The devices of this import that are upstream roots (by role, or marked by hand before).
+    upstream_roots: list[str] = field(default_factory=list)
+    sites_without_roots: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -196,6 +210,8 @@ class ImportReport:
         for names in (self.created_sites, self.created_locations, self.created_racks):
             names.clear()
         self.devices_without_serial.clear()
+        self.upstream_roots.clear()
+        self.sites_without_roots.clear()
 
     def counts(self) -> dict[str, dict[str, int]]:
         kinds = [k for k in ALL_KINDS if k in self.created or k in self.updated or k in self.unchanged]
@@ -227,6 +243,17 @@ class ImportReport:
             ):
                 if names:
                     lines.append(f"{title} ({len(names)}): {', '.join(names)}")
+            if self.upstream_roots:
+                lines.append(
+                    f"Upstream roots ({len(self.upstream_roots)}), where connectivity comes from: "
+                    f"{', '.join(self.upstream_roots)}"
+                )
+            if self.sites_without_roots:
+                lines.append(
+                    f"No upstream root at {', '.join(self.sites_without_roots)}: a blast radius there lists "
+                    "only the devices cut directly. Add the core roles to LOCKSTEP_UPSTREAM_ROLES and import "
+                    "again, or mark the roots in the admin."
+                )
             if self.devices_without_serial:
                 lines.append(
                     f"{len(self.devices_without_serial)} device(s) without a serial cannot be commissioned "
@@ -542,8 +569,19 @@ DEVICE_FIELDS = [
     "face",
     "serial",
     "asset_tag",
+    "is_upstream_root",
 ]
-PORT_FIELDS = ["type", "label", "enabled", "description", "rear_port", "cable", "cable_end"]
+PORT_FIELDS = [
+    "type",
+    "label",
+    "enabled",
+    "description",
+    "positions",
+    "rear_port",
+    "rear_port_position",
+    "cable",
+    "cable_end",
+]
 
 
 class _Import:
@@ -566,7 +604,6 @@ class _Import:
         self.asset_tags: dict[str, DeviceKey] = {}
         self.original_tags: dict[int, str | None] = {}
         self.ports: dict[PortKey, Port] = {}
-        self.rear_positions: dict[PortKey, int] = {}
         self.cable_ends: dict[int, dict[str, PortKey]] = defaultdict(dict)
         self.cables: dict[int, Cable] = {}
         # Names whose own rows were refused: rows that refer to them say nothing more (the cause is reported).
@@ -892,19 +929,32 @@ class _Import:
 
             device = self.devices.get(key)
             if device is None:
-                device = Device(site=site, name=name, kind=kind_for_role(role), **values)
+                device = Device(
+                    site=site,
+                    name=name,
+                    kind=kind_for_role(role),
+                    is_upstream_root=is_upstream_role(role),
+                    **values,
+                )
                 self._add_device(key, device)
                 self._created("devices", device)
             else:
-                # Kind follows the role only when the role changes, so a kind corrected by hand survives.
+                # Kind and upstream root follow the role only when the role changes, so what an admin
+                # corrected by hand survives a re-import.
                 if role != device.role:
                     values["kind"] = kind_for_role(role)
+                    values["is_upstream_root"] = is_upstream_role(role)
                 self._outcome("devices", device, _assign(device, values))
+            if device.is_upstream_root:
+                self.report.upstream_roots.append(f"{name} ({site.code})")
         self._check_asset_tags(tag_rows)
         self._check_rack_units(rows_of)
         for site_code, name in lines:
             if not self.devices[(site_code, name)].serial:
                 self.report.devices_without_serial.append(f"{name} ({site_code})")
+        # A site with no upstream root has no blast radius beyond the devices a window cuts itself.
+        rooted = {code for (code, _name), device in self.devices.items() if device.is_upstream_root}
+        self.report.sites_without_roots = sorted({code for code, _name in lines} - rooted)
 
     def _check_rack_units(self, rows_of: dict[DeviceKey, Row]) -> None:
         """One device per rack unit and face, as the inventory will be after this import (so devices may swap
@@ -954,6 +1004,7 @@ class _Import:
         kind = PORT_KIND_OF_FILE[file_kind]
         word = PORT_WORDS[kind]
         lines: dict[PortKey, int] = {}
+        front_rows: dict[PortKey, Row] = {}
         for row in rows:
             v = _Values(row, self.report)
             name = v.text("name", PORT_NAME_MAX, required=True)
@@ -988,15 +1039,19 @@ class _Import:
                         )
                     self.refused_ports.add((device_key[1], kind, name))
                     continue
-                limit = self.rear_positions.get(rear_key)
-                if rear_position is not None and limit is not None and rear_position > limit:
+                limit = rear.positions  # as this import leaves it
+                position = rear_position or 1
+                if position > limit:
                     v.error(
-                        f"rear_port_position {rear_position} is past rear port {rear_name!r}'s {limit} positions"
+                        f"rear_port_position {position} is past rear port {rear_name!r}'s {limit} position"
+                        f"{'s' if limit != 1 else ''}"
                     )
                     continue
+                front_rows[key] = row
                 values["rear_port"] = rear
+                values["rear_port_position"] = rear_position
             if positions is not None:
-                self.rear_positions[key] = positions
+                values["positions"] = positions
             port = self.ports.get(key)
             if port is None:
                 port = Port(device=self.devices[device_key], kind=kind, name=name, **values)
@@ -1004,6 +1059,27 @@ class _Import:
                 self._created(file_kind, port)
             else:
                 self._outcome(file_kind, port, _assign(port, values))
+        if front_rows:
+            self._check_rear_positions(front_rows)
+
+    def _check_rear_positions(self, front_rows: dict[PortKey, Row]) -> None:
+        """NetBox maps each position of a rear port to one front port: two on one position would splice two
+        paths into one. Checked on the ports as they will be after this import, so front ports may swap."""
+        by_pk = {port.pk: port for port in self.ports.values() if port.pk is not None}
+        taken: dict[tuple[int, int], PortKey] = {}
+        for key, port in sorted(self.ports.items(), key=lambda item: item[0] in front_rows):
+            if port.kind != PortKind.FRONT:
+                continue
+            rear = port.rear_port if Port.rear_port.is_cached(port) else by_pk.get(port.rear_port_id)
+            if rear is None:
+                continue
+            position = port.rear_port_position or 1
+            other = taken.setdefault((id(rear), position), key)
+            if other != key and key in front_rows:
+                self.report.row_error(
+                    front_rows[key],
+                    f"rear port {rear.name!r} position {position} already passes through front port {other[2]!r}",
+                )
 
     def _port_words(self, key: PortKey) -> str:
         (_, device), kind, name = key

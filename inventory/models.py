@@ -15,6 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.roles import Role, has_role
 from audit.log import record
@@ -146,6 +147,15 @@ class DeviceStatus(models.TextChoices):
     DECOMMISSIONING = "decommissioning", "Decommissioning"
 
 
+def is_upstream_role(role: str) -> bool:
+    """Does a device of this role (NetBox's name or slug for it) feed connectivity to the rest of its site?
+    The roles are a setting, LOCKSTEP_UPSTREAM_ROLES, compared without case; an import marks such devices
+    as upstream roots (and an admin can change any device, one by one or in bulk)."""
+    wanted = {name.strip().casefold() for name in getattr(settings, "LOCKSTEP_UPSTREAM_ROLES", ())}
+    role = role.strip()
+    return bool(role) and (role.casefold() in wanted or slugify(role).casefold() in wanted)
+
+
 class Device(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="devices")
     rack = models.ForeignKey(Rack, null=True, blank=True, on_delete=models.PROTECT, related_name="devices")
@@ -162,7 +172,9 @@ class Device(models.Model):
     asset_tag = models.CharField(max_length=100, null=True, blank=True, unique=True)
     status = models.CharField(max_length=20, choices=DeviceStatus.choices, default=DeviceStatus.ACTIVE)
     is_upstream_root = models.BooleanField(
-        default=False, help_text="Core or edge device: where connectivity comes from"
+        default=False,
+        help_text="Core or edge device: where connectivity comes from. An import sets it from the role "
+        "(LOCKSTEP_UPSTREAM_ROLES) when a device arrives or its role changes.",
     )
 
     class Meta:
@@ -183,6 +195,34 @@ class Device(models.Model):
     @property
     def forwards(self) -> bool:
         return self.kind in FORWARDING_KINDS
+
+    @classmethod
+    def mark_upstream_roots(cls, devices: models.QuerySet[Device], root: bool, *, by) -> int:
+        """Make the chosen devices upstream roots (or no longer), in one change with one audit event naming
+        them; every site they are at gets a new revision, so stored blast radiuses know they are stale.
+        Returns how many devices changed."""
+        from inventory.revisions import bump_sites
+
+        with transaction.atomic():
+            changing = list(
+                devices.exclude(is_upstream_root=root)
+                .select_for_update(of=("self",))
+                .order_by("pk")
+                .values_list("pk", "name", "site_id", "site__code")
+            )
+            if not changing:
+                return 0
+            cls.objects.filter(pk__in=[pk for pk, *_ in changing]).update(is_upstream_root=root)
+            bump_sites({site_id for _pk, _name, site_id, _code in changing})
+            record(
+                "inventory.upstream_roots_marked" if root else "inventory.upstream_roots_unmarked",
+                actor=by,
+                payload={
+                    "count": len(changing),
+                    "devices": [f"{name} ({code})" for _pk, name, _site, code in changing[:200]],
+                },
+            )
+        return len(changing)
 
     @property
     def place(self) -> str:
@@ -246,9 +286,18 @@ class Port(models.Model):
     label = models.CharField(max_length=64, blank=True)
     enabled = models.BooleanField(default=True)
     description = models.CharField(max_length=200, blank=True)
-    # A patch panel's front port passes through to one rear port.
+    # A patch panel's front port passes through to one position of one rear port. A rear port with several
+    # positions (a trunk of 12 fibres behind 12 front ports) carries each position as its own path.
     rear_port = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="front_ports"
+    )
+    rear_port_position = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The rear port's position this front port passes through (1 if empty)",
+    )
+    positions = models.PositiveSmallIntegerField(
+        default=1, help_text="For a rear port: how many front-port positions it carries"
     )
     # NetBox's shape: a port has at most one cable, and a cable has one A end and one B end.
     cable = models.ForeignKey("Cable", null=True, blank=True, on_delete=models.SET_NULL, related_name="ends")
@@ -260,6 +309,11 @@ class Port(models.Model):
             models.UniqueConstraint(fields=["device", "kind", "name"], name="port_unique_per_device"),
             models.UniqueConstraint(fields=["cable", "cable_end"], name="cable_has_one_port_per_end"),
             models.CheckConstraint(condition=Q(kind__in=PortKind.values), name="port_kind_valid"),
+            models.CheckConstraint(condition=Q(positions__gte=1), name="port_positions_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(rear_port_position__isnull=True) | Q(rear_port_position__gte=1),
+                name="port_rear_position_at_least_one",
+            ),
             models.CheckConstraint(
                 condition=(Q(cable__isnull=True) & Q(cable_end=""))
                 | (Q(cable__isnull=False) & Q(cable_end__in=["A", "B"])),

@@ -222,6 +222,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 # NetBox CSV imports: the size of one uploaded file, and rows per file.
 LOCKSTEP_IMPORT_MAX_BYTES = env_int("LOCKSTEP_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 LOCKSTEP_IMPORT_MAX_ROWS = env_int("LOCKSTEP_IMPORT_MAX_ROWS", 250_000)
+# Device roles (NetBox's role name or slug, any case) whose devices are where connectivity comes from: an
+# import marks them as upstream roots when they arrive or their role changes. Comma-separated in the env.
+LOCKSTEP_UPSTREAM_ROLES = env_list("LOCKSTEP_UPSTREAM_ROLES", ["core", "router"])
 
 LOGGING = {
     "version": 1,

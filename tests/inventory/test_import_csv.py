@@ -562,7 +562,7 @@ def test_a_front_port_needs_its_rear_port_on_the_same_device(sam):
 
     assert messages(report) == [
         "front_ports.csv line 3: rear_port: device 'pp-01' has no rear port 'R9' (not in Lockstep nor in the rear ports file)",
-        "front_ports.csv line 4: rear_port_position 2 is past rear port 'R1''s 1 positions",
+        "front_ports.csv line 4: rear_port_position 2 is past rear port 'R1''s 1 position",
     ]
 
 

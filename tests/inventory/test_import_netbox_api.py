@@ -246,3 +246,31 @@ def test_the_import_netbox_command_says_what_went_wrong_without_a_traceback(amst
         "NetBox refused the token (HTTP 401); check --token and that it may read dcim; nothing was imported"
     )
     assert not Device.objects.exists()
+
+
+def test_a_trunk_and_a_core_role_from_the_api_give_the_blast_radius_its_paths_and_roots(netbox, sam):
+    from inventory.blast_radius import Cut, blast_radius
+
+    ams = netbox.site("ams1", "Amsterdam 1")
+    core = netbox.device(ams, "core-01", role="Core")
+    pp_a = netbox.device(ams, "pp-a", role="Patch panel")
+    pp_b = netbox.device(ams, "pp-b", role="Patch panel")
+    rear_a, rear_b = netbox.rear_port(pp_a, "R1", positions=2), netbox.rear_port(pp_b, "R1", positions=2)
+    netbox.cable(rear_a, rear_b, a_type="dcim.rearport", b_type="dcim.rearport")
+    for n in (1, 2):
+        uplink = netbox.interface(core, f"Eth{n}")
+        netbox.cable(uplink, netbox.front_port(pp_a, f"F{n}", rear_a, position=n), b_type="dcim.frontport")
+        server = netbox.device(ams, f"web-{n}", role="Server")
+        netbox.cable(
+            netbox.front_port(pp_b, f"F{n}", rear_b, position=n),
+            netbox.interface(server, "eth0"),
+            a_type="dcim.frontport",
+        )
+
+    report = import_netbox_api(netbox.url, TOKEN, by=sam)
+
+    assert report.ok, report.summary()
+    assert report.upstream_roots == ["core-01 (ams1)"]
+    assert Port.objects.get(device__name="pp-b", name="F2").rear_port_position == 2
+    eth2 = Port.objects.get(device__name="core-01", name="Eth2")
+    assert [device.name for device in blast_radius([Cut.unplug(eth2)]).devices] == ["web-2"]
