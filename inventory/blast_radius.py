@@ -15,7 +15,17 @@ from typing import Any
 
 from django.db.models import Q
 
-from inventory.models import FORWARDING_KINDS, Device, DeviceStatus, Port, PortKind, Service, Site
+from inventory.models import (
+    FORWARDING_KINDS,
+    POWER_KINDS,
+    Device,
+    DeviceStatus,
+    Port,
+    PortKind,
+    Service,
+    Site,
+)
+from inventory.power_paths import PowerPaths
 
 # Node states during a search.
 _UNSEEN = 0
@@ -114,6 +124,7 @@ class InventoryGraph:
     device_index: dict[int, int] = field(default_factory=dict)
     port_index: dict[int, int] = field(default_factory=dict)
     position_nodes: dict[int, list[int]] = field(default_factory=dict)  # rear port node -> its positions
+    power: PowerPaths = field(default_factory=PowerPaths)
     _baseline: bytearray | None = None
 
     def __post_init__(self) -> None:
@@ -236,6 +247,40 @@ NO_ROOTS_WARNING = (
 )
 
 
+def _power_paths(
+    port_rows: list[tuple], port_index: dict[int, int], node_device: list[int], live_device: list[bool]
+) -> PowerPaths:
+    """The power chains among the ports: which supply (power port) takes power from which outlet or feed."""
+    power_cable_ends: dict[int, list[int]] = {}
+    outlet_supply: dict[int, int] = {}
+    dead_nodes: set[int] = set()
+    for node, row in enumerate(port_rows):
+        kind, cable_id, enabled, cable_status, power_port_id = row[3], row[5], row[6], row[7], row[10]
+        if kind not in POWER_KINDS:
+            continue
+        if not enabled:
+            dead_nodes.add(node)  # a feed marked offline
+        if power_port_id is not None and power_port_id in port_index:
+            outlet_supply[node] = port_index[power_port_id]
+        if cable_id is not None and cable_status == "connected":
+            power_cable_ends.setdefault(cable_id, []).append(node)
+    power = PowerPaths(
+        node_device=node_device,
+        outlet_supply=outlet_supply,
+        dead_devices=frozenset(device for device, live in enumerate(live_device) if not live),
+        dead_nodes=frozenset(dead_nodes),
+    )
+    for ends in power_cable_ends.values():
+        if len(ends) != 2:
+            continue
+        # A supply takes its power from an outlet or a feed; any other pairing carries nothing.
+        for supply, source in (ends, ends[::-1]):
+            if port_rows[supply][3] == PortKind.POWER_PORT and port_rows[source][3] != PortKind.POWER_PORT:
+                power.supplies.setdefault(node_device[supply], []).append(supply)
+                power.source[supply] = source
+    return power
+
+
 def build_graph(site: Site | int | None = None) -> InventoryGraph:
     """Read the inventory (or one site's) in five queries, whatever its size."""
     devices = Device.objects.all()
@@ -261,6 +306,7 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
             "cable__status",
             "positions",
             "rear_port_position",
+            "power_port_id",
         )
     )
     services = Service.objects.filter(
@@ -305,12 +351,24 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
         adjacency[a].append(b)
         adjacency[b].append(a)
 
+    power = _power_paths(port_rows, port_index, node_device, live_device)
+    # Gear that has no power with nothing cut (its only PDU is offline, say) is no more up than gear marked
+    # offline: it carries nothing, so it is never lost and never anyone's redundancy.
+    for device in power.supplies:
+        if device not in power.powered_before:
+            live_device[device] = False
+            forwards[device] = False
+
     cable_ends: dict[int, list[int]] = {}
     for node, row in enumerate(port_rows):
-        kind, rear_port_id, cable_id, enabled, cable_status, _positions, rear_position = row[3:]
+        kind, rear_port_id, cable_id, enabled, cable_status, _positions, rear_position, _power_port_id = row[
+            3:
+        ]
         device = node_device[node]
         device_ports[device].append(node)
         device_ports[device].extend(position_nodes.get(node, ()))
+        if kind in POWER_KINDS:
+            continue  # power is traced apart (power_paths): a power cable carries no traffic
         if not (enabled and live_device[device]):
             continue  # a port that carries nothing links to nothing
         # Only interfaces are switched; front and rear ports are passive even on a switch's chassis.
@@ -384,6 +442,7 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
         device_index=device_index,
         port_index=port_index,
         position_nodes=position_nodes,
+        power=power,
     )
 
 
@@ -428,6 +487,13 @@ def compute(graph: InventoryGraph, cuts: Iterable[Cut]) -> BlastRadius:
             cut_by_node.setdefault(node, []).append(len(known))
         known.append(Cut(cut.action, cut.target_id, graph.describe(cut)))
 
+    # Devices that lose every supply go down as if powered off, for the power cuts behind it; their data
+    # ports then take down what hangs off them.
+    power_lost = graph.power.losses(cut_by_node, cut_by_device)
+    for device, reasons in power_lost.items():
+        for node in graph.device_nodes(device):
+            cut_by_node.setdefault(node, []).extend(reasons)
+
     baseline = graph.baseline
     state = bytearray(graph.node_count)
     for node in cut_by_node:
@@ -445,6 +511,8 @@ def compute(graph: InventoryGraph, cuts: Iterable[Cut]) -> BlastRadius:
     ):
         if device in cut_by_device:
             lost_devices[device] = frozenset(cut_by_device[device])
+        elif device in power_lost:
+            lost_devices[device] = power_lost[device]
         elif graph.device_reachable(device, baseline) and not graph.device_reachable(device, state):
             hub = graph.device_hub[device]
             if hub >= 0:

@@ -128,6 +128,7 @@ class DeviceKind(models.TextChoices):
     FIREWALL = "firewall", "Firewall"
     SERVER = "server", "Server"
     PDU = "pdu", "PDU"
+    POWER_PANEL = "power_panel", "Power panel"
     PATCH_PANEL = "patch_panel", "Patch panel"
     OTHER = "other", "Other"
 
@@ -276,6 +277,14 @@ class PortKind(models.TextChoices):
     INTERFACE = "interface", "Interface"
     FRONT = "front_port", "Front port"
     REAR = "rear_port", "Rear port"
+    # Power, as NetBox draws it: a device's power supply inlet (power port) is cabled to a PDU's outlet or to
+    # a power feed; a power panel is kept as a device of kind "power panel" whose ports are its feeds.
+    POWER_PORT = "power_port", "Power port"
+    POWER_OUTLET = "power_outlet", "Power outlet"
+    POWER_FEED = "power_feed", "Power feed"
+
+
+POWER_KINDS = frozenset({PortKind.POWER_PORT, PortKind.POWER_OUTLET, PortKind.POWER_FEED})
 
 
 class Port(models.Model):
@@ -298,6 +307,11 @@ class Port(models.Model):
     )
     positions = models.PositiveSmallIntegerField(
         default=1, help_text="For a rear port: how many front-port positions it carries"
+    )
+    # A PDU's outlet is fed by one of the PDU's own power ports (NetBox's outlet "power_port"); when empty,
+    # the outlet is live while the PDU is.
+    power_port = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="outlets"
     )
     # NetBox's shape: a port has at most one cable, and a cable has one A end and one B end.
     cable = models.ForeignKey("Cable", null=True, blank=True, on_delete=models.SET_NULL, related_name="ends")
