@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from inventory.importers import ImportReport, import_netbox_csv, max_upload_bytes
+from inventory.importers import FILE_NAMES, ImportReport, import_netbox_csv, max_upload_bytes
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -26,8 +26,8 @@ class MultipleFileField(forms.FileField):
 class NetBoxImportForm(forms.Form):
     files = MultipleFileField(
         label="NetBox CSV files",
-        help_text="devices.csv, interfaces.csv, front_ports.csv, rear_ports.csv, cables.csv: NetBox's bulk-import "
-        "columns, comma, semicolon or tab delimited. Any subset; all of them are checked before anything is written.",
+        help_text=f"{FILE_NAMES}: NetBox's bulk-import columns, comma, semicolon or tab delimited. Any subset; "
+        "all of them are checked before anything is written.",
     )
 
     def clean_files(self):

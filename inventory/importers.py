@@ -27,6 +27,7 @@ from django.utils.text import slugify
 
 from audit.log import record
 from inventory.models import (
+    POWER_KINDS,
     Cable,
     Device,
     DeviceKind,
@@ -43,7 +44,19 @@ from inventory.revisions import bump_sites
 logger = logging.getLogger(__name__)
 
 # The kinds a CSV upload may hold, in the order they are applied: each may refer to the ones before it.
-CSV_KINDS = ("devices", "interfaces", "rear_ports", "front_ports", "cables")
+CSV_KINDS = (
+    "devices",
+    "power_panels",
+    "interfaces",
+    "rear_ports",
+    "front_ports",
+    "power_ports",
+    "power_outlets",
+    "power_feeds",
+    "cables",
+)
+# What to call the files, in words for the person uploading them.
+FILE_NAMES = f"{', '.join(f'{kind}.csv' for kind in CSV_KINDS[:-1])} or {CSV_KINDS[-1]}.csv"
 # The REST API also brings sites, locations and racks as rows of their own, ahead of the devices.
 ALL_KINDS = ("sites", "locations", "racks", *CSV_KINDS)
 
@@ -58,7 +71,12 @@ TERMINATION_KINDS = {
     "dcim.interface": PortKind.INTERFACE,
     "dcim.frontport": PortKind.FRONT,
     "dcim.rearport": PortKind.REAR,
+    "dcim.powerport": PortKind.POWER_PORT,
+    "dcim.poweroutlet": PortKind.POWER_OUTLET,
+    "dcim.powerfeed": PortKind.POWER_FEED,
 }
+# NetBox's PowerFeedStatusChoices: only an active feed carries power.
+FEED_STATUSES = ("active", "offline", "planned", "failed")
 # NetBox's LinkStatusChoices.
 CABLE_STATUSES = ("connected", "planned", "decommissioning")
 FACES = ("front", "rear")
@@ -102,9 +120,24 @@ COLUMNS: dict[str, Columns] = {
     "front_ports": Columns(
         ("device", "name", "type", "rear_port"), ("label", "description", "rear_port_position", "site")
     ),
+    "power_panels": Columns(("site", "name")),
+    "power_ports": Columns(("device", "name"), ("type", "label", "description", "site")),
+    "power_outlets": Columns(("device", "name"), ("type", "label", "description", "power_port", "site")),
+    "power_feeds": Columns(("site", "power_panel", "name"), ("status", "description")),
+    # A side's device is its power panel instead (side_x_power_panel) when the side is a power feed.
     "cables": Columns(
-        ("side_a_device", "side_a_type", "side_a_name", "side_b_device", "side_b_type", "side_b_name"),
-        ("type", "status", "label", "side_a_site", "side_b_site"),
+        ("side_a_type", "side_a_name", "side_b_type", "side_b_name"),
+        (
+            "side_a_device",
+            "side_b_device",
+            "side_a_power_panel",
+            "side_b_power_panel",
+            "type",
+            "status",
+            "label",
+            "side_a_site",
+            "side_b_site",
+        ),
     ),
     "sites": Columns(("code", "name"), ("time_zone",)),
     "locations": Columns(("site", "name")),
@@ -115,8 +148,15 @@ PORT_KIND_OF_FILE = {
     "interfaces": PortKind.INTERFACE,
     "rear_ports": PortKind.REAR,
     "front_ports": PortKind.FRONT,
+    "power_ports": PortKind.POWER_PORT,
+    "power_outlets": PortKind.POWER_OUTLET,
+    "power_feeds": PortKind.POWER_FEED,
 }
-PORT_WORDS = {PortKind.INTERFACE: "interface", PortKind.REAR: "rear port", PortKind.FRONT: "front port"}
+PORT_WORDS = {kind: kind.label.lower() for kind in PortKind}
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def _max_length(model: type[models.Model], name: str) -> int:
@@ -271,6 +311,14 @@ def kind_from_filename(name: str) -> str | None:
     words = re.sub(r"[^a-z]+", " ", PurePath(name).stem.lower()).split()
     joined = "".join(words)
     # Ports and cables first: 'device-interfaces.csv' holds interfaces, not devices.
+    if "powerfeed" in joined:
+        return "power_feeds"
+    if "poweroutlet" in joined:
+        return "power_outlets"
+    if "powerport" in joined:
+        return "power_ports"
+    if "powerpanel" in joined:
+        return "power_panels"
     if "frontport" in joined:
         return "front_ports"
     if "rearport" in joined:
@@ -523,7 +571,7 @@ class _Values:
 
 
 # Foreign keys are compared by id, so that comparing never loads the related row (one query per row).
-_FOREIGN_KEYS = frozenset({"site", "location", "rack", "device", "rear_port", "cable"})
+_FOREIGN_KEYS = frozenset({"site", "location", "rack", "device", "rear_port", "power_port", "cable"})
 
 
 def _assign(obj: models.Model, values: Mapping[str, Any]) -> bool:
@@ -579,6 +627,7 @@ PORT_FIELDS = [
     "positions",
     "rear_port",
     "rear_port_position",
+    "power_port",
     "cable",
     "cable_end",
 ]
@@ -635,11 +684,12 @@ class _Import:
     def load_ports(self, rows: Mapping[str, list[Row]]) -> None:
         """The ports (and their cables) of every existing device that a port or cable row names."""
         names: set[str] = set()
-        for kind in ("interfaces", "rear_ports", "front_ports"):
+        for kind in ("interfaces", "rear_ports", "front_ports", "power_ports", "power_outlets"):
             names.update(row.values.get("device", "") for row in rows.get(kind, ()))
+        names.update(row.values.get("power_panel", "") for row in rows.get("power_feeds", ()))
         for row in rows.get("cables", ()):
-            names.add(row.values.get("side_a_device", ""))
-            names.add(row.values.get("side_b_device", ""))
+            for column in ("side_a_device", "side_b_device", "side_a_power_panel", "side_b_power_panel"):
+                names.add(row.values.get(column, ""))
         device_ids = [
             self.devices[(code, name)].pk
             for name in names
@@ -761,6 +811,10 @@ class _Import:
         return None
 
     def device_key(self, v: _Values, column: str, site_column: str) -> DeviceKey | None:
+        """The device (or power panel, for a column that names one) a row refers to, by name and site."""
+        what, where = (
+            ("power panel", "power panels") if column.endswith("power_panel") else ("device", "devices")
+        )
         name = v.text(column, DEVICE_NAME_MAX, required=True)
         site_value = v.text(site_column, SITE_NAME_MAX)
         if not name:
@@ -774,7 +828,7 @@ class _Import:
                 return (site.code, name)
             if name not in self.refused_devices:
                 v.error(
-                    f"{column}: no device {name!r} at site {site_value!r} (not in Lockstep nor in the devices file)"
+                    f"{column}: no {what} {name!r} at site {site_value!r} (not in Lockstep nor in the {where} file)"
                 )
             v.failed = True
             return None
@@ -782,9 +836,9 @@ class _Import:
         if len(codes) == 1:
             return (codes[0], name)
         if codes:
-            v.error(f"{column}: more than one site has a device named {name!r} ({', '.join(sorted(codes))})")
+            v.error(f"{column}: more than one site has a {what} named {name!r} ({', '.join(sorted(codes))})")
         elif name not in self.refused_devices:
-            v.error(f"{column}: no device named {name!r} (not in Lockstep nor in the devices file)")
+            v.error(f"{column}: no {what} named {name!r} (not in Lockstep nor in the {where} file)")
         v.failed = True
         return None
 
@@ -795,8 +849,16 @@ class _Import:
         self.check_locations(rows.get("locations", []))
         self.check_racks(rows.get("racks", []))
         self.check_devices(rows.get("devices", []))
+        self.check_power_panels(rows.get("power_panels", []))
         self.load_ports(rows)
-        for kind in ("interfaces", "rear_ports", "front_ports"):
+        for kind in (
+            "interfaces",
+            "rear_ports",
+            "front_ports",
+            "power_ports",
+            "power_outlets",
+            "power_feeds",
+        ):
             self.check_ports(kind, rows.get(kind, []))
         self.check_cables(rows.get("cables", []))
 
@@ -956,6 +1018,47 @@ class _Import:
         rooted = {code for (code, _name), device in self.devices.items() if device.is_upstream_root}
         self.report.sites_without_roots = sorted({code for code, _name in lines} - rooted)
 
+    def check_power_panels(self, rows: list[Row]) -> None:
+        """NetBox's power panels, kept as devices of kind "power panel" whose ports are their feeds: so a
+        window can name one, a tag can go on one, and its blast radius is everything its feeds power."""
+        folded = {(code, name.casefold()): name for code, name in self.devices}
+        lines: dict[DeviceKey, int] = {}
+        for row in rows:
+            v = _Values(row, self.report)
+            name = v.text("name", DEVICE_NAME_MAX, required=True)
+            site_value = v.text("site", SITE_NAME_MAX, required=True)
+            site = self.site(v, site_value) if site_value and not v.failed else None
+            if v.failed or site is None:
+                self.refused_devices.add(row.values.get("name", ""))
+                continue
+            key = (site.code, name)
+            if key in lines:
+                v.error(f"power panel {name!r} at {site.code} is also on line {lines[key]}")
+                continue
+            known = folded.get((site.code, name.casefold()))
+            device = self.devices.get(key)
+            if known is not None and (known != name or device.kind != DeviceKind.POWER_PANEL):
+                v.error(
+                    f"power panel {name!r} at {site.code} has the name of device {known!r} there; Lockstep "
+                    "keeps power panels among the devices, so one of them needs another name in NetBox"
+                )
+                self.refused_devices.add(name)
+                continue
+            folded[(site.code, name.casefold())] = name
+            lines[key] = row.line
+            if device is None:
+                device = Device(
+                    site=site,
+                    name=name,
+                    kind=DeviceKind.POWER_PANEL,
+                    role=DeviceKind.POWER_PANEL.label,
+                    status=DeviceStatus.ACTIVE,
+                )
+                self._add_device(key, device)
+                self._created("power_panels", device)
+            else:
+                self._outcome("power_panels", device, False)
+
     def _check_rack_units(self, rows_of: dict[DeviceKey, Row]) -> None:
         """One device per rack unit and face, as the inventory will be after this import (so devices may swap
         places in one file). Lockstep's devices claim their units first; a row that lands on one is refused."""
@@ -1008,8 +1111,22 @@ class _Import:
         for row in rows:
             v = _Values(row, self.report)
             name = v.text("name", PORT_NAME_MAX, required=True)
-            device_key = self.device_key(v, "device", "site")
-            values: dict[str, Any] = {"type": v.text("type", PORT_TYPE_MAX, required=True)}
+            device_column = "power_panel" if kind == PortKind.POWER_FEED else "device"
+            if kind == PortKind.POWER_FEED:
+                device_key = self.device_key(v, "power_panel", "site")
+                if device_key is not None and self.devices[device_key].kind != DeviceKind.POWER_PANEL:
+                    v.error(f"power_panel: {device_key[1]!r} is a device, not a power panel")
+            else:
+                device_key = self.device_key(v, "device", "site")
+            # NetBox requires a type on data ports only.
+            values: dict[str, Any] = {
+                "type": v.text("type", PORT_TYPE_MAX, required=kind not in POWER_KINDS),
+            }
+            if kind == PortKind.POWER_FEED:
+                values["type"] = ""
+                if v.has("status"):
+                    values["enabled"] = (v.choice("status", FEED_STATUSES) or "active") == "active"
+            feeding_name = v.text("power_port", PORT_NAME_MAX)
             if v.has("label"):
                 values["label"] = v.text("label", PORT_LABEL_MAX)
             if v.has("description"):
@@ -1021,7 +1138,7 @@ class _Import:
             rear_name = v.text("rear_port", PORT_NAME_MAX, required=kind == PortKind.FRONT)
             rear_position = v.integer("rear_port_position", 1, 1024)
             if v.failed or device_key is None:
-                self.refused_ports.add((row.values.get("device", ""), kind, name))
+                self.refused_ports.add((row.values.get(device_column, ""), kind, name))
                 continue
             key = (device_key, kind, name)
             if key in lines:
@@ -1050,6 +1167,19 @@ class _Import:
                 front_rows[key] = row
                 values["rear_port"] = rear
                 values["rear_port_position"] = rear_position
+            if kind == PortKind.POWER_OUTLET and v.has("power_port"):
+                feeding = None
+                if feeding_name:
+                    feeding = self.ports.get((device_key, PortKind.POWER_PORT, feeding_name))
+                    if feeding is None:
+                        if (device_key[1], PortKind.POWER_PORT, feeding_name) not in self.refused_ports:
+                            v.error(
+                                f"power_port: device {device_key[1]!r} has no power port {feeding_name!r} "
+                                "(not in Lockstep nor in the power ports file)"
+                            )
+                        self.refused_ports.add((device_key[1], kind, name))
+                        continue
+                values["power_port"] = feeding
             if positions is not None:
                 values["positions"] = positions
             port = self.ports.get(key)
@@ -1092,7 +1222,9 @@ class _Import:
             ends: list[PortKey | None] = []
             for side in "ab":
                 kind = TERMINATION_KINDS.get(v.choice(f"side_{side}_type", TERMINATION_KINDS, required=True))
-                device_key = self.device_key(v, f"side_{side}_device", f"side_{side}_site")
+                # A power feed hangs off its power panel, named in a column of its own.
+                parent = "power_panel" if kind == PortKind.POWER_FEED else "device"
+                device_key = self.device_key(v, f"side_{side}_{parent}", f"side_{side}_site")
                 name = v.text(f"side_{side}_name", PORT_NAME_MAX, required=True)
                 if kind is None or device_key is None or not name:
                     ends.append(None)
@@ -1118,6 +1250,19 @@ class _Import:
             if v.failed:
                 continue
             a_key, b_key = ends
+            kinds = (a_key[1], b_key[1])
+            if (kinds[0] in POWER_KINDS) != (kinds[1] in POWER_KINDS):
+                v.error(
+                    "a cable joins data to data or power to power, not "
+                    f"{_a(PORT_WORDS[kinds[0]])} to {_a(PORT_WORDS[kinds[1]])}"
+                )
+                continue
+            if kinds[0] in POWER_KINDS and sorted(kinds).count(PortKind.POWER_PORT) != 1:
+                v.error(
+                    "a power cable joins a power port to a power outlet or a power feed, not "
+                    f"{_a(PORT_WORDS[kinds[0]])} to {_a(PORT_WORDS[kinds[1]])}"
+                )
+                continue
             if a_key == b_key:
                 v.error(f"a cable cannot connect {self._port_words(a_key)} to itself")
                 continue
@@ -1171,9 +1316,10 @@ class _Import:
         self._create(Cable, created[Cable])
         self._update(Cable, changed[Cable], ["label", "type", "status"])
         new_ports = created[Port]
-        # Front ports point at rear ports, which need their ids first.
-        self._create(Port, [port for port in new_ports if port.kind != PortKind.FRONT])
-        self._create(Port, [port for port in new_ports if port.kind == PortKind.FRONT])
+        # Front ports point at rear ports, and outlets at their PDU's power ports: those need their ids first.
+        pointing = (PortKind.FRONT, PortKind.POWER_OUTLET)
+        self._create(Port, [port for port in new_ports if port.kind not in pointing])
+        self._create(Port, [port for port in new_ports if port.kind in pointing])
         self._update(Port, changed[Port], PORT_FIELDS)
 
     @staticmethod
@@ -1280,8 +1426,7 @@ def import_netbox_csv(
             report.error(
                 name,
                 0,
-                "its name does not say what it holds; call it devices.csv, interfaces.csv, rear_ports.csv, "
-                "front_ports.csv or cables.csv",
+                f"its name does not say what it holds; call it {FILE_NAMES}",
             )
             continue
         report.files.append(name)

@@ -268,12 +268,13 @@ def test_a_cable_to_an_unknown_device_or_port_is_refused(sam):
 
 
 def test_a_side_type_that_is_not_a_port_is_refused(sam):
-    cables = CABLES.replace("dcim.frontport", "dcim.powerport")
+    cables = CABLES.replace("dcim.frontport", "dcim.consoleport")
 
     report = import_netbox_csv(amsterdam(cables=cables), by=sam)
 
     assert messages(report) == [
-        "cables.csv line 3: side_b_type 'dcim.powerport' is not one of dcim.interface, dcim.frontport, dcim.rearport"
+        "cables.csv line 3: side_b_type 'dcim.consoleport' is not one of dcim.interface, dcim.frontport, "
+        "dcim.rearport, dcim.powerport, dcim.poweroutlet, dcim.powerfeed"
     ]
 
 
@@ -628,8 +629,9 @@ def test_a_file_named_for_nothing_is_refused(sam):
     report = import_netbox_csv({"inventory.csv": DEVICES}, by=sam)
 
     assert messages(report) == [
-        "inventory.csv: its name does not say what it holds; call it devices.csv, interfaces.csv, "
-        "rear_ports.csv, front_ports.csv or cables.csv"
+        "inventory.csv: its name does not say what it holds; call it devices.csv, power_panels.csv, "
+        "interfaces.csv, rear_ports.csv, front_ports.csv, power_ports.csv, power_outlets.csv, "
+        "power_feeds.csv or cables.csv"
     ]
 
 

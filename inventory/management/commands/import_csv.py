@@ -5,7 +5,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from inventory.importers import import_netbox_csv, kind_from_filename, max_upload_bytes
+from inventory.importers import FILE_NAMES, import_netbox_csv, kind_from_filename, max_upload_bytes
 
 
 class Command(BaseCommand):
@@ -29,10 +29,7 @@ class Command(BaseCommand):
         for name in files:
             path = Path(name)
             if kind_from_filename(path.name) is None:
-                raise CommandError(
-                    f"{name}: the name does not say what it holds; call it devices.csv, interfaces.csv, "
-                    "rear_ports.csv, front_ports.csv or cables.csv"
-                )
+                raise CommandError(f"{name}: the name does not say what it holds; call it {FILE_NAMES}")
             if path.name in contents:
                 raise CommandError(f"{name}: two files are called {path.name}; rename one")
             try:
