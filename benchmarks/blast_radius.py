@@ -1,8 +1,10 @@
 """A window's blast radius is computed on submit and again on the approver's page, on the whole site.
 
 BENCH blast_radius_100k_ports: milliseconds for one blast radius (unplug all 48 ports of one top-of-rack
-switch and power off its partner) on an inventory of 100,000 ports and 10,000 services, with the graph
-already built, including the no-cut reachability it compares against. BASELINE: building that graph.
+switch, power off its partner and one of the rack's two PDUs) on an inventory of 100,000 data ports,
+10,000 services and about 25,000 power ports (two PDUs per rack on two panels' feeds, a supply per PDU for
+switches and dual-homed servers), with the graph already built, including the no-cut reachability (data and
+power) it compares against. BASELINE: building that graph.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import _django
 _django.setup()
 
 from inventory.blast_radius import Cut, InventoryGraph, build_graph, compute  # noqa: E402
-from inventory.models import Cable, Customer, Device, DeviceKind, Port, Service, Site  # noqa: E402
+from inventory.models import Cable, Customer, Device, DeviceKind, Port, PortKind, Service, Site  # noqa: E402
 
 TOTAL_PORTS = 100_000
 SERVICES = 10_000
@@ -118,10 +120,70 @@ Service.ports.through.objects.bulk_create(
     batch_size=5000,
 )
 
+# Power, per rack (a top-of-rack pair and its servers): pdu-N-a on panel A's feed N, pdu-N-b on panel B's.
+OUTLETS = 24
+panels = Device.objects.bulk_create(
+    [Device(site=site, name=f"panel-{side}", kind=DeviceKind.POWER_PANEL) for side in "ab"]
+)
+pdus = Device.objects.bulk_create(
+    [
+        Device(site=site, name=f"pdu-{rack}-{side}", kind=DeviceKind.PDU)
+        for rack in range(TOR_PAIRS)
+        for side in "ab"
+    ],
+    batch_size=2000,
+)
+feeds = Port.objects.bulk_create(
+    [
+        Port(device=panels[index % 2], name=f"Feed {index // 2}", kind=PortKind.POWER_FEED)
+        for index in range(len(pdus))
+    ],
+    batch_size=5000,
+)
+inlets = Port.objects.bulk_create(
+    [Port(device=pdu, name="Input", kind=PortKind.POWER_PORT) for pdu in pdus], batch_size=5000
+)
+outlets = Port.objects.bulk_create(
+    [
+        Port(device=pdu, name=f"Outlet {n}", kind=PortKind.POWER_OUTLET, power_port=inlet)
+        for pdu, inlet in zip(pdus, inlets, strict=True)
+        for n in range(1, OUTLETS + 1)
+    ],
+    batch_size=5000,
+)
+power_links: list[tuple[Port, Port]] = list(zip(feeds, inlets, strict=True))
+supplies: list[Port] = []
+used = [0] * len(pdus)
+
+
+def supply(owner: Device, pdu_index: int) -> None:
+    supplies.append(Port(device=owner, name=f"PSU{len(supplies)}", kind=PortKind.POWER_PORT))
+    power_links.append((supplies[-1], outlets[pdu_index * OUTLETS + used[pdu_index]]))
+    used[pdu_index] += 1
+
+
+for rack, pair in enumerate(tors):
+    for tor in pair:
+        supply(tor, 2 * rack)
+        supply(tor, 2 * rack + 1)
+for index, server in enumerate(servers):
+    rack = index * TOR_PAIRS // SERVERS
+    supply(server, 2 * rack)
+    if index % 5:
+        supply(server, 2 * rack + 1)
+Port.objects.bulk_create(supplies, batch_size=5000)
+power_cables = Cable.objects.bulk_create([Cable(type="power") for _ in power_links], batch_size=5000)
+for cable, (a, b) in zip(power_cables, power_links, strict=True):
+    a.cable, a.cable_end, b.cable, b.cable_end = cable, "A", cable, "B"
+Port.objects.bulk_update(
+    [end for pair in power_links for end in pair], ["cable", "cable_end"], batch_size=5000
+)
+
 unplugged, powered_off = tors[7]
 cuts = [Cut.unplug(p.pk, f"unplug {unplugged.name} {p.name}") for p in ports if p.device is unplugged]
 cuts.append(Cut.power_off(powered_off))
-assert len(cuts) == TOR_PORTS + 1
+cuts.append(Cut.power_off(pdus[2 * 7]))
+assert len(cuts) == TOR_PORTS + 2
 
 graph: InventoryGraph = build_graph()
 
@@ -129,6 +191,7 @@ graph: InventoryGraph = build_graph()
 def one_blast_radius() -> None:
     # Forget the cached no-cut reachability: a window's first blast radius pays for it too.
     graph._baseline = None
+    graph.power._baseline = None
     compute(graph, cuts)
 
 

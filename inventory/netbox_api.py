@@ -27,9 +27,20 @@ ENDPOINTS = {
     "interfaces": "/api/dcim/interfaces/",
     "rear_ports": "/api/dcim/rear-ports/",
     "front_ports": "/api/dcim/front-ports/",
+    "power_panels": "/api/dcim/power-panels/",
+    "power_ports": "/api/dcim/power-ports/",
+    "power_outlets": "/api/dcim/power-outlets/",
+    "power_feeds": "/api/dcim/power-feeds/",
     "cables": "/api/dcim/cables/",
 }
-PORT_TYPES = {"dcim.interface": "interfaces", "dcim.frontport": "front_ports", "dcim.rearport": "rear_ports"}
+PORT_TYPES = {
+    "dcim.interface": "interfaces",
+    "dcim.frontport": "front_ports",
+    "dcim.rearport": "rear_ports",
+    "dcim.powerport": "power_ports",
+    "dcim.poweroutlet": "power_outlets",
+    "dcim.powerfeed": "power_feeds",
+}
 # A page of 1,000 interfaces is a few megabytes; anything far past that is not NetBox answering.
 MAX_PAGE_BYTES = 64 * 1024 * 1024
 
@@ -268,6 +279,37 @@ def netbox_rows(client: NetBoxClient, *, site: str | None, report: ImportReport)
         }
         rows["front_ports"].append(_row("front_ports", obj, values))
 
+    # Power: a panel is kept as a device (see importers.check_power_panels); its feeds name it, not a device.
+    panels: dict[int, tuple[str, str]] = {}  # NetBox power panel id -> (site slug, name)
+    for obj in fetched["power_panels"]:
+        values = {"site": site_of(obj), "name": _text(obj.get("name"))}
+        panels[obj.get("id")] = (values["site"], values["name"])
+        rows["power_panels"].append(_row("power_panels", obj, values))
+
+    def panel_values(nested: Any, prefix: str = "") -> dict[str, str]:
+        site_slug, name = panels.get(nested.get("id"), ("", "")) if isinstance(nested, dict) else ("", "")
+        site_column = f"{prefix}site" if prefix else "site"
+        return {f"{prefix}power_panel": name or _name(nested), site_column: site_slug}
+
+    for obj in fetched["power_feeds"]:
+        values = panel_values(obj.get("power_panel")) | {
+            "name": _text(obj.get("name")),
+            "status": _choice(obj.get("status")),
+            "description": _text(obj.get("description")),
+        }
+        rows["power_feeds"].append(_row("power_feeds", obj, values))
+    for kind in ("power_ports", "power_outlets"):
+        for obj in fetched[kind]:
+            values = device_values(obj.get("device")) | {
+                "name": _text(obj.get("name")),
+                "type": _choice(obj.get("type")),
+                "label": _text(obj.get("label")),
+                "description": _text(obj.get("description")),
+            }
+            if kind == "power_outlets":
+                values["power_port"] = _name(obj.get("power_port"))
+            rows[kind].append(_row(kind, obj, values))
+
     skipped: Counter[str] = Counter()
     for obj in fetched["cables"]:
         values = {
@@ -285,10 +327,16 @@ def netbox_rows(client: NetBoxClient, *, site: str | None, report: ImportReport)
             end = ends[0]
             object_type = _text(end.get("object_type"))
             if object_type not in PORT_TYPES:
-                skipped["cable(s) to console, power or circuit terminations (only ports are imported)"] += 1
+                skipped[
+                    "cable(s) to console or circuit terminations (only ports and power are imported)"
+                ] += 1
                 break
             target = end.get("object") if isinstance(end.get("object"), dict) else {}
-            values |= device_values(target.get("device"), f"side_{side}_") | {
+            if object_type == "dcim.powerfeed":
+                values |= panel_values(target.get("power_panel"), f"side_{side}_")
+            else:
+                values |= device_values(target.get("device"), f"side_{side}_")
+            values |= {
                 f"side_{side}_type": object_type,
                 f"side_{side}_name": _name(target),
             }
@@ -307,7 +355,7 @@ def import_netbox_api(
     timeout: float = 30.0,
     page_size: int = 1000,
 ) -> ImportReport:
-    """Import sites, locations, racks, devices, ports and cables from NetBox, all or nothing.
+    """Import sites, locations, racks, devices, ports, power and cables from NetBox, all or nothing.
 
     Raises NetBoxError when NetBox cannot be read (bad token, wrong address, unreachable); then nothing is written.
     """

@@ -152,6 +152,42 @@ class FakeNetBox:
             rear_port_position=position,
         )
 
+    def power_panel(self, site: dict[str, Any], name: str) -> dict[str, Any]:
+        return self._add(
+            ENDPOINTS["power_panels"], {"name": name, "site": _nested(site, "name", "slug")}, site["slug"]
+        )
+
+    def power_feed(self, panel: dict[str, Any], name: str, *, status: str = "active") -> dict[str, Any]:
+        return self._add(
+            ENDPOINTS["power_feeds"],
+            {
+                "name": name,
+                "power_panel": _nested(panel, "name"),
+                "status": _c(status),
+                "type": _c("primary"),
+                "supply": _c("ac"),
+                "phase": _c("single-phase"),
+                "voltage": 230,
+                "amperage": 16,
+                "description": "",
+                "cable": None,
+            },
+            panel["_site"],
+        )
+
+    def power_port(self, device: dict[str, Any], name: str) -> dict[str, Any]:
+        return self._component("power_ports", device, name, type=_c("iec-60320-c14"), cable=None)
+
+    def power_outlet(self, device: dict[str, Any], name: str, power_port: dict[str, Any] | None = None):
+        return self._component(
+            "power_outlets",
+            device,
+            name,
+            type=_c("iec-60320-c13"),
+            power_port=_nested(power_port, "name") if power_port else None,
+            cable=None,
+        )
+
     def cable(
         self,
         a: dict[str, Any],
@@ -163,7 +199,8 @@ class FakeNetBox:
         b_type: str = "dcim.interface",
     ) -> dict[str, Any]:
         def end(port: dict[str, Any], object_type: str) -> dict[str, Any]:
-            target = _nested(port, "name") | {"device": port["device"], "cable": None}
+            parent = "power_panel" if "power_panel" in port else "device"
+            target = _nested(port, "name") | {parent: port[parent], "cable": None}
             return {"object_type": object_type, "object_id": port["id"], "object": target}
 
         return self._add(

@@ -194,19 +194,21 @@ def test_a_bad_row_from_netbox_refuses_the_whole_import(amsterdam, sam):
     assert list(AuditEvent.objects.values_list("action", flat=True)) == ["inventory.import_refused"]
 
 
-def test_cables_to_power_ports_are_skipped_and_noted(amsterdam, sam):
+def test_cables_to_console_ports_are_skipped_and_noted(amsterdam, sam):
     web = next(obj for obj in amsterdam.objects["/api/dcim/devices/"] if obj["name"] == "web-01")
-    psu = {"id": 9001, "name": "PSU1", "device": {"id": web["id"], "name": "web-01"}}
-    outlet = {"id": 9002, "name": "A1", "device": {"id": web["id"], "name": "pdu-a"}}
+    console = {"id": 9001, "name": "Console", "device": {"id": web["id"], "name": "web-01"}}
+    server_port = {"id": 9002, "name": "Port 1", "device": {"id": web["id"], "name": "cs-01"}}
     amsterdam.objects["/api/dcim/cables/"].append(
         {
             "id": 9003,
             "_site": "ams1",
-            "type": "power",
+            "type": "cat6",
             "status": {"value": "connected", "label": "Connected"},
-            "label": "P-1",
-            "a_terminations": [{"object_type": "dcim.powerport", "object_id": 9001, "object": psu}],
-            "b_terminations": [{"object_type": "dcim.poweroutlet", "object_id": 9002, "object": outlet}],
+            "label": "K-1",
+            "a_terminations": [{"object_type": "dcim.consoleport", "object_id": 9001, "object": console}],
+            "b_terminations": [
+                {"object_type": "dcim.consoleserverport", "object_id": 9002, "object": server_port}
+            ],
         }
     )
 
@@ -215,8 +217,39 @@ def test_cables_to_power_ports_are_skipped_and_noted(amsterdam, sam):
     assert report.ok, report.summary()
     assert Cable.objects.count() == 3
     assert report.notes == [
-        "skipped 1 cable(s) to console, power or circuit terminations (only ports are imported)"
+        "skipped 1 cable(s) to console or circuit terminations (only ports and power are imported)"
     ]
+
+
+def test_power_from_the_api_gives_the_blast_radius_its_supplies(netbox, sam):
+    from inventory.blast_radius import Cut, blast_radius
+
+    ams = netbox.site("ams1", "Amsterdam 1")
+    panel = netbox.power_panel(ams, "Panel 1")
+    feeds = [netbox.power_feed(panel, "Feed A"), netbox.power_feed(panel, "Feed B", status="offline")]
+    outlets = []
+    for name, feed in zip(("pdu-a", "pdu-b"), feeds, strict=True):
+        pdu = netbox.device(ams, name, role="PDU", manufacturer="APC", model="AP8959")
+        inlet = netbox.power_port(pdu, "Input")
+        netbox.cable(feed, inlet, a_type="dcim.powerfeed", b_type="dcim.powerport", type="power")
+        outlets.append(netbox.power_outlet(pdu, "Outlet 1", inlet))
+    switch = netbox.device(ams, "sw-01")
+    for n, outlet in enumerate(outlets, start=1):
+        psu = netbox.power_port(switch, f"PSU{n}")
+        netbox.cable(psu, outlet, a_type="dcim.powerport", b_type="dcim.poweroutlet", type="power")
+
+    report = import_netbox_api(netbox.url, TOKEN, by=sam)
+
+    assert report.ok, report.summary()
+    created = {kind: counts["created"] for kind, counts in report.counts().items()}
+    assert created["power_panels"] == 1 and created["power_feeds"] == 2 and created["cables"] == 4
+    assert Port.objects.get(name="Feed B").enabled is False
+    assert Port.objects.get(device__name="pdu-a", name="Outlet 1").power_port.name == "Input"
+    # Feed B is offline, so pdu-b carries nothing: pdu-a off leaves sw-01 with no live supply.
+    lost = blast_radius([Cut.power_off(Device.objects.get(name="pdu-a"))]).devices
+    assert [device.name for device in lost] == ["pdu-a", "sw-01"]
+    again = import_netbox_api(netbox.url, TOKEN, by=sam)
+    assert again.ok and not any(again.created.values()) and not any(again.updated.values())
 
 
 def test_the_site_option_imports_one_site(amsterdam, sam):
