@@ -67,6 +67,53 @@ class AuditedModelAdmin(admin.ModelAdmin):
             record("admin.delete", actor=request.user, obj=obj, payload={"repr": str(obj)[:200]})
         super().delete_queryset(request, queryset)
 
+    def save_formset(self, request, form, formset, change) -> None:
+        """Rows edited inline (a device's ports, a circuit's ends) are changes too: one event per row, with
+        what changed from what to what, like the page's own object."""
+        from audit.log import record
+
+        befores = {}
+        for inline_form in formset.initial_forms:
+            obj = inline_form.instance
+            names = [n for n in inline_form.changed_data if n in {f.name for f in obj._meta.concrete_fields}]
+            if obj.pk is not None and names and not formset._should_delete_form(inline_form):
+                original = type(obj).objects.filter(pk=obj.pk).values(*names).first() or {}
+                befores[obj.pk] = {name: _plain(value) for name, value in original.items()}
+        deleted = [
+            (str(f.instance.pk), str(f.instance)[:200])
+            for f in formset.initial_forms
+            if formset._should_delete_form(f) and f.instance.pk is not None
+        ]
+        super().save_formset(request, form, formset, change)
+        for obj, changed in formset.changed_objects:
+            after = {name: _plain(getattr(obj, name)) for name in befores.get(obj.pk, {})}
+            record(
+                "admin.change",
+                actor=request.user,
+                obj=obj,
+                payload={
+                    "via": "inline",
+                    "changed": sorted(changed),
+                    "before": befores.get(obj.pk, {}),
+                    "after": after,
+                },
+            )
+        for obj in formset.new_objects:
+            record(
+                "admin.add", actor=request.user, obj=obj, payload={"via": "inline", "repr": str(obj)[:200]}
+            )
+        for pk, text in deleted:
+            record(
+                "admin.delete",
+                actor=request.user,
+                payload={
+                    "via": "inline",
+                    "object_type": formset.model._meta.label_lower,
+                    "object_id": pk,
+                    "repr": text,
+                },
+            )
+
     def _field_names(self, form) -> list[str]:
         model_fields = {f.name for f in self.model._meta.concrete_fields}
         return [name for name in form.changed_data if name in model_fields]

@@ -9,6 +9,8 @@ from audit.admin import AuditedModelAdmin, ReadOnlyAdmin
 from inventory.forms import NetBoxImportForm
 from inventory.models import (
     Cable,
+    Circuit,
+    CircuitTermination,
     Customer,
     Device,
     DeviceType,
@@ -94,17 +96,6 @@ class DeviceAdmin(AuditedModelAdmin):
         context = {**self.admin_site.each_context(request), "form": form, "report": report, "title": "Import"}
         return TemplateResponse(request, "admin/inventory/device/import.html", context)
 
-    def save_formset(self, request, form, formset, change) -> None:
-        from audit.log import record
-
-        super().save_formset(request, form, formset, change)
-        for obj in formset.new_objects:
-            record("admin.add", actor=request.user, obj=obj, payload={"via": "inline"})
-        for obj, changed in formset.changed_objects:
-            record("admin.change", actor=request.user, obj=obj, payload={"via": "inline", "changed": changed})
-        for obj in formset.deleted_objects:
-            record("admin.delete", actor=request.user, obj=obj, payload={"via": "inline", "repr": str(obj)})
-
 
 @admin.register(Port)
 class PortAdmin(AuditedModelAdmin):
@@ -151,3 +142,20 @@ class DiscrepancyAdmin(ReadOnlyAdmin):
 
     list_display = ["summary", "kind", "status", "reported_by", "reported_at"]
     list_filter = ["status", "kind"]
+
+
+class CircuitTerminationInline(admin.TabularInline):
+    model = CircuitTermination
+    extra = 0
+    max_num = 2
+    raw_id_fields = ["port"]
+
+
+@admin.register(Circuit)
+class CircuitAdmin(AuditedModelAdmin):
+    """Circuits join sites in the blast radius: an active circuit with a port at both ends carries traffic."""
+
+    list_display = ["cid", "provider", "type", "status"]
+    list_filter = ["status", "provider"]
+    search_fields = ["cid", "provider", "description"]
+    inlines = [CircuitTerminationInline]

@@ -29,6 +29,9 @@ from audit.log import record
 from inventory.models import (
     POWER_KINDS,
     Cable,
+    Circuit,
+    CircuitStatus,
+    CircuitTermination,
     Device,
     DeviceKind,
     DeviceStatus,
@@ -53,6 +56,8 @@ CSV_KINDS = (
     "power_ports",
     "power_outlets",
     "power_feeds",
+    "circuits",
+    "circuit_terminations",
     "cables",
 )
 # What to call the files, in words for the person uploading them.
@@ -75,6 +80,10 @@ TERMINATION_KINDS = {
     "dcim.poweroutlet": PortKind.POWER_OUTLET,
     "dcim.powerfeed": PortKind.POWER_FEED,
 }
+# One end of a provider's circuit. NetBox's CSV cable import has no column for it; Lockstep reads the circuit
+# ID from side_x_circuit and the end (A or Z) from side_x_name, as NetBox's API names them.
+CIRCUIT_TERMINATION = "circuits.circuittermination"
+CABLE_SIDE_TYPES = (*TERMINATION_KINDS, CIRCUIT_TERMINATION)
 # NetBox's PowerFeedStatusChoices: only an active feed carries power.
 FEED_STATUSES = ("active", "offline", "planned", "failed")
 # NetBox's LinkStatusChoices.
@@ -124,6 +133,10 @@ COLUMNS: dict[str, Columns] = {
     "power_ports": Columns(("device", "name"), ("type", "label", "description", "site")),
     "power_outlets": Columns(("device", "name"), ("type", "label", "description", "power_port", "site")),
     "power_feeds": Columns(("site", "power_panel", "name"), ("status", "description")),
+    "circuits": Columns(("cid", "provider", "type", "status"), ("description",)),
+    # NetBox 4.2+ names the site as termination_type dcim.site and a NetBox id, which Lockstep cannot look
+    # up: give the site's name or slug in `site` (as NetBox before 4.2 did).
+    "circuit_terminations": Columns(("circuit", "term_side"), ("site", "termination_type", "description")),
     # A side's device is its power panel instead (side_x_power_panel) when the side is a power feed.
     "cables": Columns(
         ("side_a_type", "side_a_name", "side_b_type", "side_b_name"),
@@ -132,6 +145,8 @@ COLUMNS: dict[str, Columns] = {
             "side_b_device",
             "side_a_power_panel",
             "side_b_power_panel",
+            "side_a_circuit",
+            "side_b_circuit",
             "type",
             "status",
             "label",
@@ -178,6 +193,8 @@ PORT_LABEL_MAX = _max_length(Port, "label")
 PORT_DESCRIPTION_MAX = _max_length(Port, "description")
 CABLE_LABEL_MAX = _max_length(Cable, "label")
 CABLE_TYPE_MAX = _max_length(Cable, "type")
+CID_MAX = _max_length(Circuit, "cid")
+CIRCUIT_TEXT_MAX = {name: _max_length(Circuit, name) for name in ("provider", "type", "description")}
 
 
 @dataclass(slots=True)
@@ -311,6 +328,10 @@ def kind_from_filename(name: str) -> str | None:
     words = re.sub(r"[^a-z]+", " ", PurePath(name).stem.lower()).split()
     joined = "".join(words)
     # Ports and cables first: 'device-interfaces.csv' holds interfaces, not devices.
+    if "circuittermination" in joined:
+        return "circuit_terminations"
+    if "circuit" in joined:
+        return "circuits"
     if "powerfeed" in joined:
         return "power_feeds"
     if "poweroutlet" in joined:
@@ -571,7 +592,7 @@ class _Values:
 
 
 # Foreign keys are compared by id, so that comparing never loads the related row (one query per row).
-_FOREIGN_KEYS = frozenset({"site", "location", "rack", "device", "rear_port", "power_port", "cable"})
+_FOREIGN_KEYS = frozenset({"site", "location", "rack", "device", "rear_port", "power_port", "cable", "port"})
 
 
 def _assign(obj: models.Model, values: Mapping[str, Any]) -> bool:
@@ -655,6 +676,9 @@ class _Import:
         self.ports: dict[PortKey, Port] = {}
         self.cable_ends: dict[int, dict[str, PortKey]] = defaultdict(dict)
         self.cables: dict[int, Cable] = {}
+        self.circuits: dict[str, Circuit] = {}
+        self.terminations: dict[tuple[str, str], CircuitTermination] = {}  # (circuit ID, A or Z)
+        self.port_terminations: dict[int, CircuitTermination] = {}  # port pk -> the circuit end cabled to it
         # Names whose own rows were refused: rows that refer to them say nothing more (the cause is reported).
         self.refused_devices: set[str] = set()
         self.refused_ports: set[tuple[str, str, str]] = set()
@@ -664,6 +688,13 @@ class _Import:
     # Loading ----------------------------------------------------------------------------------------------
 
     def load(self) -> None:
+        for circuit in Circuit.objects.all():
+            self.circuits[circuit.cid] = circuit
+        cids = {circuit.pk: cid for cid, circuit in self.circuits.items()}
+        for termination in CircuitTermination.objects.all():
+            self.terminations[(cids[termination.circuit_id], termination.term_side)] = termination
+            if termination.port_id is not None:
+                self.port_terminations[termination.port_id] = termination
         code_of: dict[int, str] = {}
         for site in Site.objects.all():
             self._add_site(site)
@@ -860,6 +891,8 @@ class _Import:
             "power_feeds",
         ):
             self.check_ports(kind, rows.get(kind, []))
+        self.check_circuits(rows.get("circuits", []))
+        self.check_circuit_terminations(rows.get("circuit_terminations", []))
         self.check_cables(rows.get("cables", []))
 
     def check_sites(self, rows: list[Row]) -> None:
@@ -1215,13 +1248,149 @@ class _Import:
         (_, device), kind, name = key
         return f"{device} {PORT_WORDS[kind]} {name}"
 
+    def known_site(self, value: str) -> Site | None:
+        """The site a value names (code, or a name only one site has), without making one."""
+        site = self.sites_by_code.get(value)
+        if site is None:
+            named = self.sites_by_name.get(value, [])
+            site = named[0] if len(named) == 1 else None
+        return site
+
+    def check_circuits(self, rows: list[Row]) -> None:
+        lines: dict[str, int] = {}
+        for row in rows:
+            v = _Values(row, self.report)
+            cid = v.text("cid", CID_MAX, required=True)
+            values: dict[str, Any] = {
+                "provider": v.text("provider", CIRCUIT_TEXT_MAX["provider"], required=True),
+                "type": v.text("type", CIRCUIT_TEXT_MAX["type"], required=True),
+                "status": v.choice("status", CircuitStatus.values, required=True),
+            }
+            if v.has("description"):
+                values["description"] = v.text("description", CIRCUIT_TEXT_MAX["description"])
+            if v.failed:
+                continue
+            if cid in lines:
+                v.error(f"circuit {cid!r} is also on line {lines[cid]}")
+                continue
+            lines[cid] = row.line
+            circuit = self.circuits.get(cid)
+            if circuit is None:
+                circuit = self.circuits[cid] = Circuit(cid=cid, **values)
+                self._created("circuits", circuit)
+            else:
+                self._outcome("circuits", circuit, _assign(circuit, values))
+
+    def check_circuit_terminations(self, rows: list[Row]) -> None:
+        lines: dict[tuple[str, str], int] = {}
+        for row in rows:
+            v = _Values(row, self.report)
+            cid = v.text("circuit", CID_MAX, required=True)
+            side = v.choice("term_side", ("a", "z"), required=True).upper()
+            site_value = v.text("site", SITE_NAME_MAX)
+            termination_type = v.text("termination_type", 100).lower()
+            site = None
+            if site_value:
+                site = self.known_site(site_value)
+                if site is None:
+                    v.error(f"site {site_value!r} is not in Lockstep nor in this import")
+            elif termination_type == "dcim.site":
+                v.error("the termination is at a site: name it in the site column (its name or slug)")
+            circuit = self.circuits.get(cid) if cid else None
+            if cid and circuit is None:
+                v.error(f"circuit: no circuit {cid!r} (not in Lockstep nor in the circuits file)")
+            if v.failed:
+                continue
+            key = (cid, side)
+            if key in lines:
+                v.error(f"circuit {cid!r} side {side} is also on line {lines[key]}")
+                continue
+            lines[key] = row.line
+            termination = self.terminations.get(key)
+            if termination is None:
+                termination = CircuitTermination(circuit=circuit, term_side=side, site=site)
+                self.terminations[key] = termination
+                self._created("circuit_terminations", termination)
+            else:
+                values = {"site": site} if v.has("site") else {}
+                self._outcome("circuit_terminations", termination, _assign(termination, values))
+
+    def _check_circuit_cable(self, row: Row, cabled_on: dict[PortKey, int]) -> None:
+        """A cable from a port to a circuit's end: Lockstep records the port on the termination."""
+        v = _Values(row, self.report)
+        termination: CircuitTermination | None = None
+        port_key: PortKey | None = None
+        for side in "ab":
+            side_type = v.choice(f"side_{side}_type", CABLE_SIDE_TYPES, required=True)
+            name = v.text(f"side_{side}_name", PORT_NAME_MAX, required=True)
+            if side_type == CIRCUIT_TERMINATION:
+                cid = v.text(f"side_{side}_circuit", CID_MAX, required=True)
+                if termination is not None:
+                    v.error("a cable joins a circuit's end to a port, not to another circuit's end")
+                    continue
+                if not (cid and name):
+                    continue
+                termination = self.terminations.get((cid, name.upper()))
+                if termination is None:
+                    v.error(
+                        f"side {side.upper()}: circuit {cid!r} has no termination {name!r} "
+                        "(not in Lockstep nor in the circuit terminations file)"
+                    )
+            elif side_type:
+                kind = TERMINATION_KINDS[side_type]
+                device_key = self.device_key(v, f"side_{side}_device", f"side_{side}_site")
+                if kind in POWER_KINDS:
+                    v.error(f"a circuit carries data: it is not cabled to {_a(PORT_WORDS[kind])}")
+                elif device_key is not None and name:
+                    port_key = (device_key, kind, name)
+                    if port_key not in self.ports:
+                        if (device_key[1], kind, name) not in self.refused_ports:
+                            v.error(
+                                f"side {side.upper()}: device {device_key[1]!r} has no {PORT_WORDS[kind]} "
+                                f"{name!r} (not in Lockstep nor in this import)"
+                            )
+                        v.failed = True
+        if v.failed or termination is None or port_key is None:
+            return
+        words = f"circuit {termination.circuit.cid} side {termination.term_side}"
+        if port_key in cabled_on:
+            v.error(f"{self._port_words(port_key)} is also cabled on line {cabled_on[port_key]}")
+            return
+        port = self.ports[port_key]
+        if port.pk is not None and termination.port_id == port.pk:
+            self.report.unchanged["cables"] += 1
+        else:
+            attached = termination.port_id is not None or (
+                CircuitTermination.port.is_cached(termination) and termination.port is not None
+            )
+            if attached:
+                v.error(
+                    f"{words} is already cabled to another port in Lockstep; remove that first if it moved"
+                )
+                return
+            other = self.port_terminations.get(port.pk) if port.pk is not None else None
+            if port.cable_id is not None or port.cable is not None or other is not None:
+                v.error(
+                    f"{self._port_words(port_key)} is already cabled in Lockstep; remove that cable first"
+                )
+                return
+            termination.port = port
+            if termination.pk is not None:
+                self.changed[CircuitTermination][termination.pk] = termination
+            self.report.created["cables"] += 1
+        cabled_on[port_key] = row.line
+
     def check_cables(self, rows: list[Row]) -> None:
         cabled_on: dict[PortKey, int] = {}
         for row in rows:
+            sides = (row.values.get("side_a_type", ""), row.values.get("side_b_type", ""))
+            if CIRCUIT_TERMINATION in (side.strip().lower() for side in sides):
+                self._check_circuit_cable(row, cabled_on)
+                continue
             v = _Values(row, self.report)
             ends: list[PortKey | None] = []
             for side in "ab":
-                kind = TERMINATION_KINDS.get(v.choice(f"side_{side}_type", TERMINATION_KINDS, required=True))
+                kind = TERMINATION_KINDS.get(v.choice(f"side_{side}_type", CABLE_SIDE_TYPES, required=True))
                 # A power feed hangs off its power panel, named in a column of its own.
                 parent = "power_panel" if kind == PortKind.POWER_FEED else "device"
                 device_key = self.device_key(v, f"side_{side}_{parent}", f"side_{side}_site")
@@ -1272,6 +1441,15 @@ class _Import:
             if v.failed:
                 continue
             a, b = self.ports[a_key], self.ports[b_key]
+            for port, key in ((a, a_key), (b, b_key)):
+                if port.pk in self.port_terminations:
+                    circuit = self.port_terminations[port.pk]
+                    v.error(
+                        f"{self._port_words(key)} is cabled to circuit {circuit.circuit.cid} side "
+                        f"{circuit.term_side} in Lockstep; remove that first if it moved"
+                    )
+            if v.failed:
+                continue
             if a.cable_id is not None and a.cable_id == b.cable_id:
                 cable = self.cables[a.cable_id]
                 self._outcome("cables", cable, _assign(cable, values))
@@ -1313,6 +1491,8 @@ class _Import:
             Device.objects.filter(pk__in=chunk).update(asset_tag=None)
         self._create(Device, created[Device])
         self._update(Device, changed[Device], DEVICE_FIELDS)
+        self._create(Circuit, created[Circuit])
+        self._update(Circuit, changed[Circuit], ["provider", "type", "status", "description"])
         self._create(Cable, created[Cable])
         self._update(Cable, changed[Cable], ["label", "type", "status"])
         new_ports = created[Port]
@@ -1321,6 +1501,8 @@ class _Import:
         self._create(Port, [port for port in new_ports if port.kind not in pointing])
         self._create(Port, [port for port in new_ports if port.kind in pointing])
         self._update(Port, changed[Port], PORT_FIELDS)
+        self._create(CircuitTermination, created[CircuitTermination])
+        self._update(CircuitTermination, changed[CircuitTermination], ["site", "port"])
 
     @staticmethod
     def _create(model: type[models.Model], objs: list[models.Model]) -> None:

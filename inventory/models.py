@@ -351,6 +351,59 @@ class Cable(models.Model):
         return self.label or f"cable {self.pk}"
 
 
+class CircuitStatus(models.TextChoices):
+    """NetBox's CircuitStatusChoices: only an active circuit carries traffic."""
+
+    PLANNED = "planned", "Planned"
+    PROVISIONING = "provisioning", "Provisioning"
+    ACTIVE = "active", "Active"
+    OFFLINE = "offline", "Offline"
+    DEPROVISIONING = "deprovisioning", "Deprovisioning"
+    DECOMMISSIONED = "decommissioned", "Decommissioned"
+
+
+class Circuit(models.Model):
+    """A provider's circuit between two sites (NetBox's circuit, by its circuit id): what joins one site's
+    blast radius to another's."""
+
+    cid = models.CharField("circuit ID", max_length=100, unique=True)
+    provider = models.CharField(max_length=100, blank=True)
+    type = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=CircuitStatus.choices, default=CircuitStatus.ACTIVE)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["cid"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=CircuitStatus.values), name="circuit_status_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.cid}".strip()
+
+
+class CircuitTermination(models.Model):
+    """One end (A or Z) of a circuit: at a site, and cabled (in NetBox) to one port there. Lockstep keeps the
+    port the cable lands on rather than the cable, since a termination is not a port anyone can tag."""
+
+    circuit = models.ForeignKey(Circuit, on_delete=models.CASCADE, related_name="terminations")
+    term_side = models.CharField(max_length=1, choices=[("A", "A"), ("Z", "Z")])
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    port = models.OneToOneField(
+        Port, null=True, blank=True, on_delete=models.SET_NULL, related_name="circuit_termination"
+    )
+
+    class Meta:
+        ordering = ["circuit", "term_side"]
+        constraints = [
+            models.UniqueConstraint(fields=["circuit", "term_side"], name="circuit_one_termination_per_side"),
+            models.CheckConstraint(condition=Q(term_side__in=["A", "Z"]), name="circuit_term_side_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.circuit.cid} {self.term_side}"
+
+
 class Customer(models.Model):
     name = models.CharField(max_length=200, unique=True)
 

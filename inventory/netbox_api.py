@@ -31,6 +31,8 @@ ENDPOINTS = {
     "power_ports": "/api/dcim/power-ports/",
     "power_outlets": "/api/dcim/power-outlets/",
     "power_feeds": "/api/dcim/power-feeds/",
+    "circuits": "/api/circuits/circuits/",
+    "circuit_terminations": "/api/circuits/circuit-terminations/",
     "cables": "/api/dcim/cables/",
 }
 PORT_TYPES = {
@@ -40,6 +42,7 @@ PORT_TYPES = {
     "dcim.powerport": "power_ports",
     "dcim.poweroutlet": "power_outlets",
     "dcim.powerfeed": "power_feeds",
+    "circuits.circuittermination": "circuit_terminations",
 }
 # A page of 1,000 interfaces is a few megabytes; anything far past that is not NetBox answering.
 MAX_PAGE_BYTES = 64 * 1024 * 1024
@@ -310,6 +313,27 @@ def netbox_rows(client: NetBoxClient, *, site: str | None, report: ImportReport)
                 values["power_port"] = _name(obj.get("power_port"))
             rows[kind].append(_row(kind, obj, values))
 
+    for obj in fetched["circuits"]:
+        values = {
+            "cid": _text(obj.get("cid")),
+            "provider": _name(obj.get("provider")),
+            "type": _name(obj.get("type")),
+            "status": _choice(obj.get("status")),
+            "description": _text(obj.get("description")),
+        }
+        rows["circuits"].append(_row("circuits", obj, values))
+    for obj in fetched["circuit_terminations"]:
+        # NetBox 4.2+ terminates on any of several kinds (termination_type); before, on a site.
+        at_site = obj.get("termination_type") in (None, "dcim.site")
+        where = obj.get("termination") if obj.get("termination_type") else obj.get("site")
+        values = {
+            "circuit": _name(obj.get("circuit"), "cid"),
+            "term_side": _text(obj.get("term_side")),
+            "site": site_of({"site": where}) if at_site else "",
+            "description": _text(obj.get("description")),
+        }
+        rows["circuit_terminations"].append(_row("circuit_terminations", obj, values))
+
     skipped: Counter[str] = Counter()
     for obj in fetched["cables"]:
         values = {
@@ -327,13 +351,18 @@ def netbox_rows(client: NetBoxClient, *, site: str | None, report: ImportReport)
             end = ends[0]
             object_type = _text(end.get("object_type"))
             if object_type not in PORT_TYPES:
-                skipped[
-                    "cable(s) to console or circuit terminations (only ports and power are imported)"
-                ] += 1
+                skipped["cable(s) to console ports (only ports, power and circuits are imported)"] += 1
                 break
             target = end.get("object") if isinstance(end.get("object"), dict) else {}
             if object_type == "dcim.powerfeed":
                 values |= panel_values(target.get("power_panel"), f"side_{side}_")
+            elif object_type == "circuits.circuittermination":
+                values |= {
+                    f"side_{side}_circuit": _name(target.get("circuit"), "cid"),
+                    f"side_{side}_type": object_type,
+                    f"side_{side}_name": _text(target.get("term_side")),
+                }
+                continue
             else:
                 values |= device_values(target.get("device"), f"side_{side}_")
             values |= {
@@ -355,7 +384,7 @@ def import_netbox_api(
     timeout: float = 30.0,
     page_size: int = 1000,
 ) -> ImportReport:
-    """Import sites, locations, racks, devices, ports, power and cables from NetBox, all or nothing.
+    """Import sites, locations, racks, devices, ports, power, circuits and cables from NetBox, all or nothing.
 
     Raises NetBoxError when NetBox cannot be read (bad token, wrong address, unreachable); then nothing is written.
     """

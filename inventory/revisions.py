@@ -13,7 +13,7 @@ from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from inventory.models import Cable, Device, Port, Service, Site
+from inventory.models import Cable, Circuit, CircuitTermination, Device, Port, Service, Site
 
 
 def bump_sites(site_ids: Iterable[int]) -> None:
@@ -89,3 +89,30 @@ def _service_ports_changed(sender, instance, action: str, pk_set, **kwargs) -> N
             bump_sites(_sites_of_ports(pk_set if pk_set else instance.ports.values_list("pk", flat=True)))
         else:
             bump_sites([instance.device.site_id])
+
+
+# A circuit joins the blast radiuses of the sites at its two ends: a change to it (or to either end) is a
+# change at both.
+
+
+def _sites_of_circuit(circuit_id: int | None) -> set[int]:
+    ends = CircuitTermination.objects.filter(circuit_id=circuit_id)
+    return set(ends.values_list("port__device__site_id", flat=True)) | set(
+        ends.values_list("site_id", flat=True)
+    )
+
+
+@receiver(post_save, sender=Circuit)
+def _circuit_changed(sender, instance: Circuit, **kwargs) -> None:
+    bump_sites(_sites_of_circuit(instance.pk))
+
+
+@receiver(pre_delete, sender=Circuit)
+def _circuit_going(sender, instance: Circuit, **kwargs) -> None:
+    bump_sites(_sites_of_circuit(instance.pk))
+
+
+@receiver([post_save, post_delete], sender=CircuitTermination)
+def _circuit_end_changed(sender, instance: CircuitTermination, **kwargs) -> None:
+    port_site = Port.objects.filter(pk=instance.port_id).values_list("device__site_id", flat=True).first()
+    bump_sites(_sites_of_circuit(instance.circuit_id) | {instance.site_id, port_site})

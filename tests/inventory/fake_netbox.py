@@ -152,6 +152,34 @@ class FakeNetBox:
             rear_port_position=position,
         )
 
+    def circuit(self, cid: str, *, provider: str = "Fibre Co", status: str = "active") -> dict[str, Any]:
+        return self._add(
+            ENDPOINTS["circuits"],
+            {
+                "cid": cid,
+                "provider": {"id": 1, "name": provider, "slug": provider.lower().replace(" ", "-")},
+                "type": {"id": 1, "name": "Transit", "slug": "transit"},
+                "status": _c(status),
+                "description": "",
+            },
+            "",
+        )
+
+    def circuit_termination(self, circuit: dict[str, Any], side: str, site: dict[str, Any]) -> dict[str, Any]:
+        """NetBox 4.2+'s shape: the termination names its site as a generic termination."""
+        return self._add(
+            ENDPOINTS["circuit_terminations"],
+            {
+                "circuit": _nested(circuit, "cid"),
+                "term_side": side,
+                "termination_type": "dcim.site",
+                "termination": _nested(site, "name", "slug"),
+                "description": "",
+                "cable": None,
+            },
+            site["slug"],
+        )
+
     def power_panel(self, site: dict[str, Any], name: str) -> dict[str, Any]:
         return self._add(
             ENDPOINTS["power_panels"], {"name": name, "site": _nested(site, "name", "slug")}, site["slug"]
@@ -199,6 +227,9 @@ class FakeNetBox:
         b_type: str = "dcim.interface",
     ) -> dict[str, Any]:
         def end(port: dict[str, Any], object_type: str) -> dict[str, Any]:
+            if "term_side" in port:
+                target = {"id": port["id"], "circuit": port["circuit"], "term_side": port["term_side"]}
+                return {"object_type": object_type, "object_id": port["id"], "object": target}
             parent = "power_panel" if "power_panel" in port else "device"
             target = _nested(port, "name") | {parent: port[parent], "cable": None}
             return {"object_type": object_type, "object_id": port["id"], "object": target}

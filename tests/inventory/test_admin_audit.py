@@ -108,3 +108,75 @@ def test_where_a_model_keeps_its_serial_is_set_in_the_admin_and_audited(client, 
     event = AuditEvent.objects.get(action="admin.add", object_type="inventory.devicetype")
     assert event.actor == sam and event.object_id == str(device_type.pk)
     assert event.payload["after"]["serial_location"] == "pull-out tab, front left"
+
+
+def test_a_circuit_and_its_ends_added_in_the_admin_are_audited_and_move_both_sites_revisions(
+    client, sam, lax1
+):
+    from inventory.models import Circuit, Device
+
+    far = Site.objects.create(code="SFO1", name="San Francisco 1")
+    far_port = Device.objects.create(site=far, name="sfo-edge").ports.create(name="Eth1")
+    revisions = (lax1.site.revision, far.revision)
+    client.force_login(sam)
+
+    response = client.post(
+        reverse("admin:inventory_circuit_add"),
+        {
+            "cid": "CID-7",
+            "provider": "Fibre Co",
+            "type": "Transit",
+            "status": "active",
+            "description": "",
+            "terminations-TOTAL_FORMS": "2",
+            "terminations-INITIAL_FORMS": "0",
+            "terminations-MIN_NUM_FORMS": "0",
+            "terminations-MAX_NUM_FORMS": "2",
+            "terminations-0-term_side": "A",
+            "terminations-0-site": lax1.site.pk,
+            "terminations-0-port": lax1.sw_a_port.pk,
+            "terminations-1-term_side": "Z",
+            "terminations-1-site": far.pk,
+            "terminations-1-port": far_port.pk,
+        },
+    )
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    circuit = Circuit.objects.get(cid="CID-7")
+    assert circuit.terminations.count() == 2
+    adds = AuditEvent.objects.filter(action="admin.add").order_by("seq")
+    assert [event.object_type for event in adds] == [
+        "inventory.circuit",
+        "inventory.circuittermination",
+        "inventory.circuittermination",
+    ]
+    lax1.site.refresh_from_db()
+    far.refresh_from_db()
+    assert lax1.site.revision > revisions[0] and far.revision > revisions[1]
+    assert verify_chain().ok
+
+
+def test_a_port_changed_inline_on_its_device_is_audited_from_what_to_what(client, sam, lax1):
+    client.force_login(sam)
+    url = reverse("admin:inventory_device_change", args=[lax1.sw_a.pk])
+    page = client.get(url)
+    data = {}
+    for form in [page.context["adminform"].form, *page.context["inline_admin_formsets"][0].formset.forms]:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if value is not None and value is not False:
+                data[form.add_prefix(name)] = value.pk if hasattr(value, "pk") else value
+    formset = page.context["inline_admin_formsets"][0].formset
+    data |= {f"{formset.prefix}-{key}": value for key, value in formset.management_form.initial.items()}
+    data.pop("asset_tag", None)
+    first = formset.forms[0]
+    data[first.add_prefix("label")] = "uplink to core"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    events = AuditEvent.objects.filter(action="admin.change", object_type="inventory.port")
+    assert events.count() == 1, [e.payload for e in events]
+    event = events.get()
+    assert event.payload["changed"] == ["label"]
+    assert event.payload["before"] == {"label": ""} and event.payload["after"] == {"label": "uplink to core"}

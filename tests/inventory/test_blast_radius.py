@@ -289,8 +289,8 @@ def test_building_the_graph_takes_the_same_few_queries_however_big_the_inventory
     build_rows(t, racks)
     build_rows(Topology("ord1"), 2)
 
-    # devices, ports, services (customer joined), service→device links, service→port links
-    with django_assert_num_queries(5):
+    # circuits, devices, ports, services (customer joined), service→device links, service→port links
+    with django_assert_num_queries(6):
         graph = build_graph(site=t.site)
 
     assert len(graph.device_ids) == 1 + racks * 3

@@ -274,7 +274,7 @@ def test_a_side_type_that_is_not_a_port_is_refused(sam):
 
     assert messages(report) == [
         "cables.csv line 3: side_b_type 'dcim.consoleport' is not one of dcim.interface, dcim.frontport, "
-        "dcim.rearport, dcim.powerport, dcim.poweroutlet, dcim.powerfeed"
+        "dcim.rearport, dcim.powerport, dcim.poweroutlet, dcim.powerfeed, circuits.circuittermination"
     ]
 
 
@@ -631,7 +631,7 @@ def test_a_file_named_for_nothing_is_refused(sam):
     assert messages(report) == [
         "inventory.csv: its name does not say what it holds; call it devices.csv, power_panels.csv, "
         "interfaces.csv, rear_ports.csv, front_ports.csv, power_ports.csv, power_outlets.csv, "
-        "power_feeds.csv or cables.csv"
+        "power_feeds.csv, circuits.csv, circuit_terminations.csv or cables.csv"
     ]
 
 

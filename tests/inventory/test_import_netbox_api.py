@@ -217,7 +217,7 @@ def test_cables_to_console_ports_are_skipped_and_noted(amsterdam, sam):
     assert report.ok, report.summary()
     assert Cable.objects.count() == 3
     assert report.notes == [
-        "skipped 1 cable(s) to console or circuit terminations (only ports and power are imported)"
+        "skipped 1 cable(s) to console ports (only ports, power and circuits are imported)"
     ]
 
 
@@ -307,3 +307,31 @@ def test_a_trunk_and_a_core_role_from_the_api_give_the_blast_radius_its_paths_an
     assert Port.objects.get(device__name="pp-b", name="F2").rear_port_position == 2
     eth2 = Port.objects.get(device__name="core-01", name="Eth2")
     assert [device.name for device in blast_radius([Cut.unplug(eth2)]).devices] == ["web-2"]
+
+
+def test_a_circuit_from_the_api_joins_two_sites_blast_radiuses(netbox, sam):
+    from inventory.blast_radius import Cut, blast_radius
+
+    ams, rtm = netbox.site("ams1", "Amsterdam 1"), netbox.site("rtm1", "Rotterdam 1")
+    core = netbox.device(ams, "ams-core", role="Core")
+    edge = netbox.device(rtm, "rtm-edge", role="Edge router")
+    web = netbox.device(rtm, "rtm-web", role="Server")
+    circuit = netbox.circuit("CID-1", provider="Fibre Co")
+    a_end, z_end = (
+        netbox.circuit_termination(circuit, "A", ams),
+        netbox.circuit_termination(circuit, "Z", rtm),
+    )
+    netbox.cable(netbox.interface(core, "Eth1"), a_end, b_type="circuits.circuittermination")
+    netbox.cable(z_end, netbox.interface(edge, "Eth1"), a_type="circuits.circuittermination")
+    netbox.cable(netbox.interface(edge, "Eth2"), netbox.interface(web, "eth0"))
+
+    report = import_netbox_api(netbox.url, TOKEN, by=sam)
+
+    assert report.ok, report.summary()
+    assert report.created["circuits"] == 1 and report.created["circuit_terminations"] == 2
+    lost = blast_radius(
+        [Cut.power_off(Device.objects.get(name="ams-core"))], site=Site.objects.get(code="ams1")
+    )
+    assert [device.name for device in lost.devices] == ["ams-core", "rtm-edge", "rtm-web"]
+    again = import_netbox_api(netbox.url, TOKEN, by=sam)
+    assert again.ok and not any(again.created.values()) and not any(again.updated.values())
