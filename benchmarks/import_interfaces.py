@@ -29,7 +29,16 @@ for d in range(DEVICES):
         f"{name},Leaf switch,Arista,DCS-7050SX3,active,AMS1,Hall {d // 400},R{d // 20:03d},{d % 20 * 2 + 1},front,SSJ{d:06d},"
     )
     interfaces += [f"{name},Ethernet{p},10gbase-x-sfpp,true,port {p}" for p in range(1, PER_DEVICE + 1)]
-files = {"devices": "\n".join(devices) + "\n", "interfaces": "\n".join(interfaces) + "\n"}
+# NetBox refuses devices at places it does not have, and so does Lockstep: the places come first.
+locations = ["site,name", *(f"AMS1,Hall {hall}" for hall in range(DEVICES // 400))]
+racks = ["site,location,name", *(f"AMS1,Hall {r // 20},R{r:03d}" for r in range(DEVICES // 20))]
+files = {
+    "sites": "name,slug,time_zone\nAmsterdam 1,AMS1,Europe/Amsterdam\n",
+    "locations": "\n".join(locations) + "\n",
+    "racks": "\n".join(racks) + "\n",
+    "devices": "\n".join(devices) + "\n",
+    "interfaces": "\n".join(interfaces) + "\n",
+}
 sam = User.objects.create_user("sam")
 
 

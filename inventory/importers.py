@@ -8,6 +8,7 @@ one transaction: a half-imported data center is worse than none, because nobody 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import logging
 import re
@@ -23,7 +24,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, models, transaction
-from django.utils.text import slugify
 
 from audit.log import record
 from inventory.models import (
@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 
 # The kinds a CSV upload may hold, in the order they are applied: each may refer to the ones before it.
 CSV_KINDS = (
+    "sites",
+    "locations",
+    "racks",
     "devices",
     "power_panels",
     "interfaces",
@@ -62,8 +65,8 @@ CSV_KINDS = (
 )
 # What to call the files, in words for the person uploading them.
 FILE_NAMES = f"{', '.join(f'{kind}.csv' for kind in CSV_KINDS[:-1])} or {CSV_KINDS[-1]}.csv"
-# The REST API also brings sites, locations and racks as rows of their own, ahead of the devices.
-ALL_KINDS = ("sites", "locations", "racks", *CSV_KINDS)
+# The REST API brings the same kinds, as rows of the same columns.
+ALL_KINDS = CSV_KINDS
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # Generous for a real data center (100,000 interfaces must fit), small enough that a runaway export is refused.
@@ -154,7 +157,8 @@ COLUMNS: dict[str, Columns] = {
             "side_b_site",
         ),
     ),
-    "sites": Columns(("code", "name"), ("time_zone",)),
+    # A site's slug is its code in Lockstep (part of page addresses); rows elsewhere name a site by either.
+    "sites": Columns(("name", "slug"), ("time_zone",)),
     "locations": Columns(("site", "name")),
     "racks": Columns(("site", "name"), ("location",)),
 }
@@ -350,6 +354,12 @@ def kind_from_filename(name: str) -> str | None:
         return "cables"
     if "device" in joined:
         return "devices"
+    if "rack" in joined:
+        return "racks"
+    if "location" in joined:
+        return "locations"
+    if "site" in joined:
+        return "sites"
     return None
 
 
@@ -769,7 +779,9 @@ class _Import:
     # Looking things up ------------------------------------------------------------------------------------
 
     def site(self, v: _Values, value: str) -> Site | None:
-        """The site a row names, by code or by name; made (time zone UTC) when Lockstep does not have it."""
+        """The site a row names, by slug (Lockstep's code) or by name. As in NetBox, it must exist: in Lockstep
+        or in this import's sites file. A misspelt site would otherwise make a second site, with a second
+        copy of every device the row names."""
         site = self.sites_by_code.get(value)
         if site is not None:
             return site
@@ -778,48 +790,27 @@ class _Import:
             return named[0]
         if named:
             codes = ", ".join(sorted(s.code for s in named))
-            v.error(f"more than one site is named {value!r} ({codes}); give the site's code instead")
+            v.error(f"more than one site is named {value!r} ({codes}); give the site's slug instead")
             return None
-        if len(value) > SITE_NAME_MAX:
-            v.error(f"site is {len(value)} characters long; at most {SITE_NAME_MAX} fit")
-            return None
-        # The code is the name as given when it is a valid code, else its slug: a code is part of page URLs.
-        code = value if SITE_CODE_RE.fullmatch(value) else slugify(value)
-        if not code or len(code) > SITE_CODE_MAX:
-            v.error(
-                f"site {value!r} is not in Lockstep and no site code (letters, digits, - and _, at most "
-                f"{SITE_CODE_MAX}) can be made from it; add the site first or use a shorter name"
-            )
-            return None
-        if code in self.sites_by_code:
-            other = self.sites_by_code[code]
-            v.error(
-                f"site {value!r} is not in Lockstep, and its code {code!r} belongs to site {other.name!r}"
-            )
-            return None
-        site = Site(code=code, name=value, time_zone="UTC")
-        self._add_site(site)
-        self._created("sites", site)
-        self.report.created_sites.append(code)
-        return site
+        v.error(f"site {value!r} is not in Lockstep nor in the sites file{self._close_to(value)}")
+        return None
 
-    def location(self, site: Site, name: str) -> Location:
+    def _close_to(self, value: str) -> str:
+        known = [*self.sites_by_code, *self.sites_by_name]
+        close = difflib.get_close_matches(value, known, n=1, cutoff=0.75)
+        return f"; did you mean {close[0]!r}?" if close else ""
+
+    def location(self, v: _Values, site: Site, name: str) -> Location | None:
         location = self.locations.get((site.code, name))
         if location is None:
-            location = Location(site=site, name=name)
-            self.locations[(site.code, name)] = location
-            self._created("locations", location)
-            self.report.created_locations.append(f"{site.code} {name}")
+            v.error(f"location {name!r} at {site.code} is not in Lockstep nor in the locations file")
         return location
 
     def rack(self, v: _Values, site: Site, name: str, location: Location | None) -> Rack | None:
         rack = self.racks.get((site.code, name))
         if rack is None:
-            rack = Rack(site=site, name=name, location=location)
-            self.racks[(site.code, name)] = rack
-            self._created("racks", rack)
-            self.report.created_racks.append(f"{site.code} {name}")
-            return rack
+            v.error(f"rack {name!r} at {site.code} is not in Lockstep nor in the racks file")
+            return None
         if location is None:
             return rack
         if rack.location_id is not None:
@@ -898,11 +889,11 @@ class _Import:
     def check_sites(self, rows: list[Row]) -> None:
         for row in rows:
             v = _Values(row, self.report)
-            code = v.text("code", SITE_CODE_MAX, required=True)
+            code = v.text("slug", SITE_CODE_MAX, required=True)
             name = v.text("name", SITE_NAME_MAX, required=True)
             time_zone = v.text("time_zone", 64)
             if code and not SITE_CODE_RE.fullmatch(code):
-                v.error(f"code {code!r} may hold only letters, digits, - and _")
+                v.error(f"slug {code!r} may hold only letters, digits, - and _")
             if time_zone and time_zone not in _time_zones():
                 v.error(f"time_zone {time_zone!r} is not a known time zone")
             if v.failed:
@@ -932,7 +923,9 @@ class _Import:
             if (site.code, name) in self.locations:
                 self._outcome("locations", self.locations[(site.code, name)], False)
             else:
-                self.location(site, name)
+                location = self.locations[(site.code, name)] = Location(site=site, name=name)
+                self._created("locations", location)
+                self.report.created_locations.append(f"{site.code} {name}")
 
     def check_racks(self, rows: list[Row]) -> None:
         for row in rows:
@@ -943,10 +936,14 @@ class _Import:
             site = self.site(v, site_value) if not v.failed else None
             if site is None:
                 continue
-            location = self.location(site, location_name) if location_name else None
+            location = self.location(v, site, location_name) if location_name else None
+            if v.failed:
+                continue
             rack = self.racks.get((site.code, name))
             if rack is None:
-                self.rack(v, site, name, location)
+                rack = self.racks[(site.code, name)] = Rack(site=site, name=name, location=location)
+                self._created("racks", rack)
+                self.report.created_racks.append(f"{site.code} {name}")
             else:
                 # The API's rack rows say where each rack is now: a moved rack follows.
                 self._outcome("racks", rack, _assign(rack, {"location": location}))
@@ -993,12 +990,12 @@ class _Import:
                 continue
             folded[(site.code, name.casefold())] = name
             lines[key] = row.line
-            rows_of[key] = row
-            location = self.location(site, location_name) if location_name else None
-            rack = self.rack(v, site, rack_name, location) if rack_name else None
+            location = self.location(v, site, location_name) if location_name else None
+            rack = self.rack(v, site, rack_name, location) if rack_name and not v.failed else None
             if v.failed:
                 self.refused_devices.add(row.values.get("name", ""))
                 continue
+            rows_of[key] = row
 
             values: dict[str, Any] = {
                 "role": role,
@@ -1044,7 +1041,7 @@ class _Import:
                 self.report.upstream_roots.append(f"{name} ({site.code})")
         self._check_asset_tags(tag_rows)
         self._check_rack_units(rows_of)
-        for site_code, name in lines:
+        for site_code, name in rows_of:
             if not self.devices[(site_code, name)].serial:
                 self.report.devices_without_serial.append(f"{name} ({site_code})")
         # A site with no upstream root has no blast radius beyond the devices a window cuts itself.

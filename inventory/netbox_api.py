@@ -195,7 +195,7 @@ def netbox_rows(client: NetBoxClient, *, site: str | None, report: ImportReport)
                 "sites",
                 obj,
                 {
-                    "code": _text(obj.get("slug")),
+                    "slug": _text(obj.get("slug")),
                     "name": _text(obj.get("name")),
                     "time_zone": _text(obj.get("time_zone")),
                 },

@@ -32,6 +32,7 @@ rtm-edge,dcim.interface,Eth2,,rtm-sw,dcim.interface,Eth49,
 rtm-sw,dcim.interface,Eth1,,rtm-web,dcim.interface,eth0,
 """
 TWO_SITES = {
+    "sites": "name,slug\nAmsterdam 1,AMS1\nRotterdam 1,RTM1\n",
     "devices": DEVICES,
     "interfaces": INTERFACES,
     "circuits": CIRCUITS,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from inventory.models import Device, Port
+from inventory.models import Device, Port, Rack, Site
 
 DEVICES = (
     b"name,role,manufacturer,device_type,status,site,rack,position,serial\n"
@@ -17,6 +18,13 @@ CABLES = (
     b"side_a_device,side_a_type,side_a_name,side_b_device,side_b_type,side_b_name,type,status,label\n"
     b"web01,dcim.interface,eth0,sw-a,dcim.interface,Eth1/1,cat6,connected,C1\n"
 )
+
+
+@pytest.fixture(autouse=True)
+def los_angeles(db):
+    """The site and rack the devices name: NetBox (and so Lockstep) refuses devices at unknown places."""
+    site = Site.objects.create(code="LAX1", name="Los Angeles 1")
+    Rack.objects.create(site=site, name="A01")
 
 
 def upload(name: str, data: bytes) -> SimpleUploadedFile:

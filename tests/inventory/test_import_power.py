@@ -53,7 +53,9 @@ web-01,,dcim.powerport,PSU1,pdu-a,dcim.poweroutlet,Outlet 2,connected
 core-01,,dcim.interface,Eth1,sw-01,dcim.interface,Eth49,connected
 sw-01,,dcim.interface,Eth1,web-01,dcim.interface,eth0,connected
 """
+SITES = "name,slug\nAmsterdam 1,AMS1\n"
 ROOM = {
+    "sites": SITES,
     "devices": DEVICES,
     "power_panels": POWER_PANELS,
     "power_feeds": POWER_FEEDS,
@@ -193,7 +195,7 @@ def test_a_panel_named_like_a_device_at_its_site_is_refused(sam):
 def test_a_power_port_needs_no_type_as_in_netbox(sam):
     ports = "device,name\nweb-01,PSU2\n"
 
-    report = import_netbox_csv({"devices": DEVICES, "power_ports": ports}, by=sam)
+    report = import_netbox_csv({"sites": SITES, "devices": DEVICES, "power_ports": ports}, by=sam)
 
     assert report.ok, report.summary()
     assert Port.objects.get(name="PSU2").kind == PortKind.POWER_PORT

@@ -48,7 +48,9 @@ pp-a,dcim.rearport,R1,pp-b,dcim.rearport,R1,connected
 pp-b,dcim.frontport,F1,web-1,dcim.interface,eth0,connected
 pp-b,dcim.frontport,F2,web-2,dcim.interface,eth0,connected
 """
+SITES = "name,slug\nAmsterdam 1,AMS1\n"
 TRUNK = {
+    "sites": SITES,
     "devices": DEVICES,
     "interfaces": INTERFACES,
     "rear_ports": REAR_PORTS,
@@ -205,7 +207,12 @@ def test_the_import_page_warns_of_a_site_without_roots(client, sam):
 
     response = client.post(
         reverse("inventory:import"),
-        {"files": [SimpleUploadedFile("devices.csv", devices, content_type="text/csv")]},
+        {
+            "files": [
+                SimpleUploadedFile("sites.csv", SITES.encode(), content_type="text/csv"),
+                SimpleUploadedFile("devices.csv", devices, content_type="text/csv"),
+            ]
+        },
     )
 
     assert response.status_code == 200
