@@ -123,9 +123,10 @@ class Columns:
 # Lockstep finds a device again by its site and name. `site` on component files and `side_x_site` on cables
 # are optional and only pick between devices of the same name at different sites.
 COLUMNS: dict[str, Columns] = {
+    # `name` may be empty when `id` (NetBox's, as its export gives it) is there: see unnamed_device_name.
     "devices": Columns(
         ("name", "role", "manufacturer", "device_type", "status", "site"),
-        ("location", "rack", "position", "face", "serial", "asset_tag"),
+        ("location", "rack", "position", "face", "serial", "asset_tag", "id"),
     ),
     "interfaces": Columns(("device", "name", "type"), ("label", "enabled", "description", "site")),
     "rear_ports": Columns(("device", "name", "type"), ("label", "description", "positions", "site")),
@@ -369,6 +370,12 @@ def max_upload_bytes() -> int:
 
 def max_upload_rows() -> int:
     return getattr(settings, "LOCKSTEP_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
+
+
+def unnamed_device_name(manufacturer: str, model: str, netbox_id: int) -> str:
+    """What NetBox shows for a device it has no name for (patch panels and PDUs often have none): its make
+    and model, then its id. Lockstep names the device so, and keeps it by the id across re-imports."""
+    return f"{manufacturer} {model} ({netbox_id})".strip()[-DEVICE_NAME_MAX:]
 
 
 def kind_for_role(role: str) -> str:
@@ -638,6 +645,8 @@ DeviceKey = tuple[str, str]  # (site code, device name)
 PortKey = tuple[DeviceKey, str, str]  # (device, port kind, port name)
 
 DEVICE_FIELDS = [
+    "name",
+    "netbox_id",
     "kind",
     "role",
     "manufacturer",
@@ -681,6 +690,7 @@ class _Import:
         self.devices: dict[DeviceKey, Device] = {}
         self.device_sites: dict[str, list[str]] = defaultdict(list)  # device name -> site codes
         self.device_keys: dict[int, DeviceKey] = {}
+        self.devices_by_netbox_id: dict[int, Device] = {}
         self.asset_tags: dict[str, DeviceKey] = {}
         self.original_tags: dict[int, str | None] = {}
         self.ports: dict[PortKey, Port] = {}
@@ -719,6 +729,8 @@ class _Import:
             self._add_device(key, device)
             self.device_keys[device.pk] = key
             self.original_tags[device.pk] = device.asset_tag
+            if device.netbox_id is not None:
+                self.devices_by_netbox_id[device.netbox_id] = device
             if device.asset_tag is not None:
                 self.asset_tags[device.asset_tag] = key
 
@@ -955,12 +967,22 @@ class _Import:
         # second switch. The names Lockstep has, and those this file brings, folded.
         folded: dict[tuple[str, str], str] = {(code, name.casefold()): name for code, name in self.devices}
         rows_of: dict[DeviceKey, Row] = {}
+        id_lines: dict[int, int] = {}
         for row in rows:
             v = _Values(row, self.report)
-            name = v.text("name", DEVICE_NAME_MAX, required=True)
+            netbox_id = v.integer("id", 1, 2**63 - 1)
+            name = v.text("name", DEVICE_NAME_MAX)
             role = v.text("role", DEVICE_TEXT_MAX["role"], required=True)
             manufacturer = v.text("manufacturer", DEVICE_TEXT_MAX["manufacturer"], required=True)
             model = v.text("device_type", DEVICE_TEXT_MAX["model"], required=True)
+            if not name and not v.failed:
+                if netbox_id is None:
+                    v.error(
+                        "name is empty: NetBox shows an unnamed device by its id, so give the id column "
+                        "(NetBox's export has it) or a name"
+                    )
+                else:
+                    name = unnamed_device_name(manufacturer, model, netbox_id)
             status = v.choice("status", DeviceStatus.values, required=True)
             site_value = v.text("site", SITE_NAME_MAX, required=True)
             location_name = v.text("location", LOCATION_NAME_MAX)
@@ -979,8 +1001,16 @@ class _Import:
             if key in lines:
                 v.error(f"device {name!r} at {site.code} is also on line {lines[key]}")
                 continue
+            if netbox_id is not None and netbox_id in id_lines:
+                v.error(f"id {netbox_id} is also on line {id_lines[netbox_id]}")
+                continue
+            # A device NetBox renamed is found by its id, and renamed here too.
+            renamed = self._renamed(v, netbox_id, key)
+            if v.failed:
+                self.refused_devices.add(row.values.get("name", ""))
+                continue
             known = folded.get((site.code, name.casefold()))
-            if known is not None and known != name:
+            if known is not None and known != name and renamed != known:
                 where = f"line {lines[(site.code, known)]}" if (site.code, known) in lines else "Lockstep"
                 v.error(
                     f"device {name!r} at {site.code} differs only in case from {known!r} ({where}); "
@@ -990,6 +1020,8 @@ class _Import:
                 continue
             folded[(site.code, name.casefold())] = name
             lines[key] = row.line
+            if netbox_id is not None:
+                id_lines[netbox_id] = row.line
             location = self.location(v, site, location_name) if location_name else None
             rack = self.rack(v, site, rack_name, location) if rack_name and not v.failed else None
             if v.failed:
@@ -1018,6 +1050,10 @@ class _Import:
             if v.has("asset_tag"):
                 values["asset_tag"] = asset_tag or None
                 tag_rows.append((key, asset_tag or None, row))
+            if netbox_id is not None:
+                values["netbox_id"] = netbox_id
+            if renamed is not None:
+                values["name"] = name
 
             device = self.devices.get(key)
             if device is None:
@@ -1088,6 +1124,34 @@ class _Import:
                 self._created("power_panels", device)
             else:
                 self._outcome("power_panels", device, False)
+
+    def _renamed(self, v: _Values, netbox_id: int | None, key: DeviceKey) -> str | None:
+        """When NetBox's id names a device Lockstep knows under another name at the same site, move it to
+        its new name in this plan and return the old one."""
+        by_id = self.devices_by_netbox_id.get(netbox_id) if netbox_id is not None else None
+        if by_id is None or by_id is self.devices.get(key):
+            return None
+        old_key = self.device_keys[by_id.pk]
+        if key in self.devices:
+            v.error(
+                f"id {netbox_id} is device {old_key[1]!r} at {old_key[0]} in Lockstep, and {key[1]!r} at "
+                f"{key[0]} is another device there"
+            )
+            return None
+        if old_key[0] != key[0]:
+            v.error(
+                f"id {netbox_id} is device {old_key[1]!r} at {old_key[0]} in Lockstep; a device does not move "
+                f"between sites on import (its tags and windows are at {old_key[0]})"
+            )
+            return None
+        del self.devices[old_key]
+        self.device_sites[old_key[1]].remove(old_key[0])
+        self._add_device(key, by_id)
+        self.device_keys[by_id.pk] = key
+        for tag, holder in list(self.asset_tags.items()):
+            if holder == old_key:
+                self.asset_tags[tag] = key
+        return old_key[1]
 
     def _check_rack_units(self, rows_of: dict[DeviceKey, Row]) -> None:
         """One device per rack unit and face, as the inventory will be after this import (so devices may swap

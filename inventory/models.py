@@ -171,6 +171,9 @@ class Device(models.Model):
     model = models.CharField(max_length=100, blank=True)
     serial = models.CharField(max_length=100, blank=True)
     asset_tag = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # NetBox's id for the device, when an import knew it: what finds the device again after a rename, and
+    # what names one NetBox leaves unnamed ("Panduit CP48 (4312)", as NetBox shows it).
+    netbox_id = models.PositiveBigIntegerField(null=True, blank=True, unique=True, verbose_name="NetBox id")
     status = models.CharField(max_length=20, choices=DeviceStatus.choices, default=DeviceStatus.ACTIVE)
     is_upstream_root = models.BooleanField(
         default=False,

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from inventory.importers import ImportReport, Row, note_skipped, run_import
+from inventory.importers import ImportReport, Row, note_skipped, run_import, unnamed_device_name
 
 ENDPOINTS = {
     "sites": "/api/dcim/sites/",
@@ -243,8 +243,13 @@ def netbox_rows(client: NetBoxClient, *, site: str | None, report: ImportReport)
             "face": _choice(obj.get("face")),
             "serial": _text(obj.get("serial")),
             "asset_tag": _text(obj.get("asset_tag")),
+            "id": _text(obj.get("id")),
         }
-        devices[obj.get("id")] = (values["site"], values["name"])
+        # Ports and cables name their device by id; an unnamed one goes by what the importer will call it.
+        name = values["name"]
+        if not name and isinstance(obj.get("id"), int) and obj["id"] > 0:
+            name = unnamed_device_name(values["manufacturer"], values["device_type"], obj["id"])
+        devices[obj.get("id")] = (values["site"], name)
         rows["devices"].append(_row("devices", obj, values))
 
     def device_values(nested: Any, prefix: str = "") -> dict[str, str]:

@@ -776,3 +776,58 @@ def test_one_device_per_rack_unit_and_face_but_two_may_swap_places(sam):
     )
     assert import_netbox_csv({"devices": swap}, by=sam).ok
     assert Device.objects.get(name="web-01").position == 40
+
+
+def test_an_unnamed_device_with_its_netbox_id_is_named_as_netbox_shows_it(sam):
+    devices = DEVICES.replace("name,role", "id,name,role").replace("\nleaf-01", "\n101,leaf-01")
+    devices = devices.replace("\nleaf-02", "\n102,leaf-02").replace("\nweb-01", "\n103,web-01")
+    devices = devices.replace("\npp-01,", "\n104,,")
+
+    report = import_netbox_csv({"devices": devices}, by=sam)
+
+    assert report.ok, report.summary()
+    panel = Device.objects.get(netbox_id=104)
+    assert panel.name == "Panduit CP48 (104)" and panel.kind == DeviceKind.PATCH_PANEL
+    assert import_netbox_csv({"devices": devices}, by=sam).unchanged["devices"] == 4
+
+
+def test_an_unnamed_device_without_an_id_is_refused_with_what_to_do(sam):
+    report = import_netbox_csv({"devices": DEVICES.replace("\npp-01,", "\n,")}, by=sam)
+
+    assert messages(report) == [
+        "devices.csv line 5: name is empty: NetBox shows an unnamed device by its id, so give the id column "
+        "(NetBox's export has it) or a name"
+    ]
+
+
+def test_a_device_renamed_in_netbox_is_renamed_by_its_id_keeping_its_ports(sam):
+    with_ids = DEVICES.replace("name,role", "id,name,role").replace("\nleaf-01", "\n101,leaf-01")
+    with_ids = with_ids.replace("\nleaf-02", "\n102,leaf-02").replace("\nweb-01", "\n103,web-01")
+    with_ids = with_ids.replace("\npp-01", "\n104,pp-01")
+    import_netbox_csv(amsterdam(devices=with_ids), by=sam)
+    leaf = Device.objects.get(name="leaf-01")
+
+    report = import_netbox_csv({"devices": with_ids.replace("101,leaf-01", "101,LEAF-01A")}, by=sam)
+
+    assert report.ok, report.summary()
+    leaf.refresh_from_db()
+    assert leaf.name == "LEAF-01A" and leaf.ports.count() == 1
+    assert Device.objects.count() == 4
+
+
+def test_an_id_claimed_by_another_device_or_twice_is_refused(sam):
+    with_ids = "id,name,role,manufacturer,device_type,status,site\n7,sw-a,Leaf,Arista,X,active,AMS1\n"
+    import_netbox_csv({"devices": with_ids + "8,sw-b,Leaf,Arista,X,active,AMS1\n"}, by=sam)
+
+    report = import_netbox_csv(
+        {
+            "devices": with_ids.replace("7,sw-a", "8,sw-a") + "9,sw-c,Leaf,Arista,X,active,AMS1\n9,sw-d,Leaf,"
+            "Arista,X,active,AMS1\n"
+        },
+        by=sam,
+    )
+
+    assert messages(report) == [
+        "devices.csv line 2: id 8 is device 'sw-b' at AMS1 in Lockstep, and 'sw-a' at AMS1 is another device there",
+        "devices.csv line 4: id 9 is also on line 3",
+    ]

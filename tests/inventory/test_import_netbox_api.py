@@ -183,12 +183,13 @@ def test_only_http_addresses_are_accepted(sam):
 
 
 def test_a_bad_row_from_netbox_refuses_the_whole_import(amsterdam, sam):
-    amsterdam.device(amsterdam.objects["/api/dcim/sites/"][0], None, serial="NONAME1")
+    amsterdam.device(amsterdam.objects["/api/dcim/sites/"][0], "odd-01", status="running")
 
     report = import_netbox_api(amsterdam.url, TOKEN, by=sam)
 
     assert [str(error) for error in report.errors] == [
-        f"NetBox devices id {amsterdam.objects['/api/dcim/devices/'][-1]['id']}: name is empty; it is required"
+        f"NetBox devices id {amsterdam.objects['/api/dcim/devices/'][-1]['id']}: status 'running' is not one of "
+        "active, planned, staged, offline, failed, inventory, decommissioning"
     ]
     assert not Device.objects.exists()
     assert list(AuditEvent.objects.values_list("action", flat=True)) == ["inventory.import_refused"]
@@ -335,3 +336,28 @@ def test_a_circuit_from_the_api_joins_two_sites_blast_radiuses(netbox, sam):
     assert [device.name for device in lost.devices] == ["ams-core", "rtm-edge", "rtm-web"]
     again = import_netbox_api(netbox.url, TOKEN, by=sam)
     assert again.ok and not any(again.created.values()) and not any(again.updated.values())
+
+
+def test_unnamed_devices_are_named_as_netbox_shows_them_and_kept_by_id(netbox, sam):
+    ams = netbox.site("ams1", "Amsterdam 1")
+    leaf = netbox.device(ams, "leaf-01")
+    panel = netbox.device(ams, None, role="Patch panel", manufacturer="Panduit", model="CP48")
+    rear = netbox.rear_port(panel, "Rear Splice")
+    netbox.front_port(panel, "Port 1", rear)
+    netbox.cable(netbox.interface(leaf, "Ethernet1"), rear, b_type="dcim.rearport")
+
+    report = import_netbox_api(netbox.url, TOKEN, by=sam)
+
+    assert report.ok, report.summary()
+    name = f"Panduit CP48 ({panel['id']})"
+    device = Device.objects.get(netbox_id=panel["id"])
+    assert device.name == name
+    assert sorted(device.ports.values_list("name", flat=True)) == ["Port 1", "Rear Splice"]
+    assert Port.objects.get(name="Ethernet1").cable.ends.get(cable_end="B").device == device
+    # Named in NetBox later: the same device, renamed, with its ports.
+    panel["name"] = "pp-row3"
+    renamed = import_netbox_api(netbox.url, TOKEN, by=sam)
+    assert renamed.ok, renamed.summary()
+    device.refresh_from_db()
+    assert device.name == "pp-row3" and device.ports.count() == 2
+    assert Device.objects.count() == 2
