@@ -27,6 +27,7 @@ from inventory.models import (
     Service,
     Site,
 )
+from inventory.names import natural_key
 from inventory.power_paths import PowerPaths
 
 # Node states during a search.
@@ -598,7 +599,7 @@ def compute(graph: InventoryGraph, cuts: Iterable[Cut]) -> BlastRadius:
             )
             for device, reasons in lost_devices.items()
         ),
-        key=lambda lost: (lost.name, lost.id),
+        key=lambda lost: (natural_key(lost.name), lost.id),
     )
     services = [
         LostService(

@@ -55,10 +55,11 @@ class FakeNetBox:
 
     # Builders, in NetBox's shapes -------------------------------------------------------------------------
 
-    def _add(self, endpoint: str, obj: dict[str, Any], site: str) -> dict[str, Any]:
+    def _add(self, endpoint: str, obj: dict[str, Any], site: str, pk: int | None = None) -> dict[str, Any]:
         self._ids += 1
-        obj = {"id": self._ids, "url": f"{self.url}{endpoint}{self._ids}/", **obj, "_site": site}
-        obj.setdefault("display", obj.get("name") or f"#{self._ids}")
+        pk = pk or self._ids
+        obj = {"id": pk, "url": f"{self.url}{endpoint}{pk}/", **obj, "_site": site}
+        obj.setdefault("display", obj.get("name") or f"#{pk}")
         self.objects[endpoint].append(obj)
         return obj
 
@@ -103,6 +104,7 @@ class FakeNetBox:
         serial: str = "",
         asset_tag: str | None = None,
         role_field: str = "role",
+        pk: int | None = None,
     ) -> dict[str, Any]:
         return self._add(
             ENDPOINTS["devices"],
@@ -125,6 +127,7 @@ class FakeNetBox:
                 "asset_tag": asset_tag,
             },
             site["slug"],
+            pk,
         )
 
     def _component(self, kind: str, device: dict[str, Any], name: str, **fields: Any) -> dict[str, Any]:
@@ -152,13 +155,15 @@ class FakeNetBox:
             rear_port_position=position,
         )
 
-    def circuit(self, cid: str, *, provider: str = "Fibre Co", status: str = "active") -> dict[str, Any]:
+    def circuit(
+        self, cid: str, *, provider: str = "Fibre Co", type: str = "Transit", status: str = "active"
+    ) -> dict[str, Any]:
         return self._add(
             ENDPOINTS["circuits"],
             {
                 "cid": cid,
                 "provider": {"id": 1, "name": provider, "slug": provider.lower().replace(" ", "-")},
-                "type": {"id": 1, "name": "Transit", "slug": "transit"},
+                "type": {"id": 1, "name": type, "slug": type.lower().replace(" ", "-")},
                 "status": _c(status),
                 "description": "",
             },
