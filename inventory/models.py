@@ -200,6 +200,80 @@ class Device(models.Model):
     def forwards(self) -> bool:
         return self.kind in FORWARDING_KINDS
 
+    # --- the serial read at the rack, when the inventory has none -------------------------------------------
+
+    def may_read_serial(self, user) -> bool:
+        """May `user` read this chassis's serial at the rack? Only while the inventory has none, only a person
+        who works with tags, and each person once: the second reading must come from someone else."""
+        if self.serial or not getattr(user, "is_authenticated", False):
+            return False
+        if not any(has_role(user, role) for role in (Role.TECH, Role.APPROVER, Role.ADMIN)):
+            return False
+        return not self.serial_readings.filter(status=SerialReadingStatus.PENDING, read_by=user).exists()
+
+    def pending_serial_reading(self) -> SerialReading | None:
+        """The first of two readings, waiting for the second (who read it and when; never its value)."""
+        return (
+            self.serial_readings.filter(status=SerialReadingStatus.PENDING).select_related("read_by").first()
+        )
+
+    def read_serial_at_rack(self, serial: str, *, by, session_key: str) -> str:
+        """One person's reading of the chassis serial. The first waits; a second person's reading that agrees
+        puts the serial on record as read at the rack by both; one that differs records nothing, sets both
+        readings aside and raises a discrepancy for the approver. Returns "waiting", "agreed" or "differ"."""
+        typed = (serial or "").strip()
+        if not normalize_serial(typed):
+            raise InventoryRefused("Type or scan the serial number on the chassis.")
+        if len(typed) > 100:
+            raise InventoryRefused("That is longer than any serial number (100 characters at most).")
+        with transaction.atomic():
+            device = Device.objects.select_for_update().get(pk=self.pk)
+            if device.serial:
+                raise InventoryRefused(f"{device} already has a serial on record; it is not read again here.")
+            if not device.may_read_serial(by):
+                if device.serial_readings.filter(status=SerialReadingStatus.PENDING, read_by=by).exists():
+                    raise InventoryRefused(
+                        "You have read this serial already. A second person reads it, on their own phone."
+                    )
+                raise InventoryRefused("Only a tech, an approver or an admin reads a serial at the rack.")
+            first = device.pending_serial_reading()
+            if first is not None and session_key and first.session_key == session_key:
+                raise InventoryRefused("The second reading must come from another person's own session.")
+            reading = SerialReading.objects.create(
+                device=device, serial=typed, read_by=by, session_key=session_key
+            )
+            if first is None:
+                record("device.serial_read", actor=by, obj=device, payload={"reading": "first"})
+                return "waiting"
+            pair = [first.pk, reading.pk]
+            readers = [first.read_by.get_username(), by.get_username()]
+            if normalize_serial(first.serial) == normalize_serial(typed):
+                device.serial = first.serial
+                device.save(update_fields=["serial"])
+                SerialReading.objects.filter(pk__in=pair).update(status=SerialReadingStatus.AGREED)
+                record(
+                    "device.serial_recorded_at_rack",
+                    actor=by,
+                    obj=device,
+                    payload={"read_by": readers, "readings": pair},
+                )
+                return "agreed"
+            SerialReading.objects.filter(pk__in=pair).update(status=SerialReadingStatus.SET_ASIDE)
+            Discrepancy.raise_for(
+                kind="serial_readings_differ",
+                summary=f"Two readings of {device}'s serial at the rack differ; nothing was recorded",
+                by=by,
+                expected={"device": device.name, "read_by": readers[0], "serial": first.serial},
+                found={"read_by": readers[1], "serial": typed},
+                device=device,
+            )
+            return "differ"
+
+    def serial_read_at_rack_by(self) -> list[SerialReading]:
+        """The two agreeing readings behind the serial on record, if it was read at the rack."""
+        readings = self.serial_readings.filter(status=SerialReadingStatus.AGREED).select_related("read_by")
+        return list(readings.order_by("-read_at", "-pk")[:2])[::-1]
+
     @classmethod
     def mark_upstream_roots(cls, devices: models.QuerySet[Device], root: bool, *, by) -> int:
         """Make the chosen devices upstream roots (or no longer), in one change with one audit event naming
@@ -238,6 +312,43 @@ class Device(models.Model):
             parts.append(f"U{self.position.normalize():f}")
         text = " ".join(parts) or "no rack position"
         return f"{text} ({self.face})" if self.face else text
+
+
+class SerialReadingStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a second reading"
+    AGREED = "agreed", "Agreed: on record"
+    SET_ASIDE = "set_aside", "Set aside: the two readings differed"
+
+
+class SerialReading(models.Model):
+    """One person's reading of a chassis serial at the rack, for a device the inventory has no serial for.
+    Two people read it independently (neither is shown the other's); see Device.read_serial_at_rack."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="serial_readings")
+    serial = models.CharField(max_length=100)
+    read_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    session_key = models.CharField(max_length=40, blank=True)
+    read_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=20, choices=SerialReadingStatus.choices, default=SerialReadingStatus.PENDING
+    )
+
+    class Meta:
+        ordering = ["read_at", "pk"]
+        constraints = [
+            # One waiting reading per person per device: the second must be someone else's.
+            models.UniqueConstraint(
+                fields=["device", "read_by"],
+                condition=Q(status="pending"),
+                name="serial_reading_one_pending_per_reader",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "agreed", "set_aside"]), name="serial_reading_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"serial reading of {self.device} by {self.read_by}"
 
 
 class DeviceType(models.Model):
@@ -638,7 +749,7 @@ class Tag(models.Model):
             if not expected:
                 raise InventoryRefused(
                     f"{chassis} has no serial number in the inventory, so this tag cannot be checked. "
-                    "Record the serial first (an administrator can), then apply the tag."
+                    "Two people read it at the rack first (on the device's page), then apply the tag."
                 )
         if given != expected:
             Discrepancy.raise_for(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("racks/<id:pk>/labels.pdf", views.rack_labels, name="rack_labels"),
     path("devices/<id:pk>/", views.device_detail, name="device"),
     path("devices/<id:pk>/labels.pdf", views.device_labels, name="device_labels"),
+    path("devices/<id:pk>/serial-reading/", views.serial_reading, name="serial_reading"),
     path("labels.pdf", views.selection_labels, name="selection_labels"),
     path("ports/<id:pk>/", views.port_detail, name="port"),
     path("import/", views.import_csv, name="import"),

@@ -180,8 +180,48 @@ def device_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         .order_by("kind", "name")
     )
     ports = sorted(ports, key=lambda p: (p.kind, natural_key(p.name)))  # Port 2 before Port 10
-    context = {"device": device, "ports": ports, "may_reveal": may_reveal_identity(request.user)}
+    context = {
+        "device": device,
+        "ports": ports,
+        "may_reveal": may_reveal_identity(request.user),
+        "may_read_serial": device.may_read_serial(request.user),
+        "pending_reading": None if device.serial else device.pending_serial_reading(),
+        "read_at_rack_by": device.serial_read_at_rack_by() if device.serial else [],
+    }
     return render(request, "inventory/device.html", context)
+
+
+SERIAL_READING_SAID = {
+    "waiting": "Your reading is recorded. A second person now reads the serial on their own phone, without "
+    "being told yours; when the two agree it goes on record.",
+    "agreed": "Both readings agree: the serial is on record, read at the rack by two people. This device's "
+    "tags can now be applied.",
+}
+
+
+@require_POST
+@role_required(*ANY_ROLE)
+def serial_reading(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """One person's reading of a chassis serial at the rack (the inventory has none)."""
+    device = get_object_or_404(Device, pk=pk)
+    try:
+        outcome = device.read_serial_at_rack(
+            request.POST.get("serial", "")[:1000],
+            by=request.user,
+            session_key=request.session.session_key or "",
+        )
+    except InventoryRefused as refusal:
+        messages.error(request, refusal.reason)
+        return redirect(device.get_absolute_url())
+    if outcome == "differ":
+        messages.error(
+            request,
+            "The two readings differ, so nothing was recorded. Both were set aside and the approver was told "
+            "(a discrepancy). Read the serial again, both of you, carefully.",
+        )
+    else:
+        messages.success(request, SERIAL_READING_SAID[outcome])
+    return redirect(device.get_absolute_url())
 
 
 @role_required(*ANY_ROLE)

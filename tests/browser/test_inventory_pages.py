@@ -73,3 +73,52 @@ def test_the_rack_and_device_pages_on_desktop_and_phone(live_server, desktop, ph
         screenshot(page, f"device-{name}")
         if name == "phone-360":
             assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def in_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    height = page.viewport_size["height"]
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def test_two_techs_read_a_serial_on_their_phones_and_it_goes_on_record(live_server, browser):
+    from tests.browser.conftest import PHONE_740
+
+    make_user("tess", Role.TECH)
+    make_user("vic", Role.TECH)
+    site = build_small_site()
+    server = site.server
+    server.serial = ""
+    server.save(update_fields=["serial"])
+    pages = []
+    for name in ("tess", "vic"):
+        page = browser.new_context(**PHONE_740).new_page()
+        log_in(page, live_server, name, PASSWORD)
+        page.goto(f"{live_server.url}{server.get_absolute_url()}")
+        pages.append(page)
+    first, second = pages
+
+    assert first.get_by_text("its tags cannot be applied until two people read it").is_visible()
+    assert first.evaluate("document.documentElement.scrollWidth") <= 360
+    small = first.evaluate(TARGETS_TOO_SMALL)
+    assert small == [], "\n".join(str(t) for t in small)
+    screenshot(first, "serial-reading-first-phone-360")
+    first.get_by_label("Serial number on the chassis").fill("CZ2300X001")
+    first.get_by_role("button", name="Record my reading").click()
+    said = first.get_by_text("Your reading is recorded")
+    assert said.is_visible() and in_viewport(first, said)
+    assert first.get_by_role("button", name="Record my reading").count() == 0
+    screenshot(first, "serial-reading-waiting-phone-360")
+
+    second.reload()
+    assert second.get_by_text("Read once at the rack, by tess").is_visible()
+    assert "CZ2300X001" not in second.content()
+    second.get_by_label("Serial number on the chassis").fill("cz2300x001")
+    second.get_by_role("button", name="Record my reading").click()
+    agreed = second.get_by_text("Both readings agree")
+    assert agreed.is_visible() and in_viewport(second, agreed)
+    assert second.get_by_text("read at the rack by tess and vic").is_visible()
+    assert "CZ2300X001" not in second.content()
+    screenshot(second, "serial-reading-agreed-phone-360")
+    for page in pages:
+        page.context.close()

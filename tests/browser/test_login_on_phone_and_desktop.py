@@ -9,10 +9,13 @@ from tests.conftest import PASSWORD, make_user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Everything a thumb can hit on the page: links, buttons and fields.
+# A checkbox or radio inside its label is hit anywhere on the label: the label is the target measured.
 TARGETS_TOO_SMALL = """
 () => [...document.querySelectorAll('a, button, input:not([type=hidden]), select, textarea')]
   .filter(el => el.offsetParent !== null && !el.classList.contains('skip-link'))
-  .map(el => ({el: el.outerHTML.slice(0, 80), h: el.getBoundingClientRect().height}))
+  .map(el => ({el: el.outerHTML.slice(0, 80),
+               h: ((['checkbox', 'radio'].includes(el.type) && el.closest('label')) || el)
+                    .getBoundingClientRect().height}))
   .filter(t => t.h < 48)
 """
 
