@@ -4,8 +4,6 @@ as people count (Port 2 before Port 10, xe-1/0/2 before xe-1/0/10)."""
 from __future__ import annotations
 
 import re
-from functools import reduce
-from operator import or_
 
 from django.db.models import Q
 
@@ -29,32 +27,6 @@ def splits(text: str) -> list[tuple[str, str]]:
     return [(text[:i], text[i + 1 :]) for i in spaces]
 
 
-class Ambiguous(Exception):
-    def __init__(self, names: list[str]) -> None:
-        super().__init__(", ".join(names))
-        self.names = names
-
-
-def find_asset(site: Site, text: str) -> Device | Port | None:
-    """The device or the port at `site` whose name (device, or device and port) is exactly `text`. Raises
-    Ambiguous when two readings name two different assets (say, a device "pp 1" with port "A", and a device
-    "pp" with port "1 A")."""
-    text = " ".join((text or "").split())
-    if not text:
-        return None
-    device = Device.objects.filter(site=site, name=text).first()
-    if device is not None:
-        return device
-    readings = splits(text)
-    if not readings:
-        return None
-    match = reduce(or_, (Q(device__name=d, name=p) for d, p in readings))
-    ports = list(Port.objects.select_related("device").filter(match, device__site=site)[:3])
-    if len(ports) > 1:
-        raise Ambiguous([f"{p.device.name} / {p.name}" for p in ports])
-    return ports[0] if ports else None
-
-
 def port_search(query: str) -> Q:
     """Ports a search matches: by port name alone, or by any device-and-port reading of the words."""
     query = " ".join(query.split())
@@ -62,3 +34,24 @@ def port_search(query: str) -> Q:
     for device_part, port_part in splits(query):
         found |= Q(device__name__icontains=device_part, name__icontains=port_part)
     return found
+
+
+PICKS_SHOWN = 20
+
+
+def pick_assets(site: Site, query: str) -> tuple[list[Device | Port], bool]:
+    """What a search in the target picker finds at a site: devices by name, ports by name or by device and
+    port, in natural order; and whether there were more than are shown."""
+    query = " ".join((query or "").split())[:200]
+    if not query:
+        return [], False
+    devices = list(Device.objects.filter(site=site, name__icontains=query).order_by("pk")[: PICKS_SHOWN + 1])
+    ports = list(
+        Port.objects.filter(port_search(query), device__site=site)
+        .select_related("device")
+        .order_by("pk")[: PICKS_SHOWN + 1]
+    )
+    found = sorted(devices, key=lambda d: natural_key(d.name)) + sorted(
+        ports, key=lambda p: (natural_key(p.device.name), natural_key(p.name))
+    )
+    return found[:PICKS_SHOWN], len(found) > PICKS_SHOWN

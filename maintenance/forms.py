@@ -6,8 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from accounts.roles import Role
-from inventory.models import Port, Service, Site
-from inventory.names import Ambiguous, find_asset
+from inventory.models import Device, Port, Service, Site
 from lockstep.forms import IdChoiceField, IdsChoiceField
 from maintenance.models import (
     Impact,
@@ -104,35 +103,33 @@ class WindowForm(forms.ModelForm):
 
 
 class TargetForm(forms.Form):
-    asset = forms.CharField(
-        max_length=200,
-        label="Device or port",
-        help_text="A device name (sw-a), or a device and port (sw-a Eth1/1).",
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
-        ),
+    """A target picked from the inventory (the picker's search results list each device and port with its
+    own Add button): ids, never a name parsed out of typed text, so a name with spaces is never misread."""
+
+    device = IdChoiceField(
+        queryset=Device.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "That device is not in the inventory at this window's site."},
+    )
+    port = IdChoiceField(
+        queryset=Port.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "That port is not in the inventory at this window's site."},
     )
     action = forms.ChoiceField(choices=TargetAction.choices)
 
     def __init__(self, *args, site: Site, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.site = site
+        self.fields["device"].queryset = Device.objects.filter(site=site)
+        self.fields["port"].queryset = Port.objects.filter(device__site=site).select_related("device")
 
     def clean(self):
         data = super().clean()
-        text = (data.get("asset") or "").strip()
-        if not text:
-            return data
-        try:
-            asset = find_asset(self.site, text)
-        except Ambiguous as two:
-            raise forms.ValidationError(
-                f"“{text}” could be {' or '.join(two.names)}. Name the device and port as the inventory lists them."
-            ) from None
-        if asset is None:
-            raise forms.ValidationError(f"No device or port called “{text}” at {self.site.code}.")
-        is_port = isinstance(asset, Port)
-        data["device"], data["port"] = (None, asset) if is_port else (asset, None)
+        if not self.errors and (data.get("device") is None) == (data.get("port") is None):
+            raise forms.ValidationError("Pick one device or one port from the search results.")
         return data
 
 

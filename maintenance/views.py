@@ -27,7 +27,8 @@ from checklists.models import CutRefusal, RunMode, RunStatus, Step, StepKind, St
 from comms.models import TOKEN_SHAPE, NoticeKind, StatusLink
 from comms.notices import notices_about
 from comms.notices import preview as comms_preview
-from inventory.models import Discrepancy, DiscrepancyStatus, Site
+from inventory.models import Discrepancy, DiscrepancyStatus, Port, Site
+from inventory.names import pick_assets
 from lockstep.converters import as_id
 from lockstep.http import HtmxHttpRequest
 from lockstep.public import public_url
@@ -45,6 +46,8 @@ from maintenance.forms import (
 )
 from maintenance.models import (
     ACTIVE_STATUSES,
+    DEVICE_ACTIONS,
+    PORT_ACTIONS,
     BlastSnapshot,
     Credit,
     Debrief,
@@ -55,6 +58,7 @@ from maintenance.models import (
     Override,
     RedundancyOverride,
     Target,
+    TargetAction,
     Window,
     WindowRefused,
     WindowStatus,
@@ -170,6 +174,9 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else []
     )
     can_decide = window.status == WindowStatus.SUBMITTED and window.may_approve(request.user)
+    can_edit = window.status == WindowStatus.DRAFT and request.user.pk == window.requester_id
+    find = request.GET.get("find", "")[:200] if can_edit else ""
+    picks, more_picks = pick_assets(window.site, find)
     context = {
         "window": window,
         "snapshot": snapshot,
@@ -178,8 +185,12 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "services_at_risk": window.services_at_risk(snapshot),
         "conflicts": conflicts,
         "decisions": window.decisions.select_related("by"),
-        "target_form": TargetForm(site=window.site),
-        "can_edit": window.status == WindowStatus.DRAFT and request.user.pk == window.requester_id,
+        "find": find,
+        "picks": [(asset, isinstance(asset, Port)) for asset in picks],
+        "more_picks": more_picks,
+        "port_actions": [(a.value, a.label) for a in TargetAction if a in PORT_ACTIONS],
+        "device_actions": [(a.value, a.label) for a in TargetAction if a in DEVICE_ACTIONS],
+        "can_edit": can_edit,
         "can_decide": can_decide,
         "offers": offers(window, request.user),
         "not_now": _not_now(window, request.user),
@@ -212,10 +223,9 @@ def target_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     window = _get_window(request, pk)
     form = TargetForm(request.POST, site=window.site)
     if not form.is_valid():
-        for error in (
-            form.errors.get("__all__", []) + form.errors.get("asset", []) + form.errors.get("action", [])
-        ):
-            messages.error(request, error)
+        for field in ("__all__", "device", "port", "action"):
+            for error in form.errors.get(field, []):
+                messages.error(request, error)
         return redirect(window)
     try:
         target = window.add_target(

@@ -1,5 +1,5 @@
-"""Names as NetBox has them: ports with spaces are found whole (search, window targets), and lists count as
-people do (Port 2 before Port 10)."""
+"""Names as NetBox has them: ports with spaces are found whole (search, the target picker), and lists count
+as people do (Port 2 before Port 10)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from inventory.models import Device, Port, Rack
-from inventory.names import Ambiguous, find_asset, natural_key
+from inventory.names import natural_key, pick_assets
 from maintenance.forms import TargetForm
 from tests.conftest import make_user
 from tests.maintenance.conftest import build_redundant_site
@@ -40,29 +40,36 @@ def panel(db):
     return lax1, pp, gear
 
 
-def test_a_port_name_with_spaces_is_a_window_target(panel):
-    lax1, pp, gear = panel
-    for text, expected in (
-        ("pp-row3 Port 1", pp.ports.get(name="Port 1")),
-        ("  pp-row3   Port 10 ", pp.ports.get(name="Port 10")),
-        ("access sw 7 Gi 1/0/1", gear.ports.get()),
-        ("access sw 7", gear),
-    ):
-        form = TargetForm({"asset": text, "action": "unplug"}, site=lax1.site)
-        assert form.is_valid(), (text, form.errors)
-        assert (form.cleaned_data["port"] or form.cleaned_data["device"]) == expected
-    form = TargetForm({"asset": "pp-row3 Port 3", "action": "unplug"}, site=lax1.site)
-    assert not form.is_valid() and "No device or port called “pp-row3 Port 3”" in str(form.errors)
+def test_the_target_picker_finds_names_with_spaces_in_counting_order(panel):
+    lax1, _pp, gear = panel
+
+    found, more = pick_assets(lax1.site, "  pp-row3   Port 1 ")
+    assert [str(p.name) for p in found] == ["Port 1", "Port 10", "Port 11"] and not more
+    assert pick_assets(lax1.site, "access sw 7 Gi 1/0/1")[0] == [gear.ports.get()]
+    assert gear in pick_assets(lax1.site, "access sw 7")[0]
+    assert pick_assets(lax1.site, "pp-row3 Port 3")[0] == []
+    assert pick_assets(lax1.site, "   ") == ([], False)
 
 
-def test_two_readings_of_one_text_are_refused_as_ambiguous(panel):
+def test_a_picked_port_is_a_window_target_by_its_id_whatever_its_name(panel):
+    lax1, pp, _ = panel
+    port = pp.ports.get(name="Port 10")
+
+    form = TargetForm({"port": str(port.pk), "action": "unplug"}, site=lax1.site)
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["port"] == port and form.cleaned_data["device"] is None
+
+
+def test_two_readings_of_one_text_are_both_offered_never_guessed(panel):
     lax1, _, _ = panel
     other = Device.objects.create(site=lax1.site, name="pp-row3 Port")
     Port.objects.create(device=other, name="1")
-    with pytest.raises(Ambiguous):
-        find_asset(lax1.site, "pp-row3 Port 1")
-    form = TargetForm({"asset": "pp-row3 Port 1", "action": "unplug"}, site=lax1.site)
-    assert not form.is_valid() and "could be" in str(form.errors)
+
+    found, _ = pick_assets(lax1.site, "pp-row3 Port 1")
+
+    # The person adds the one they mean from the list; nothing is read into the words.
+    assert {(p.device.name, p.name) for p in found} >= {("pp-row3", "Port 1"), ("pp-row3 Port", "1")}
 
 
 def test_search_finds_ports_with_spaces_and_pages_list_them_in_counting_order(panel):

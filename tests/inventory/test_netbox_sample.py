@@ -8,7 +8,7 @@ import pytest
 from inventory.blast_radius import Cut, blast_radius
 from inventory.importers import import_netbox_csv
 from inventory.models import Cable, Circuit, CircuitTermination, Device, Location, Port, Rack, Site
-from inventory.names import find_asset
+from inventory.names import pick_assets
 from inventory.netbox_api import import_netbox_api
 from tests.inventory import netbox_sample
 from tests.inventory.fake_netbox import TOKEN, FakeNetBox
@@ -180,14 +180,14 @@ def test_the_core_off_takes_amsterdam_and_rotterdam_over_the_circuit_not_utrecht
     ]
 
 
-def test_names_with_spaces_are_found_as_typed(imported):
+def test_names_with_spaces_are_found_whole_by_the_target_picker(imported):
     utrecht = Site.objects.get(code="utr1")
 
-    assert find_asset(utrecht, "utr-core-01 GigabitEthernet 1/0/1") == port(
-        "utr-core-01", "GigabitEthernet 1/0/1"
-    )
-    assert find_asset(utrecht, "utr-web-01 NIC 1") == port("utr-web-01", "NIC 1")
+    assert pick_assets(utrecht, "utr-core-01 GigabitEthernet 1/0/1")[0] == [
+        port("utr-core-01", "GigabitEthernet 1/0/1")
+    ]
+    assert pick_assets(utrecht, "utr-web-01 NIC 1")[0] == [port("utr-web-01", "NIC 1")]
     panel = Device.objects.get(netbox_id=9001)
-    assert find_asset(panel.site, "Panduit CP48 (9001) Rear Splice") == port(
-        "Panduit CP48 (9001)", "Rear Splice"
-    )
+    assert pick_assets(panel.site, "Panduit CP48 (9001) Rear Splice")[0] == [
+        port("Panduit CP48 (9001)", "Rear Splice")
+    ]

@@ -69,18 +69,72 @@ def test_an_end_before_the_start_is_refused(client, rex, lax1):
     assert "must end after it starts" in response.content.decode()
 
 
-def test_adding_targets_by_name_and_refusing_unknown_ones(client, rex, lax1):
+def test_targets_are_picked_from_search_results_and_added_by_id(client, rex, lax1):
     window = make_window(rex, lax1.site)
     client.force_login(rex)
-    url = reverse("maintenance:target_add", args=[window.pk])
-    client.post(url, {"asset": "sw-a Eth1/1", "action": "unplug"})
-    client.post(url, {"asset": "sw-b", "action": "power_off"})
-    response = client.post(url, {"asset": "<script>x</script> Eth9", "action": "unplug"}, follow=True)
-    assert "No device or port called" in response.content.decode()
-    assert "<script>x</script>" not in response.content.decode()
-    response = client.post(url, {"asset": "sw-a", "action": "explode"}, follow=True)
-    assert "Select a valid choice" in response.content.decode()
+
+    page = client.get(window.get_absolute_url(), {"find": "sw-a eth1/1"}).content.decode()
+
+    assert "sw-a Eth1/1" in page
+    add = reverse("maintenance:target_add", args=[window.pk])
+    client.post(add, {"port": lax1.sw_a.ports.get(name="Eth1/1").pk, "action": "unplug"})
+    client.post(add, {"device": lax1.sw_b.pk, "action": "power_off"})
     assert [str(t) for t in window.targets.all()] == ["unplug sw-a Eth1/1", "power off sw-b"]
+
+
+def test_a_search_finds_names_with_spaces_and_says_when_nothing_matches(client, rex, lax1):
+    from inventory.models import Device, DeviceKind, Port
+
+    panel = Device.objects.create(site=lax1.site, name="pp-row3", kind=DeviceKind.PATCH_PANEL)
+    Port.objects.create(device=panel, name="Port 1", kind="front_port")
+    Port.objects.create(device=panel, name="Port 10", kind="front_port")
+    Port.objects.create(device=panel, name="Port 2", kind="front_port")
+    window = make_window(rex, lax1.site)
+    client.force_login(rex)
+
+    page = client.get(window.get_absolute_url(), {"find": "pp-row3 Port"}).content.decode()
+    nothing = client.get(window.get_absolute_url(), {"find": "<script>x</script>"}).content.decode()
+
+    assert page.index("pp-row3 Port 1<") < page.index("pp-row3 Port 2<") < page.index("pp-row3 Port 10<")
+    assert "Nothing at LAX1 matches “&lt;script&gt;x&lt;/script&gt;”" in nothing
+    assert "<script>x</script>" not in nothing
+
+
+@pytest.mark.parametrize(
+    "data, said",
+    [
+        ({"action": "unplug"}, "Pick one device or one port from the search results."),
+        ({"device": "999999", "action": "power_off"}, "That device is not in the inventory at this window"),
+        ({"port": "abc", "action": "unplug"}, "That port is not in the inventory at this window"),
+        ({"port": "9" * 30, "action": "unplug"}, "That port is not in the inventory at this window"),
+        ({"device": "SW", "action": "explode"}, "Select a valid choice"),
+    ],
+)
+def test_a_forged_or_malformed_pick_is_refused_in_words(client, rex, lax1, data, said):
+    window = make_window(rex, lax1.site)
+    client.force_login(rex)
+
+    response = client.post(reverse("maintenance:target_add", args=[window.pk]), data, follow=True)
+
+    assert response.status_code == 200 and said in response.content.decode()
+    assert not window.targets.exists()
+
+
+def test_a_device_at_another_site_cannot_be_picked_by_its_id(client, rex, lax1):
+    from tests.inventory.conftest import build_small_site
+
+    other = build_small_site(suffix="-sfo")
+    window = make_window(rex, lax1.site)
+    client.force_login(rex)
+
+    response = client.post(
+        reverse("maintenance:target_add", args=[window.pk]),
+        {"device": other.sw_a.pk, "action": "power_off"},
+        follow=True,
+    )
+
+    assert "That device is not in the inventory at this window" in response.content.decode()
+    assert not window.targets.exists()
 
 
 def test_approving_from_the_review_page(client, rex, ada, lax1):
@@ -140,9 +194,9 @@ def test_the_queue_makes_the_same_queries_for_200_windows(
     client.force_login(ada)
     # session, user, roles; windows (with site, requester), their targets, assignees and snapshots (prefetches);
     # conflict check: the active windows overlapping them, their targets and assignees, blackouts;
-    # one inventory graph for the site: devices, ports, services, service devices, service ports;
+    # one inventory graph for the site: circuits, devices, ports, services, service devices, service ports;
     # the redundancy overrides each window made and was made against (prefetches), the overrides in force
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         response = client.get(reverse("maintenance:queue"))
     assert response.status_code == 200
     assert response.content.decode().count('class="risk-') == n
