@@ -4,7 +4,8 @@ BENCH blast_radius_100k_ports: milliseconds for one blast radius (unplug all 48 
 switch, power off its partner and one of the rack's two PDUs) on an inventory of 100,000 data ports,
 10,000 services and about 25,000 power ports (two PDUs per rack on two panels' feeds, a supply per PDU for
 switches and dual-homed servers), with the graph already built, including the no-cut reachability (data and
-power) it compares against. BASELINE: building that graph.
+power) it compares against. A second site (an edge router, a switch and 200 servers) hangs off the core over
+a provider circuit, so the graph spans both. BASELINE: building that graph.
 """
 
 from __future__ import annotations
@@ -17,7 +18,18 @@ import _django
 _django.setup()
 
 from inventory.blast_radius import Cut, InventoryGraph, build_graph, compute  # noqa: E402
-from inventory.models import Cable, Customer, Device, DeviceKind, Port, PortKind, Service, Site  # noqa: E402
+from inventory.models import (  # noqa: E402
+    Cable,
+    Circuit,
+    CircuitTermination,
+    Customer,
+    Device,
+    DeviceKind,
+    Port,
+    PortKind,
+    Service,
+    Site,
+)
 
 TOTAL_PORTS = 100_000
 SERVICES = 10_000
@@ -178,6 +190,32 @@ for cable, (a, b) in zip(power_cables, power_links, strict=True):
 Port.objects.bulk_update(
     [end for pair in power_links for end in pair], ["cable", "cable_end"], batch_size=5000
 )
+
+# The far site: reached only over circuit CID-1 from core-1.
+far = Site.objects.create(code="bench2", name="Bench 2")
+edge = Device.objects.create(site=far, name="edge-1", kind=DeviceKind.ROUTER)
+far_switch = Device.objects.create(site=far, name="far-sw-1", kind=DeviceKind.SWITCH)
+far_servers = Device.objects.bulk_create(
+    [Device(site=far, name=f"far-srv-{n:03}", kind=DeviceKind.SERVER) for n in range(200)]
+)
+far_ports = Port.objects.bulk_create(
+    [
+        Port(device=edge, name="et-0/0/0"),
+        Port(device=edge, name="et-0/0/1"),
+        Port(device=far_switch, name="Uplink1"),
+        *(Port(device=far_switch, name=f"Ethernet{n + 1}") for n in range(200)),
+        *(Port(device=server, name="eno1") for server in far_servers),
+    ]
+)
+far_links = [(far_ports[1], far_ports[2])] + [(far_ports[3 + n], far_ports[203 + n]) for n in range(200)]
+far_cables = Cable.objects.bulk_create([Cable() for _ in far_links])
+for cable, (a, b) in zip(far_cables, far_links, strict=True):
+    a.cable, a.cable_end, b.cable, b.cable_end = cable, "A", cable, "B"
+Port.objects.bulk_update([end for pair in far_links for end in pair], ["cable", "cable_end"])
+circuit = Circuit.objects.create(cid="CID-1", provider="Fibre Co")
+core_handoff = Port.objects.create(device=cores[0], name="Ethernet9/1")
+CircuitTermination.objects.create(circuit=circuit, term_side="A", site=site, port=core_handoff)
+CircuitTermination.objects.create(circuit=circuit, term_side="Z", site=far, port=far_ports[0])
 
 unplugged, powered_off = tors[7]
 cuts = [Cut.unplug(p.pk, f"unplug {unplugged.name} {p.name}") for p in ports if p.device is unplugged]
