@@ -150,7 +150,10 @@ def _search(query: str) -> dict:
 @role_required(*ANY_ROLE)
 def site_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
     site = get_object_or_404(Site, code=code)
-    racks = site.racks.select_related("location").annotate(device_count=Count("devices")).order_by("name")
+    racks = sorted(
+        site.racks.select_related("location").annotate(device_count=Count("devices")),
+        key=lambda rack: natural_key(rack.name),  # R2 before R10
+    )
     unserialed = site.devices.filter(serial="").count()
     return render(request, "inventory/site.html", {"site": site, "racks": racks, "unserialed": unserialed})
 
@@ -241,7 +244,10 @@ def port_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*ANY_ROLE)
 def missing_serials(request: HtmxHttpRequest) -> HttpResponse:
-    devices = Device.objects.filter(serial="").select_related("site", "rack").order_by("site__code", "name")
+    devices = sorted(
+        Device.objects.filter(serial="").select_related("site", "rack"),
+        key=lambda device: (device.site.code, natural_key(device.name)),
+    )
     return render(request, "inventory/missing_serials.html", {"devices": devices})
 
 

@@ -56,8 +56,9 @@ def test_the_device_page_makes_the_same_queries_at_any_size(
     grow(lax1, sam, size)
     client.force_login(tess)
     # session, user, roles, the device with site and rack, its live tags, its services, their customers,
-    # its ports with cables, the ports' live tags, the cables' ends with their devices
-    with django_assert_num_queries(10):
+    # its ports with cables, the ports' live tags, the cables' ends with their devices; who read its serial at
+    # the rack (the device has one on record)
+    with django_assert_num_queries(11):
         response = client.get(reverse("inventory:device", args=[lax1.sw_a.pk]))
     html = response.content.decode()
     assert "srv000 eth0" in html  # the far end of each cable
