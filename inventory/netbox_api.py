@@ -1,6 +1,6 @@
 """Reading a NetBox server's REST API into the importer's rows.
 
-The API's objects become the same rows a CSV upload gives (see importers.py), so both sources are checked
+The API's objects become the same rows a CSV upload gives (see the importers package), so both sources are checked
 and written by the same code. Only the standard library speaks HTTP here: one GET at a time, with a timeout.
 """
 
@@ -287,7 +287,7 @@ def netbox_rows(client: NetBoxClient, *, site: str | None, report: ImportReport)
         }
         rows["front_ports"].append(_row("front_ports", obj, values))
 
-    # Power: a panel is kept as a device (see importers.check_power_panels); its feeds name it, not a device.
+    # Power: a panel is kept as a device (see importers/devices.py, check_power_panels); its feeds name it, not a device.
     panels: dict[int, tuple[str, str]] = {}  # NetBox power panel id -> (site slug, name)
     for obj in fetched["power_panels"]:
         values = {"site": site_of(obj), "name": _text(obj.get("name"))}
