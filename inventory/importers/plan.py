@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from django.db import models
 
 from inventory.importers.cables import _Cables
-from inventory.importers.columns import DEVICE_NAME_MAX, SITE_NAME_MAX
+from inventory.importers.columns import DEVICE_NAME_MAX, PORT_KIND_OF_FILE, SITE_NAME_MAX
 from inventory.importers.devices import _Devices
 from inventory.importers.places import _Places
 from inventory.importers.ports import _Ports
@@ -235,14 +235,7 @@ class _Import(_Places, _Devices, _Ports, _Cables, _Writing):
         self.check_devices(rows.get("devices", []))
         self.check_power_panels(rows.get("power_panels", []))
         self.load_ports(rows)
-        for kind in (
-            "interfaces",
-            "rear_ports",
-            "front_ports",
-            "power_ports",
-            "power_outlets",
-            "power_feeds",
-        ):
+        for kind in PORT_KIND_OF_FILE:  # in order: front ports after their rear ports, outlets after inlets
             self.check_ports(kind, rows.get(kind, []))
         self.check_circuits(rows.get("circuits", []))
         self.check_circuit_terminations(rows.get("circuit_terminations", []))
