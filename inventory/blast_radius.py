@@ -417,10 +417,9 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
         # A cable whose far end is on another site (or not loaded) leads nowhere this graph can see.
         if cable_id is not None and cable_status == "connected":
             cable_ends.setdefault(cable_id, []).append(node)
-    for ends in cable_ends.values():
-        if len(ends) != 2:
-            continue
-        a, b = ends
+
+    def join(a: int, b: int) -> None:
+        """Two ports joined end to end (a cable, a circuit), position by position where they have several."""
         a_positions, b_positions = position_nodes.get(a), position_nodes.get(b)
         if a_positions and b_positions:
             # A trunk between two panels: position n at one end is position n at the other.
@@ -433,11 +432,15 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
                 link(single, position)
         else:
             link(a, b)
+
+    for ends in cable_ends.values():
+        if len(ends) == 2:
+            join(*ends)
     # A circuit joins the ports its two ends are cabled to, as a cable would.
     for a_port, b_port in circuit_ports.values():
         ends = [port_index.get(a_port), port_index.get(b_port)]
         if all(node is not None and port_rows[node][6] and live_device[node_device[node]] for node in ends):
-            link(*ends)
+            join(*ends)
 
     roots: list[int] = []
     for device, (_pk, _name, _kind, is_upstream_root, _status) in enumerate(device_rows):

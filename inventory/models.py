@@ -272,7 +272,10 @@ class Device(models.Model):
     def serial_read_at_rack_by(self) -> list[SerialReading]:
         """The two agreeing readings behind the serial on record, if it was read at the rack."""
         readings = self.serial_readings.filter(status=SerialReadingStatus.AGREED).select_related("read_by")
-        return list(readings.order_by("-read_at", "-pk")[:2])[::-1]
+        pair = list(readings.order_by("-read_at", "-pk")[:2])[::-1]
+        # Only while the serial on record is the one they read: an import or an admin may have changed it.
+        on_record = normalize_serial(self.serial)
+        return pair if pair and all(normalize_serial(r.serial) == on_record for r in pair) else []
 
     @classmethod
     def mark_upstream_roots(cls, devices: models.QuerySet[Device], root: bool, *, by) -> int:

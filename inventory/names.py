@@ -36,22 +36,37 @@ def port_search(query: str) -> Q:
     return found
 
 
-PICKS_SHOWN = 20
+PICKS_SHOWN = 20  # of devices, and again of ports
 
 
 def pick_assets(site: Site, query: str) -> tuple[list[Device | Port], bool]:
-    """What a search in the target picker finds at a site: devices by name, ports by name or by device and
-    port, in natural order; and whether there were more than are shown."""
+    """What a search in the target picker finds at a site: what the words name exactly first (so "sw-1" is
+    always reachable, however many sw-1xx there are), then devices by name and ports by name or by device
+    and port, each in natural order; and whether there were more than are shown."""
     query = " ".join((query or "").split())[:200]
     if not query:
         return [], False
-    devices = list(Device.objects.filter(site=site, name__icontains=query).order_by("pk")[: PICKS_SHOWN + 1])
-    ports = list(
-        Port.objects.filter(port_search(query), device__site=site)
-        .select_related("device")
-        .order_by("pk")[: PICKS_SHOWN + 1]
-    )
-    found = sorted(devices, key=lambda d: natural_key(d.name)) + sorted(
-        ports, key=lambda p: (natural_key(p.device.name), natural_key(p.name))
-    )
-    return found[:PICKS_SHOWN], len(found) > PICKS_SHOWN
+    exact_port = Q(name__iexact=query)
+    for device_part, port_part in splits(query):
+        exact_port |= Q(device__name__iexact=device_part, name__iexact=port_part)
+    ports = Port.objects.filter(device__site=site).select_related("device")
+    found: list[Device | Port] = []
+    more = False
+    for exact, near, key in (
+        (
+            Device.objects.filter(site=site, name__iexact=query),
+            Device.objects.filter(site=site, name__icontains=query),
+            lambda d: natural_key(d.name),
+        ),
+        (
+            ports.filter(exact_port),
+            ports.filter(port_search(query)),
+            lambda p: (natural_key(p.device.name), natural_key(p.name)),
+        ),
+    ):
+        first = sorted(exact[:PICKS_SHOWN], key=key)
+        rest = list(near.exclude(pk__in=[item.pk for item in first]).order_by("pk")[: PICKS_SHOWN + 1])
+        room = max(PICKS_SHOWN - len(first), 0)
+        more = more or len(rest) > room
+        found += first + sorted(rest[:room], key=key)
+    return found, more

@@ -62,7 +62,9 @@ class PowerPaths:
 
 
 class _Walk:
-    """One evaluation of the chains, memoised: None means live, a set of cut indexes means dead (and why)."""
+    """One evaluation of the chains under a set of cuts. Liveness is a least fixpoint, so a loop in the
+    chains (a PDU fed from another PDU that it feeds) powers nothing by itself, whatever order the ports came
+    in; then, for the dead, why: None means live, a set of cut indexes means dead (and which cuts)."""
 
     def __init__(
         self, paths: PowerPaths, cut_by_node: Mapping[int, list[int]], cut_by_device: Mapping[int, list[int]]
@@ -70,50 +72,97 @@ class _Walk:
         self.paths = paths
         self.cut_by_node = cut_by_node
         self.cut_by_device = cut_by_device
-        self._devices: dict[int, frozenset[int] | None] = {}
-        self._supplies: dict[int, frozenset[int] | None] = {}
+        self.live = self._live_devices()
+        self._reasons: dict[tuple[str, int], frozenset[int]] = {}
+
+    # Liveness -------------------------------------------------------------------------------------------
+
+    def _up(self, device: int) -> bool:
+        return device not in self.cut_by_device and device not in self.paths.dead_devices
+
+    def _live_devices(self) -> set[int]:
+        paths = self.paths
+        # Devices whose power nobody recorded are live unless cut; gear with supplies waits for a live chain.
+        live = {
+            device
+            for device in self._devices_in_chains()
+            if device not in paths.supplies and self._up(device)
+        }
+        waiting = [device for device in paths.supplies if self._up(device)]
+        changed = True
+        while changed and waiting:
+            changed = False
+            still = []
+            for device in waiting:
+                if any(self._supply_live(supply, live, set()) for supply in paths.supplies[device]):
+                    live.add(device)
+                    changed = True
+                else:
+                    still.append(device)
+            waiting = still
+        return live
+
+    def _devices_in_chains(self) -> set[int]:
+        node_device = self.paths.node_device
+        return {node_device[source] for source in self.paths.source.values()}
+
+    def _supply_live(self, supply: int, live: set[int], seen: set[int]) -> bool:
+        if supply in self.cut_by_node or supply in seen:
+            return False
+        source = self.paths.source.get(supply)
+        if source is None:
+            return False  # an inlet nobody cabled carries nothing
+        if source in self.cut_by_node or source in self.paths.dead_nodes:
+            return False
+        source_device = self.paths.node_device[source]
+        if source_device not in live:
+            return False
+        # An outlet is fed by one of its PDU's inlets; an inlet whose cable nobody recorded (or a feeding port
+        # that is no inlet) says nothing, and the outlet is live while its PDU is.
+        feeding = self.paths.outlet_supply.get(source)
+        if feeding is None or feeding not in self.paths.source:
+            return True
+        seen.add(supply)
+        return self._supply_live(feeding, live, seen)
+
+    # Reasons --------------------------------------------------------------------------------------------
 
     def device(self, device: int) -> frozenset[int] | None:
-        if device in self._devices:
-            return self._devices[device]
-        self._devices[device] = _DEAD_FOR_NOTHING  # a loop in the power chain feeds nothing
+        """None if the device is live; else the cuts that took it down (empty: dark before any cut)."""
+        if device in self.live and device not in self.cut_by_device:
+            return None
+        return self._why("device", device)
+
+    def _why(self, what: str, item: int) -> frozenset[int]:
+        key = (what, item)
+        if key in self._reasons:
+            return self._reasons[key]
+        self._reasons[key] = _DEAD_FOR_NOTHING  # a loop adds no reasons of its own
+        reasons = self._device_reasons(item) if what == "device" else self._supply_reasons(item)
+        self._reasons[key] = reasons
+        return reasons
+
+    def _device_reasons(self, device: int) -> frozenset[int]:
         if device in self.cut_by_device:
-            result: frozenset[int] | None = frozenset(self.cut_by_device[device])
-        elif device in self.paths.dead_devices:
-            result = _DEAD_FOR_NOTHING
-        else:
-            supplies = self.paths.supplies.get(device)
-            if not supplies:
-                result = None  # no recorded power: taken as powered (a panel's feeds, untraced gear)
-            else:
-                result = _DEAD_FOR_NOTHING
-                for supply in supplies:
-                    reasons = self.supply(supply)
-                    if reasons is None:
-                        result = None
-                        break
-                    result = result | reasons
-        self._devices[device] = result
-        return result
+            return frozenset(self.cut_by_device[device])
+        if device in self.paths.dead_devices:
+            return _DEAD_FOR_NOTHING
+        reasons = _DEAD_FOR_NOTHING
+        for supply in self.paths.supplies.get(device, ()):
+            reasons = reasons | self._why("supply", supply)
+        return reasons
 
-    def supply(self, supply: int) -> frozenset[int] | None:
-        if supply in self._supplies:
-            return self._supplies[supply]
-        self._supplies[supply] = _DEAD_FOR_NOTHING
-        result = self._supply(supply)
-        self._supplies[supply] = result
-        return result
-
-    def _supply(self, supply: int) -> frozenset[int] | None:
+    def _supply_reasons(self, supply: int) -> frozenset[int]:
         if supply in self.cut_by_node:
             return frozenset(self.cut_by_node[supply])
-        source = self.paths.source[supply]
+        source = self.paths.source.get(supply)
+        if source is None or source in self.paths.dead_nodes:
+            return _DEAD_FOR_NOTHING
         if source in self.cut_by_node:
             return frozenset(self.cut_by_node[source])
         source_device = self.paths.node_device[source]
-        if source in self.paths.dead_nodes or source_device in self.paths.dead_devices:
-            return _DEAD_FOR_NOTHING
+        reasons = _DEAD_FOR_NOTHING if source_device in self.live else self._why("device", source_device)
         feeding = self.paths.outlet_supply.get(source)
-        if feeding is not None:
-            return self.supply(feeding)
-        return self.device(source_device)
+        if feeding is not None and feeding in self.paths.source:
+            reasons = reasons | self._why("supply", feeding)
+        return reasons

@@ -76,3 +76,22 @@ def test_a_circuit_cabled_at_one_end_only_joins_nothing(two_sites):
 
     assert names(blast_radius([Cut.power_off(ams.core)], site=ams.site)) == ["ams-core"]
     assert Port.objects.filter(pk=rtm.handoff.pk).exists()
+
+
+def test_a_circuit_landing_on_a_multi_position_rear_port_feeds_each_position(two_sites):
+    ams, rtm, circuit = two_sites
+    panel = rtm.device("rtm-pp", "patch_panel")
+    rear = Port.objects.create(device=panel, name="R1", kind="rear_port", positions=2)
+    front = Port.objects.create(
+        device=panel, name="F1", kind="front_port", rear_port=rear, rear_port_position=1
+    )
+    CircuitTermination.objects.filter(circuit=circuit, term_side="Z").update(port=rear)
+    rtm.cable(front, rtm.port(rtm.edge, "Eth9"))
+
+    assert names(blast_radius([Cut.power_off(ams.core)], site=ams.site)) == [
+        "ams-core",
+        "rtm-edge",
+        "rtm-pp",
+        "rtm-sw",
+        "rtm-web",
+    ]

@@ -164,3 +164,45 @@ def test_the_graph_answers_many_windows_from_one_power_baseline(room):
     assert names(first) == ["db-1", "pdu-a", "web-1"]
     assert names(second) == ["pdu-b"]
     assert nothing.devices == []
+
+
+def test_an_outlet_whose_inlet_nobody_cabled_is_live_while_its_pdu_is(db):
+    r = Room()
+    pdu = r.device("pdu-loose", DeviceKind.PDU)
+    inlet = power_port(pdu, "Input")  # no cable recorded behind it
+    socket = outlet(pdu, "O1", inlet)
+    web = r.device("web-9")
+    r.cable(power_port(web, "PSU1"), socket)
+
+    assert build_graph().power.powered_before >= {build_graph().device_index[web.pk]}
+    assert names(blast_radius([Cut.power_off(pdu)])) == ["pdu-loose", "web-9"]
+    assert names(blast_radius([Cut.power_off(r.panel)])) == ["panel-1", "pdu-a", "pdu-b"]
+
+
+def test_an_outlet_pointing_at_a_port_that_is_no_inlet_does_not_break_the_blast_radius(db):
+    r = Room()
+    pdu = r.device("pdu-odd", DeviceKind.PDU)
+    data_port = Port.objects.create(device=pdu, name="mgmt")
+    socket = outlet(pdu, "O1", data_port)
+    web = r.device("web-9")
+    r.cable(power_port(web, "PSU1"), socket)
+
+    assert names(blast_radius([Cut.power_off(pdu)])) == ["pdu-odd", "web-9"]
+
+
+def test_pdus_feeding_each_other_in_a_loop_power_nothing_by_themselves(db):
+    """pdu-x takes one inlet from the feed and one from pdu-y's outlet; pdu-y is fed only from pdu-x.
+    Unplugging the feed darkens both, and the server on pdu-y, whatever order the ports were made in."""
+    r = Room()
+    pdu_x, pdu_y = r.device("pdu-x", DeviceKind.PDU), r.device("pdu-y", DeviceKind.PDU)
+    x_from_y = power_port(pdu_x, "In2")  # made first: the lower id
+    x_from_feed = power_port(pdu_x, "In1")
+    y_in = power_port(pdu_y, "In")
+    feed = Port.objects.create(device=r.panel, name="Feed X", kind=PortKind.POWER_FEED)
+    r.cable(feed, x_from_feed)
+    r.cable(y_in, outlet(pdu_x, "X1", x_from_feed))
+    r.cable(x_from_y, outlet(pdu_y, "Y1", y_in))
+    web = r.device("web-y")
+    r.cable(power_port(web, "PSU1"), outlet(pdu_y, "Y2", y_in))
+
+    assert names(blast_radius([Cut.unplug(feed)])) == ["pdu-x", "pdu-y", "web-y"]

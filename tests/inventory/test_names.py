@@ -81,3 +81,14 @@ def test_search_finds_ports_with_spaces_and_pages_list_them_in_counting_order(pa
     assert found.index("Port 1<") < found.index("Port 10<") < found.index("Port 11<")
     page = client.get(reverse("inventory:device", args=[pp.pk])).content.decode()
     assert page.index(">Port 1<") < page.index(">Port 2<") < page.index(">Port 10<") < page.index(">Port 11<")
+
+
+def test_an_exact_name_is_always_offered_however_many_names_contain_it(panel):
+    lax1, _, _ = panel
+    Device.objects.bulk_create(Device(site=lax1.site, name=f"sw-1{n:02}") for n in range(30))
+    exact = Device.objects.create(site=lax1.site, name="sw-1")
+
+    found, more = pick_assets(lax1.site, "SW-1")
+
+    assert found[0] == exact and more
+    assert len([f for f in found if isinstance(f, Device)]) == 20

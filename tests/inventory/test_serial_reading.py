@@ -169,3 +169,16 @@ def test_two_readers_at_the_same_instant_make_one_first_reading_and_one_second()
     device.refresh_from_db()
     assert device.serial == "CZ-RACE-1"
     assert AuditEvent.objects.filter(action="device.serial_recorded_at_rack").count() == 1
+
+
+def test_the_page_stops_crediting_the_readers_once_the_serial_on_record_changes(unserialed, tess, vic):
+    unserialed.read_serial_at_rack("CZ2300X001", by=tess, session_key="s1")
+    unserialed.read_serial_at_rack("CZ2300X001", by=vic, session_key="s2")
+    unserialed.refresh_from_db()
+    assert [r.read_by for r in unserialed.serial_read_at_rack_by()] == [tess, vic]
+
+    Device.objects.filter(pk=unserialed.pk).update(serial="FROM-AN-IMPORT")
+    unserialed.refresh_from_db()
+
+    assert unserialed.serial_read_at_rack_by() == []
+    assert "read at the rack by" not in phone(tess).get(unserialed.get_absolute_url()).content.decode()
