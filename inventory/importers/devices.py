@@ -18,12 +18,14 @@ from inventory.importers.columns import (
 from inventory.importers.report import Row
 from inventory.importers.values import DeviceKey, _assign, _Values
 from inventory.models import Device, DeviceKind, DeviceStatus, Rack, is_upstream_role
+from lockstep.converters import as_id
 
 
 class _Devices:
     """The checks of _Import (plan.py) for devices and power panels."""
 
     def check_devices(self, rows: list[Row]) -> None:
+        self._move_renamed(rows)
         lines: dict[DeviceKey, int] = {}
         tag_rows: list[tuple[DeviceKey, str | None, Row]] = []
         # NetBox holds device names unique per site ignoring case: "SW-A" next to "sw-a" is a typo, not a
@@ -188,12 +190,57 @@ class _Devices:
             else:
                 self._outcome("power_panels", device, False)
 
+    def _move_renamed(self, rows: list[Row]) -> None:
+        """Devices NetBox renamed, found by their ids before any row is matched by name, and moved to their
+        new names all at once: so a name one device gave up may be taken by another in the same file. Only
+        when every new name is free once the renamed have left theirs; otherwise each row says what is in
+        the way (see _renamed)."""
+        moves: dict[int, tuple[Device, DeviceKey, DeviceKey]] = {}
+        for row in rows:
+            raw = row.values
+            netbox_id = as_id(raw.get("id", "").strip())
+            device = self.devices_by_netbox_id.get(netbox_id) if netbox_id else None
+            if device is None or device.pk in moves:
+                continue
+            site = self.known_site(raw.get("site", "").strip())
+            name = raw.get("name", "").strip() or unnamed_device_name(
+                raw.get("manufacturer", "").strip(), raw.get("device_type", "").strip(), netbox_id
+            )
+            old_key = self.device_keys[device.pk]
+            if (
+                site is not None
+                and site.code == old_key[0]
+                and name != old_key[1]
+                and len(name) <= DEVICE_NAME_MAX
+            ):
+                moves[device.pk] = (device, old_key, (site.code, name))
+        if not moves:
+            return
+        leaving = {old_key for _device, old_key, _new in moves.values()}
+        arriving = [new_key for _device, _old, new_key in moves.values()]
+        if len(set(arriving)) != len(arriving) or any(
+            key in self.devices and key not in leaving for key in arriving
+        ):
+            return
+        for _device, old_key, _new_key in moves.values():
+            del self.devices[old_key]
+            self.device_sites[old_key[1]].remove(old_key[0])
+        for device, old_key, new_key in moves.values():
+            self._add_device(new_key, device)
+            self.device_keys[device.pk] = new_key
+            self.renamed_from[device.pk] = old_key[1]
+            for tag, holder in list(self.asset_tags.items()):
+                if holder == old_key:
+                    self.asset_tags[tag] = new_key
+
     def _renamed(self, v: _Values, netbox_id: int | None, key: DeviceKey) -> str | None:
         """When NetBox's id names a device Lockstep knows under another name at the same site, move it to
         its new name in this plan and return the old one."""
         by_id = self.devices_by_netbox_id.get(netbox_id) if netbox_id is not None else None
-        if by_id is None or by_id is self.devices.get(key):
+        if by_id is None:
             return None
+        if by_id is self.devices.get(key):
+            return self.renamed_from.get(by_id.pk)  # moved already, with the other renames
         old_key = self.device_keys[by_id.pk]
         if key in self.devices:
             v.error(
@@ -211,6 +258,7 @@ class _Devices:
         self.device_sites[old_key[1]].remove(old_key[0])
         self._add_device(key, by_id)
         self.device_keys[by_id.pk] = key
+        self.renamed_from[by_id.pk] = old_key[1]
         for tag, holder in list(self.asset_tags.items()):
             if holder == old_key:
                 self.asset_tags[tag] = key

@@ -41,6 +41,8 @@ class _Import(_Places, _Devices, _Ports, _Cables, _Writing):
         self.device_sites: dict[str, list[str]] = defaultdict(list)  # device name -> site codes
         self.device_keys: dict[int, DeviceKey] = {}
         self.devices_by_netbox_id: dict[int, Device] = {}
+        self.renamed_from: dict[int, str] = {}  # device pk -> the name it had before this import
+        self.rear_rows: dict[PortKey, Row] = {}  # rear ports whose positions a row gives
         self.asset_tags: dict[str, DeviceKey] = {}
         self.original_tags: dict[int, str | None] = {}
         self.ports: dict[PortKey, Port] = {}
@@ -237,6 +239,7 @@ class _Import(_Places, _Devices, _Ports, _Cables, _Writing):
         self.load_ports(rows)
         for kind in PORT_KIND_OF_FILE:  # in order: front ports after their rear ports, outlets after inlets
             self.check_ports(kind, rows.get(kind, []))
+        self.check_positions_fit()
         self.check_circuits(rows.get("circuits", []))
         self.check_circuit_terminations(rows.get("circuit_terminations", []))
         self.check_cables(rows.get("cables", []))

@@ -100,6 +100,7 @@ class _Ports:
                 values["power_port"] = feeding
             if positions is not None:
                 values["positions"] = positions
+                self.rear_rows[key] = row
             port = self.ports.get(key)
             if port is None:
                 port = Port(device=self.devices[device_key], kind=kind, name=name, **values)
@@ -109,6 +110,26 @@ class _Ports:
                 self._outcome(file_kind, port, _assign(port, values))
         if front_rows:
             self._check_rear_positions(front_rows)
+
+    def check_positions_fit(self) -> None:
+        """A rear port given fewer positions must not strand a front port Lockstep keeps on a position past
+        the new count (it would lead nowhere). Front ports in the same import were checked on their rows."""
+        if not self.rear_rows:
+            return
+        by_pk = {port.pk: port for port in self.ports.values() if port.pk is not None}
+        changed = {id(self.ports[key]): key for key in self.rear_rows}
+        for port in self.ports.values():
+            if port.kind != PortKind.FRONT:
+                continue
+            rear = port.rear_port if Port.rear_port.is_cached(port) else by_pk.get(port.rear_port_id)
+            key = changed.get(id(rear)) if rear is not None else None
+            position = port.rear_port_position or 1
+            if key is not None and position > rear.positions:
+                self.report.row_error(
+                    self.rear_rows[key],
+                    f"positions {rear.positions} would leave front port {port.name!r} on position {position} "
+                    "with no path; change that front port in the same import",
+                )
 
     def _check_rear_positions(self, front_rows: dict[PortKey, Row]) -> None:
         """NetBox maps each position of a rear port to one front port: two on one position would splice two

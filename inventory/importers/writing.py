@@ -56,8 +56,14 @@ class _Writing:
         ]
         for chunk in _chunks(letting_go):
             Device.objects.filter(pk__in=chunk).update(asset_tag=None)
-        self._create(Device, created[Device])
+        # Renamed devices leave their old names first (for a moment under a name no import can give, as
+        # names may swap or pass along a chain), then every changed device is written, then the new ones:
+        # a name a renamed device gave up is free by the time a new device takes it.
+        renamed = [pk for pk in changed[Device] if pk in self.renamed_from]
+        for pk in renamed:
+            Device.objects.filter(pk=pk).update(name=f"\u2060renaming {pk}")
         self._update(Device, changed[Device], DEVICE_FIELDS)
+        self._create(Device, created[Device])
         self._create(Circuit, created[Circuit])
         self._update(Circuit, changed[Circuit], ["provider", "type", "status", "description"])
         self._create(Cable, created[Cable])

@@ -831,3 +831,54 @@ def test_an_id_claimed_by_another_device_or_twice_is_refused(sam):
         "devices.csv line 2: id 8 is device 'sw-b' at AMS1 in Lockstep, and 'sw-a' at AMS1 is another device there",
         "devices.csv line 4: id 9 is also on line 3",
     ]
+
+
+RENAMES = "id,name,role,manufacturer,device_type,status,site\n"
+
+
+def named(*rows: str) -> dict[str, str]:
+    return {"devices": RENAMES + "".join(f"{row},Leaf,Arista,X,active,AMS1\n" for row in rows)}
+
+
+def names_by_id() -> dict[int | None, str]:
+    return dict(Device.objects.values_list("netbox_id", "name"))
+
+
+def test_a_name_netbox_gave_to_a_new_device_after_renaming_the_old_one_imports(sam):
+    import_netbox_csv(named("7,a"), by=sam)
+    old = Device.objects.get(name="a")
+
+    report = import_netbox_csv(named("8,a", "7,a-old"), by=sam)
+
+    assert report.ok, report.summary()
+    assert names_by_id() == {7: "a-old", 8: "a"}
+    assert Device.objects.get(netbox_id=7) == old
+
+
+def test_a_renamed_device_frees_its_old_name_for_a_new_unnumbered_row(sam):
+    import_netbox_csv(named("7,a"), by=sam)
+
+    report = import_netbox_csv(
+        {"devices": named("7,b")["devices"] + ",a,Leaf,Arista,X,active,AMS1\n"}, by=sam
+    )
+
+    assert report.ok, report.summary()
+    assert sorted(Device.objects.values_list("name", flat=True)) == ["a", "b"]
+
+
+def test_names_may_pass_along_a_chain_of_renames_in_one_import(sam):
+    import_netbox_csv(named("7,a", "8,b"), by=sam)
+
+    report = import_netbox_csv(named("7,c", "8,a"), by=sam)
+
+    assert report.ok, report.summary()
+    assert names_by_id() == {7: "c", 8: "a"}
+
+
+def test_after_a_rename_its_old_name_in_another_case_is_free(sam):
+    import_netbox_csv(named("7,sw-a"), by=sam)
+
+    report = import_netbox_csv(named("7,sw-b", "9,SW-A"), by=sam)
+
+    assert report.ok, report.summary()
+    assert names_by_id() == {7: "sw-b", 9: "SW-A"}

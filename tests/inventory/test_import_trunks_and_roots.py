@@ -218,3 +218,28 @@ def test_the_import_page_warns_of_a_site_without_roots(client, sam):
     assert response.status_code == 200
     html = response.content.decode()
     assert "No upstream root at AMS1." in html and "Mark as upstream roots" in html
+
+
+def test_a_rear_port_cut_down_to_fewer_positions_than_its_front_ports_use_is_refused(sam):
+    import_netbox_csv(TRUNK, by=sam)
+
+    report = import_netbox_csv({"rear_ports": "device,name,type,positions\npp-b,R1,mpo,1\n"}, by=sam)
+
+    assert [str(error) for error in report.errors] == [
+        "rear_ports.csv line 2: positions 1 would leave front port 'F2' on position 2 with no path; change that "
+        "front port in the same import"
+    ]
+    assert port("pp-b", "R1").positions == 2
+
+
+def test_a_rear_port_may_shrink_when_its_front_ports_move_in_the_same_import(sam):
+    import_netbox_csv(TRUNK, by=sam)
+    files = {
+        "rear_ports": "device,name,type,positions\npp-b,R1,mpo,1\npp-b,R2,lc,1\n",
+        "front_ports": "device,name,type,rear_port,rear_port_position\npp-b,F2,lc,R2,1\n",
+    }
+
+    report = import_netbox_csv(files, by=sam)
+
+    assert report.ok, report.summary()
+    assert port("pp-b", "R1").positions == 1 and port("pp-b", "F2").rear_port == port("pp-b", "R2")
