@@ -284,7 +284,7 @@ def _power_paths(
     return power
 
 
-def _circuits() -> tuple[dict[int, list[int]], dict[int, set[int]]]:
+def circuits_between_sites() -> tuple[dict[int, list[int]], dict[int, set[int]]]:
     """The active circuits cabled at both ends: circuit -> its two ports, and site -> the sites it reaches."""
     ends: dict[int, list[tuple[int, int]]] = {}
     rows = CircuitTermination.objects.filter(circuit__status=CircuitStatus.ACTIVE, port__isnull=False)
@@ -298,7 +298,7 @@ def _circuits() -> tuple[dict[int, list[int]], dict[int, set[int]]]:
     return {circuit: [port for port, _ in pair] for circuit, pair in joined.items()}, neighbours
 
 
-def _reached_sites(start: int, neighbours: dict[int, set[int]]) -> set[int]:
+def sites_reached(start: int, neighbours: dict[int, set[int]]) -> set[int]:
     sites, frontier = {start}, [start]
     while frontier:
         frontier = [other for site in frontier for other in neighbours.get(site, ()) if other not in sites]
@@ -310,13 +310,13 @@ def build_graph(site: Site | int | None = None) -> InventoryGraph:
     """Read the inventory in six queries, whatever its size: all of it, or one site's together with every
     site its active circuits reach (a core switch off at one site takes what hangs off the circuit at the
     other)."""
-    circuit_ports, site_neighbours = _circuits()
+    circuit_ports, site_neighbours = circuits_between_sites()
     devices = Device.objects.all()
     ports = Port.objects.all()
     device_links = Service.devices.through.objects.all()
     port_links = Service.ports.through.objects.all()
     if site is not None:
-        sites = _reached_sites(site.pk if isinstance(site, Site) else site, site_neighbours)
+        sites = sites_reached(site.pk if isinstance(site, Site) else site, site_neighbours)
         devices = devices.filter(site__in=sites)
         ports = ports.filter(device__site__in=sites)
         device_links = device_links.filter(device__site__in=sites)

@@ -17,8 +17,15 @@ from inventory.models import Cable, Circuit, CircuitTermination, Device, Port, S
 
 
 def bump_sites(site_ids: Iterable[int]) -> None:
+    """A change at these sites: their revisions go up, and those of every site an active circuit joins them
+    to, since a blast radius there reads this site's inventory too (see blast_radius.build_graph)."""
     ids = {pk for pk in site_ids if pk is not None}
     if ids:
+        from inventory.blast_radius import circuits_between_sites, sites_reached
+
+        _ports, neighbours = circuits_between_sites()
+        for pk in list(ids):
+            ids |= sites_reached(pk, neighbours)
         Site.objects.filter(pk__in=ids).update(revision=F("revision") + 1)
 
 
@@ -112,7 +119,21 @@ def _circuit_going(sender, instance: Circuit, **kwargs) -> None:
     bump_sites(_sites_of_circuit(instance.pk))
 
 
+def _site_of_port(port_id: int | None) -> int | None:
+    return Port.objects.filter(pk=port_id).values_list("device__site_id", flat=True).first()
+
+
+@receiver(pre_save, sender=CircuitTermination)
+def _circuit_end_moving(sender, instance: CircuitTermination, raw: bool = False, **kwargs) -> None:
+    if instance.pk is not None and not raw:
+        before = CircuitTermination.objects.filter(pk=instance.pk).values_list("port_id", "site_id").first()
+        if before is not None:
+            instance._sites_before = {_site_of_port(before[0]), before[1]}
+
+
 @receiver([post_save, post_delete], sender=CircuitTermination)
 def _circuit_end_changed(sender, instance: CircuitTermination, **kwargs) -> None:
-    port_site = Port.objects.filter(pk=instance.port_id).values_list("device__site_id", flat=True).first()
-    bump_sites(_sites_of_circuit(instance.circuit_id) | {instance.site_id, port_site})
+    before = instance.__dict__.pop("_sites_before", set())
+    bump_sites(
+        _sites_of_circuit(instance.circuit_id) | {instance.site_id, _site_of_port(instance.port_id)} | before
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inventory.blast_radius import Cut, blast_radius, build_graph
-from inventory.models import Circuit, CircuitStatus, CircuitTermination, Port
+from inventory.models import Circuit, CircuitStatus, CircuitTermination, Port, Site
 from tests.inventory.test_blast_radius import Topology, names
 
 
@@ -95,3 +95,25 @@ def test_a_circuit_landing_on_a_multi_position_rear_port_feeds_each_position(two
         "rtm-sw",
         "rtm-web",
     ]
+
+
+def test_a_change_at_the_far_site_makes_the_near_sites_snapshots_stale(two_sites):
+    ams, rtm, _ = two_sites
+    before = Site.objects.get(pk=ams.site.pk).revision
+
+    Port.objects.get(device=rtm.web, name="eth0").save()  # any change the blast radius reads at rtm1
+
+    assert Site.objects.get(pk=ams.site.pk).revision > before
+
+
+def test_a_circuit_end_moved_to_another_port_bumps_both_ports_sites(two_sites):
+    _ams, rtm, circuit = two_sites
+    lax = Topology("lax1")
+    lax_port = lax.port(lax.switch("lax-edge"), "Eth1")
+    before = Site.objects.get(pk=rtm.site.pk).revision
+    end = CircuitTermination.objects.get(circuit=circuit, term_side="Z")
+
+    end.port = lax_port
+    end.save()
+
+    assert Site.objects.get(pk=rtm.site.pk).revision > before
