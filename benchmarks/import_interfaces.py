@@ -36,6 +36,8 @@ files = {
     "sites": "name,slug,time_zone\nAmsterdam 1,AMS1,Europe/Amsterdam\n",
     "locations": "\n".join(locations) + "\n",
     "racks": "\n".join(racks) + "\n",
+    "device_roles": "name,slug\nLeaf switch,leaf-switch\n",
+    "device_types": "manufacturer,model,slug\nArista,DCS-7050SX3,dcs-7050sx3\n",
     "devices": "\n".join(devices) + "\n",
     "interfaces": "\n".join(interfaces) + "\n",
 }

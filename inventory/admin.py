@@ -13,6 +13,7 @@ from inventory.models import (
     CircuitTermination,
     Customer,
     Device,
+    DeviceRole,
     DeviceType,
     Discrepancy,
     Location,
@@ -35,9 +36,17 @@ class DeviceTypeAdmin(AuditedModelAdmin):
     """Where each make and model keeps its serial sticker: the phone and the printed runbook say where to
     look, never the serial."""
 
-    list_display = ["manufacturer", "model", "serial_location"]
+    list_display = ["manufacturer", "model", "slug", "serial_location"]
     list_filter = ["manufacturer"]
-    search_fields = ["manufacturer", "model"]
+    search_fields = ["manufacturer", "model", "slug"]
+
+
+@admin.register(DeviceRole)
+class DeviceRoleAdmin(AuditedModelAdmin):
+    """NetBox's device roles: an import refuses a device whose role is not here (by name or slug)."""
+
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
 
 
 @admin.register(Location)

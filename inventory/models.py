@@ -354,14 +354,30 @@ class SerialReading(models.Model):
         return f"serial reading of {self.device} by {self.read_by}"
 
 
+class DeviceRole(models.Model):
+    """NetBox's device roles, by name and slug: an import refuses a device whose role is not one of them (a
+    typo would otherwise become a role of its own, and a wrong kind and root for the blast radius)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class DeviceType(models.Model):
     """What is known about a make and model of chassis, whatever its name: where its serial sticker is.
+    NetBox's device types arrive by import (with their slug); an import refuses a device of a type it lacks.
 
     The step page and the printed runbook say where to look, never what the serial is: the evidence must
     come from the rack."""
 
     manufacturer = models.CharField(max_length=100, blank=True)
     model = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, blank=True)
     serial_location = models.CharField(
         max_length=300,
         blank=True,

@@ -23,6 +23,8 @@ ENDPOINTS = {
     "sites": "/api/dcim/sites/",
     "locations": "/api/dcim/locations/",
     "racks": "/api/dcim/racks/",
+    "device_roles": "/api/dcim/device-roles/",
+    "device_types": "/api/dcim/device-types/",
     "devices": "/api/dcim/devices/",
     "interfaces": "/api/dcim/interfaces/",
     "rear_ports": "/api/dcim/rear-ports/",
@@ -35,6 +37,7 @@ ENDPOINTS = {
     "circuit_terminations": "/api/circuits/circuit-terminations/",
     "cables": "/api/dcim/cables/",
 }
+GLOBAL_KINDS = frozenset({"device_roles", "device_types"})
 PORT_TYPES = {
     "dcim.interface": "interfaces",
     "dcim.frontport": "front_ports",
@@ -181,7 +184,11 @@ def netbox_rows(client: NetBoxClient, *, site: str | None, report: ImportReport)
     filters = {"site": site} if site else {}
     fetched: dict[str, list[dict[str, Any]]] = {}
     for kind, endpoint in ENDPOINTS.items():
-        fetched[kind] = client.get_all(endpoint, {"slug": site} if site and kind == "sites" else filters)
+        # Roles and types belong to no site: all of them, whatever --site says.
+        wanted = filters if kind not in GLOBAL_KINDS else {}
+        if site and kind == "sites":
+            wanted = {"slug": site}
+        fetched[kind] = client.get_all(endpoint, wanted)
         report.files.append(f"{endpoint} ({len(fetched[kind])})")
     if site and not fetched["sites"]:
         raise NetBoxError(f"NetBox has no site with the slug {site!r}")
@@ -224,6 +231,17 @@ def netbox_rows(client: NetBoxClient, *, site: str | None, report: ImportReport)
                 },
             )
         )
+
+    for obj in fetched["device_roles"]:
+        values = {"name": _text(obj.get("name")), "slug": _text(obj.get("slug"))}
+        rows["device_roles"].append(_row("device_roles", obj, values))
+    for obj in fetched["device_types"]:
+        values = {
+            "manufacturer": _name(obj.get("manufacturer")),
+            "model": _text(obj.get("model")),
+            "slug": _text(obj.get("slug")),
+        }
+        rows["device_types"].append(_row("device_types", obj, values))
 
     devices: dict[int, tuple[str, str]] = {}  # NetBox device id -> (site slug, name)
     for obj in fetched["devices"]:

@@ -17,6 +17,8 @@ CSV_KINDS = (
     "sites",
     "locations",
     "racks",
+    "device_roles",
+    "device_types",
     "devices",
     "power_panels",
     "interfaces",
@@ -125,6 +127,9 @@ COLUMNS: dict[str, Columns] = {
     "sites": Columns(("name", "slug"), ("time_zone",)),
     "locations": Columns(("site", "name")),
     "racks": Columns(("site", "name"), ("location",)),
+    # NetBox's manufacturers are not kept apart: a device type's manufacturer is its name, as on devices.
+    "device_roles": Columns(("name", "slug")),
+    "device_types": Columns(("manufacturer", "model", "slug")),
 }
 
 PORT_KIND_OF_FILE = {
@@ -186,6 +191,10 @@ def kind_from_filename(name: str) -> str | None:
         return "interfaces"
     if "cable" in joined:
         return "cables"
+    if "devicerole" in joined or "roles" in words:
+        return "device_roles"
+    if "devicetype" in joined:
+        return "device_types"
     if "device" in joined:
         return "devices"
     if "rack" in joined:

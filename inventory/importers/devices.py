@@ -59,9 +59,14 @@ class _Devices:
             if (position is not None or face) and not rack_name:
                 v.error("position and face need a rack")
             site = self.site(v, site_value) if site_value else None
+            # As NetBox requires, the role and the type exist: a typo is refused, not made a role or type.
+            role_found = self.role_named(v, role) if role else None
+            type_found = self.type_named(v, manufacturer, model) if model and manufacturer else None
             if v.failed or site is None:
                 self.refused_devices.add(row.values.get("name", ""))
                 continue
+            role, model = role_found.name, type_found.model
+            upstream = is_upstream_role(role) or is_upstream_role(role_found.slug)
             key = (site.code, name)
             if key in lines:
                 v.error(f"device {name!r} at {site.code} is also on line {lines[key]}")
@@ -126,7 +131,7 @@ class _Devices:
                     site=site,
                     name=name,
                     kind=kind_for_role(role),
-                    is_upstream_root=is_upstream_role(role),
+                    is_upstream_root=upstream,
                     **values,
                 )
                 self._add_device(key, device)
@@ -136,7 +141,7 @@ class _Devices:
                 # corrected by hand survives a re-import.
                 if role != device.role:
                     values["kind"] = kind_for_role(role)
-                    values["is_upstream_root"] = is_upstream_role(role)
+                    values["is_upstream_root"] = upstream
                 self._outcome("devices", device, _assign(device, values))
             if device.is_upstream_root:
                 self.report.upstream_roots.append(f"{name} ({site.code})")

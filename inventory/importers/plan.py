@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from django.db import models
 
 from inventory.importers.cables import _Cables
+from inventory.importers.catalogue import _Catalogue
 from inventory.importers.columns import DEVICE_NAME_MAX, PORT_KIND_OF_FILE, SITE_NAME_MAX
 from inventory.importers.devices import _Devices
 from inventory.importers.places import _Places
@@ -23,7 +24,7 @@ from inventory.importers.writing import _Writing
 from inventory.models import Cable, Circuit, CircuitTermination, Device, Location, Port, Rack, Site
 
 
-class _Import(_Places, _Devices, _Ports, _Cables, _Writing):
+class _Import(_Places, _Catalogue, _Devices, _Ports, _Cables, _Writing):
     """The inventory as it will be after the import: the database's rows, changed and added to in memory.
 
     Everything the rows refer to is loaded up front into dicts, so checking 100,000 rows costs dict lookups,
@@ -60,6 +61,7 @@ class _Import(_Places, _Devices, _Ports, _Cables, _Writing):
     # Loading ----------------------------------------------------------------------------------------------
 
     def load(self) -> None:
+        self.load_catalogue()
         for circuit in Circuit.objects.all():
             self.circuits[circuit.cid] = circuit
         cids = {circuit.pk: cid for cid, circuit in self.circuits.items()}
@@ -234,6 +236,8 @@ class _Import(_Places, _Devices, _Ports, _Cables, _Writing):
         self.check_sites(rows.get("sites", []))
         self.check_locations(rows.get("locations", []))
         self.check_racks(rows.get("racks", []))
+        self.check_device_roles(rows.get("device_roles", []))
+        self.check_device_types(rows.get("device_types", []))
         self.check_devices(rows.get("devices", []))
         self.check_power_panels(rows.get("power_panels", []))
         self.load_ports(rows)

@@ -5,7 +5,19 @@ from __future__ import annotations
 from django.db import models
 
 from inventory.importers.values import _chunks
-from inventory.models import Cable, Circuit, CircuitTermination, Device, Location, Port, PortKind, Rack, Site
+from inventory.models import (
+    Cable,
+    Circuit,
+    CircuitTermination,
+    Device,
+    DeviceRole,
+    DeviceType,
+    Location,
+    Port,
+    PortKind,
+    Rack,
+    Site,
+)
 
 BATCH_SIZE = 1000
 
@@ -48,6 +60,10 @@ class _Writing:
         self._create(Location, created[Location])
         self._create(Rack, created[Rack])
         self._update(Rack, changed[Rack], ["location"])
+        self._create(DeviceRole, created[DeviceRole])
+        self._update(DeviceRole, changed[DeviceRole], ["name"])
+        self._create(DeviceType, created[DeviceType])
+        self._update(DeviceType, changed[DeviceType], ["slug"])
         # Asset tags are unique row by row, so a tag moving between devices is first let go, then taken.
         letting_go = [
             pk

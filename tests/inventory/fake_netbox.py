@@ -106,6 +106,7 @@ class FakeNetBox:
         role_field: str = "role",
         pk: int | None = None,
     ) -> dict[str, Any]:
+        self._catalogue(role, manufacturer, model)
         return self._add(
             ENDPOINTS["devices"],
             {
@@ -129,6 +130,16 @@ class FakeNetBox:
             site["slug"],
             pk,
         )
+
+    def _catalogue(self, role: str, manufacturer: str, model: str) -> None:
+        """NetBox has a device's role and type as objects of their own: made once, as a device names them."""
+        roles, types = self.objects[ENDPOINTS["device_roles"]], self.objects[ENDPOINTS["device_types"]]
+        if not any(obj["name"] == role for obj in roles):
+            self._add(ENDPOINTS["device_roles"], {"name": role, "slug": role.lower().replace(" ", "-")}, "")
+        if not any(obj["model"] == model and obj["manufacturer"]["name"] == manufacturer for obj in types):
+            slug = model.lower().replace(" ", "-")
+            maker = {"id": 1, "name": manufacturer, "slug": manufacturer.lower()}
+            self._add(ENDPOINTS["device_types"], {"model": model, "slug": slug, "manufacturer": maker}, "")
 
     def _component(self, kind: str, device: dict[str, Any], name: str, **fields: Any) -> dict[str, Any]:
         return self._add(

@@ -33,6 +33,9 @@ rtm-sw,dcim.interface,Eth1,,rtm-web,dcim.interface,eth0,
 """
 TWO_SITES = {
     "sites": "name,slug\nAmsterdam 1,AMS1\nRotterdam 1,RTM1\n",
+    "device_roles": "name,slug\nCore,core\nEdge router,edge-router\nLeaf switch,leaf-switch\nServer,server\n",
+    "device_types": "manufacturer,model,slug\nArista,7280R3,7280r3\nJuniper,MX204,mx204\nArista,7050SX3,7050sx3\n"
+    "Dell,R650,r650\n",
     "devices": DEVICES,
     "interfaces": INTERFACES,
     "circuits": CIRCUITS,

@@ -61,11 +61,39 @@ AMS2,Hall 1,R02
 """
 
 
+ROLES = """\
+name,slug
+Leaf switch,leaf-switch
+Leaf,leaf
+Server,server
+Patch panel,patch-panel
+Fabric,fabric
+access-switch,access-switch
+"""
+TYPES = """\
+manufacturer,model,slug
+Arista,DCS-7050SX3,dcs-7050sx3
+Arista,X,x
+Dell,R650,r650
+Panduit,CP48,cp48
+Cisco,N9K,n9k
+"""
+
+
 @pytest.fixture(autouse=True)
 def places(db, django_user_model):
     """Amsterdam's sites, halls and racks, imported before the devices as NetBox requires."""
     user = django_user_model.objects.create(username="places")
-    report = import_netbox_csv({"sites": SITES, "locations": LOCATIONS, "racks": RACKS}, by=user)
+    report = import_netbox_csv(
+        {
+            "sites": SITES,
+            "locations": LOCATIONS,
+            "racks": RACKS,
+            "device_roles": ROLES,
+            "device_types": TYPES,
+        },
+        by=user,
+    )
     assert report.ok, report.summary()
 
 
@@ -664,7 +692,7 @@ def test_a_file_named_for_nothing_is_refused(sam):
 
     assert messages(report) == [
         "inventory.csv: its name does not say what it holds; call it sites.csv, locations.csv, racks.csv, "
-        "devices.csv, power_panels.csv, "
+        "device_roles.csv, device_types.csv, devices.csv, power_panels.csv, "
         "interfaces.csv, rear_ports.csv, front_ports.csv, power_ports.csv, power_outlets.csv, "
         "power_feeds.csv, circuits.csv, circuit_terminations.csv or cables.csv"
     ]
@@ -882,3 +910,56 @@ def test_after_a_rename_its_old_name_in_another_case_is_free(sam):
 
     assert report.ok, report.summary()
     assert names_by_id() == {7: "sw-b", 9: "SW-A"}
+
+
+def test_a_role_or_type_lockstep_lacks_is_refused_naming_the_nearest(sam):
+    devices = DEVICES.replace("leaf-02,Leaf switch,", "leaf-02,Leaf swich,").replace(
+        "web-01,Server,Dell,R650", "web-01,Server,Dell,R605"
+    )
+
+    report = import_netbox_csv({"devices": devices}, by=sam)
+
+    assert messages(report) == [
+        "devices.csv line 3: role 'Leaf swich' is not in Lockstep nor in the device roles file; did you mean "
+        "'Leaf switch'?",
+        "devices.csv line 4: device type 'R605' by 'Dell' is not in Lockstep nor in the device types file; did "
+        "you mean 'R650'?",
+    ]
+    assert nothing_written()
+
+
+def test_a_role_and_a_type_may_be_named_by_slug_and_arrive_in_the_same_import(sam):
+    roles = "name,slug\nEdge Router,edge-rtr\n"
+    types = "manufacturer,model,slug\nJuniper,MX204,mx204\n"
+    devices = "name,role,manufacturer,device_type,status,site\nedge-1,edge-rtr,Juniper,mx204,active,AMS1\n"
+
+    report = import_netbox_csv({"device_roles": roles, "device_types": types, "devices": devices}, by=sam)
+
+    assert report.ok, report.summary()
+    edge = Device.objects.get(name="edge-1")
+    assert (edge.role, edge.model, edge.kind) == ("Edge Router", "MX204", DeviceKind.ROUTER)
+    again = import_netbox_csv({"device_roles": roles, "device_types": types, "devices": devices}, by=sam)
+    assert again.ok and not any(again.created.values()) and not any(again.updated.values())
+
+
+def test_the_roles_and_types_of_devices_imported_before_are_kept_by_the_migration(sam):
+    import importlib
+
+    from django.apps import apps
+
+    from inventory.models import DeviceRole, DeviceType
+
+    site = Site.objects.get(code="AMS1")
+    Device.objects.create(
+        site=site, name="old-1", role="Legacy Core", manufacturer="Foundry", model="BigIron"
+    )
+    migration = importlib.import_module("inventory.migrations.0009_device_roles_and_type_slugs")
+
+    migration.roles_and_types_of_devices_already_here(apps, None)
+
+    assert DeviceRole.objects.get(name="Legacy Core").slug == "legacy-core"
+    assert DeviceType.objects.get(manufacturer="Foundry", model="BigIron").slug == "bigiron"
+    devices = (
+        "name,role,manufacturer,device_type,status,site\nold-1,Legacy Core,Foundry,BigIron,active,AMS1\n"
+    )
+    assert import_netbox_csv({"devices": devices}, by=sam).ok

@@ -59,6 +59,8 @@ def test_a_netbox_inventory_imports_with_counts(amsterdam, sam):
         "sites": 1,
         "locations": 1,
         "racks": 1,
+        "device_roles": 3,
+        "device_types": 3,
         "devices": 4,
         "interfaces": 4,
         "rear_ports": 1,

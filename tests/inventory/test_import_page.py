@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from inventory.models import Device, Port, Rack, Site
+from inventory.models import Device, DeviceRole, DeviceType, Port, Rack, Site
 
 DEVICES = (
     b"name,role,manufacturer,device_type,status,site,rack,position,serial\n"
@@ -25,6 +25,10 @@ def los_angeles(db):
     """The site and rack the devices name: NetBox (and so Lockstep) refuses devices at unknown places."""
     site = Site.objects.create(code="LAX1", name="Los Angeles 1")
     Rack.objects.create(site=site, name="A01")
+    DeviceRole.objects.create(name="access-switch", slug="access-switch")
+    DeviceRole.objects.create(name="server", slug="server")
+    DeviceType.objects.create(manufacturer="Cisco", model="N9K", slug="n9k")
+    DeviceType.objects.create(manufacturer="Dell", model="R650", slug="r650")
 
 
 def upload(name: str, data: bytes) -> SimpleUploadedFile:

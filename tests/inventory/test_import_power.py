@@ -54,8 +54,12 @@ core-01,,dcim.interface,Eth1,sw-01,dcim.interface,Eth49,connected
 sw-01,,dcim.interface,Eth1,web-01,dcim.interface,eth0,connected
 """
 SITES = "name,slug\nAmsterdam 1,AMS1\n"
+ROLES = "name,slug\nCore,core\nLeaf switch,leaf-switch\nServer,server\nPDU,pdu\n"
+TYPES = "manufacturer,model,slug\nArista,7280R3,7280r3\nArista,7050SX3,7050sx3\nDell,R650,r650\nAPC,AP8959,ap8959\n"
 ROOM = {
     "sites": SITES,
+    "device_roles": ROLES,
+    "device_types": TYPES,
     "devices": DEVICES,
     "power_panels": POWER_PANELS,
     "power_feeds": POWER_FEEDS,
@@ -81,6 +85,8 @@ def test_power_imports_whole_with_counts(sam):
     created = {kind: counts["created"] for kind, counts in report.counts().items()}
     assert created == {
         "sites": 1,
+        "device_roles": 4,
+        "device_types": 4,
         "devices": 5,
         "power_panels": 1,
         "interfaces": 4,
@@ -195,7 +201,16 @@ def test_a_panel_named_like_a_device_at_its_site_is_refused(sam):
 def test_a_power_port_needs_no_type_as_in_netbox(sam):
     ports = "device,name\nweb-01,PSU2\n"
 
-    report = import_netbox_csv({"sites": SITES, "devices": DEVICES, "power_ports": ports}, by=sam)
+    report = import_netbox_csv(
+        {
+            "sites": SITES,
+            "device_roles": ROLES,
+            "device_types": TYPES,
+            "devices": DEVICES,
+            "power_ports": ports,
+        },
+        by=sam,
+    )
 
     assert report.ok, report.summary()
     assert Port.objects.get(name="PSU2").kind == PortKind.POWER_PORT

@@ -49,8 +49,12 @@ pp-b,dcim.frontport,F1,web-1,dcim.interface,eth0,connected
 pp-b,dcim.frontport,F2,web-2,dcim.interface,eth0,connected
 """
 SITES = "name,slug\nAmsterdam 1,AMS1\n"
+ROLES = "name,slug\nCore,core\nSpine,spine\nRouter,router\nPatch panel,patch-panel\nServer,server\n"
+TYPES = "manufacturer,model,slug\nArista,7280R3,7280r3\nPanduit,CP48,cp48\nDell,R650,r650\n"
 TRUNK = {
     "sites": SITES,
+    "device_roles": ROLES,
+    "device_types": TYPES,
     "devices": DEVICES,
     "interfaces": INTERFACES,
     "rear_ports": REAR_PORTS,
@@ -210,6 +214,8 @@ def test_the_import_page_warns_of_a_site_without_roots(client, sam):
         {
             "files": [
                 SimpleUploadedFile("sites.csv", SITES.encode(), content_type="text/csv"),
+                SimpleUploadedFile("device_roles.csv", ROLES.encode(), content_type="text/csv"),
+                SimpleUploadedFile("device_types.csv", TYPES.encode(), content_type="text/csv"),
                 SimpleUploadedFile("devices.csv", devices, content_type="text/csv"),
             ]
         },

@@ -17,6 +17,8 @@ COUNTS = {
     "sites": 3,
     "locations": 2,
     "racks": 4,
+    "device_roles": 7,
+    "device_types": 8,
     "devices": 16,
     "power_panels": 1,
     "interfaces": 22,
