@@ -12,12 +12,13 @@ window completed).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
 
 from checklists.models import Run, RunStatus, Step, StepKind, StepStatus
-from inventory.blast_radius import Cut, build_graph, compute
+from inventory.blast_radius import Cut, build_graph, compute, joined_sites
 from inventory.models import Site
 
 # The action that puts a port back once it is signed done (while it is being done, the link is down: it is
@@ -69,10 +70,11 @@ def _asset_key(step: Step) -> tuple[str, int]:
 
 
 def open_cuts(
-    site_id: int, *, exclude_run_id: int | None = None, only_run_id: int | None = None
+    site_ids: int | Iterable[int], *, exclude_run_id: int | None = None, only_run_id: int | None = None
 ) -> list[Step]:
-    """Destructive steps signed done in open runs at the site whose asset has not been put back since."""
-    runs = Run.objects.filter(site_id=site_id).exclude(status__in=[RunStatus.CLOSED, RunStatus.READY])
+    """Destructive steps signed done in open runs at the sites whose asset has not been put back since."""
+    sites = [site_ids] if isinstance(site_ids, int) else list(site_ids)
+    runs = Run.objects.filter(site_id__in=sites).exclude(status__in=[RunStatus.CLOSED, RunStatus.READY])
     if exclude_run_id is not None:
         runs = runs.exclude(pk=exclude_run_id)
     if only_run_id is not None:
@@ -104,7 +106,8 @@ def check(step: Step, *, graphs: dict | None = None) -> Blocked | None:
     if step.kind != StepKind.DESTRUCTIVE:
         return None
     run = step.run
-    others = open_cuts(run.site_id, exclude_run_id=run.pk)
+    # Runs at every site a circuit joins this one to: their cuts and these meet in one blast radius.
+    others = open_cuts(joined_sites(run.site_id), exclude_run_id=run.pk)
     if not others:
         return None
     mine = [cut_of(s) for s in open_cuts(run.site_id, only_run_id=run.pk)] + [cut_of(step)]
@@ -133,6 +136,7 @@ def check(step: Step, *, graphs: dict | None = None) -> Blocked | None:
 
 
 def lock_site(site_id: int) -> None:
-    """Cuts at one site are decided one at a time: two techs signing the two halves of a pair at the same
-    instant on two windows queue here, and the second sees the first's cut."""
-    Site.lock(site_id)
+    """Cuts at one site (and the sites its circuits join it to) are decided one at a time: two techs signing
+    the two halves of a pair at the same instant on two windows queue here, and the second sees the first's
+    cut."""
+    Site.lock_joined(site_id)

@@ -306,6 +306,11 @@ def sites_reached(start: int, neighbours: dict[int, set[int]]) -> set[int]:
     return sites
 
 
+def joined_sites(site_id: int) -> set[int]:
+    """The site and every site its active circuits reach: one blast radius, one set of decisions."""
+    return sites_reached(site_id, circuits_between_sites()[1])
+
+
 def build_graph(site: Site | int | None = None) -> InventoryGraph:
     """Read the inventory in six queries, whatever its size: all of it, or one site's together with every
     site its active circuits reach (a core switch off at one site takes what hangs off the circuit at the

@@ -87,6 +87,17 @@ class Site(models.Model):
         that merely point at the site are not held up."""
         cls.objects.select_for_update(no_key=True).filter(pk=pk).values_list("pk", flat=True).get()
 
+    @classmethod
+    def lock_joined(cls, pk: int) -> set[int]:
+        """Lock the site and every site its active circuits join it to (in id order, so two deciders never
+        wait on each other): a redundant pair may have one half at each end. Returns the sites locked."""
+        from inventory.blast_radius import joined_sites
+
+        sites = joined_sites(pk)
+        for site_id in sorted(sites):
+            cls.lock(site_id)
+        return sites
+
 
 class Location(models.Model):
     """A room or cage inside a site."""

@@ -1,4 +1,5 @@
-"""Conflicts between maintenance windows at one site.
+"""Conflicts between maintenance windows at one site (and, for a redundant pair, at the sites its active
+circuits join it to: their cuts meet in one blast radius).
 
 Two windows conflict when their times overlap and they touch the same port, device or rack; when their cuts
 together take down a service that neither takes down alone (each works on one switch of a redundant pair);
@@ -15,7 +16,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from checklists.models import RunStatus
-from inventory.blast_radius import InventoryGraph, build_graph, compute
+from inventory.blast_radius import InventoryGraph, build_graph, circuits_between_sites, compute, sites_reached
 from maintenance.impact import cuts_for
 from maintenance.models import (
     ACTIVE_STATUSES,
@@ -129,7 +130,10 @@ def conflicts_among(windows: Sequence[Window]) -> dict[int, list[Conflict]]:
     result: dict[int, list[Conflict]] = {w.pk: [] for w in windows}
     if not windows:
         return result
-    sites = {w.site_id for w in windows}
+    # A window's redundancy reaches every site its circuits join it to: other windows there count too.
+    _ports, neighbours = circuits_between_sites()
+    joined = {w.site_id: sites_reached(w.site_id, neighbours) for w in windows}
+    sites = set().union(*joined.values())
     start = min(w.planned_start for w in windows)
     end = max(w.planned_end for w in windows)
     # Work under way holds its assets until it ends, whatever its plan said: a window that overran, or was
@@ -151,7 +155,7 @@ def conflicts_among(windows: Sequence[Window]) -> dict[int, list[Conflict]]:
         found = result[window.pk]
         mine = touches[window.pk]
         for other in others:
-            if other.pk == window.pk or other.site_id != window.site_id:
+            if other.pk == window.pk or other.site_id not in joined[window.site_id]:
                 continue
             if not (other.planned_start < window.planned_end and _ends(other, now) > window.planned_start):
                 continue

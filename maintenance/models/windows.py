@@ -424,7 +424,7 @@ class Window(models.Model):
                             "review the new one before approving."
                         )
                     # Two approvals over the two halves of a pair at once: the second waits, then sees the first.
-                    Site.lock(window.site_id)
+                    Site.lock_joined(window.site_id)
                     recorded_overrides = self._check_pairs(window, by=by, override=override)
                 decision = WindowDecision.objects.create(
                     window=window,

@@ -15,7 +15,7 @@ from checklists.models import CutRefusal, StepRefused, StepStatus
 from maintenance.models import Override
 from tests.checklists.conftest import finish_steps_before, phone
 from tests.conftest import PASSWORD
-from tests.maintenance.pairs import Pair, build_pair, clear
+from tests.maintenance.pairs import Pair, build_pair, clear, split_across_sites
 
 
 def running_pair(*, override: bool = False) -> Pair:
@@ -200,3 +200,25 @@ def test_a_cut_its_own_window_was_approved_to_make_goes_through(db):
     assert pair.site.beta.pk in pair.b.run.approved_services
     cut_a(pair)
     assert "Signed: done" in sign(clear_b(pair), who=phone(pair.people["walt"]))
+
+
+def test_the_second_cut_is_refused_when_the_pairs_halves_are_at_two_sites_joined_by_a_circuit(db):
+    """sw-b stands at LAX2, joined to LAX1 by circuit CID-9; CHG-B is LAX2's window. web01 at LAX1 still
+    hangs off both switches: the interlock must see CHG-A's open cut across the circuit."""
+    pair = build_pair(b_starts_in=timedelta(hours=4), hours=3)
+    split_across_sites(pair)
+    rex, ada = pair.people["rex"], pair.people["ada"]
+    pair.a.submit(by=rex)
+    pair.a.approve(by=ada, comment="sw-a")
+    pair.b.submit(by=rex)
+    pair.b.approve(by=ada, comment="sw-b")
+    pair.a.start(by=pair.people["tess"], now=pair.a.planned_start)
+    pair.b.start(by=pair.people["walt"], now=pair.b.planned_start)
+    cut_a(pair)
+    step = clear_b(pair)
+
+    with pytest.raises(StepRefused) as refused:
+        sign(step, who=phone(pair.people["walt"]))
+
+    assert "Acme: acme-LAX1" in refused.value.reason and f"CHG-{pair.a.pk}" in refused.value.reason
+    assert pair.destructive(pair.b).status == StepStatus.CLEARED

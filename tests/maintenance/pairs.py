@@ -66,3 +66,22 @@ def clear(pair: Pair, step: Step, performer, verifier) -> None:
     serial = step.chassis.serial
     scan(step, who=phone(performer), raw=code, serial=serial)
     scan(Step.objects.get(pk=step.pk), who=phone(verifier), raw=code, serial=serial)
+
+
+def split_across_sites(pair: Pair):
+    """Move sw-b and CHG-B to LAX2, joined to LAX1 by circuit CID-9 (core et-9 to sw-b Eth1/4). web01 at
+    LAX1 still hangs off both switches: the pair's halves are at two sites that share one blast radius."""
+    from inventory.models import Circuit, CircuitTermination, Device, Port, Site
+
+    lax2 = Site.objects.create(
+        code="LAX2", name="Los Angeles 2", time_zone="America/Los_Angeles", camera_scan_required=False
+    )
+    Device.objects.filter(pk=pair.site.sw_b.pk).update(site=lax2, rack=None, position=None)
+    Window.objects.filter(pk=pair.b.pk).update(site=lax2)
+    circuit = Circuit.objects.create(cid="CID-9", provider="Fibre Co")
+    near = Port.objects.create(device=pair.site.core, name="et-9")
+    CircuitTermination.objects.create(circuit=circuit, term_side="A", site=pair.site.site, port=near)
+    far = Port.objects.get(device=pair.site.sw_b, name="Eth1/4")
+    CircuitTermination.objects.create(circuit=circuit, term_side="Z", site=lax2, port=far)
+    pair.b.refresh_from_db()
+    return lax2

@@ -195,3 +195,20 @@ def test_an_overlong_reason_is_refused_in_words(pair):
     assert "2,000 characters" in response.content.decode()
     pair.b.refresh_from_db()
     assert pair.b.status == WindowStatus.SUBMITTED
+
+
+def test_the_second_half_at_a_site_joined_by_a_circuit_needs_an_override_too(db):
+    from tests.maintenance.pairs import build_pair, split_across_sites
+
+    pair = build_pair()
+    split_across_sites(pair)
+    pair.a.submit(by=pair.people["rex"])
+    pair.a.approve(by=pair.people["ada"], comment="sw-a first")
+    pair.b.submit(by=pair.people["rex"])
+
+    with pytest.raises(WindowRefused) as refused:
+        pair.b.approve(by=pair.people["ada"], comment="other site, looks fine")
+
+    assert f"CHG-{pair.a.pk}" in refused.value.reason and "Acme" in refused.value.reason
+    pair.b.refresh_from_db()
+    assert pair.b.status == WindowStatus.SUBMITTED
