@@ -39,6 +39,8 @@ class _Places:
                 self._add_site(site)
                 self._created("sites", site)
                 self.report.created_sites.append(code)
+                if not time_zone:
+                    self.report.sites_in_utc.append(code)
             else:
                 values = {"name": name} | ({"time_zone": time_zone} if time_zone else {})
                 self._outcome("sites", site, _assign(site, values))

@@ -49,6 +49,7 @@ class ImportReport:
     unchanged: dict[str, int] = field(default_factory=_counts)
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     created_sites: list[str] = field(default_factory=list)
+    sites_in_utc: list[str] = field(default_factory=list)  # made with no time zone given
     created_locations: list[str] = field(default_factory=list)
     created_racks: list[str] = field(default_factory=list)
     devices_without_serial: list[str] = field(default_factory=list)
@@ -78,7 +79,7 @@ class ImportReport:
         """After a refused import nothing was written, so nothing may be reported as created or updated."""
         for outcome in (self.created, self.updated, self.unchanged):
             outcome.clear()
-        for names in (self.created_sites, self.created_locations, self.created_racks):
+        for names in (self.created_sites, self.sites_in_utc, self.created_locations, self.created_racks):
             names.clear()
         self.devices_without_serial.clear()
         self.upstream_roots.clear()
@@ -90,6 +91,10 @@ class ImportReport:
             k: {"created": self.created[k], "updated": self.updated[k], "unchanged": self.unchanged[k]}
             for k in kinds
         }
+
+    def counts_in_words(self) -> list[tuple[str, dict[str, int]]]:
+        """The counts for a page: "Power outlets", not the file's "power_outlets"."""
+        return [(kind.replace("_", " ").capitalize(), counts) for kind, counts in self.counts().items()]
 
     def summary(self) -> str:
         lines: list[str] = []
@@ -127,8 +132,9 @@ class ImportReport:
                 )
             if self.devices_without_serial:
                 lines.append(
-                    f"{len(self.devices_without_serial)} device(s) without a serial cannot be commissioned "
-                    f"until a serial is recorded: {', '.join(self.devices_without_serial)}"
+                    f"{len(self.devices_without_serial)} device(s) without a serial cannot have tags applied "
+                    "until two people read each serial at the rack (on the device's page): "
+                    f"{', '.join(self.devices_without_serial)}"
                 )
         for file, columns in self.ignored_columns.items():
             if columns:

@@ -225,7 +225,8 @@ def test_devices_without_serial_are_imported_and_listed(sam):
     assert Device.objects.filter(serial="").count() == 2
     assert report.devices_without_serial == ["web-01 (AMS1)", "pp-01 (AMS1)"]
     assert (
-        "cannot be commissioned until a serial is recorded: web-01 (AMS1), pp-01 (AMS1)" in report.summary()
+        "cannot have tags applied until two people read each serial at the rack (on the device's page): "
+        "web-01 (AMS1), pp-01 (AMS1)" in report.summary()
     )
 
 

@@ -163,7 +163,7 @@ def test_devices_without_serial_are_imported_and_listed(amsterdam, sam):
 
     assert report.devices_without_serial == ["web-01 (ams1)", "pp-01 (ams1)"]
     assert Device.objects.filter(serial="").count() == 2
-    assert "2 device(s) without a serial cannot be commissioned" in report.summary()
+    assert "2 device(s) without a serial cannot have tags applied" in report.summary()
 
 
 def test_a_wrong_address_is_a_clear_error(netbox, sam):
