@@ -180,3 +180,31 @@ def test_a_port_changed_inline_on_its_device_is_audited_from_what_to_what(client
     event = events.get()
     assert event.payload["changed"] == ["label"]
     assert event.payload["before"] == {"label": ""} and event.payload["after"] == {"label": "uplink to core"}
+
+
+def test_a_port_deleted_inline_on_its_device_is_audited(client, sam, lax1):
+    client.force_login(sam)
+    url = reverse("admin:inventory_device_change", args=[lax1.sw_a.pk])
+    page = client.get(url)
+    data = {}
+    formset = page.context["inline_admin_formsets"][0].formset
+    for form in [page.context["adminform"].form, *formset.forms]:
+        for name in form.fields:
+            value = form[name].value()
+            if value is not None and value is not False:
+                data[form.add_prefix(name)] = value.pk if hasattr(value, "pk") else value
+    data |= {f"{formset.prefix}-{key}": value for key, value in formset.management_form.initial.items()}
+    data.pop("asset_tag", None)
+    doomed = formset.forms[-1].instance
+    data[formset.forms[-1].add_prefix("DELETE")] = "on"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    event = AuditEvent.objects.get(action="admin.delete", payload__object_id=str(doomed.pk))
+    assert (
+        event.actor == sam
+        and event.payload["via"] == "inline"
+        and event.payload["object_type"] == "inventory.port"
+    )
+    assert verify_chain().ok
