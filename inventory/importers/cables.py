@@ -28,7 +28,6 @@ from inventory.models import (
     CircuitTermination,
     Port,
     PortKind,
-    Site,
 )
 
 
@@ -38,14 +37,6 @@ class _Cables:
     def _port_words(self, key: PortKey) -> str:
         (_, device), kind, name = key
         return f"{device} {PORT_WORDS[kind]} {name}"
-
-    def known_site(self, value: str) -> Site | None:
-        """The site a value names (code, or a name only one site has), without making one."""
-        site = self.sites_by_code.get(value)
-        if site is None:
-            named = self.sites_by_name.get(value, [])
-            site = named[0] if len(named) == 1 else None
-        return site
 
     def check_circuits(self, rows: list[Row]) -> None:
         lines: dict[str, int] = {}

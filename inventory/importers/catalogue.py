@@ -3,19 +3,12 @@ role and a type Lockstep has, or that arrive in the same import, by name or slug
 
 from __future__ import annotations
 
-import difflib
-
 from inventory.importers.columns import DEVICE_TEXT_MAX, SITE_CODE_RE
 from inventory.importers.report import Row
-from inventory.importers.values import _assign, _Values
+from inventory.importers.values import _assign, _Values, did_you_mean
 from inventory.models import DeviceRole, DeviceType
 
 SLUG_MAX = 100
-
-
-def _close(value: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(value, known, n=1, cutoff=0.75)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class _Catalogue:
@@ -95,7 +88,9 @@ class _Catalogue:
         role = self.roles_by_name.get(value) or self.roles_by_slug.get(value)
         if role is None:
             known = list(self.roles_by_name)
-            v.error(f"role {value!r} is not in Lockstep nor in the device roles file{_close(value, known)}")
+            v.error(
+                f"role {value!r} is not in Lockstep nor in the device roles file{did_you_mean(value, known)}"
+            )
         return role
 
     def type_named(self, v: _Values, manufacturer: str, value: str) -> DeviceType | None:
@@ -105,6 +100,6 @@ class _Catalogue:
             known = [model for maker, model in self.types if maker == manufacturer]
             v.error(
                 f"device type {value!r} by {manufacturer!r} is not in Lockstep nor in the device types file"
-                f"{_close(value, known)}"
+                f"{did_you_mean(value, known)}"
             )
         return device_type

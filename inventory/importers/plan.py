@@ -6,7 +6,6 @@ they share: the state, loading it, looking things up in it, and counting what ea
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -19,7 +18,7 @@ from inventory.importers.devices import _Devices
 from inventory.importers.places import _Places
 from inventory.importers.ports import _Ports
 from inventory.importers.report import ImportReport, Row
-from inventory.importers.values import DeviceKey, PortKey, _chunks, _Values
+from inventory.importers.values import DeviceKey, PortKey, _chunks, _Values, did_you_mean
 from inventory.importers.writing import _Writing
 from inventory.models import Cable, Circuit, CircuitTermination, Device, Location, Port, Rack, Site
 
@@ -148,12 +147,10 @@ class _Import(_Places, _Catalogue, _Devices, _Ports, _Cables, _Writing):
         """The site a row names, by slug (Lockstep's code) or by name. As in NetBox, it must exist: in Lockstep
         or in this import's sites file. A misspelt site would otherwise make a second site, with a second
         copy of every device the row names."""
-        site = self.sites_by_code.get(value)
+        site = self.known_site(value)
         if site is not None:
             return site
         named = self.sites_by_name.get(value, [])
-        if len(named) == 1:
-            return named[0]
         if named:
             codes = ", ".join(sorted(s.code for s in named))
             v.error(f"more than one site is named {value!r} ({codes}); give the site's slug instead")
@@ -162,9 +159,15 @@ class _Import(_Places, _Catalogue, _Devices, _Ports, _Cables, _Writing):
         return None
 
     def _close_to(self, value: str) -> str:
-        known = [*self.sites_by_code, *self.sites_by_name]
-        close = difflib.get_close_matches(value, known, n=1, cutoff=0.75)
-        return f"; did you mean {close[0]!r}?" if close else ""
+        return did_you_mean(value, [*self.sites_by_code, *self.sites_by_name])
+
+    def known_site(self, value: str) -> Site | None:
+        """The site a value names (code, or a name only one site has), without a word if there is none."""
+        site = self.sites_by_code.get(value)
+        if site is None:
+            named = self.sites_by_name.get(value, [])
+            site = named[0] if len(named) == 1 else None
+        return site
 
     def location(self, v: _Values, site: Site, name: str) -> Location | None:
         location = self.locations.get((site.code, name))
@@ -208,10 +211,7 @@ class _Import(_Places, _Catalogue, _Devices, _Ports, _Cables, _Writing):
         if not name:
             return None
         if site_value:
-            site = self.sites_by_code.get(site_value)
-            if site is None:
-                named = self.sites_by_name.get(site_value, [])
-                site = named[0] if len(named) == 1 else None
+            site = self.known_site(site_value)
             if site is not None and (site.code, name) in self.devices:
                 return (site.code, name)
             if name not in self.refused_devices:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -144,3 +145,9 @@ def _a(word: str) -> str:
 
 DeviceKey = tuple[str, str]  # (site code, device name)
 PortKey = tuple[DeviceKey, str, str]  # (device, port kind, port name)
+
+
+def did_you_mean(value: str, known: list[str]) -> str:
+    """ "; did you mean 'X'?" for the known name nearest a misspelt one, or nothing when none is near."""
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
