@@ -177,6 +177,9 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     can_edit = window.status == WindowStatus.DRAFT and request.user.pk == window.requester_id
     find = request.GET.get("find", "")[:200] if can_edit else ""
     picks, more_picks = pick_assets(window.site, find)
+    # What each pick may be added as: the model's own sets (add_target refuses any other).
+    port_actions = [(a.value, a.label) for a in TargetAction if a in PORT_ACTIONS]
+    device_actions = [(a.value, a.label) for a in TargetAction if a in DEVICE_ACTIONS]
     context = {
         "window": window,
         "snapshot": snapshot,
@@ -186,10 +189,11 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "conflicts": conflicts,
         "decisions": window.decisions.select_related("by"),
         "find": find,
-        "picks": [(asset, isinstance(asset, Port)) for asset in picks],
+        "picks": [
+            (asset, True, port_actions) if isinstance(asset, Port) else (asset, False, device_actions)
+            for asset in picks
+        ],
         "more_picks": more_picks,
-        "port_actions": [(a.value, a.label) for a in TargetAction if a in PORT_ACTIONS],
-        "device_actions": [(a.value, a.label) for a in TargetAction if a in DEVICE_ACTIONS],
         "can_edit": can_edit,
         "can_decide": can_decide,
         "offers": offers(window, request.user),
