@@ -161,6 +161,15 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _parent_values(
+    known: Mapping[Any, tuple[str, str]], nested: Any, column: str, prefix: str = ""
+) -> dict[str, str]:
+    """The columns naming what a component hangs off (a device, or a feed's power panel) and its site, found
+    by NetBox's id among the rows already read: names there may be made up (an unnamed device)."""
+    site_slug, name = known.get(nested.get("id"), ("", "")) if isinstance(nested, dict) else ("", "")
+    return {f"{prefix}{column}": name or _name(nested), f"{prefix}site": site_slug}
+
+
 def _row(kind: str, obj: Mapping[str, Any], values: dict[str, str]) -> Row:
     return Row(f"NetBox {kind.replace('_', ' ')}", int(obj.get("id") or 0), values, unit="id")
 
@@ -271,9 +280,7 @@ def netbox_rows(client: NetBoxClient, *, site: str | None, report: ImportReport)
         rows["devices"].append(_row("devices", obj, values))
 
     def device_values(nested: Any, prefix: str = "") -> dict[str, str]:
-        site_slug, name = devices.get(nested.get("id"), ("", "")) if isinstance(nested, dict) else ("", "")
-        site_column = f"{prefix}site" if prefix else "site"
-        return {f"{prefix}device": name or _name(nested), site_column: site_slug}
+        return _parent_values(devices, nested, "device", prefix)
 
     for obj in fetched["interfaces"]:
         enabled = obj.get("enabled")
@@ -313,9 +320,7 @@ def netbox_rows(client: NetBoxClient, *, site: str | None, report: ImportReport)
         rows["power_panels"].append(_row("power_panels", obj, values))
 
     def panel_values(nested: Any, prefix: str = "") -> dict[str, str]:
-        site_slug, name = panels.get(nested.get("id"), ("", "")) if isinstance(nested, dict) else ("", "")
-        site_column = f"{prefix}site" if prefix else "site"
-        return {f"{prefix}power_panel": name or _name(nested), site_column: site_slug}
+        return _parent_values(panels, nested, "power_panel", prefix)
 
     for obj in fetched["power_feeds"]:
         values = panel_values(obj.get("power_panel")) | {
