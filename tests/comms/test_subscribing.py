@@ -103,6 +103,17 @@ def test_past_the_limit_the_form_sends_nothing_and_says_the_same(db, settings):
     assert len(mail.outbox) == 3
 
 
+def test_requests_whose_address_cannot_be_read_share_one_limit(db, settings):
+    """Behind a proxy that sends junk in X-Forwarded-For, the flood is still counted: in one shared bucket."""
+    settings.LOCKSTEP_SUBSCRIBE_PER_HOUR, settings.LOCKSTEP_TRUSTED_PROXIES = 3, 1
+    site = build_redundant_site()
+    url = reverse("comms:subscribe_site", args=[site.site.code])
+    for n, junk in enumerate(["unknown", "", "not-an-ip", "unknown", "x"]):
+        client = Client(HTTP_X_FORWARDED_FOR=junk)
+        assert ANSWER in ask(client, url, f"junk{n}@example.org").content.decode()
+    assert Subscriber.objects.filter(email__startswith="junk").count() == 3
+
+
 @pytest.mark.parametrize(
     "email", ["", "not-an-address", "<script>alert(1)</script>@x", "a" * 300 + "@example.org"]
 )
