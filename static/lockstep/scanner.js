@@ -117,7 +117,7 @@
     let timer = null;
     let session = 0; // a tap on Stop, or a new start, makes an older camera request stale
 
-    // Layout for the viewfinder lives here, not in a style attribute, so a strict CSP can come later.
+    // Layout for the viewfinder lives here, not in a style attribute, which the Content-Security-Policy refuses.
     Object.assign(video.style, {
       width: "100%",
       maxHeight: "60vh",

@@ -40,6 +40,55 @@ def browser():
         chromium.close()
 
 
+# Every page a browser test opens runs under the Content-Security-Policy with nothing refused. Chromium says
+# so in the console ("... violates the following Content Security Policy directive ..."); the init script
+# (run by Playwright outside the page's policy) also reports each securitypolicyviolation event it sees.
+# Playwright's wait_for_function runs an expression string through the page's eval, which the policy
+# refuses: give it a function ("() => ...") instead.
+CSP_VIOLATION = "CSP violation:"
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} refused ${event.blockedURI || "inline"} ` +
+    `at ${event.sourceFile || event.documentURI}:${event.lineNumber}`);
+}, true);
+"""
+
+
+def _watch_for_csp_violations(context, seen: list[str]):
+    context.add_init_script(script=REPORT_CSP_VIOLATIONS)
+
+    def heard(message) -> None:
+        if message.text.startswith(CSP_VIOLATION) or "Content Security Policy" in message.text:
+            seen.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", heard)
+    return context
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(monkeypatch):
+    """What any page of this test had refused by the policy; the test fails if anything was. Every context
+    is watched, however it is made (a fixture here, a test's own, another Chromium launched for a camera).
+    A test that provokes a violation on purpose reads this list and empties it."""
+    from playwright.sync_api import Browser
+
+    seen: list[str] = []
+    new_context, new_page = Browser.new_context, Browser.new_page
+
+    def watched_context(self, *args, **kwargs):
+        return _watch_for_csp_violations(new_context(self, *args, **kwargs), seen)
+
+    def watched_page(self, *args, **kwargs):
+        page = new_page(self, *args, **kwargs)
+        _watch_for_csp_violations(page.context, seen)
+        return page
+
+    monkeypatch.setattr(Browser, "new_context", watched_context)
+    monkeypatch.setattr(Browser, "new_page", watched_page)
+    yield seen
+    assert not seen, "The Content-Security-Policy refused something:\n" + "\n".join(dict.fromkeys(seen))
+
+
 @pytest.fixture
 def phone(browser):
     context = browser.new_context(**PHONE)

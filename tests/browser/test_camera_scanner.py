@@ -87,7 +87,7 @@ def test_tess_scans_a_tag_and_the_form_is_sent_with_what_the_qr_says(live_server
 
     status = page.get_by_role("status")
     status.filter(has_text="Point the camera at the QR label").wait_for()
-    page.wait_for_function("document.querySelector('video').currentTime > 0.3")
+    page.wait_for_function("() => document.querySelector('video').currentTime > 0.3")
     assert page.get_by_role("button", name="Stop camera").is_visible()
     assert page.evaluate(TARGETS_TOO_SMALL) == []
     screenshot(page, "scanner-camera-running-phone-360")
