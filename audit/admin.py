@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from audit.models import AuditEvent
+from lockstep.dates import refuse_unlikely_date
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -31,6 +33,12 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 class AuditedModelAdmin(admin.ModelAdmin):
     """Admin edits go to the audit log like every other change: what changed, from what, to what."""
+
+    # A date typed here (a blackout's start) is held to the same years as one typed on any other page.
+    formfield_overrides = {
+        models.DateTimeField: {"validators": [refuse_unlikely_date]},
+        models.DateField: {"validators": [refuse_unlikely_date]},
+    }
 
     def save_model(self, request, obj, form, change) -> None:
         from audit.log import record

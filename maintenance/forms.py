@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.roles import Role
 from inventory.models import Device, Port, Service, Site
+from lockstep.dates import in_zone, refuse_unlikely_date
 from lockstep.forms import IdChoiceField, IdsChoiceField
 from maintenance.models import (
     Impact,
@@ -40,10 +41,12 @@ class WindowForm(forms.ModelForm):
 
     planned_start = forms.DateTimeField(
         input_formats=[LOCAL_FORMAT],
+        validators=[refuse_unlikely_date],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
     )
     planned_end = forms.DateTimeField(
         input_formats=[LOCAL_FORMAT],
+        validators=[refuse_unlikely_date],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
     )
     description = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 4}))
@@ -80,10 +83,12 @@ class WindowForm(forms.ModelForm):
         )
         self.fields["assignees"].help_text = "The techs who will do the work: performer and verifier."
         if self.instance.pk:
+            site_zone = self.instance.site.tz
             for name in ("planned_start", "planned_end"):
-                self.initial[name] = (
-                    getattr(self.instance, name).astimezone(self.instance.site.tz).replace(tzinfo=None)
-                )
+                shown = in_zone(getattr(self.instance, name), site_zone)
+                # A time beyond the calendar at the site is left for the requester to type again, rather
+                # than offered in UTC as if it were the site's.
+                self.initial[name] = shown.replace(tzinfo=None) if shown.tzinfo is site_zone else None
 
     def clean(self):
         data = super().clean()
@@ -166,6 +171,7 @@ class IncidentForm(forms.Form):
         required=False,
         label="Started (site time; empty: now)",
         input_formats=[LOCAL_FORMAT],
+        validators=[refuse_unlikely_date],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
     )
     message = forms.CharField(
@@ -233,6 +239,7 @@ class RestoreForm(_OpenServicesForm):
         required=False,
         label="Restored at (site time; empty: now)",
         input_formats=[LOCAL_FORMAT],
+        validators=[refuse_unlikely_date],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
     )
 

@@ -14,10 +14,12 @@ from django.utils.dateformat import format as date_format
 
 from comms.models import NoticeKind
 from comms.notices import announce, notices_about
+from lockstep.dates import zone_name
 
 
 def _local(window, moment: datetime) -> str:
-    return f"{date_format(window.local(moment), 'D j M Y, H:i')} ({window.site.time_zone})"
+    shown = window.local(moment)
+    return f"{date_format(shown, 'D j M Y, H:i')} ({zone_name(shown)})"
 
 
 def service_ids(window) -> list[int]:

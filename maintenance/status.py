@@ -19,6 +19,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from checklists.models import StepKind, StepStatus
 from inventory.models import Customer, Service, Site
+from lockstep.dates import zone_name
 from maintenance.models import (
     Impact,
     Incident,
@@ -338,11 +339,8 @@ def atom(board: Board, *, title: str, link: str, feed_url: str) -> str:
 
     feed = Atom1Feed(title=title, link=link, description=title, feed_url=feed_url, language="en")
     for m in sorted(board.maintenance, key=changed_at, reverse=True):
-        local = m.window.site.tz
-        when = (
-            f"{timezone.localtime(m.window.planned_start, local):%a %d %b %Y %H:%M} to "
-            f"{timezone.localtime(m.window.planned_end, local):%a %d %b %Y %H:%M} ({m.window.site.time_zone})"
-        )
+        start, end = m.window.local_start, m.window.local_end
+        when = f"{start:%a %d %b %Y %H:%M} to {end:%a %d %b %Y %H:%M} ({zone_name(start)})"
         feed.add_item(
             title=f"{m.title}: {m.phase}",
             link=f"{link}#{m.key}",

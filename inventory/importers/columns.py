@@ -39,6 +39,8 @@ ALL_KINDS = CSV_KINDS
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # Generous for a real data center (100,000 interfaces must fit), small enough that a runaway export is refused.
 DEFAULT_MAX_ROWS = 250_000
+# A NetBox export with every custom field has a few dozen columns; a header past this is not an export.
+MAX_COLUMNS = 200
 
 TERMINATION_KINDS = {
     "dcim.interface": PortKind.INTERFACE,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 
-from inventory.importers.columns import COLUMNS
+from inventory.importers.columns import COLUMNS, MAX_COLUMNS
 from inventory.importers.report import ImportReport, Row
 
 
@@ -80,8 +81,16 @@ def read_csv(
     rows: list[Row] = []
     try:
         header = [name.strip() for name in next(reader)]
+        if len(header) > MAX_COLUMNS:
+            report.error(
+                file,
+                1,
+                f"has {len(header):,} columns; the limit is {MAX_COLUMNS}. Export only the columns "
+                f"Lockstep reads (a {kind.replace('_', ' ')} file needs {', '.join(spec.required)})",
+            )
+            return []
         names = [name.lower() for name in header]
-        repeated = sorted({name for name in names if name and names.count(name) > 1})
+        repeated = sorted(name for name, count in Counter(names).items() if name and count > 1)
         if repeated:
             report.error(file, 1, f"the column(s) {', '.join(repeated)} appear more than once")
             return []

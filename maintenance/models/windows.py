@@ -19,6 +19,7 @@ from accounts.roles import Role, has_role
 from audit.log import record
 from checklists.models import Run, RunMode, RunStatus, StepRefused
 from inventory.models import Device, Port, Site
+from lockstep.dates import in_zone, span_in_zone, zone_name
 from maintenance import notices
 
 
@@ -132,16 +133,16 @@ class Window(models.Model):
         return self.status == WindowStatus.IN_PROGRESS and timezone.now() > self.planned_end
 
     def local(self, moment: datetime | None) -> datetime | None:
-        """A stored UTC time in the site's own time zone, for showing."""
-        return moment.astimezone(self.site.tz) if moment else None
+        """A stored UTC time on the site's clocks, for showing (in UTC when beyond the calendar there)."""
+        return in_zone(moment, self.site.tz) if moment else None
 
     @property
     def local_start(self) -> datetime:
-        return self.local(self.planned_start)
+        return span_in_zone(self.planned_start, self.planned_end, self.site.tz)[0]
 
     @property
     def local_end(self) -> datetime:
-        return self.local(self.planned_end)
+        return span_in_zone(self.planned_start, self.planned_end, self.site.tz)[1]
 
     # --- transitions -------------------------------------------------------------------------------------
 
@@ -270,7 +271,7 @@ class Window(models.Model):
             local = self.local(self.planned_start)
             return (
                 f"This window may not start before its planned start, {local:%Y-%m-%d %H:%M} "
-                f"{self.site.time_zone}. Only emergency windows start early."
+                f"{zone_name(local)}. Only emergency windows start early."
             )
         return ""
 
@@ -351,6 +352,11 @@ class Window(models.Model):
         if user.pk != self.requester_id and not has_role(user, Role.APPROVER):
             return "Only the requester or an approver can cancel a window."
         return ""
+
+    def may_read_runbook(self, user) -> bool:
+        """The printed runbook and the as-run record follow the run's own rule (`Run.may_view`), which its
+        pages follow too. A window with no runbook yet hides nothing: its PDF says in words why there is none."""
+        return self.run_id is None or self.run.may_view(user)
 
     def may_tell_customers(self, user) -> bool:
         """A coordinator writes to the customers of a window they have been told of, before, during and after."""

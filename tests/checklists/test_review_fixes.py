@@ -88,7 +88,7 @@ def test_an_impossible_date_is_a_form_error_not_a_500(db):
         },
     )
     assert response.status_code == 200
-    assert "is not a date a window can have" in response.content.decode()
+    assert "9999 is not a year Lockstep takes" in response.content.decode()
 
 
 def test_a_key_reused_by_the_same_user_for_another_window_action_is_refused(scene):
