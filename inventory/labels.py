@@ -10,12 +10,11 @@ import base64
 import re
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import qrcode
 import qrcode.constants
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -267,27 +266,54 @@ def _refuse_revoked(tags: Sequence[Tag]) -> None:
     )
     revoked = [tag for tag in tags if tag.status == TagStatus.REVOKED or tag.pk in revoked_now]
     if revoked:
-        codes = ", ".join(tag.display_short_code for tag in revoked[:5])
+        # Named by their assets, never by their codes: this is read on pages, and only labels show a code.
+        assets = ", ".join(str(tag.asset) for tag in revoked[:5])
         more = f" and {len(revoked) - 5} more" if len(revoked) > 5 else ""
         raise LabelRefused(
-            f"Revoked tags are never printed: {codes}{more}. Print the replacement tags instead "
-            "(reissue a tag to make one)."
+            f"Revoked tags are never printed: the tags of {assets}{more} were revoked. Print the replacement "
+            "tags instead (reissue a tag to make one)."
         )
 
 
-def render_labels(tags: Sequence[Tag], fmt: LabelFormat) -> bytes:
-    """A PDF of label sheets for `tags`, in the order given. LabelRefused for a revoked tag or no tags."""
+# A long print is laid out about this many labels at a time (whole sheets), and says how far it has come after each.
+LABELS_PER_STEP = 100
+
+
+def render_labels(
+    tags: Sequence[Tag], fmt: LabelFormat, *, progress: Callable[[int], object] | None = None
+) -> bytes:
+    """A PDF of label sheets for `tags`, in the order given. LabelRefused for a revoked tag or no tags.
+    `progress` hears how many labels are laid out so far, after each step."""
     # WeasyPrint takes a moment to import and most requests never print; load it only when one does.
-    import weasyprint
+    from lockstep.pdf import render_pdf_in_parts
 
     if not tags:
         raise LabelRefused("There are no tags to print here. Issue tags for the devices and ports first.")
     _refuse_revoked(tags)
     layout = fmt.layout
-    labels = [_label(tag, layout, index) for index, tag in enumerate(tags)]
-    pages = [labels[start : start + layout.per_page] for start in range(0, len(labels), layout.per_page)]
-    html = render_to_string("inventory/labels.html", {"layout": layout, "pages": pages})
-    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    step = max(1, LABELS_PER_STEP // layout.per_page) * layout.per_page
+
+    def parts() -> Iterator[str]:
+        for start in range(0, len(tags), step):
+            labels = [
+                _label(tag, layout, index) for index, tag in enumerate(tags[start : start + step], start)
+            ]
+            pages = [
+                labels[first : first + layout.per_page] for first in range(0, len(labels), layout.per_page)
+            ]
+            yield render_to_string("inventory/labels.html", {"layout": layout, "pages": pages})
+            if progress is not None:
+                progress(start + len(labels))
+
+    return render_pdf_in_parts(parts())
+
+
+def labels_in_order(tag_ids: Sequence[int]) -> list[Tag]:
+    """The tags a print named, in the order it named them. LabelRefused if any is gone."""
+    found = Tag.objects.select_related(*_LABEL_RELATIONS).in_bulk(tag_ids)
+    if len(found) != len(set(tag_ids)):
+        raise LabelRefused("Some of these tags no longer exist. Print the labels again from the rack's page.")
+    return [found[pk] for pk in tag_ids]
 
 
 def _port_order(name: str) -> tuple[str | int, ...]:

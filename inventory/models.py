@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -726,6 +727,21 @@ class Tag(models.Model):
     def url(self) -> str:
         return public_url(f"/t/{self.code}")
 
+    # --- who may -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def may_label_assets(user) -> bool:
+        """May `user` print labels and apply tags (commissioning)? Techs and approvers, who label the racks.
+        Coordinators (customers, the desk) and admins (the system) do neither: a label in hand, stuck on a
+        chassis, is what makes an asset verify, so it stays with the people whose work that is."""
+        return has_role(user, Role.TECH) or has_role(user, Role.APPROVER)
+
+    @staticmethod
+    def may_reprint_labels(user) -> bool:
+        """A second copy of a label already on its asset is how a label ends up on the wrong device: only an
+        approver prints one."""
+        return Tag.may_label_assets(user) and has_role(user, Role.APPROVER)
+
     @classmethod
     def issue(cls, asset: Device | Port, *, by, replaces: Tag | None = None) -> Tag:
         """Make a new tag for an asset (its label is printed next). Refused while the asset has a live tag."""
@@ -761,6 +777,8 @@ class Tag(models.Model):
         """Apply the tag: the chassis serial typed or scanned at the rack must agree with the inventory.
 
         A differing serial refuses the binding and records a discrepancy; the tag stays issued."""
+        if not Tag.may_label_assets(by):
+            raise InventoryRefused("Only a tech or an approver applies a tag.")
         given = normalize_serial(serial)
         if not given:
             raise InventoryRefused("Type or scan the serial number on the chassis to apply this tag.")
@@ -884,3 +902,144 @@ def reveal_identity(asset: Device | Port, *, by, reason: str) -> Revealed:
     what = ["serial", *(["tag"] if tag else [])]
     record("inventory.revealed", actor=by, obj=asset, payload={"what": what, "reason": reason[:300]})
     return Revealed(asset=asset, chassis=chassis, serial=chassis.serial, tag=tag)
+
+
+# --- label jobs: a print asked for, rendered in the request or by the worker, fetched by whoever asked ----------
+
+
+class LabelJobStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for the worker"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Not printed"
+    CLEARED = "cleared", "Cleared"  # ready once; its file was dropped after LABEL_FILES_KEPT
+
+
+LABEL_FILES_KEPT = timedelta(days=7)
+# A job that has not moved for this long is probably waiting for a worker that is not running.
+LABEL_JOB_QUIET = timedelta(minutes=2)
+
+
+class LabelJob(models.Model):
+    """One print of label sheets: who asked, for which tags, and the PDF once it is made.
+
+    Made by the POST that asks for the labels (`inventory.printing.print_labels`), which writes its audit event.
+    A small print is rendered there and then; a big one waits for the worker (`inventory.tasks`), which
+    reports how far it has come. The PDF is kept here, in the database, where every app server and every worker
+    reach it, so fetching it is a plain read that changes nothing, and only the person who asked may."""
+
+    # The form's idempotency key and what the form asked, hashed: the same request sent again finds this job.
+    request_key = models.CharField(max_length=64)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    title = models.CharField(max_length=200)  # what is printed, in words: "rack A01 (LAX1)"
+    filename = models.CharField(max_length=200)
+    rack = models.ForeignKey(Rack, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    label_format = models.CharField(max_length=20)
+    tag_ids = models.JSONField(default=list)  # in print order
+    left_out = models.PositiveIntegerField(default=0)  # labels already on their assets, not printed
+    in_worker = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=LabelJobStatus.choices, default=LabelJobStatus.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField()
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    error = models.CharField(max_length=1000, blank=True)
+    moved_at = models.DateTimeField(null=True, blank=True)  # the worker's last word on it
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    files_kept_days = LABEL_FILES_KEPT.days
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["requested_by", "request_key"], name="one_label_job_per_request"),
+            models.CheckConstraint(
+                condition=Q(status__in=LabelJobStatus.values), name="label_job_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")), name="label_job_done_within_total"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LabelJobStatus.READY) | Q(pdf__isnull=False),
+                name="label_job_ready_has_pdf",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"labels for {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:label_job", args=[self.pk])
+
+    @property
+    def about(self) -> Rack | Device | None:
+        return self.rack or self.device
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in (LabelJobStatus.QUEUED, LabelJobStatus.RENDERING)
+
+    @property
+    def seems_stuck(self) -> bool:
+        return not self.finished and timezone.now() - (self.moved_at or self.requested_at) > LABEL_JOB_QUIET
+
+    def may_download(self, user) -> bool:
+        """Only the person who asked sees a print's progress and fetches its PDF, and only while they still
+        print labels: the sheet may hold a second copy of a live label."""
+        return user.pk == self.requested_by_id and Tag.may_label_assets(user)
+
+    # --- the worker's side ---------------------------------------------------------------------------------
+
+    @classmethod
+    def claim(cls, pk: int) -> LabelJob | None:
+        """Queued → rendering, under the row's lock: of two workers handed the same job, one renders it."""
+        with transaction.atomic():
+            job = cls.objects.select_for_update().filter(pk=pk).first()
+            if job is None or job.status != LabelJobStatus.QUEUED:
+                return None
+            job.status, job.moved_at = LabelJobStatus.RENDERING, timezone.now()
+            job.save(update_fields=["status", "moved_at"])
+        return job
+
+    def report_progress(self, done: int) -> None:
+        LabelJob.objects.filter(pk=self.pk, status=LabelJobStatus.RENDERING).update(
+            done=min(done, self.total), moved_at=timezone.now()
+        )
+
+    def finish(self, pdf: bytes) -> None:
+        with transaction.atomic():
+            job = LabelJob.objects.select_for_update().defer("pdf").get(pk=self.pk)
+            if job.status != LabelJobStatus.RENDERING:
+                return
+            job.status, job.pdf, job.done = LabelJobStatus.READY, pdf, job.total
+            job.moved_at = job.finished_at = timezone.now()
+            job.save(update_fields=["status", "pdf", "done", "moved_at", "finished_at"])
+            record(
+                "labels.rendered",
+                obj=job,
+                payload={"job": job.pk, "requested_by": job.requested_by.get_username(), "count": job.total},
+            )
+
+    def fail(self, error: str) -> None:
+        with transaction.atomic():
+            job = LabelJob.objects.select_for_update().defer("pdf").get(pk=self.pk)
+            if job.finished:
+                return
+            job.status, job.error = LabelJobStatus.FAILED, error[:1000]
+            job.moved_at = job.finished_at = timezone.now()
+            job.save(update_fields=["status", "error", "moved_at", "finished_at"])
+            record(
+                "labels.render_failed",
+                obj=job,
+                payload={"job": job.pk, "requested_by": job.requested_by.get_username(), "error": job.error},
+            )
+
+    @classmethod
+    def clear_old_files(cls, now: datetime | None = None) -> int:
+        """Drop the PDFs of prints finished more than LABEL_FILES_KEPT ago: the job (and its audit events) stay,
+        and the labels print again from the rack's page if they are wanted."""
+        cutoff = (now or timezone.now()) - LABEL_FILES_KEPT
+        return cls.objects.filter(status=LabelJobStatus.READY, finished_at__lt=cutoff).update(
+            status=LabelJobStatus.CLEARED, pdf=None
+        )

@@ -10,30 +10,25 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
-from accounts.roles import Role, has_role, role_required
+from accounts.roles import Role, role_required
 from audit.log import record
-from inventory import codes
+from inventory import codes, printing
 from inventory.forms import NetBoxImportForm
-from inventory.labels import (
-    LabelFormat,
-    LabelRefused,
-    TooManyLabels,
-    ordered,
-    rack_scope,
-    render_labels,
-    selection_scope,
-)
+from inventory.labels import LabelFormat, LabelRefused, TooManyLabels, rack_scope, selection_scope
 from inventory.models import (
     Device,
     Discrepancy,
     DiscrepancyStatus,
     InventoryRefused,
+    LabelJob,
+    LabelJobStatus,
     Port,
     Rack,
     Site,
@@ -93,7 +88,13 @@ def _tag_page(request: HtmxHttpRequest, tag: Tag, given: str, *, refusal: str = 
     """A tag's page: its state and asset, never its code. Its forms post back the code `given`, the one the
     visitor scanned or typed, so the page tells nobody a code they did not already hold."""
     status = status or (410 if tag.status == TagStatus.REVOKED else 200)
-    context = {"tag": tag, "asset": tag.asset, "given": given, "refusal": refusal}
+    context = {
+        "tag": tag,
+        "asset": tag.asset,
+        "given": given,
+        "refusal": refusal,
+        "may_apply": tag.status == TagStatus.ISSUED and Tag.may_label_assets(request.user),
+    }
     return render(request, "inventory/tag.html", context, status=status)
 
 
@@ -166,7 +167,13 @@ def rack_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         rack.devices.prefetch_related(_live_tags()),
         key=lambda d: (-(d.position or 0), d.position is None, natural_key(d.name)),
     )
-    return render(request, "inventory/rack.html", {"rack": rack, "devices": devices})
+    context = {
+        "rack": rack,
+        "devices": devices,
+        "may_print": Tag.may_label_assets(request.user),
+        "may_reprint": Tag.may_reprint_labels(request.user),
+    }
+    return render(request, "inventory/rack.html", context)
 
 
 @role_required(*ANY_ROLE)
@@ -284,6 +291,8 @@ def tag_enter(request: HtmxHttpRequest) -> HttpResponse:
 @role_required(*ANY_ROLE)
 @with_tag
 def tag_commission(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
+    if not Tag.may_label_assets(request.user):
+        raise PermissionDenied("Only a tech or an approver applies a tag.")
     try:
         tag.commission(serial=request.POST.get("serial", "")[:200], by=request.user)
     except InventoryRefused as refusal:
@@ -374,105 +383,146 @@ def discrepancies(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "inventory/discrepancies.html", {"discrepancies": items})
 
 
-MAX_LABELS = 2000
-SKIPPED_KEPT = 200  # codes of labels left out that a print's audit event names (all of them are counted)
-
-
 def _labels_refused(request: HtmxHttpRequest, reason: str, status: int, about=None) -> HttpResponse:
     record("labels.refused", actor=request.user, obj=about, payload={"reason": reason})
-    return render(request, "inventory/labels_refused.html", {"reason": reason}, status=status)
+    return render(request, "inventory/labels_refused.html", {"reason": reason, "about": about}, status=status)
 
 
-def _labels_response(request: HtmxHttpRequest, scope: TagQuerySet, filename: str, about=None) -> HttpResponse:
-    """Print the labels of the live tags in `scope`: by default only those not yet applied. A second copy of
-    a label already on its asset (an active tag) is how a label ends up on the wrong device, so only an
-    approver or admin reprints one. Every sheet printed, and every print refused, is in the audit log."""
+def _print_labels(
+    request: HtmxHttpRequest, scope: TagQuerySet, *, title: str, filename: str, about=None
+) -> HttpResponse:
+    """A POST that asks for the labels of `scope`: a small print is answered with its PDF's address, a big one
+    with its job's page. Every print and every refusal is in the audit log; see inventory.printing."""
     try:
-        fmt = LabelFormat(request.GET.get("format", LabelFormat.A4_3X8))
-    except ValueError:
-        return _labels_refused(request, "Unknown label format.", 400, about)
-    reprint = request.GET.get("applied") == "1"
-    if reprint and not any(has_role(request.user, role) for role in TAG_MANAGERS):
-        return _labels_refused(
-            request,
-            "Only an approver or admin prints a second copy of a label already on its asset. "
-            "If a label is damaged, ask them to reissue its tag.",
-            403,
-            about,
+        key = printing.request_key(
+            request.POST.get("idem", ""),
+            request.path,
+            [(name, value) for name, values in request.POST.lists() for value in values],
         )
-    # The labels left out because they are already applied: counted, and the first codes kept for the record.
-    applied = scope.none() if reprint else scope.filter(status=TagStatus.ACTIVE)
-    skipped_count = applied.count()
-    skipped = (
-        list(applied.order_by("short_code").values_list("short_code", flat=True)[:SKIPPED_KEPT])
-        if skipped_count
-        else []
-    )
-    try:
-        tags = ordered(scope if reprint else scope.exclude(status=TagStatus.ACTIVE), limit=MAX_LABELS)
-        if not tags and skipped_count:
-            return _labels_refused(
-                request,
-                f"All {skipped_count} labels here are already on their assets (active tags), so none were "
-                "printed: a second copy of a live label is how labels end up on the wrong device. An "
-                "approver can reprint them; a damaged label's tag is reissued instead.",
-                409,
-                about,
-            )
-        pdf = render_labels(tags, fmt)
-    except TooManyLabels as refusal:
+        job = printing.print_labels(
+            scope,
+            by=request.user,
+            key=key,
+            label_format=request.POST.get("format", LabelFormat.A4_3X8),
+            reprint=request.POST.get("applied") == "1",
+            title=title,
+            filename=filename,
+            about=about,
+        )
+    except printing.LabelsForbidden as refusal:
+        return _labels_refused(request, refusal.reason, 403, about)
+    except (TooManyLabels, printing.UnclearPrintRequest) as refusal:
         return _labels_refused(request, refusal.reason, 400, about)
     except LabelRefused as refusal:
         return _labels_refused(request, refusal.reason, 409, about)
-    record(
-        "labels.printed",
-        actor=request.user,
-        obj=about,
-        payload={
-            "format": fmt.value,
-            "count": len(tags),
-            "tags": [tag.short_code for tag in tags],
-            "reprinted": [tag.short_code for tag in tags if tag.status == TagStatus.ACTIVE],
-            "not_printed_already_applied": skipped,
-            "not_printed_count": skipped_count,
+    # 303: the browser fetches the answer with a GET, which a reload repeats without asking to print again.
+    if job.status == LabelJobStatus.READY and not job.in_worker:
+        return _SeeOther(reverse("inventory:label_job_pdf", args=[job.pk]))
+    return _SeeOther(job.get_absolute_url())
+
+
+class _SeeOther(HttpResponseRedirect):
+    status_code = 303
+
+
+def _labels_by_post_only(request: HtmxHttpRequest, about=None) -> HttpResponse:
+    # A link (on any site) opens this with the visitor's session: it must not print, nor write a word.
+    response = render(
+        request,
+        "inventory/labels_refused.html",
+        {
+            "reason": "Labels are printed with the print button on a rack's or a device's page.",
+            "about": about,
         },
+        status=405,
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    # A device or rack name may hold anything an import brought (quotes, newlines): let Django encode it.
-    response["Content-Disposition"] = content_disposition_header(False, f"{filename}-{fmt.value}.pdf")
-    if skipped_count:
-        response["X-Labels-Not-Printed"] = f"{skipped_count} already applied"
+    response["Allow"] = "POST"
     return response
 
 
 @role_required(*ANY_ROLE)
 def rack_labels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     rack = get_object_or_404(Rack.objects.select_related("site"), pk=pk)
-    return _labels_response(request, rack_scope(rack), f"labels-{rack.site.code}-{rack.name}", rack)
+    if request.method != "POST":
+        return _labels_by_post_only(request, rack)
+    return _print_labels(
+        request,
+        rack_scope(rack),
+        title=f"rack {rack.name} ({rack.site.code})",
+        filename=f"labels-{rack.site.code}-{rack.name}",
+        about=rack,
+    )
 
 
 @role_required(*ANY_ROLE)
 def device_labels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(Device.objects.select_related("site"), pk=pk)
-    include_ports = request.GET.get("ports", "1") != "0"
-    return _labels_response(
+    if request.method != "POST":
+        return _labels_by_post_only(request, device)
+    include_ports = request.POST.get("ports", "1") != "0"
+    return _print_labels(
         request,
         selection_scope(devices=[device], include_ports=include_ports),
-        f"labels-{device.name}",
-        device,
+        title=f"{device.name}{' and its ports' if include_ports else ''}",
+        filename=f"labels-{device.name}",
+        about=device,
     )
 
 
 @role_required(*ANY_ROLE)
 def selection_labels(request: HtmxHttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _labels_by_post_only(request)
+
     def ids(name: str) -> list[int]:
-        values = request.GET.getlist(name)[: MAX_LABELS + 1]
+        values = request.POST.getlist(name)[: printing.MAX_LABELS + 1]
         # isascii: "²".isdigit() is true, and int() refuses it.
         return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) < 12]
 
     devices, ports = ids("device"), ids("port")
     if not devices and not ports:
-        reason = "Tick the devices (or ports) to print labels for."
-        return _labels_refused(request, reason, 400)
-    scope = selection_scope(devices=devices, ports=ports, include_ports=request.GET.get("ports", "1") != "0")
-    return _labels_response(request, scope, "labels-selection")
+        return _labels_refused(request, "Tick the devices (or ports) to print labels for.", 400)
+    count = len(devices) + len(ports)
+    scope = selection_scope(devices=devices, ports=ports, include_ports=request.POST.get("ports", "1") != "0")
+    return _print_labels(
+        request,
+        scope,
+        title=f"a selection ({count} picked)",
+        filename="labels-selection",
+    )
+
+
+def _get_label_job_for_user(request: HtmxHttpRequest, pk: int, *, with_pdf: bool = False) -> LabelJob:
+    """The job, to the person who asked for it; to anyone else, as if it did not exist."""
+    jobs = LabelJob.objects.select_related("rack__site", "device")
+    job = get_object_or_404(jobs if with_pdf else jobs.defer("pdf"), pk=pk)
+    if not job.may_download(request.user):
+        raise Http404("No such print of yours.")
+    return job
+
+
+@role_required(*ANY_ROLE)
+@vary_on_headers("HX-Request")
+def label_job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A print's progress, then its download: polled by htmx, or refreshed by hand."""
+    job = _get_label_job_for_user(request, pk)
+    template = "inventory/label_job.html#job-status" if request.htmx else "inventory/label_job.html"
+    return render(request, template, {"job": job, "format": LabelFormat(job.label_format)})
+
+
+@role_required(*ANY_ROLE)
+def label_job_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The finished PDF: a read, as often as it is fetched, that writes nothing."""
+    job = _get_label_job_for_user(request, pk, with_pdf=True)
+    if job.status != LabelJobStatus.READY:
+        return redirect(job.get_absolute_url())
+    response = HttpResponse(bytes(job.pdf), content_type="application/pdf")
+    # A device or rack name may hold anything an import brought (quotes, newlines): let Django encode it.
+    response["Content-Disposition"] = content_disposition_header(
+        False, f"{job.filename}-{job.label_format}.pdf"
+    )
+    # Live tag codes: kept by neither the browser's cache nor anything between.
+    response["Cache-Control"] = "private, no-store"
+    if job.left_out:
+        response["X-Labels-Not-Printed"] = f"{job.left_out} already applied"
+    return response

@@ -222,6 +222,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 # NetBox CSV imports: the size of one uploaded file, and rows per file.
 LOCKSTEP_IMPORT_MAX_BYTES = env_int("LOCKSTEP_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 LOCKSTEP_IMPORT_MAX_ROWS = env_int("LOCKSTEP_IMPORT_MAX_ROWS", 250_000)
+# Label prints of up to this many labels render in the request (a few seconds at most); bigger ones go to the
+# worker, and their page shows the progress and then the download.
+LOCKSTEP_LABELS_IN_REQUEST = env_int("LOCKSTEP_LABELS_IN_REQUEST", 200)
+# A runbook of up to this many steps prints (as the runbook or its as-run record) in the request, in a few
+# seconds; a longer one (a 200-step runbook takes WeasyPrint 10-15 s) is made by the worker, asked for by POST.
+LOCKSTEP_PDF_STEPS_IN_REQUEST = env_int("LOCKSTEP_PDF_STEPS_IN_REQUEST", 60)
 # Device roles (NetBox's role name or slug, any case) whose devices are where connectivity comes from: an
 # import marks them as upstream roots when they arrive or their role changes. Comma-separated in the env.
 LOCKSTEP_UPSTREAM_ROLES = env_list("LOCKSTEP_UPSTREAM_ROLES", ["core", "router"])

@@ -90,7 +90,8 @@ SITES_PER_SERVER = 2  # 40 servers, the first 35 host two customer sites each, t
 
 def load_demo() -> list[DemoUser]:
     users = load_demo_users()
-    site = load_demo_data_center(by=get_user_model().objects.get(username="sam"))
+    people = get_user_model().objects.in_bulk(["sam", "tess"], field_name="username")
+    site = load_demo_data_center(by=people["sam"], tags_applied_by=people["tess"])
     load_demo_contacts()
     load_demo_plans()
     load_demo_windows(site)
@@ -175,7 +176,7 @@ def _serial(prefix: str, n: int) -> str:
 
 
 @transaction.atomic
-def load_demo_data_center(*, by) -> Site:
+def load_demo_data_center(*, by, tags_applied_by) -> Site:
     site, _ = Site.objects.update_or_create(
         code="LAX1", defaults={"name": "Los Angeles 1", "time_zone": "America/Los_Angeles"}
     )
@@ -290,15 +291,16 @@ def load_demo_data_center(*, by) -> Site:
     # Every device and every port carries an active tag: any target a window names can be scanned.
     for chassis in Device.objects.filter(site=site).prefetch_related("ports"):
         for asset in [chassis, *chassis.ports.all()]:
-            _active_tag(asset, serial=chassis.serial, by=by)
+            _active_tag(asset, serial=chassis.serial, issued_by=by, applied_by=tags_applied_by)
     return site
 
 
-def _active_tag(asset, *, serial: str, by) -> None:
+def _active_tag(asset, *, serial: str, issued_by, applied_by) -> None:
+    # The admin issues the tags; a tech applies them, as only techs and approvers do (Tag.may_label_assets).
     link = {"device": asset} if isinstance(asset, Device) else {"port": asset}
-    tag = Tag.objects.live().filter(**link).first() or Tag.issue(asset, by=by)
+    tag = Tag.objects.live().filter(**link).first() or Tag.issue(asset, by=issued_by)
     if tag.status == TagStatus.ISSUED:
-        tag.commission(serial=serial, by=by)
+        tag.commission(serial=serial, by=applied_by)
 
 
 def _tonight(site: Site, days: int, hour: int) -> datetime:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from unittest import mock
 
 import pytest
+from django.core.management import call_command
 
 from inventory.models import Device, DeviceKind, Port, Rack, Site, Tag
 
@@ -43,7 +46,20 @@ def lax1(db) -> SmallSite:
 
 
 @pytest.fixture
-def active_tag(lax1, sam) -> Tag:
+def active_tag(lax1, sam, tess) -> Tag:
+    """sam issues sw-a's tag; tess applies its label at the rack."""
     tag = Tag.issue(lax1.sw_a, by=sam)
-    tag.commission(serial="FDO2231X0AA", by=sam)
+    tag.commission(serial="FDO2231X0AA", by=tess)
     return tag
+
+
+def ask_for_labels(client, url: str, data: dict | None = None, *, key: str = "", follow: bool = True):
+    """The print form sent as the page sends it: a POST with the page's form key (a fresh one unless given)."""
+    return client.post(url, {"idem": key or uuid.uuid4().hex, **(data or {})}, follow=follow)
+
+
+def run_worker() -> None:
+    """The real worker command, in batch mode: everything due now, then exit. (Its connection housekeeping
+    is switched off: inside a test's transaction it would drop the test's connection.)"""
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
