@@ -40,6 +40,7 @@ system-deps:
 run: venv npm
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
+	DEBUG=1 $(PY) manage.py audit_checkpoint
 	@echo
 	@echo "Lockstep on this machine:      http://127.0.0.1:$(PORT)/"
 	@echo "From a phone on this network:  http://$(LAN_ADDRESS):$(PORT)/"

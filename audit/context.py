@@ -5,8 +5,9 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from audit.origin import client_ip
 
 
 @dataclass(frozen=True)
@@ -20,15 +21,6 @@ _NO_REQUEST = RequestMeta()
 _current: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    if settings.AUDIT_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            # The proxy appends the address it saw; earlier entries are whatever the client claimed.
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR")
-
-
 def current_request_meta() -> RequestMeta:
     request = _current.get()
     if request is None:
@@ -39,6 +31,10 @@ def current_request_meta() -> RequestMeta:
         ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT"),
     )
+
+
+def current_request() -> HttpRequest | None:
+    return _current.get()
 
 
 def set_current_request(request: HttpRequest | None):

@@ -1,13 +1,14 @@
 """The append-only, hash-chained audit log.
 
-Each event carries the hash of the event before it and its own SHA-256 over a canonical form of every field,
-so a row altered, removed or reordered after the fact breaks the chain where it happened (`verify_audit`).
+Each event carries the hash of the event before it and its own HMAC-SHA256, under a key kept outside the
+database (audit/keys.py), over a canonical form of every field, so a row altered, removed or reordered after the
+fact breaks the chain where it happened (`verify_audit`), and nobody without the key can recompute the chain.
+Signed checkpoints written outside the database (audit/checkpoints.py) catch a chain wiped or cut short.
 Appends serialize on one head row, and `prev_hash` is unique, so concurrent requests can never fork the chain.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+
+from audit import keys
 
 GENESIS_HASH = "0" * 64
 
@@ -52,6 +55,8 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=512, blank=True)
     prev_hash = models.CharField(max_length=64, unique=True, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Which audit key signed this event (audit/keys.py); empty for events from before the chain was keyed.
+    key_id = models.CharField(max_length=32, blank=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -78,7 +83,10 @@ class AuditEvent(models.Model):
         raise AppendOnlyError("Audit events are append-only; they are never deleted.")
 
     def canonical(self) -> bytes:
+        # The key id is part of what is signed, but only once there is one: older events keep their bytes.
+        keyed = {"key_id": self.key_id} if self.key_id else {}
         return canonical_bytes(
+            **keyed,
             seq=self.seq,
             created_at=self.created_at,
             actor_id=self.actor_id,
@@ -95,7 +103,7 @@ class AuditEvent(models.Model):
         )
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
+        return keys.sign(self.key_id, self.canonical())
 
 
 class AuditHead(models.Model):

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from audit.log import appended_last
 from checklists.models import TapRecord
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -57,7 +58,9 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         # No look before the insert: a first tap (nearly every tap) pays for one query, not two, and a
         # retry is told apart by the key's unique index, which is the only check that holds under a race.
         try:
-            with transaction.atomic():
+            # The tap's events are chained last, after the reply is rendered and kept: the audit head row,
+            # which every write in the app queues on, is locked only for the append and the commit.
+            with transaction.atomic(), appended_last():
                 tap = TapRecord.objects.create(key=key, user=request.user, path=request.path[:300])
                 try:
                     with transaction.atomic():  # so that whatever the view wrote before refusing is undone

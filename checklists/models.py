@@ -13,17 +13,18 @@ Python for the message and by the database for the race:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role, has_role
-from audit.log import record
+from accounts.roles import DESK_ROLES, Role, has_role, roles_of
+from audit.log import pending, record
 from audit.models import AuditEvent
 from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag, TagStatus
 
@@ -602,7 +603,13 @@ class Step(models.Model):
         if latest is None:
             return None
         acknowledged = AuditEvent.objects.for_object(self).filter(action=STOP_ACKNOWLEDGED, actor=user)
-        if any(p.get("scan", 0) >= latest.pk for p in acknowledged.values_list("payload", flat=True)):
+        said = list(acknowledged.values_list("payload", flat=True)) + [
+            # Said in this very tap: its answer must not show the STOP again.
+            e.payload
+            for e in pending(action=STOP_ACKNOWLEDGED, obj=self)
+            if e.actor_id == user.pk
+        ]
+        if any(p.get("scan", 0) >= latest.pk for p in said):
             return None
         return latest
 

@@ -211,10 +211,57 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every page runs only our own static scripts and styles: no inline script or style, no style attribute, no
+# eval, so text that slips past escaping still cannot run. The one widening is per view: the step pages
+# compile the QR reader's WebAssembly (lockstep/csp.py). The admin needs no exception: Django's admin runs no
+# inline script, and its one inline style is for a change list with both action bars turned off (none of ours).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# The audit log records the client's address; behind a proxy that is the proxy's unless this is on.
-AUDIT_TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+# How many proxies stand in front of the app, each appending the address it saw to X-Forwarded-For: the client's
+# address (for the audit log and the login limits) is the entry that many from the right (audit/origin.py). 0 reads
+# the connection's address. TRUST_X_FORWARDED_FOR=1, the older switch, still means one proxy.
+LOCKSTEP_TRUSTED_PROXIES = env_int(
+    "LOCKSTEP_TRUSTED_PROXIES", 1 if env_bool("TRUST_X_FORWARDED_FOR", False) else 0
+)
+if LOCKSTEP_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(f"LOCKSTEP_TRUSTED_PROXIES must be 0 or more, not {LOCKSTEP_TRUSTED_PROXIES}")
+
+# The audit chain's keys and checkpoints live outside the database (audit/keys.py, audit/checkpoints.py):
+# someone who can rewrite the database can then neither re-sign a rewritten chain nor hide a wiped or cut one.
+LOCKSTEP_AUDIT_KEY = os.environ.get("LOCKSTEP_AUDIT_KEY", "")
+LOCKSTEP_AUDIT_KEY_FILE = Path(os.environ.get("LOCKSTEP_AUDIT_KEY_FILE", VAR_DIR / "audit_keys"))
+LOCKSTEP_AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("LOCKSTEP_AUDIT_CHECKPOINT_FILE", VAR_DIR / "audit_checkpoints.jsonl")
+)
+# Each checkpoint is also mailed here (through the task queue), to a mailbox the database cannot reach.
+LOCKSTEP_AUDIT_CHECKPOINT_EMAIL = env_list("LOCKSTEP_AUDIT_CHECKPOINT_EMAIL", [])
+
+# Live checks (live/): devices are asked through NAPALM by the worker, never by a request. Credentials come from
+# this file (or LOCKSTEP_DEVICE_USERNAME / _PASSWORD), never from the database. Every call has a timeout and is
+# tried a few times with back-off; a check still unanswered after the deadline counts as no answer.
+LOCKSTEP_DEVICE_SECRETS = Path(os.environ.get("LOCKSTEP_DEVICE_SECRETS", VAR_DIR / "device_secrets.json"))
+LOCKSTEP_DEVICE_TIMEOUT = env_int("LOCKSTEP_DEVICE_TIMEOUT", 10)
+LOCKSTEP_DEVICE_ATTEMPTS = env_int("LOCKSTEP_DEVICE_ATTEMPTS", 3)
+LOCKSTEP_DEVICE_BACKOFF = float(os.environ.get("LOCKSTEP_DEVICE_BACKOFF", "1"))
+LOCKSTEP_LIVE_CHECK_DEADLINE = env_int("LOCKSTEP_LIVE_CHECK_DEADLINE", 120)
+# The try-out: how long the links are watched after a step is signed done, and how often they are read.
+LOCKSTEP_TRYOUT_SECONDS = float(os.environ.get("LOCKSTEP_TRYOUT_SECONDS", "20"))
+LOCKSTEP_TRYOUT_INTERVAL = float(os.environ.get("LOCKSTEP_TRYOUT_INTERVAL", "5"))
+# The locate LED, by NAPALM driver: [command to turn it on, command to turn it off], run through the driver's
+# cli. A platform not listed is not offered the button. JSON, e.g. {"eos": ["...", "..."]}.
+LOCKSTEP_LOCATE_COMMANDS = json.loads(os.environ.get("LOCKSTEP_LOCATE_COMMANDS", "{}"))
 
 # Bad input never becomes a 500: form bodies over this size are refused with 400 (uploaded files have their
 # own limit, LOCKSTEP_IMPORT_MAX_BYTES, checked before they are read).

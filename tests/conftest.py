@@ -4,6 +4,8 @@ rex the requester, cora the coordinator, sam the admin, olive who has no role.""
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -17,9 +19,14 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _test_settings():
+def _test_settings(tmp_path_factory):
     """Session-wide, so the live server (started once per session) sees them too."""
+    audit_dir = tmp_path_factory.mktemp("audit")
     with override_settings(
+        # The audit key and checkpoints of a test run, never the checkout's own under var/.
+        LOCKSTEP_AUDIT_KEY="",
+        LOCKSTEP_AUDIT_KEY_FILE=audit_dir / "audit_keys",
+        LOCKSTEP_AUDIT_CHECKPOINT_FILE=audit_dir / "checkpoints.jsonl",
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         # Tests speak plain HTTP; production's TLS settings are tested in test_settings_from_env.
         SECURE_SSL_REDIRECT=False,
@@ -28,6 +35,32 @@ def _test_settings():
         STORAGES=settings.STORAGES
         | {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
     ):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _no_checkpoint_outlives_its_test():
+    """Each test's database starts empty, so a checkpoint written by an earlier test would vouch for events
+    that are gone."""
+    yield
+    Path(settings.LOCKSTEP_AUDIT_CHECKPOINT_FILE).unlink(missing_ok=True)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_may_empty_the_audit_log():
+    """Between transactional tests Django empties every table with DELETE; on SQLite the append-only triggers
+    (audit migration 0005) let that through only inside `audit.sqlite.unlocked()`."""
+    from django.core.management.commands import flush
+
+    from audit.sqlite import unlocked
+
+    handle = flush.Command.handle
+
+    def handle_unlocked(self, *args, **options):
+        with unlocked():
+            return handle(self, *args, **options)
+
+    with mock.patch.object(flush.Command, "handle", handle_unlocked):
         yield
 
 

@@ -5,7 +5,6 @@ from django.db import DatabaseError, connection, transaction
 
 from audit.log import record
 from audit.models import AppendOnlyError, AuditEvent
-from tests.conftest import postgres_only
 
 
 def test_saving_an_existing_event_is_refused(tess):
@@ -17,19 +16,20 @@ def test_saving_an_existing_event_is_refused(tess):
 
 
 def test_queryset_update_is_refused(tess):
-    record("test.original", actor=tess)
+    event = record("test.original", actor=tess)
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.update(action="test.rewritten")
-    assert AuditEvent.objects.get().action == "test.original"
+    assert AuditEvent.objects.get(pk=event.pk).action == "test.original"
 
 
 def test_deleting_an_event_is_refused(tess):
     event = record("test.keep", actor=tess)
+    before = AuditEvent.objects.count()
     with pytest.raises(AppendOnlyError):
         event.delete()
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.all().delete()
-    assert AuditEvent.objects.count() == 1
+    assert AuditEvent.objects.count() == before
 
 
 def test_deleting_the_actor_is_refused_while_events_name_them(tess):
@@ -40,25 +40,53 @@ def test_deleting_the_actor_is_refused_while_events_name_them(tess):
         tess.delete()
 
 
-@postgres_only
-def test_postgresql_refuses_raw_sql_update(tess):
-    record("test.original", actor=tess)
+def test_the_database_refuses_raw_sql_update(tess):
+    """On PostgreSQL and SQLite alike (migrations 0002 and 0005), whatever client sends it."""
+    event = record("test.original", actor=tess)
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
         cursor.execute("UPDATE audit_event SET action = 'test.rewritten'")
-    assert AuditEvent.objects.get().action == "test.original"
+    assert AuditEvent.objects.get(pk=event.pk).action == "test.original"
 
 
-@postgres_only
-def test_postgresql_refuses_raw_sql_delete(tess):
+def test_the_database_refuses_raw_sql_delete(tess):
     record("test.keep", actor=tess)
+    before = AuditEvent.objects.count()
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
         cursor.execute("DELETE FROM audit_event")
-    assert AuditEvent.objects.count() == 1
+    assert AuditEvent.objects.count() == before
+
+
+def test_a_sqlite_client_other_than_lockstep_cannot_update_or_delete(tmp_path):
+    """The sqlite3 shell, a script: a connection that is not Lockstep's lacks the function the triggers ask,
+    so the statement fails either way."""
+    import importlib
+    import sqlite3
+
+    migration = importlib.import_module("audit.migrations.0005_refuse_update_delete_on_sqlite")
+    outsider = sqlite3.connect(tmp_path / "copy.sqlite3")
+    outsider.execute("CREATE TABLE audit_event (id integer primary key, action text)")
+    for statement in migration.CREATE:
+        outsider.execute(statement)
+    outsider.execute("INSERT INTO audit_event (action) VALUES ('test.keep')")
+    for statement in ("UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"):
+        with pytest.raises(sqlite3.DatabaseError):
+            outsider.execute(statement)
+    assert outsider.execute("SELECT action FROM audit_event").fetchall() == [("test.keep",)]
+
+
+def test_the_sqlite_triggers_are_in_place_after_every_migration(db):
+    """A later migration that rebuilds audit_event on SQLite would drop them silently: this says so."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's trigger is tested above")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert names == {"audit_event_no_update", "audit_event_no_delete"}

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from django.test import RequestFactory
 
+from audit import keys
 from audit.context import reset_current_request, set_current_request
 from audit.log import record, verify_chain
 from audit.models import GENESIS_HASH, AuditEvent
@@ -13,9 +15,9 @@ def test_events_link_each_to_the_one_before(tess):
     first = record("test.first", actor=tess, obj=tess, payload={"n": 1})
     second = record("test.second", actor=tess, payload={"n": 2})
 
-    assert (first.seq, second.seq) == (1, 2)
-    assert first.prev_hash == GENESIS_HASH
+    assert second.seq == first.seq + 1
     assert second.prev_hash == first.hash
+    assert AuditEvent.objects.get(seq=1).prev_hash == GENESIS_HASH
     assert verify_chain().ok
 
 
@@ -23,7 +25,11 @@ def test_an_event_hashes_every_field_it_stores(tess):
     event = record("test.hash", actor=tess, obj=tess, payload={"b": [1, 2], "a": "x"})
     stored = AuditEvent.objects.get(pk=event.pk)
 
-    assert stored.hash == hashlib.sha256(stored.canonical()).hexdigest()
+    # Keyed: an HMAC under the audit key, which is not in the database, so a plain SHA-256 does not match.
+    assert stored.key_id == keys.current().id
+    assert stored.hash == hmac.new(keys.current().secret, stored.canonical(), hashlib.sha256).hexdigest()
+    assert stored.hash != hashlib.sha256(stored.canonical()).hexdigest()
+    assert f'"key_id":"{stored.key_id}"'.encode() in stored.canonical()
     for field, value in {
         "actor_label": "tess",
         "object_type": "auth.user",

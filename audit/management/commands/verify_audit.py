@@ -2,16 +2,40 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.log import verify_chain
+from audit.log import verify_chain, verify_printed
 
 
 class Command(BaseCommand):
     help = (
-        "Walk the audit log's hash chain; exit non-zero and name the first bad event if it was tampered with."
+        "Walk the audit log's hash chain and hold it against the signed checkpoints; exit non-zero and name the "
+        "first bad event if it was rewritten, wiped or cut short. --at HASH confirms a head printed on a PDF."
     )
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--at",
+            metavar="HASH",
+            help="the audit chain head printed on an as-run record or debrief: confirm the log still runs "
+            "through it, unchanged",
+        )
+        parser.add_argument(
+            "--since-checkpoint",
+            action="store_true",
+            help="check only what was appended since the latest checkpoint (quick; the full walk is the default)",
+        )
+
     def handle(self, *args, **options) -> None:
-        report = verify_chain()
+        if options["at"]:
+            report = verify_printed(options["at"])
+        else:
+            report = verify_chain(since_checkpoint=options["since_checkpoint"])
         if not report.ok:
             raise CommandError(f"audit chain BROKEN: {report.message}")
         self.stdout.write(self.style.SUCCESS(report.message))
+        if report.checkpoint is None:
+            self.stdout.write(
+                self.style.WARNING(
+                    "Nothing outside the database vouches for this log yet: run manage.py audit_checkpoint "
+                    "on a schedule (README, 'The audit log')."
+                )
+            )
