@@ -11,7 +11,7 @@ LAN_ADDRESS := $(shell scripts/lan-address)
 LOCKSTEP_PUBLIC_HOST ?= $(LAN_ADDRESS):$(PORT)
 LOCKSTEP_PUBLIC_SCHEME ?= http
 
-.PHONY: run test test-pg bench lint format system-deps venv venv-dev npm
+.PHONY: run test test-pg bench loadtest lint format system-deps venv venv-dev npm
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,12 @@ test-pg: venv-dev system-deps npm
 
 bench: venv-dev system-deps npm
 	@for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
+
+# Fifty techs at once against the README's production command, on a PostgreSQL database it makes and drops
+# (LOADTEST_PG, default postgres://postgres@127.0.0.1:5432/postgres). Minutes, so never part of test or bench;
+# LOADTEST_SECONDS=30 for a short run.
+loadtest: venv-dev system-deps npm
+	$(PY) benchmarks/loadtest/run.py
 
 lint: venv-dev
 	$(VENV)/bin/ruff check .

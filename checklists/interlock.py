@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from checklists.models import Run, RunStatus, Step, StepKind, StepStatus
-from inventory.blast_radius import Cut, build_graph, compute, joined_sites
+from inventory.blast_radius import (
+    Cut,
+    build_graph,
+    circuits_between_sites,
+    compute,
+    joined_sites,
+    sites_reached,
+)
 from inventory.models import Site
 
 # The action that puts a port back once it is signed done (while it is being done, the link is down: it is
@@ -69,6 +76,23 @@ def _asset_key(step: Step) -> tuple[str, int]:
     return ("port", step.port_id) if step.port_id else ("device", step.device_id)
 
 
+# What a cut and a refusal's words read of a step: asked on every poll of a cleared step and every cut, of
+# every open cut at the site, so never the step's instructions or the assets' other columns.
+_CUT_FIELDS = (
+    "run__title",
+    "run__site_id",
+    "position",
+    "title",
+    "kind",
+    "status",
+    "is_rollback",
+    "action",
+    "device__name",
+    "port__name",
+    "port__device__name",
+)
+
+
 def open_cuts(
     site_ids: int | Iterable[int], *, exclude_run_id: int | None = None, only_run_id: int | None = None
 ) -> list[Step]:
@@ -86,6 +110,7 @@ def open_cuts(
         )
         .exclude(device__isnull=True, port__isnull=True)
         .select_related("run", "device", "port__device")
+        .only(*_CUT_FIELDS)
         .order_by("run_id", "position")
     )
     cut: dict[tuple[int, tuple[str, int]], Step] = {}
@@ -98,10 +123,9 @@ def open_cuts(
     return list(cut.values())
 
 
-def check(step: Step, *, graphs: dict | None = None) -> Blocked | None:
+def check(step: Step) -> Blocked | None:
     """Would signing this destructive step done take down, together with the other runs' open cuts, a service
-    its run was not approved to take down? Call with the site locked (see `lock_site`) to act on the answer.
-    `graphs`: inventory graphs by site id, kept between calls by a page that asks about several steps."""
+    its run was not approved to take down? Call with the site locked (see `lock_site`) to act on the answer."""
     # A reconnect is checked like any cut: the link is down while it is moved. Once signed, it is back.
     if step.kind != StepKind.DESTRUCTIVE:
         return None
@@ -110,8 +134,36 @@ def check(step: Step, *, graphs: dict | None = None) -> Blocked | None:
     others = open_cuts(joined_sites(run.site_id), exclude_run_id=run.pk)
     if not others:
         return None
-    mine = [cut_of(s) for s in open_cuts(run.site_id, only_run_id=run.pk)] + [cut_of(step)]
-    graphs = {} if graphs is None else graphs
+    mine = open_cuts(run.site_id, only_run_id=run.pk)
+    return _verdict(step, others, mine, {})
+
+
+def check_many(steps: Iterable[Step]) -> dict[int, Blocked]:
+    """`check` for several steps at once, by step id (only those it would refuse): a page that shows every
+    running window's current step asks this in a fixed number of queries, however many there are (the
+    sites' circuits, the open cuts at all their sites, one inventory graph per site)."""
+    steps = [step for step in steps if step.kind == StepKind.DESTRUCTIVE]
+    if not steps:
+        return {}
+    _ports, neighbours = circuits_between_sites()
+    reach = {site_id: sites_reached(site_id, neighbours) for site_id in {s.run.site_id for s in steps}}
+    cuts = open_cuts(set().union(*reach.values()))
+    graphs: dict = {}
+    blocked = {}
+    for step in steps:
+        run = step.run
+        others = [cut for cut in cuts if cut.run.site_id in reach[run.site_id] and cut.run_id != run.pk]
+        if others:
+            mine = [cut for cut in cuts if cut.run_id == run.pk]
+            if (verdict := _verdict(step, others, mine, graphs)) is not None:
+                blocked[step.pk] = verdict
+    return blocked
+
+
+def _verdict(step: Step, others: list[Step], mine_before: list[Step], graphs: dict) -> Blocked | None:
+    """The interlock's answer for `step`, given the other runs' open cuts and its own run's."""
+    run = step.run
+    mine = [cut_of(s) for s in mine_before] + [cut_of(step)]
     if run.site_id not in graphs:
         graphs[run.site_id] = build_graph(run.site_id)
     graph = graphs[run.site_id]

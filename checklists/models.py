@@ -405,6 +405,30 @@ class Run(models.Model):
             .first()
         )
 
+    @classmethod
+    def current_steps(cls, runs: Iterable[Run]) -> models.QuerySet[Step]:
+        """The current step of each run (as `current_step`), in one query however many runs and steps: the
+        database picks each run's first step not complete, walking the (run, position) index, instead of
+        every open step being loaded to keep the first. A run with every step complete has none."""
+        first_open = (
+            Step.objects.filter(run=OuterRef("pk"), is_rollback=OuterRef("rolling_back"))
+            .exclude(status=StepStatus.COMPLETE)
+            .order_by("position")
+            .values("pk")[:1]
+        )
+        current = (
+            cls.objects.filter(pk__in=[run.pk for run in runs])
+            .annotate(
+                rolling_back=Case(
+                    When(mode=RunMode.ROLLBACK, then=Value(True)),
+                    default=Value(False),
+                    output_field=models.BooleanField(),
+                )
+            )
+            .values(step=Subquery(first_open))
+        )
+        return Step.objects.filter(pk__in=current)
+
     def outstanding(self) -> int:
         return self.steps.filter(is_rollback=False).exclude(status=StepStatus.COMPLETE).count()
 

@@ -177,10 +177,10 @@ def test_the_board_shows_running_windows_live_in_the_same_queries(db, running, d
     finish_steps_before(scene, IDENTITY)
     scan(scene.step(IDENTITY), who=phone(people["tess"]), raw=scene.tag_for("sw-b Eth1/1"))  # a mismatch
     ada = on_phone(people["ada"])
-    # session, user, roles; the windows with site, requester and runbook; targets; assignees; snapshots;
-    # the redundancy overrides each window made and was made against; then, for the running ones: step
-    # counts, current steps with their people and assets, open discrepancies, what the interlock refused
-    with django_assert_num_queries(13):
+    # session, user, roles; the windows with site and runbook; assignees; the redundancy overrides each
+    # window made and was made against; then, for the running ones: step counts, current steps with their
+    # people and assets, open discrepancies (raised by scans, and by the switches), what the interlock refused
+    with django_assert_num_queries(12):
         html = ada.get(reverse("maintenance:board"), HTTP_HX_REQUEST="true").content.decode()
     assert html.count("steps done") == running
     assert "Discrepancy:" in html and "Now: " in html

@@ -77,6 +77,20 @@ def test_everything_that_differs_between_machines_comes_from_the_environment(tmp
     assert found["csrf"] == ["https://lockstep.example.com"]
 
 
+def test_each_process_keeps_its_database_connection_and_checks_it_before_reusing_it(tmp_path):
+    kept = (
+        "import django; from django.conf import settings; django.setup(); "
+        "db = settings.DATABASES['default']; print(db['CONN_MAX_AGE'], db['CONN_HEALTH_CHECKS'])"
+    )
+    postgres = {
+        "LOCKSTEP_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "postgres://lock:pw@db.internal:5432/lockstep",
+    }
+    assert run(postgres, "-c", kept).stdout.split() == ["60", "True"]
+    off = run(postgres | {"DB_CONN_MAX_AGE": "0", "DB_CONN_HEALTH_CHECKS": "0"}, "-c", kept)
+    assert off.stdout.split() == ["0", "False"]
+
+
 def test_a_malformed_boolean_is_a_clear_error(tmp_path):
     result = run({"LOCKSTEP_VAR_DIR": str(tmp_path), "DEBUG": "maybe"}, "-c", PROBE)
     assert result.returncode != 0

@@ -209,11 +209,59 @@ def test_the_board_makes_the_same_queries_for_200_windows(
 ):
     many_windows(lax1, rex, tess, n)
     client.force_login(ada)
-    # session, user, roles; windows with site and requester; targets; assignees; snapshots; the redundancy
-    # overrides each window made and was made against
-    with django_assert_num_queries(9):
+    # session, user, roles; windows with site and run; assignees; the redundancy overrides each window made
+    # and was made against
+    with django_assert_num_queries(7):
         response = client.get(reverse("maintenance:board"))
     assert response.status_code == 200
+
+
+def windows_at_their_first_cut(lax1, rex, ada, tess, vic, n: int) -> None:
+    """n windows being worked at once, of one to three targets each (runbooks of 9 to 15 steps), each at its
+    first cut: tess and vic have both scanned it, so the board names them, says how they scanned, and asks
+    the interlock, which weighs the cut one more window has already made."""
+    from checklists.execution import scan
+    from checklists.models import StepKind
+    from tests.checklists.conftest import Scene, finish_steps_before, phone, tag_everything
+
+    tags = tag_everything(lax1, ada)
+    ports = [lax1.port(lax1.sw_c, f"Eth1/{k}") for k in (1, 2, 3)]
+    for i in range(n + 1):
+        window = make_window(rex, lax1.site, start_in=timedelta(hours=-1), title=f"Optics {i}")
+        window.assignees.add(tess, vic)
+        for port in ports[: 1 + i % 3]:
+            window.add_target(by=rex, action=TargetAction.UNPLUG, port=port)
+        window.submit(by=rex)
+        window.approve(by=ada, comment="")
+        window.start(by=tess)
+        window.refresh_from_db()
+        cut = window.run.steps.filter(kind=StepKind.DESTRUCTIVE).order_by("position").first()
+        if i == n:  # the one whose cut is made
+            finish_steps_before(Scene(lax1, window, window.run, tags), cut.position + 1)
+            continue
+        finish_steps_before(Scene(lax1, window, window.run, tags), cut.position)
+        code, serial = tags[str(cut.asset)].code, lax1.sw_c.serial
+        scan(cut, who=phone(tess), raw=code, serial=serial, method="camera")
+        scan(window.run.steps.get(pk=cut.pk), who=phone(vic), raw=code, serial=serial)
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_the_board_makes_the_same_queries_for_1_or_10_windows_being_worked(
+    client, ada, rex, tess, vic, lax1, n, django_assert_num_queries
+):
+    windows_at_their_first_cut(lax1, rex, ada, tess, vic, n)
+    client.force_login(ada)
+    # session, user, roles; windows with site and run; assignees; the redundancy overrides each window made
+    # and was made against; each runbook's steps counted; each one's current step, with its people and asset,
+    # and their scans; open discrepancies (raised by scans, and by the switches); the interlock's refusals; the
+    # interlock's look at the cleared cuts: the circuits between sites, the cuts still open, one inventory graph
+    # (circuits, devices, ports, services, service devices, service ports)
+    with django_assert_num_queries(21):
+        response = client.get(reverse("maintenance:board"), HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert page.count("tess (performer) scanned with the in-page camera") == n
+    assert page.count("vic (verifier) scanned by typing the code") == n
+    assert page.count('class="card live-card') == n + 1
 
 
 def test_the_board_refreshes_itself_with_htmx_and_answers_just_the_fragment(client, ada, rex, tess, lax1):
