@@ -1,8 +1,10 @@
 """Notices that wait for a time: reminders before a window starts, and the overrun check at its planned end.
-Each is queued with `run_after` when the window is approved, and checks when it runs that it still applies."""
+Each is queued with `run_after` when the window is approved, and checks when it runs that it still applies.
+And the PDF of a big runbook (or its as-run record), made here rather than in the request that asked for it."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -10,7 +12,9 @@ from django_tasks import task
 
 from comms.models import NoticeKind
 from maintenance import notices
-from maintenance.models import Window, WindowStatus
+from maintenance.models import PrintJob, Window, WindowRefused, WindowStatus
+
+logger = logging.getLogger(__name__)
 
 
 def _locked(window_id: int) -> Window | None:
@@ -103,3 +107,29 @@ def check_incident_silence(incident_id: int, last_update: str) -> str:
         run_after=timezone.now() + timedelta(minutes=settings.LOCKSTEP_INCIDENT_STALE_MINUTES)
     ).enqueue(incident.pk, last_update)
     return "alerted"
+
+
+@task()
+def make_print(job_id: int) -> str:
+    """A print job's PDF, stage by stage, kept on the job for the person who asked (maintenance.models.prints)."""
+    from maintenance.runbook_pdf import pdf_filename, render_runbook_pdf
+
+    job = PrintJob.claim(job_id)
+    if job is None:
+        return "nothing to do"
+    window = job.window
+    try:
+        pdf = render_runbook_pdf(window, as_run=job.as_run, now=job.as_of, progress=job.report_stage)
+    except WindowRefused as refusal:
+        job.fail(refusal.reason)
+        return "refused"
+    except Exception as problem:  # whatever breaks the renderer is this job's failure, said on its page
+        logger.exception("Print job %s failed", job.pk)
+        what = f"{type(problem).__name__}: {problem}"[:300]
+        job.fail(
+            f"The {job.get_document_display().lower()} could not be made: the PDF renderer failed ({what}). "
+            "Ask for it again from the window's page; if it fails again, tell an admin."
+        )
+        return "failed"
+    job.finish(pdf, version=window.submission, filename=pdf_filename(window, as_run=job.as_run))
+    return "ready"

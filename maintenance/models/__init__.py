@@ -28,6 +28,12 @@ from maintenance.models.incidents import (  # noqa: F401
     IncidentUpdate,
     worst_impact,
 )
+from maintenance.models.prints import (  # noqa: F401
+    Document,
+    PrintJob,
+    PrintStatus,
+    UnclearPrintRequest,
+)
 from maintenance.models.windows import (  # noqa: F401
     ACTIVE_STATUSES,
     BEFORE_IT_RUNS,
