@@ -123,6 +123,17 @@ def discrepancy_facts(discrepancy: Discrepancy) -> list[tuple[str, str]]:
         )
         if found.get("serial"):
             facts.append(("Found", f"the serial on the chassis read {found['serial']}, which does not agree"))
+    elif discrepancy.kind == "live_check_disagrees":
+        facts.append(("Expected", f"the switch to agree with the inventory about {asset}"))
+        facts.append(("The switch said", "; ".join(str(p) for p in found.get("switch", []))))
+    elif discrepancy.kind == "tryout_wrong_port":
+        facts.append(("Expected to go down", ", ".join(expected.get("down", [])) or "the step's own link"))
+        facts.append(("Went down too", ", ".join(found.get("went_down", []))))
+    elif discrepancy.kind == "device_serial_disagrees":
+        facts.append(("Expected", f"the serial the inventory holds for {asset}"))
+        facts.append(
+            ("The device reports", f"{found.get('reported_by_device', '')} ({found.get('source', '')})")
+        )
     else:  # a kind this page does not know yet: still words, key by key
         for key, value in {**expected, **found}.items():
             if value and key != "serial":  # never an expected serial

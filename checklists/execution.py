@@ -45,6 +45,7 @@ from inventory.models import (
     TagStatus,
     normalize_serial,
 )
+from live import api as live
 
 _RUN_CLOSED_WORDS = {
     RunStatus.READY: "This runbook is not open for work yet: the work has not been started.",
@@ -253,6 +254,9 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "", method: str = Scan
             step.verifier, step.verifier_session, step.verifier_device = who.user, who.session, who.device
             step.status = StepStatus.CLEARED
         step.save(update_fields=STEP_STATE)
+        if role == StepScan.Role.PERFORMER and step.needs_two:
+            # The switch is asked while the second tech scans: its answer is usually there before they are.
+            live.start(step, live.CheckKind.BEFORE, by=who.user)
         record(
             "step.scanned",
             actor=who.user,
@@ -383,17 +387,8 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
     )
     scan_row.discrepancy = discrepancy
     scan_row.save()  # in the round it was made in: the voiding below starts the next one
-    voided = step.status in _VOIDABLE
     had_a_match = step.performer_id is not None
-    if voided:
-        step.performer, step.performer_session, step.performer_device = None, "", ""
-        step.verifier, step.verifier_session, step.verifier_device = None, "", ""
-        step.status = StepStatus.PENDING
-        step.scan_round += 1
-        step.save(update_fields=STEP_STATE)
-    run.status = RunStatus.HELD
-    run.hold_reason = summary[:300]
-    run.save(update_fields=["status", "hold_reason"])
+    voided = _void_and_hold(step, run, summary, void_scans=True)
     record(
         "step.scan_mismatch",
         actor=who.user,
@@ -423,6 +418,56 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
         discrepancy,
         step,
     )
+
+
+def _void_and_hold(step: Step, run: Run, summary: str, *, void_scans: bool) -> bool:
+    """Hold the run for an approver; and, if the step is not yet done, void its scans, so both people scan
+    again, in order, once it is resolved. Returns whether scans were voided."""
+    voided = void_scans and step.status in _VOIDABLE
+    if voided:
+        step.performer, step.performer_session, step.performer_device = None, "", ""
+        step.verifier, step.verifier_session, step.verifier_device = None, "", ""
+        step.status = StepStatus.PENDING
+        step.scan_round += 1
+        step.save(update_fields=STEP_STATE)
+    run.status = RunStatus.HELD
+    run.hold_reason = summary[:300]
+    run.save(update_fields=["status", "hold_reason"])
+    return voided
+
+
+def hold_for_discrepancy(
+    step: Step, *, kind: str, summary: str, by, expected: dict, found: dict, void_scans: bool
+) -> Discrepancy:
+    """What the network said disagrees (live/checks.py): the same as a mismatch at the rack, without a scan. A
+    discrepancy for the approver, the run held, and the step's scans voided if it is not yet done."""
+    with transaction.atomic():
+        step = _locked(step)
+        run = Run.objects.select_for_update().get(pk=step.run_id)
+        if run.status == RunStatus.CLOSED:
+            void_scans = False  # the work has ended: what the switch said is kept, and nothing reopens
+        discrepancy = Discrepancy.raise_for(
+            kind=kind,
+            summary=summary,
+            by=by,
+            expected=expected,
+            found=found,
+            device=step.chassis,
+            port=step.port,
+        )
+        voided = run.status != RunStatus.CLOSED and _void_and_hold(step, run, summary, void_scans=void_scans)
+        record(
+            "step.live_mismatch",
+            actor=by,
+            obj=step,
+            payload={
+                "run": run.pk,
+                "discrepancy": discrepancy.pk,
+                "found": found,
+                "earlier_scans_voided": voided,
+            },
+        )
+    return discrepancy
 
 
 def customer_update_answer(notice, *, follow: str = "This step shows each one as it is sent.") -> str:
@@ -538,6 +583,8 @@ def _sign(step: Step, *, who: Who) -> str:
                     )
                 raise StepRefused("Only the performer and the verifier who scanned this asset sign it.")
             _require_scanning_phone(who, step.performer_device, step.performer_session)
+            if (why := live.refusal_to_sign(step)) is not None:
+                raise StepRefused(why)
             # The moment of the cut: refused while another run's open cut would make it the second half
             # of a redundant pair. One decision at a time per site, under its lock.
             interlock.lock_site(run.site_id)
@@ -552,6 +599,10 @@ def _sign(step: Step, *, who: Who) -> str:
                 obj=step,
                 payload={**who.noted(), "run": run.pk, "role": "performer"},
             )
+            if live.start(step, live.CheckKind.TRYOUT, by=who.user) is not None:
+                return (
+                    "Signed: done. Lockstep watches the links now; the verifier signs once the switch agrees."
+                )
             return "Signed: done. Now the verifier signs that it was done on this asset."
         # DONE: the verifier's turn.
         if who.user.pk != step.verifier_id:
@@ -561,6 +612,8 @@ def _sign(step: Step, *, who: Who) -> str:
         if who.session == step.performer_session or (who.device and who.device == step.performer_device):
             raise StepRefused("The verifier signs on their own phone and session.")
         _require_scanning_phone(who, step.verifier_device, step.verifier_session)
+        if (why := live.refusal_to_sign(step)) is not None:
+            raise StepRefused(why)
         step.verified_at = step.completed_at = now
         step.status = StepStatus.COMPLETE
         step.save(update_fields=STEP_STATE)
@@ -688,7 +741,9 @@ def resolve(discrepancy: Discrepancy, *, who: Who, resolution: str) -> list[Run]
             raise StepRefused("This discrepancy is already resolved.")
         if locked.reported_by_id == who.user.pk:
             raise StepRefused("You reported this discrepancy; another approver resolves it.")
-        run_ids = list(StepScan.objects.filter(discrepancy=locked).values_list("step__run_id", flat=True))
+        run_ids = list(
+            StepScan.objects.filter(discrepancy=locked).values_list("step__run_id", flat=True)
+        ) + list(live.LiveCheck.objects.filter(discrepancy=locked).values_list("step__run_id", flat=True))
         # The runs are locked before anything is recorded: the audit head is always the last lock taken.
         runs = list(Run.objects.select_for_update().filter(pk__in=run_ids).order_by("pk"))
         for run in runs:

@@ -17,6 +17,13 @@ urlpatterns = [
     path("runs/<id:run_pk>/steps/<id:position>/stopped/", views.step_stopped, name="step_stopped"),
     path("runs/<id:run_pk>/steps/<id:position>/release/", views.step_release, name="step_release"),
     path("runs/<id:run_pk>/steps/<id:position>/reset/", views.step_reset, name="step_reset"),
+    path("runs/<id:run_pk>/steps/<id:position>/ask-switch/", views.step_ask_switch, name="step_ask_switch"),
+    path(
+        "runs/<id:run_pk>/steps/<id:position>/without-switch/",
+        views.step_without_switch,
+        name="step_without_switch",
+    ),
+    path("runs/<id:run_pk>/steps/<id:position>/locate/", views.step_locate, name="step_locate"),
     path("checklists/", template_views.template_list, name="templates"),
     path("checklists/<id:pk>/", template_views.template_detail, name="template"),
     path("discrepancies/<id:pk>/", views.discrepancy_detail, name="discrepancy"),

@@ -39,6 +39,7 @@ from inventory.models import (
     reveal_identity,
 )
 from inventory.names import natural_key, port_search
+from live.models import access_for, serial_report
 from lockstep.http import HtmxHttpRequest
 
 ANY_ROLE = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
@@ -194,9 +195,14 @@ def device_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "device": device,
         "ports": ports,
         "may_reveal": may_reveal_identity(request.user),
+        "may_print": Tag.may_label_assets(request.user),
+        "may_reprint": Tag.may_reprint_labels(request.user),
         "may_read_serial": device.may_read_serial(request.user),
         "pending_reading": None if device.serial else device.pending_serial_reading(),
         "read_at_rack_by": device.serial_read_at_rack_by() if device.serial else [],
+        # What the device itself says (live checks): whether it has them, and its last serial report, in words.
+        "live_access": access_for(device),
+        "serial_report": serial_report(device),
     }
     return render(request, "inventory/device.html", context)
 

@@ -90,11 +90,13 @@ INSTALLED_APPS = [
     "comms",
     "checklists",
     "maintenance",
+    "live",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "lockstep.middleware.RefuseNulCharactersMiddleware",

@@ -57,8 +57,9 @@ def test_the_device_page_makes_the_same_queries_at_any_size(
     client.force_login(tess)
     # session, user, roles, the device with site and rack, its live tags, its services, their customers,
     # its ports with cables, the ports' live tags, the cables' ends with their devices; who read its serial at
-    # the rack (the device has one on record)
-    with django_assert_num_queries(11):
+    # the rack (the device has one on record); whether the device itself is asked (live checks), and its own
+    # latest word on its serial
+    with django_assert_num_queries(13):
         response = client.get(reverse("inventory:device", args=[lax1.sw_a.pk]))
     html = response.content.decode()
     assert "srv000 eth0" in html  # the far end of each cable

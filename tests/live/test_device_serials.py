@@ -1,0 +1,84 @@
+"""Serials from the device itself: a source of their own, never an overwrite."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from audit.models import AuditEvent
+from inventory.models import Discrepancy
+from live.models import Reading
+from tests.comms.conftest import run_worker
+from tests.conftest import make_user
+from tests.live.conftest import TIMEOUT
+from tests.maintenance.conftest import build_redundant_site
+
+
+@pytest.fixture
+def lax1(db):
+    return build_redundant_site()
+
+
+def test_a_serial_that_agrees_is_kept_as_the_devices_own_word(lax1, gear, sam, capsys):
+    gear.answers(lax1.sw_a, "get_facts", {"hostname": "sw-a", "serial_number": "sn-sw-a"})
+
+    call_command("read_device_serials", "sw-a", "--by", "sam")
+
+    assert "sw-a: agrees with the inventory" in capsys.readouterr().out
+    reading = Reading.objects.get(device=lax1.sw_a, purpose="serial")
+    assert reading.answered and reading.source == "napalm mock 192.0.2.1"
+    assert not Discrepancy.objects.exists()
+    lax1.sw_a.refresh_from_db()
+    assert lax1.sw_a.serial == "SN-sw-a"
+
+
+def test_a_serial_that_disagrees_is_a_discrepancy_not_an_overwrite(lax1, gear, sam):
+    gear.answers(lax1.sw_b, "get_facts", {"hostname": "sw-b", "serial_number": "FOC-OTHER-1"})
+
+    call_command("read_device_serials", "--site", "LAX1", "--by", "sam")
+
+    lax1.sw_b.refresh_from_db()
+    assert lax1.sw_b.serial == "SN-sw-b"
+    discrepancy = Discrepancy.objects.get(kind="device_serial_disagrees")
+    assert discrepancy.device == lax1.sw_b and discrepancy.found["reported_by_device"] == "FOC-OTHER-1"
+    assert AuditEvent.objects.get(action="device.serial_reported").payload["agrees_with_inventory"] is False
+
+
+def test_a_device_that_does_not_answer_is_said_and_nothing_is_assumed(lax1, gear, sam, capsys):
+    gear.answers(lax1.sw_a, "get_facts", TIMEOUT, TIMEOUT)
+    call_command("read_device_serials", "sw-a", "--by", "sam")
+    assert "sw-a: no answer: TimeoutError" in capsys.readouterr().out
+    assert not Reading.objects.get(device=lax1.sw_a).answered and not Discrepancy.objects.exists()
+
+
+def test_the_command_refuses_what_it_cannot_ask(lax1, gear, sam):
+    with pytest.raises(CommandError, match="no live checks set up for: sw-c"):
+        call_command("read_device_serials", "sw-c", "--by", "sam")
+    with pytest.raises(CommandError, match="no active user"):
+        call_command("read_device_serials", "--by", "nobody")
+
+
+def test_the_admin_action_asks_through_the_worker_and_the_device_page_says_so_in_words(lax1, gear, sam):
+    gear.answers(lax1.sw_b, "get_facts", {"hostname": "sw-b", "serial_number": "FOC-OTHER-1"})
+    admin = Client()
+    admin.force_login(sam)
+    access = lax1.sw_b.access
+    response = admin.post(
+        "/admin/live/deviceaccess/", {"action": "read_serials", "_selected_action": [access.pk]}, follow=True
+    )
+    assert "Asked 1 device(s) for their serial" in response.content.decode()
+    assert not Reading.objects.exists()  # not in the request
+    run_worker()
+    assert Discrepancy.objects.filter(kind="device_serial_disagrees", device=lax1.sw_b).exists()
+
+    tech = Client()
+    tech.force_login(make_user("tina", *[]))
+    html = admin.get(lax1.sw_b.get_absolute_url()).content.decode()
+    assert "Reported by the device itself (napalm mock 192.0.2.1" in html and "not the one on record" in html
+    assert "FOC-OTHER-1" not in html and "SN-sw-b" not in html
+    assert "Asked through NAPALM (mock at 192.0.2.1)" in html
+    assert (
+        "None: no driver and management address set up"
+        in admin.get(lax1.sw_c.get_absolute_url()).content.decode()
+    )
