@@ -373,6 +373,18 @@ class Run(models.Model):
             and not self.people.filter(pk=user.pk).exists()
         )
 
+    def may_view(self, user) -> bool:
+        """Who reads this run and every record of it: its pages, its steps, the printed runbook and the as-run
+        record. The people on it and whoever asked for it or put it forward; and the desk, every run: the
+        approvers who oversee the work, the coordinators who tell customers about it and debrief it, the
+        admins. Anyone else, another tech included, learns nothing of it (the pages answer 404)."""
+        roles = roles_of(user)
+        if roles & DESK_ROLES:
+            return True
+        if not roles:  # a login whose role was taken away reads nothing, even of work it was on
+            return False
+        return user.pk in (self.owner_id, self.submitter_id) or self.works_on(user)
+
     def works_on(self, user) -> bool:
         """Is this user one of the people assigned to the work? Asked once per run object."""
         cache = self.__dict__.setdefault("_works_on", {})
@@ -386,9 +398,12 @@ class Run(models.Model):
         return self.status in (RunStatus.ACTIVE, RunStatus.HELD, RunStatus.PAUSED) and self.works_on(user)
 
     def open_discrepancies(self):
-        return Discrepancy.objects.filter(
-            status=DiscrepancyStatus.OPEN,
-            pk__in=StepScan.objects.filter(step__run=self).values("discrepancy"),
+        """Raised by a scan at the rack, or by what a switch said about a step (live checks)."""
+        from live.models import LiveCheck
+
+        return Discrepancy.objects.filter(status=DiscrepancyStatus.OPEN).filter(
+            Q(pk__in=StepScan.objects.filter(step__run=self).values("discrepancy"))
+            | Q(pk__in=LiveCheck.objects.filter(step__run=self).values("discrepancy"))
         )
 
     # --- reading -------------------------------------------------------------------------------------------

@@ -43,6 +43,10 @@ from comms.notices import notices_about
 from inventory import codes
 from inventory.models import DeviceType, Discrepancy
 from inventory.views import tag_landing as inventory_tag_landing
+from live.decisions import ask_again, decide_without, locate_led
+from live.page import step_live
+from lockstep.csp import qr_reader_page
+from lockstep.dates import in_zone
 from lockstep.http import HtmxHttpRequest
 
 # An approver who does not work on the run: the desktop page, the evidence before the button.
@@ -58,15 +62,10 @@ def _who(request: HtmxHttpRequest) -> Who:
     )
 
 
-def _may_see(request: HtmxHttpRequest, run: Run) -> bool:
-    """Approvers see every run; techs the runs they are on. (Roles first: the step page reads them anyway.)"""
-    return has_role(request.user, Role.APPROVER) or run.works_on(request.user)
-
-
 def _get_run(request: HtmxHttpRequest, pk: int) -> Run:
-    """Assigned techs and approvers see a run; anyone else gets a 404, not a hint that it exists."""
+    """The run, if `Run.may_view` lets this user read it; anyone else gets a 404, not a hint that it exists."""
     run = get_object_or_404(Run.objects.select_related("site"), pk=pk)
-    if not _may_see(request, run):
+    if not run.may_view(request.user):
         raise Http404("No such runbook for you.")
     return run
 
@@ -76,7 +75,7 @@ def _get_step(request: HtmxHttpRequest, run_pk: int, position: int) -> Step:
     step = get_object_or_404(
         Step.objects.select_related("run__site", *STEP_ASSET), run_id=run_pk, position=position
     )
-    if not _may_see(request, step.run):
+    if not step.run.may_view(request.user):
         raise Http404("No such runbook for you.")
     return step
 
@@ -101,7 +100,10 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         if step.kind == StepKind.DESTRUCTIVE and step.status == StepStatus.CLEARED
         else None
     )
-    can_sign = blocked is None and step.awaits_signature_by(request.user)
+    # What the switch says (live checks), asked the same way: the page offers the signature only if it may go on.
+    shown_live = step_live(step, request.user)
+    live_refusal = shown_live.refusal if shown_live else None
+    can_sign = blocked is None and live_refusal is None and step.awaits_signature_by(request.user)
     in_sequence = step.is_rollback == (run.mode == RunMode.ROLLBACK)
     offered = may_oversee or can_scan or can_sign
     next_position = next((position for position, _ in sequence if position > step.position), None)
@@ -141,6 +143,8 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         if workable and not offered and step.status == StepStatus.PENDING and step.kind != StepKind.HOLD_POINT
         else None,
         "interlock": blocked,
+        "live": shown_live,
+        "live_refusal": live_refusal,
         "tally": tally,
         "rollback": run.mode == RunMode.ROLLBACK,
         "in_sequence": in_sequence,
@@ -161,6 +165,7 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
                 blocked is not None,
                 next_position,
                 tally and "/".join(str(tally[k]) for k in sorted(tally)),
+                shown_live and shown_live.token,
             )
         ),
         **_evidence(step, request.user),
@@ -198,7 +203,7 @@ def _evidence(step: Step, user) -> dict:
         {
             "who": scan.user.get_username(),
             "how": scan.how,
-            "at": f"{scan.scanned_at.astimezone(tz):%H:%M} {scan.scanned_at.astimezone(tz).tzname()}",
+            "at": f"{in_zone(scan.scanned_at, tz):%H:%M %Z}",
             "role": scan.role,
             "matched": scan.matched,
             "voided": scan.voided,
@@ -225,6 +230,7 @@ def _evidence(step: Step, user) -> dict:
     }
 
 
+@qr_reader_page
 @login_required
 @vary_on_headers("HX-Request")
 def step_detail(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
@@ -353,6 +359,7 @@ def _scan_method(request: HtmxHttpRequest, step: Step, raw: str) -> str:
     return ScanMethod.TYPED
 
 
+@qr_reader_page
 @require_POST
 @login_required
 @idempotent
@@ -383,6 +390,7 @@ def _act_on_step(request: HtmxHttpRequest, run_pk: int, position: int, name: str
     return _answer(request, step, signed=message)
 
 
+@qr_reader_page
 @require_POST
 @login_required
 @idempotent
@@ -390,6 +398,7 @@ def step_sign(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRespo
     return _act_on_step(request, run_pk, position, "sign", lambda step, who: sign(step, who=who))
 
 
+@qr_reader_page
 @require_POST
 @login_required
 @idempotent
@@ -402,6 +411,7 @@ def step_stopped(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRe
 
 # Approver-only taps check the role first, inside the tap (so a phone's queue gets a kept answer): anyone
 # else gets the same 403 whether or not the step or discrepancy exists, and learns nothing about it.
+@qr_reader_page
 @require_POST
 @login_required
 @idempotent
@@ -410,6 +420,7 @@ def step_release(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRe
     return _act_on_step(request, run_pk, position, "release", lambda step, who: release(step, who=who))
 
 
+@qr_reader_page
 @require_POST
 @login_required
 @idempotent
@@ -419,6 +430,41 @@ def step_reset(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResp
     return _act_on_step(
         request, run_pk, position, "reset", lambda step, who: reset_scans(step, who=who, reason=reason)
     )
+
+
+@qr_reader_page
+@require_POST
+@login_required
+@idempotent
+def step_ask_switch(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
+    """Ask the switch again: after silence, or when the try-out still saw the link up."""
+    return _act_on_step(request, run_pk, position, "ask", lambda step, who: ask_again(step, by=who.user))
+
+
+@qr_reader_page
+@require_POST
+@login_required
+@idempotent
+@role_required(Role.APPROVER)
+def step_without_switch(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
+    """The switch stayed silent: an approver lets the step go on without its answer, and says why."""
+    reason = request.POST.get("reason", "")[:500]
+    return _act_on_step(
+        request,
+        run_pk,
+        position,
+        "without",
+        lambda step, who: decide_without(step, by=who.user, reason=reason),
+    )
+
+
+@qr_reader_page
+@require_POST
+@login_required
+@idempotent
+def step_locate(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
+    """Turn the chassis's locate LED on, to find it in the row: the worker asks the device."""
+    return _act_on_step(request, run_pk, position, "locate", lambda step, who: locate_led(step, by=who.user))
 
 
 @role_required(Role.APPROVER)
@@ -435,6 +481,7 @@ def discrepancy_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "facts": evidence.discrepancy_facts(discrepancy),
         "evidence": evidence.about_discrepancy(discrepancy),
         "zone": chassis.site.time_zone if chassis else "UTC",
+        "from_the_switch": discrepancy.kind in ("live_check_disagrees", "tryout_wrong_port"),
     }
     return render(request, "checklists/discrepancy.html", context)
 
@@ -491,5 +538,7 @@ def tag_landing(request: HtmxHttpRequest, code: str) -> HttpResponse:
             DeviceType.serial_locations([step.chassis]).get(step.chassis.pk, "") if step.needs_serial else ""
         )
         context = {"step": step, "code": code[:100], "serial_where": where}
-        return render(request, "checklists/scan_handoff.html", context)
+        # taps.js writes the step page's answer over this one, which keeps this page's policy: the scanner
+        # on it needs the QR reader's allowance from here.
+        return qr_reader_page(render)(request, "checklists/scan_handoff.html", context)
     return inventory_tag_landing(request, code)

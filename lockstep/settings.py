@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -80,6 +82,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "template_partials",
     "django_tasks",
     "django_tasks_db",
@@ -199,10 +202,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Phones in a cage drop connections; a short session would log a tech out mid-window.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
-# Failed logins, counted from the audit log over a sliding window: past either limit the login form refuses
-# even the right password until the window has moved on (accounts/forms.py).
+# Failed logins, counted from the audit log over a sliding window (accounts/throttle.py): past each allowance the
+# next attempt waits, even with the right password; for one name from one address and for one name from anywhere
+# the wait doubles with each failure up to the window, for one address it stays short.
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
 LOGIN_FAILURES_PER_NAME_AND_ADDRESS = env_int("LOGIN_FAILURES_PER_NAME_AND_ADDRESS", 10)
+LOGIN_FAILURES_PER_NAME = env_int("LOGIN_FAILURES_PER_NAME", 20)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 50)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

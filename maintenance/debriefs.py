@@ -48,6 +48,19 @@ WORDS = {
     "run.built": "Runbook built",
     "run.opened": "Runbook opened for work",
     "run.closed": "Runbook closed",
+    # What the switches said (live checks), each with its findings.
+    "live.asked": "The switch asked",
+    "live.before_agreed": "The switch agreed with the inventory",
+    "live.before_disagreed": "The switch DISAGREED with the inventory",
+    "live.before_no_answer": "The switch did not answer",
+    "live.tryout_passed": "Try-out: only the expected link went down",
+    "live.tryout_still_up": "Try-out: the expected link was still up",
+    "live.tryout_stopped": "Try-out: ANOTHER LINK WENT DOWN",
+    "live.tryout_no_answer": "Try-out: the switches did not answer",
+    "live.decided_without_answer": "Approver let the step go on without the switch's answer",
+    "live.alert_sent": "Approvers and coordinators alerted",
+    "live.alert_not_sent": "Nobody could be alerted by mail",
+    "step.live_mismatch": "Work held on the switch's word",
 }
 
 
@@ -123,6 +136,8 @@ def _detail(event: AuditEvent) -> str:
     for key in ("message", "reason", "said", "summary", "resolution"):
         if payload.get(key):
             return str(payload[key])[:300]
+    if isinstance(payload.get("findings"), list) and payload["findings"]:
+        return "; ".join(str(f) for f in payload["findings"])[:300]
     return event.object_repr[:200] if event.object_type == Step._meta.label_lower else ""
 
 
@@ -179,20 +194,22 @@ def impact_words(numbers: Impact) -> str:
     )
 
 
-def pdf(debrief: Debrief, *, now: datetime | None = None, head=None) -> bytes:
+def pdf(debrief: Debrief, *, now: datetime | None = None) -> bytes:
     """The debrief for the archive: answers, impact, actions, timeline, and the audit chain's head when it was
-    made (anyone can later check the log still runs through that event, unchanged)."""
-    import weasyprint
-    from django.conf import settings
+    made, checked from the latest checkpoint (`verify_audit --at HASH` later confirms the log still runs through
+    that event, unchanged)."""
     from django.template.loader import render_to_string
 
+    from audit.log import verify_chain
     from audit.models import AuditHead
+    from lockstep.pdf import render_pdf
     from maintenance.models import QUESTIONS
 
     now = now or timezone.now()
     entries = timeline(debrief)
     numbers = impact(debrief, entries, now=now)
-    head = head or AuditHead.objects.filter(pk=1).first()
+    chain = verify_chain(since_checkpoint=True)
+    head = AuditHead(seq=chain.head_seq, hash=chain.head_hash)
     context = {
         "debrief": debrief,
         "subject": debrief.subject,
@@ -203,8 +220,8 @@ def pdf(debrief: Debrief, *, now: datetime | None = None, head=None) -> bytes:
         "actions": list(debrief.actions.select_related("owner", "template", "done_with")),
         "report": debrief.reports.order_by("-revision").first(),
         "head": head,
+        "chain": chain,
         "now": now,
         "zone": debrief.site.time_zone,
     }
-    html = render_to_string("maintenance/debrief_pdf.html", context)
-    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return render_pdf(render_to_string("maintenance/debrief_pdf.html", context))

@@ -18,12 +18,12 @@ however many steps there are, and each step's QR code is made once.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import qrcode.constants
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
@@ -35,10 +35,13 @@ from checklists.models import Run, Step, StepKind, StepScan, StepStatus
 from comms.models import Notice, NoticeKind
 from inventory.labels import qr_png_data_uri
 from inventory.models import Device, DeviceType, Port
+from live.models import LiveCheck, Reading
+from lockstep.dates import in_zone, span_in_zone
 from lockstep.public import public_url
 from maintenance.models import (
     WORK_BEGAN,
     BlastSnapshot,
+    PrintStatus,
     Target,
     Window,
     WindowDecision,
@@ -116,6 +119,20 @@ class DiscrepancyLine:
     resolved_at: str
 
 
+@dataclass(frozen=True)
+class LiveLine:
+    """What a switch said about a step (live checks): each check's verdict in words, and every reading with its
+    time and source. Never a reading's data: a serial the device reports is evidence, not print."""
+
+    kind: str
+    verdict: str
+    asked_at: str
+    answered_at: str
+    findings: list[str]
+    decided: str
+    readings: list[str]
+
+
 @dataclass
 class StepLine:
     position: int
@@ -140,6 +157,7 @@ class StepLine:
     released_by: str = ""
     scans: list[ScanLine] = field(default_factory=list)
     discrepancies: list[DiscrepancyLine] = field(default_factory=list)
+    live: list[LiveLine] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -175,11 +193,11 @@ class Timing:
 
 
 def _at(moment: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time as the site's clock shows it, with the zone's abbreviation (PST, CEST)."""
+    """A stored UTC time as the site's clock shows it, with the zone's abbreviation (PST, CEST); in UTC, so
+    named, when that clock is beyond the calendar (lockstep.dates)."""
     if moment is None:
         return ""
-    local = moment.astimezone(tz)
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    return in_zone(moment, tz).strftime(f"{fmt} %Z")
 
 
 def _duration(delta: timedelta) -> str:
@@ -192,8 +210,10 @@ def _duration(delta: timedelta) -> str:
 
 def _span(start: datetime, end: datetime, tz: tzinfo) -> str:
     """'2026-12-05 23:00 PST to 03:35 PST (4 h 35 min)', the end's date given when it is another day."""
-    same_day = start.astimezone(tz).date() == end.astimezone(tz).date()
-    return f"{_at(start, tz)} to {_at(end, tz, '%H:%M' if same_day else '%Y-%m-%d %H:%M')} ({_duration(end - start)})"
+    local_start, local_end = span_in_zone(start, end, tz)
+    same_day = local_start.date() == local_end.date()
+    end_format = "%H:%M %Z" if same_day else "%Y-%m-%d %H:%M %Z"
+    return f"{local_start:%Y-%m-%d %H:%M %Z} to {local_end.strftime(end_format)} ({_duration(end - start)})"
 
 
 def _timing(window: Window, tz: tzinfo) -> Timing:
@@ -393,6 +413,20 @@ def _as_run_context(
     ):
         scans_by_step[scan.step_id].append(scan)
 
+    checks_by_step: dict[int, list[LiveCheck]] = defaultdict(list)
+    for check in (
+        LiveCheck.objects.filter(step__run=run)
+        .select_related("decided_by", "discrepancy__reported_by", "discrepancy__resolved_by")
+        .order_by("created_at", "pk")
+    ):
+        checks_by_step[check.step_id].append(check)
+    readings_by_check: dict[int, list[str]] = defaultdict(list)
+    for reading in Reading.objects.filter(step__run=run, live_check__isnull=False).select_related("device"):
+        said = "answered" if reading.answered else f"no answer ({reading.error})"
+        readings_by_check[reading.live_check_id].append(
+            f"{_at(reading.taken_at, tz, '%H:%M:%S')} {reading.device.name} {reading.getter} via {reading.source}: {said}"
+        )
+
     discrepancies: list[DiscrepancyLine] = []
     for step, line in zip(steps, lines, strict=True):
         line.complete = step.status == StepStatus.COMPLETE
@@ -433,6 +467,36 @@ def _as_run_context(
                 )
                 line.discrepancies.append(entry)
                 discrepancies.append(entry)
+        for check in checks_by_step.get(step.pk, []):
+            line.live.append(
+                LiveLine(
+                    kind=check.get_kind_display(),
+                    verdict=check.get_state_display(),
+                    asked_at=_at(check.created_at, tz, "%H:%M:%S"),
+                    answered_at=_at(check.finished_at, tz, "%H:%M:%S"),
+                    findings=list(check.findings),
+                    decided=f"{Person.of(check.decided_by)} let the step go on without it: “{check.decision_reason}”"
+                    if check.decided_by_id
+                    else "",
+                    readings=readings_by_check.get(check.pk, []),
+                )
+            )
+            found = check.discrepancy
+            if found is not None and found.pk not in seen:
+                seen.add(found.pk)
+                entry = DiscrepancyLine(
+                    pk=found.pk,
+                    step=step.position,
+                    summary=found.summary,
+                    reported_by=str(Person.of(found.reported_by)),
+                    reported_at=_at(found.reported_at, tz, "%Y-%m-%d %H:%M:%S"),
+                    resolved=found.resolved_at is not None,
+                    resolution=found.resolution,
+                    resolved_by=str(Person.of(found.resolved_by)) if found.resolved_by_id else "",
+                    resolved_at=_at(found.resolved_at, tz, "%Y-%m-%d %H:%M:%S"),
+                )
+                line.discrepancies.append(entry)
+                discrepancies.append(entry)
 
     # One query for the whole story: the window's, its run's, its steps' and its discrepancies' events.
     about = (
@@ -453,7 +517,8 @@ def _as_run_context(
         if e.action in ("customer_update.noted", "customer_update.posted")  # older runs: nothing was sent
     ] + _notices(window, steps, tz)
     ending = next((e for e in reversed(events) if e.action in ("window.completed", "window.aborted")), None)
-    chain: ChainReport = verify_chain()
+    # From the latest checkpoint, not the first event: the record costs what the log grew since, not its age.
+    chain: ChainReport = verify_chain(since_checkpoint=True)
     return {
         "timing": _timing(window, tz),
         "started_at": _at(window.started_at, tz, "%Y-%m-%d %H:%M:%S"),
@@ -497,13 +562,24 @@ def runbook_html(window: Window, *, as_run: bool = False, now: datetime | None =
     return render_to_string("maintenance/runbook_pdf.html", runbook_context(window, as_run=as_run, now=now))
 
 
-def render_runbook_pdf(window: Window, *, as_run: bool = False, now: datetime | None = None) -> bytes:
-    """The runbook (or the as-run record) as PDF bytes. WindowRefused when there is nothing to print."""
+def render_runbook_pdf(
+    window: Window,
+    *,
+    as_run: bool = False,
+    now: datetime | None = None,
+    progress: Callable[..., None] | None = None,
+) -> bytes:
+    """The runbook (or the as-run record) as PDF bytes. WindowRefused when there is nothing to print.
+    `progress` (a print job's `report_stage`) is told each later stage as it begins: laying out the pages once
+    the HTML is built, then writing the file, with its number of pages."""
     # WeasyPrint takes a moment to import and most requests never print; load it only when one does.
-    import weasyprint
+    from lockstep.pdf import render_pdf
 
     html = runbook_html(window, as_run=as_run, now=now)
-    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    if progress is None:
+        return render_pdf(html)
+    progress(PrintStatus.LAYING_OUT)
+    return render_pdf(html, laid_out=lambda pages: progress(PrintStatus.WRITING, pages=pages))
 
 
 def pdf_filename(window: Window, *, as_run: bool = False) -> str:

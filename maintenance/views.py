@@ -8,27 +8,29 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import http_date
+from django.utils.http import content_disposition_header, http_date
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
 from checklists import interlock
 from checklists.idempotency import idempotent
-from checklists.models import CutRefusal, RunMode, RunStatus, Step, StepKind, StepScan, StepStatus
+from checklists.models import CutRefusal, Run, RunMode, RunStatus, Step, StepScan, StepStatus
 from comms.models import TOKEN_SHAPE, NoticeKind, StatusLink
 from comms.notices import notices_about
 from comms.notices import preview as comms_preview
 from inventory.models import Discrepancy, DiscrepancyStatus, Port, Site
 from inventory.names import pick_assets
+from live.models import LiveCheck
 from lockstep.converters import as_id
 from lockstep.http import HtmxHttpRequest
 from lockstep.public import public_url
@@ -51,14 +53,18 @@ from maintenance.models import (
     BlastSnapshot,
     Credit,
     Debrief,
+    Document,
     Impact,
     Incident,
     IncidentRefused,
     IncidentService,
     Override,
+    PrintJob,
+    PrintStatus,
     RedundancyOverride,
     Target,
     TargetAction,
+    UnclearPrintRequest,
     Window,
     WindowRefused,
     WindowStatus,
@@ -67,6 +73,23 @@ from maintenance.models import (
 
 PLANNERS = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
 BOARD_DAYS = 7
+# What the board reads of each current step: its place, words and state, who is on it, and the asset the
+# interlock asks about (never its instructions or the neighbours list).
+BOARD_STEP_FIELDS = (
+    "run_id",
+    "position",
+    "kind",
+    "title",
+    "status",
+    "scan_round",
+    "is_rollback",
+    "action",
+    "device__name",
+    "port__name",
+    "port__device__name",
+    "performer__username",
+    "verifier__username",
+)
 
 
 def _windows():
@@ -204,6 +227,9 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "may_debrief": Debrief.may_open(request.user, window),
         "debrief": Debrief.objects.filter(window=window).first() if Debrief.may_hold(request.user) else None,
         "may_tell": window.may_tell_customers(request.user),
+        "may_read_runbook": window.may_read_runbook(request.user),
+        # A long runbook's PDFs are asked of the worker by POST; a short one's are plain links.
+        "prints_in_worker": window.may_read_runbook(request.user) and PrintJob.made_in_worker(window),
     }
     return render(request, "maintenance/window_detail.html", context)
 
@@ -396,8 +422,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
 def board(request: HtmxHttpRequest) -> HttpResponse:
     now = timezone.now()
     windows = list(
-        _windows()
-        .select_related("run")
+        _board_windows()
         .filter(
             Q(status=WindowStatus.IN_PROGRESS)
             # An aborted window stays on the board while its rollback is still being worked.
@@ -438,9 +463,22 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _board_windows():
+    """What the board shows of each window: its site, its run, its techs and the overrides it is part of.
+    Not the targets and blast-radius snapshots the review pages read, nor the long texts."""
+    return (
+        Window.objects.select_related("site", "run")
+        .defer("description", "rollback_plan", "customer_summary")
+        .prefetch_related(
+            Prefetch("assignees", queryset=get_user_model().objects.only("pk", "username")),
+            *override_prefetches(),
+        )
+    )
+
+
 def live_progress(windows: list[Window]) -> dict[int, dict]:
     """For each running window: its current step and who is on it, progress, open discrepancies, in a fixed
-    number of queries however many windows run at once."""
+    number of queries however many windows run at once and however long their runbooks."""
     if not windows:
         return {}
     runs = {w.run_id: w.run for w in windows}
@@ -454,13 +492,12 @@ def live_progress(windows: list[Window]) -> dict[int, dict]:
     }
     current: dict[int, Step] = {}
     for step in (
-        Step.objects.filter(run__in=runs)
-        .exclude(status=StepStatus.COMPLETE)
+        Run.current_steps(runs.values())
         .select_related("performer", "verifier", "device", "port__device")
-        .order_by("run_id", "position")
+        .only(*BOARD_STEP_FIELDS)
     ):
-        if step.is_rollback == (runs[step.run_id].mode == RunMode.ROLLBACK):
-            current.setdefault(step.run_id, step)
+        step.run = runs[step.run_id]
+        current[step.run_id] = step
     # Who scanned the current steps, and how (camera, camera app, typed): never what they scanned.
     scans_now: dict[int, list[StepScan]] = {}
     scanned = {s.pk: s for s in current.values() if s.status != StepStatus.PENDING}
@@ -478,6 +515,15 @@ def live_progress(windows: list[Window]) -> dict[int, dict]:
         found = problems.setdefault(scan_row.step.run_id, [])
         if scan_row.discrepancy not in found:
             found.append(scan_row.discrepancy)
+    # And those the switch raised (live checks): a wrong port gone down in a try-out above all.
+    for check in (
+        LiveCheck.objects.filter(step__run__in=runs, discrepancy__status=DiscrepancyStatus.OPEN)
+        .select_related("discrepancy__reported_by", "step")
+        .order_by("discrepancy_id")
+    ):
+        found = problems.setdefault(check.step.run_id, [])
+        if check.discrepancy not in found:
+            found.append(check.discrepancy)
     # What the run-time interlock stopped and is still waiting: the step is not signed done yet.
     stopped: dict[int, list[CutRefusal]] = {}
     for refusal in (
@@ -490,16 +536,10 @@ def live_progress(windows: list[Window]) -> dict[int, dict]:
         kept = stopped.setdefault(refusal.step.run_id, [])
         if all(other.step_id != refusal.step_id for other in kept):
             kept.append(refusal)  # the latest per step
-    # A cleared destructive step that the interlock holds back now, before anyone tries to sign it. Rare, and
-    # asked only of those steps: one inventory graph per site however many there are.
-    graphs: dict = {}
-    waiting = {
-        run_id: blocked
-        for run_id, step in current.items()
-        if step.kind == StepKind.DESTRUCTIVE
-        and step.status == StepStatus.CLEARED
-        and (blocked := interlock.check(step, graphs=graphs)) is not None
-    }
+    # A cleared destructive step that the interlock holds back now, before anyone tries to sign it: asked of
+    # all of them at once (one inventory graph per site, however many there are).
+    held = interlock.check_many(step for step in current.values() if step.status == StepStatus.CLEARED)
+    waiting = {step.run_id: held[step.pk] for step in current.values() if step.pk in held}
     return {
         w.pk: {
             "run": w.run,
@@ -568,17 +608,49 @@ def tech_today(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _pdf_or_refusal(request: HtmxHttpRequest, pk: int, *, as_run: bool) -> HttpResponse:
-    from maintenance.runbook_pdf import pdf_filename, render_runbook_pdf
+    """A short runbook's PDF, made as it is fetched. A long one's is made by the worker: a GET answers with
+    the page that asks for it, and only the POST from that page (or the window's) asks, once per form."""
+    from maintenance.runbook_pdf import pdf_filename, render_runbook_pdf, require_printable
 
     window = _get_window(request, pk)
+    if not window.may_read_runbook(request.user):
+        raise Http404("No such runbook for you.")
+    document = Document.AS_RUN if as_run else Document.RUNBOOK
     try:
+        if request.method == "POST":
+            job = PrintJob.ask(
+                window, by=request.user, document=document, form_key=request.POST.get("idem", "")
+            )
+            # 303: the browser fetches the job's page with a GET, which a reload repeats without asking again.
+            return _SeeOther(job.get_absolute_url())
+        require_printable(window, as_run=as_run)
+        if PrintJob.made_in_worker(window):
+            return _print_offer(request, window, document)
         pdf = render_runbook_pdf(window, as_run=as_run)
     except WindowRefused as refusal:
         context = {"window": window, "reason": refusal.reason, "as_run": as_run}
-        return render(request, "maintenance/runbook_pdf_refused.html", context, status=409)
+        status = 400 if isinstance(refusal, UnclearPrintRequest) else 409
+        return render(request, "maintenance/runbook_pdf_refused.html", context, status=status)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pdf_filename(window, as_run=as_run)}"'
     return response
+
+
+def _print_offer(request: HtmxHttpRequest, window: Window, document: Document) -> HttpResponse:
+    """What a GET of a long runbook's PDF address answers: the button that asks the worker for it, and the
+    asker's latest print of it. Reads only."""
+    latest = (
+        PrintJob.objects.defer("pdf")
+        .filter(requested_by=request.user, window=window, document=document)
+        .exclude(status=PrintStatus.CLEARED)
+        .first()
+    )
+    context = {"window": window, "document": document, "latest": latest, "steps": window.run.steps.count()}
+    return render(request, "maintenance/print_offer.html", context)
+
+
+class _SeeOther(HttpResponseRedirect):
+    status_code = 303
 
 
 @role_required(*PLANNERS)
@@ -591,6 +663,37 @@ def runbook_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def as_run_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The as-run record: the runbook filled in from what happened, once the window has started."""
     return _pdf_or_refusal(request, pk, as_run=True)
+
+
+def _get_print_job_for_user(request: HtmxHttpRequest, pk: int, *, with_pdf: bool = False) -> PrintJob:
+    """The print job, to the person who asked while they may still read the runbook; to anyone else, as if
+    it did not exist."""
+    jobs = PrintJob.objects.select_related("window__site", "window__run")
+    job = get_object_or_404(jobs if with_pdf else jobs.defer("pdf"), pk=pk)
+    if not job.may_download(request.user):
+        raise Http404("No such print of yours.")
+    return job
+
+
+@role_required(*PLANNERS)
+@vary_on_headers("HX-Request")
+def print_job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A big runbook's print: its progress, then its download. Polled by htmx, or refreshed by hand."""
+    job = _get_print_job_for_user(request, pk)
+    template = "maintenance/print_job.html#print-status" if request.htmx else "maintenance/print_job.html"
+    return render(request, template, {"job": job, "window": job.window})
+
+
+@role_required(*PLANNERS)
+def print_job_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The finished PDF: a read, as often as it is fetched, that writes nothing."""
+    job = _get_print_job_for_user(request, pk, with_pdf=True)
+    if job.status != PrintStatus.READY:
+        return redirect(job.get_absolute_url())
+    response = HttpResponse(bytes(job.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, job.filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- status pages (no login) ------------------------------------------------------------------------------

@@ -14,12 +14,14 @@ import pytest
 import qrcode
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import Role
-from audit.models import AuditEvent
+from audit import checkpoints
+from audit.models import AuditEvent, AuditHead
 from checklists.execution import release, resolve, scan, sign
 from checklists.models import ChecklistTemplate, Step, StepKind, StepStatus
 from inventory.models import Device, DeviceType, Discrepancy
@@ -342,7 +344,24 @@ def test_a_tampered_audit_log_is_printed_as_not_verifying(completed):
     html = runbook_html(completed.window, as_run=True)
 
     assert "AUDIT LOG DOES NOT VERIFY" in html and f"event #{event.seq}" in html
+    assert "No chain head is printed" in html and "verify_audit --at" not in html
     assert "audit chain verified" not in html
+
+
+def test_the_as_run_record_prints_the_head_to_confirm_and_checks_from_the_latest_checkpoint(
+    completed, capsys
+):
+    call_command("audit_checkpoint")
+    mark = checkpoints.latest()
+    head = AuditHead.objects.get()
+
+    text = squeeze("\n".join(pages_of(render_runbook_pdf(completed.window, as_run=True))))
+
+    assert f"unbroken since the checkpoint of {mark.at} (event #{mark.seq}), which they match" in text
+    assert f"event #{head.seq} ({head.seq} events)" in text
+    assert f"verify_audit--at{head.hash}" in text.replace(" ", "")
+    call_command("verify_audit", "--at", head.hash)
+    assert f"is event #{head.seq}" in capsys.readouterr().out
 
 
 def test_an_as_run_record_in_progress_says_it_is_not_final(db):
@@ -397,10 +416,12 @@ def test_the_runbook_is_built_in_a_fixed_number_of_queries(db, targets, steps):
     # 7 the steps with their assets, racks and people  8, 9 the redundancy overrides it made and was made
     # against
     assert len(runbook) == 9
-    # the same 9, then 10 the scans with their people, tags and discrepancies  11 the audit events of the
-    # window, run, steps and discrepancies  12 the notices about the window and its steps, with their
-    # deliveries counted  13 the whole audit log, walked to verify the chain  14 its head
-    assert len(as_run) == 14
+    # the same 9, then 10 the scans with their people, tags and discrepancies  11 what the switches said
+    # (live checks) and 12 their readings  13 the audit events of the window, run, steps and discrepancies
+    # 14 the notices about the window and its steps, with their deliveries counted  15 the chain's head
+    # 16 the audit log, walked to verify the chain (from the first event: there is no checkpoint here)
+    # 17 nothing beyond the head
+    assert len(as_run) == 17
 
 
 # --- pages ----------------------------------------------------------------------------------------------
