@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 
@@ -9,11 +10,32 @@ from live.models import KNOWN_DRIVERS, DeviceAccess, LiveCheck, Reading
 from live.tasks import read_serial
 
 
+class DeviceAccessForm(forms.ModelForm):
+    class Meta:
+        model = DeviceAccess
+        fields = ["device", "driver", "address", "enabled"]
+
+    def clean_driver(self) -> str:
+        """A driver NAPALM cannot load is refused here, in words, rather than found out at the rack."""
+        import napalm
+
+        name = self.cleaned_data["driver"].strip()
+        try:
+            napalm.get_network_driver(name)
+        except Exception:  # napalm raises its own import error for an unknown name
+            raise forms.ValidationError(
+                f"NAPALM has no driver called “{name}”: install its package, or use one of "
+                f"{', '.join(KNOWN_DRIVERS[:-1])}."
+            ) from None
+        return name
+
+
 @admin.register(DeviceAccess)
 class DeviceAccessAdmin(AuditedModelAdmin):
     """A device's driver and management address. Its credentials are never here: they live in the device
     secrets file (README, 'Live checks')."""
 
+    form = DeviceAccessForm
     list_display = ["device", "driver", "address", "enabled"]
     list_filter = ["driver", "enabled", "device__site"]
     search_fields = ["device__name", "address"]

@@ -60,6 +60,9 @@ WORDS = {
     "live.decided_without_answer": "Approver let the step go on without the switch's answer",
     "live.alert_sent": "Approvers and coordinators alerted",
     "live.alert_not_sent": "Nobody could be alerted by mail",
+    "live.locate_asked": "Locate LED asked for",
+    "live.tryout_not_made": "No try-out: nothing was read before the step",
+    "live.superseded": "A late answer from the switch, kept but superseded",
     "step.live_mismatch": "Work held on the switch's word",
 }
 

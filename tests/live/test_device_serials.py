@@ -20,6 +20,14 @@ def lax1(db):
     return build_redundant_site()
 
 
+def tech_client() -> Client:
+    from accounts.roles import Role
+
+    tech = Client()
+    tech.force_login(make_user("tina", Role.TECH))
+    return tech
+
+
 def test_a_serial_that_agrees_is_kept_as_the_devices_own_word(lax1, gear, sam, capsys):
     gear.answers(lax1.sw_a, "get_facts", {"hostname": "sw-a", "serial_number": "sn-sw-a"})
 
@@ -72,13 +80,33 @@ def test_the_admin_action_asks_through_the_worker_and_the_device_page_says_so_in
     run_worker()
     assert Discrepancy.objects.filter(kind="device_serial_disagrees", device=lax1.sw_b).exists()
 
-    tech = Client()
-    tech.force_login(make_user("tina", *[]))
-    html = admin.get(lax1.sw_b.get_absolute_url()).content.decode()
-    assert "Reported by the device itself (napalm mock 192.0.2.1" in html and "not the one on record" in html
-    assert "FOC-OTHER-1" not in html and "SN-sw-b" not in html
+    for who in (admin, tech_client()):
+        html = who.get(lax1.sw_b.get_absolute_url()).content.decode()
+        assert (
+            "Reported by the device itself (napalm mock 192.0.2.1" in html and "not the one on record" in html
+        )
+        assert "FOC-OTHER-1" not in html and "SN-sw-b" not in html  # never a serial, for anyone
     assert "Asked through NAPALM (mock at 192.0.2.1)" in html
     assert (
         "None: no driver and management address set up"
         in admin.get(lax1.sw_c.get_absolute_url()).content.decode()
     )
+
+
+def test_the_admin_refuses_a_driver_napalm_does_not_have(lax1, sam):
+    admin = Client()
+    admin.force_login(sam)
+    response = admin.post(
+        "/admin/live/deviceaccess/add/",
+        {"device": lax1.sw_c.pk, "driver": "<script>nope", "address": "10.0.0.9", "enabled": "on"},
+    )
+    assert response.status_code == 200 and "NAPALM has no driver called" in response.content.decode()
+    assert "<script>nope" not in response.content.decode()
+    from live.models import DeviceAccess
+
+    assert not DeviceAccess.objects.exists()
+    response = admin.post(
+        "/admin/live/deviceaccess/add/",
+        {"device": lax1.sw_c.pk, "driver": "eos", "address": "10.0.0.9", "enabled": "on"},
+    )
+    assert response.status_code == 302 and DeviceAccess.objects.get().driver == "eos"
