@@ -451,22 +451,6 @@ def _as_run_context(
                     voided=scan.round < step.scan_round,
                 )
             )
-            found = scan.discrepancy
-            if found is not None and found.pk not in seen:
-                seen.add(found.pk)
-                entry = DiscrepancyLine(
-                    pk=found.pk,
-                    step=step.position,
-                    summary=found.summary,
-                    reported_by=str(Person.of(found.reported_by)),
-                    reported_at=_at(found.reported_at, tz, "%Y-%m-%d %H:%M:%S"),
-                    resolved=found.resolved_at is not None,
-                    resolution=found.resolution,
-                    resolved_by=str(Person.of(found.resolved_by)) if found.resolved_by_id else "",
-                    resolved_at=_at(found.resolved_at, tz, "%Y-%m-%d %H:%M:%S"),
-                )
-                line.discrepancies.append(entry)
-                discrepancies.append(entry)
         for check in checks_by_step.get(step.pk, []):
             line.live.append(
                 LiveLine(
@@ -475,13 +459,16 @@ def _as_run_context(
                     asked_at=_at(check.created_at, tz, "%H:%M:%S"),
                     answered_at=_at(check.finished_at, tz, "%H:%M:%S"),
                     findings=list(check.findings),
-                    decided=f"{Person.of(check.decided_by)} let the step go on without it: “{check.decision_reason}”"
+                    decided=f"{Person.of(check.decided_by)} decided the step goes on: “{check.decision_reason}”"
                     if check.decided_by_id
                     else "",
                     readings=readings_by_check.get(check.pk, []),
                 )
             )
-            found = check.discrepancy
+        # Raised by a scan at the rack, or by what a switch said: each once, in that order.
+        raised = [scan.discrepancy for scan in scans_by_step.get(step.pk, [])]
+        raised += [check.discrepancy for check in checks_by_step.get(step.pk, [])]
+        for found in raised:
             if found is not None and found.pk not in seen:
                 seen.add(found.pk)
                 entry = DiscrepancyLine(
