@@ -119,6 +119,10 @@ class DiscrepancyLine:
     resolved_at: str
 
 
+# Discrepancies raised by what a switch said (live checks), not by a person's scan.
+LIVE_KINDS = frozenset({"live_check_disagrees", "tryout_wrong_port"})
+
+
 @dataclass(frozen=True)
 class LiveLine:
     """What a switch said about a step (live checks): each check's verdict in words, and every reading with its
@@ -475,7 +479,9 @@ def _as_run_context(
                     pk=found.pk,
                     step=step.position,
                     summary=found.summary,
-                    reported_by=str(Person.of(found.reported_by)),
+                    reported_by=f"the switch, on {Person.of(found.reported_by)}'s tap"
+                    if found.kind in LIVE_KINDS
+                    else str(Person.of(found.reported_by)),
                     reported_at=_at(found.reported_at, tz, "%Y-%m-%d %H:%M:%S"),
                     resolved=found.resolved_at is not None,
                     resolution=found.resolution,

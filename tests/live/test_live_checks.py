@@ -150,6 +150,16 @@ def test_the_as_run_record_keeps_what_the_switches_said(scene, gear):
     assert "sw-b get_interfaces via napalm mock 192.0.2.1: answered" in html
     assert "STILL OPEN" in html  # the try-out's discrepancy, until an approver resolves it
     assert "pa55-never-shown" not in html and "SN-sw-a" not in html
+    # Looked at as a picture too, like every PDF we print (var/screenshots/live-as-run-*.png).
+    import subprocess
+
+    from maintenance.runbook_pdf import render_runbook_pdf
+    from tests.browser.conftest import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pdf = SCREENSHOTS / "live-as-run.pdf"
+    pdf.write_bytes(render_runbook_pdf(scene.window, as_run=True))
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(SCREENSHOTS / "live-as-run")], check=True)
 
 
 def test_the_debrief_timeline_tells_what_the_switches_said(scene, gear):
