@@ -148,13 +148,16 @@ def _known_device(username: str, device: str, now: datetime) -> bool:
 
 
 def _note_refusal(username: str, network: str, limit: _Limit, since: datetime) -> None:
-    """One audit event per name and network per window, however often a guesser keeps trying."""
+    """One audit event per name and network per window, however often a guesser keeps trying; and while a
+    whole network is refused, one per network, whatever names it tries (each event queues on the chain's head,
+    so a flood of made-up names must not become a flood of events)."""
     noted = AuditEvent.objects.filter(
-        action="auth.login_throttled",
-        created_at__gte=since,
-        payload__username=username,
-        payload__network=network,
+        action="auth.login_throttled", created_at__gte=since, payload__network=network
     )
+    if limit.name == "address":
+        noted = noted.filter(payload__limit="address")
+    else:
+        noted = noted.filter(payload__username=username)
     if not noted.exists():
         record(
             "auth.login_throttled", payload={"username": username, "network": network, "limit": limit.name}

@@ -155,8 +155,9 @@ class PrintJob(models.Model):
         require_printable(window, as_run=document == Document.AS_RUN)
         # Asked for again in another tab while the worker is still at it: the same file is coming.
         being_made = mine.filter(window=window, document=document, status__in=UNFINISHED).first()
-        if being_made is not None:
+        if being_made is not None and not being_made.seems_stuck:
             return being_made
+        # One the worker stopped moving on (it died mid-way) is never handed back: a new one is made.
         job = cls(
             request_key=key, requested_by=by, window=window, document=document, steps=window.run.steps.count()
         )

@@ -194,3 +194,15 @@ def wait_in_words(response) -> str:
 def wait_seconds(response) -> int:
     number, unit = wait_in_words(response).split()
     return int(number) * (60 if unit.startswith("minute") else 1)
+
+
+def test_a_refused_network_trying_made_up_names_writes_one_event_not_one_per_name(
+    client, db, settings, clock
+):
+    """Every event queues on the chain's head: a flood of names must not become a flood of events."""
+    settings.LOGIN_FAILURES_PER_ADDRESS = 5
+    for n in range(1, 6):
+        _login(client, f"name{n}", "guess", OFFICE)
+    for n in range(100, 160):
+        _login(client, f"made-up{n}", "guess", OFFICE)
+    assert AuditEvent.objects.filter(action="auth.login_throttled").count() == 1

@@ -294,3 +294,20 @@ def test_the_polled_page_costs_five_queries(client, scene):
 
     assert len(polled) == 5, [q["sql"] for q in polled]
     assert '"pdf"' not in polled[3]["sql"]
+
+
+def test_a_print_the_worker_stopped_moving_on_is_not_handed_back(scene):
+    """The worker died mid-way: asking again makes a new job instead of returning the stuck one for ever."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from maintenance.models.prints import PRINT_JOB_QUIET
+
+    tess = users()["tess"]
+    first = PrintJob.ask(scene.window, by=tess, document=Document.RUNBOOK, form_key="a" * 32)
+    PrintJob.objects.filter(pk=first.pk).update(
+        status=PrintStatus.LAYING_OUT, moved_at=timezone.now() - PRINT_JOB_QUIET - timedelta(seconds=1)
+    )
+    again = PrintJob.ask(scene.window, by=tess, document=Document.RUNBOOK, form_key="b" * 32)
+    assert again.pk != first.pk and again.status == PrintStatus.QUEUED
