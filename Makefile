@@ -62,8 +62,11 @@ test: venv-dev system-deps npm
 test-pg: venv-dev system-deps npm
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} LOCKSTEP_REQUIRE_PG=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Every benchmark runs to the end even when one fails, so one broken script never hides the figures after it;
+# the failures are named at the end and make the target fail.
 bench: venv-dev system-deps npm
-	@for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
+	@failed=""; for script in benchmarks/*.py; do $(PY) $$script || failed="$$failed $$script"; done; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed" >&2; exit 1; fi
 
 # Fifty techs at once against the README's production command, on a PostgreSQL database it makes and drops
 # (LOADTEST_PG, default postgres://postgres@127.0.0.1:5432/postgres). Minutes, so never part of test or bench;

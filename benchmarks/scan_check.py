@@ -29,7 +29,7 @@ os.environ.setdefault("STATIC_MANIFEST", "0")
 _django.setup()
 
 from django.contrib.auth.decorators import login_required  # noqa: E402
-from django.contrib.auth.models import User  # noqa: E402
+from django.contrib.auth.models import Group, User  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
@@ -38,6 +38,7 @@ from django.urls import path, reverse  # noqa: E402
 from django.views.decorators.http import require_POST  # noqa: E402
 
 import lockstep.urls  # noqa: E402
+from accounts.roles import Role  # noqa: E402
 from checklists.models import Binding, ChecklistTemplate, Run, StepKind, StepStatus  # noqa: E402
 from inventory import codes  # noqa: E402
 from inventory.models import Device, DeviceKind, Port, Rack, Site, Tag, TagStatus  # noqa: E402
@@ -78,6 +79,8 @@ tags = Tag.objects.bulk_create(
 )
 
 tess = User.objects.create_user("tess", password="bench-only-password")
+# A login without a role reads no run at all (Run.may_view): the tech works the run as the tech role.
+tess.groups.add(Group.objects.get(name=Role.TECH))
 template = ChecklistTemplate.publish(
     slug="bench-identity",
     title="Find and identify",
