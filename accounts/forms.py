@@ -12,12 +12,19 @@ class LimitsGuessing:
 
     def clean(self):
         username = (self.cleaned_data.get("username") or "")[:150]
-        if self.request is not None and username:
+        if self.request is None or not username:
+            return super().clean()
+        with throttle.one_attempt_at_a_time(username):
+            # Raised once the transaction has committed: raised inside, it would roll back the failure (or the
+            # refusal) just recorded, which the next attempt must count.
             try:
                 throttle.admit(self.request, username)
+                return super().clean()
             except throttle.LoginRefused as refused:
-                raise ValidationError(refused.message, code="throttled") from refused
-        return super().clean()
+                stopped = ValidationError(refused.message, code="throttled")
+            except ValidationError as wrong_password:
+                stopped = wrong_password
+        raise stopped
 
 
 class LoginForm(LimitsGuessing, AuthenticationForm):

@@ -19,18 +19,24 @@ guessing that name, in the same office or anywhere, does not keep its owner out.
 
 A refused attempt is not a failure, so hammering does not lengthen the wait, and the refusal says when the next
 attempt will be heard. Nothing sleeps in a request worker.
+
+The check and the failure it may lead to are one step per name (`one_attempt_at_a_time`): a burst of posts at
+one name is heard in turn, so none of them passes the check while an earlier one's failure is still uncounted.
 """
 
 from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -46,6 +52,8 @@ NETWORK_LONGEST_WAIT = timedelta(seconds=30)
 NAME_MEMORY = timedelta(hours=24)
 # How long a browser that logged in as a name is still taken for its owner's.
 KNOWN_DEVICE_FOR = timedelta(days=90)
+# The first key of PostgreSQL's two-key advisory locks that stand for login names: no other lock shares it.
+LOGIN_LOCKS = 0x4C6F6731  # "Log1"
 
 
 class LoginRefused(Exception):
@@ -72,6 +80,20 @@ def wait_after(failures: int, allowance: int, longest_wait: timedelta) -> timede
     if failures < allowance:
         return timedelta(0)
     return min(FIRST_WAIT * 2 ** min(failures - allowance, 20), longest_wait)
+
+
+@contextmanager
+def one_attempt_at_a_time(username: str) -> Iterator[None]:
+    """One transaction, and while it lasts the only attempt at `username`: `admit` and the password check (with
+    the failure it records) run inside, so the next attempt at that name is judged with this one counted.
+    Attempts at other names do not wait. On PostgreSQL an advisory lock on the name, let go at commit (a hash
+    collision only makes two names take turns); SQLite's writers already take turns, and its transactions
+    here begin IMMEDIATE (settings), so the transaction alone does it."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOGIN_LOCKS, username])
+        yield
 
 
 def admit(request: HttpRequest, username: str) -> None:

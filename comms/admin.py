@@ -62,8 +62,8 @@ class StatusLinkAdmin(ReadOnlyAdmin):
 @admin.register(Webhook)
 class WebhookAdmin(AuditedModelAdmin):
     """The address is checked when saved (https, public internet); the secret is made here and shown to the
-    admin to pass to the customer."""
+    admin to pass to the customer, also in the `whsec_` form Standard Webhooks' libraries take."""
 
     list_display = ["url", "customer", "active", "created_at"]
     list_filter = ["customer", "active"]
-    readonly_fields = ["secret"]
+    readonly_fields = ["secret", "standard_secret"]

@@ -6,6 +6,7 @@ backend took the message, and the delivery keeps when."""
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from datetime import timedelta
@@ -201,7 +202,7 @@ class Channel(models.TextChoices):
 
 class Webhook(models.Model):
     """A customer's endpoint: every notice about their services is POSTed to it as JSON, signed with
-    HMAC-SHA256 over the timestamp and the body with this secret (comms/webhooks.py)."""
+    HMAC-SHA256 under this secret (comms/webhooks.py)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=500)
@@ -217,6 +218,12 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.url} ({self.customer})"
+
+    @property
+    def standard_secret(self) -> str:
+        """The same secret as Standard Webhooks' libraries take it: `whsec_` and the base64 of its bytes, which
+        are the signing key. Derived, never stored: a customer holding `secret` already holds this."""
+        return "whsec_" + base64.b64encode(self.secret.encode()).decode()
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

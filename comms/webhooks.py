@@ -1,13 +1,20 @@
 """Webhooks: where a customer's endpoint may be, and how each notice is signed and posted to it.
 
-Signature: the receiver gets `X-Lockstep-Timestamp` (Unix seconds) and `X-Lockstep-Signature: v1=<hex>`, the
-HMAC-SHA256 of "<timestamp>.<raw body>" under the webhook's secret. A receiver recomputes it, compares in
-constant time, and refuses a timestamp more than 5 minutes from its own clock, so a captured request cannot be
-replayed later. `X-Lockstep-Delivery` is the same on every retry of one message: receivers drop repeats by it.
+Signature, as Standard Webhooks has it (https://www.standardwebhooks.com), so a receiver can verify with that
+ecosystem's libraries: `webhook-id` (the same on every retry of one message: receivers drop repeats by it),
+`webhook-timestamp` (Unix seconds) and `webhook-signature: v1,<base64>`, the HMAC-SHA256 of
+"<id>.<timestamp>.<raw body>". The key is the webhook's secret as the customer was given it; the libraries take
+it as `whsec_` and its base64 (`Webhook.standard_secret`), which decodes to the same bytes, so no secret changes.
+A receiver refuses a timestamp more than 5 minutes from its own clock, so a captured request cannot be replayed.
+
+The headers Lockstep sent first are still sent, for receivers written against them: `X-Lockstep-Timestamp`,
+`X-Lockstep-Delivery` and `X-Lockstep-Signature: v1=<hex>`, the HMAC-SHA256 of "<timestamp>.<raw body>" under
+the same secret. It does not sign the delivery id; the standard signature does.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import http.client
@@ -27,22 +34,41 @@ MAX_RESPONSE_BYTES = 64 * 1024
 REPLAY_WINDOW_SECONDS = 300
 
 
+# IPv6 addresses that carry an IPv4 address in their last 32 bits, and reach it (RFC 6052's NAT64 prefix).
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Never a public receiver: NAT64 for one network's own use (RFC 8215), and the "IPv4-compatible" ::a.b.c.d that
+# RFC 4291 retired, which some systems still send to the IPv4 address inside.
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 class UnsafeURL(Exception):
     pass
 
 
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a connection to `address` ends up at: IPv4-mapped (::ffff:a.b.c.d), 6to4
+    (2002:AABB:CCDD::/48) or NAT64 (64:ff9b::a.b.c.d)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def _private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Anything that is not a global unicast address: private, loopback, link-local, carrier-grade NAT
-    (100.64/10, where some clouds keep their metadata service), NAT64, multicast, reserved."""
+    (100.64/10, where some clouds keep their metadata service), multicast, reserved; and an IPv6 address that
+    leads to such an IPv4 address. Python's own `is_global` takes ::ffff:127.0.0.1's sisters (6to4, NAT64,
+    IPv4-compatible) for global, so each is unwrapped here and judged as the IPv4 address it leads to."""
     if isinstance(address, ipaddress.IPv6Address):
-        # An IPv4 address inside IPv6 (mapped, or NAT64's 64:ff9b::/96) is judged as the IPv4 address it is.
-        if address.ipv4_mapped is not None:
-            return _private(address.ipv4_mapped)
-        if address in NAT64:
+        if address in IPV4_COMPATIBLE or address in LOCAL_NAT64 or address.is_site_local:
             return True
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return _private(embedded)
     return not address.is_global or address.is_multicast
 
 
@@ -76,8 +102,16 @@ def check_url(url: str) -> list[str]:
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The first signature, `X-Lockstep-Signature`: kept for receivers written against it."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"v1={mac.hexdigest()}"
+
+
+def sign_standard(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """`webhook-signature`: `v1,` and the base64 HMAC-SHA256 of "<id>.<timestamp>.<body>". The id and the
+    timestamp hold no "." (a digit string each), so no two messages sign the same text."""
+    mac = hmac.new(secret.encode(), f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256)
+    return "v1," + base64.b64encode(mac.digest()).decode()
 
 
 @dataclass(frozen=True)
@@ -137,6 +171,7 @@ def post(url: str, *, secret: str, delivery_id: int, payload: dict) -> Answer:
         return Answer(False, None, str(refused))
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     timestamp = int(time.time())
+    message_id = str(delivery_id)  # one message, however often it is retried
     # check_url above allowed only http(s) to a public address (or what the settings explicitly allow).
     request = urllib.request.Request(  # noqa: S310
         url,
@@ -145,9 +180,12 @@ def post(url: str, *, secret: str, delivery_id: int, payload: dict) -> Answer:
         headers={
             "Content-Type": "application/json",
             "User-Agent": "Lockstep-Webhook/1",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign_standard(secret, message_id, timestamp, body),
             "X-Lockstep-Timestamp": str(timestamp),
             "X-Lockstep-Signature": sign(secret, timestamp, body),
-            "X-Lockstep-Delivery": str(delivery_id),
+            "X-Lockstep-Delivery": message_id,
         },
     )
     try:

@@ -904,6 +904,31 @@ def reveal_identity(asset: Device | Port, *, by, reason: str) -> Revealed:
     return Revealed(asset=asset, chassis=chassis, serial=chassis.serial, tag=tag)
 
 
+def find_by_identity(query: str, *, by, reason: str, limit: int = 25) -> list[Revealed]:
+    """The devices whose chassis serial is `query`, and the asset of the tag whose code it is, each revealed
+    to `by` and recorded as `reveal_identity` does. A lookup by serial or code is a reveal: whether it finds
+    anything confirms a serial or a code, so it is only for whom `may_reveal_identity` allows, on purpose,
+    with a reason; nobody else's search ever matches them. InventoryRefused otherwise."""
+    if not may_reveal_identity(by):
+        raise InventoryRefused("Only an approver or an admin looks assets up by serial or tag code.")
+    if not (reason or "").strip():
+        raise InventoryRefused("Say why you need to look it up (for example: a support call about a serial).")
+    query = (query or "").strip()
+    assets: list[Device | Port] = []
+    try:
+        tag = Tag.objects.by_code(*codes.parse_any(query))
+    except codes.BadCode:
+        tag = None
+    if tag is not None:
+        assets.append(tag.asset)
+    if query:
+        assets += [
+            d for d in Device.objects.filter(serial__iexact=query).order_by("name")[:limit] if d not in assets
+        ]
+    with transaction.atomic():
+        return [reveal_identity(asset, by=by, reason=reason) for asset in assets[:limit]]
+
+
 # --- label jobs: a print asked for, rendered in the request or by the worker, fetched by whoever asked ----------
 
 

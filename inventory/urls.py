@@ -28,4 +28,5 @@ urlpatterns = [
     path("tags/<str:code>/revoke/", views.tag_revoke, name="tag_revoke"),
     path("tags/<str:code>/reissue/", views.tag_reissue, name="tag_reissue"),
     path("reveal/<str:kind>/<id:pk>/", views.reveal, name="reveal"),
+    path("reveal/search/", views.identity_search, name="identity_search"),
 ]

@@ -35,6 +35,7 @@ from inventory.models import (
     Tag,
     TagQuerySet,
     TagStatus,
+    find_by_identity,
     may_reveal_identity,
     reveal_identity,
 )
@@ -101,34 +102,34 @@ def _tag_page(request: HtmxHttpRequest, tag: Tag, given: str, *, refusal: str = 
 
 @role_required(*ANY_ROLE)
 def index(request: HtmxHttpRequest) -> HttpResponse:
+    """Search by name: racks, devices, ports. Never by serial or tag code, whatever was typed: the same answer
+    for a right guess and a wrong one. A code from a label is opened on the page for typing one, and whom
+    `may_reveal_identity` allows looks serials and codes up on purpose (`identity_search`), recorded."""
     query = request.GET.get("q", "").strip()[:100]
-    results: dict = {}
-    error = ""
-    if query:
-        try:
-            kind, value = codes.parse_any(query)
-        except codes.BadCode:
-            kind = ""
-        if kind:
-            tag = Tag.objects.by_code(kind, value)
-            if tag is not None:
-                # To the page for the code as typed: never to /t/<long code>, which would hand the QR's
-                # code to someone who typed the short one.
-                return redirect(f"{reverse('inventory:tag_enter')}?{urlencode({'code': value})}")
-            error = "No tag has this code."
-        results = _search(query)
+    results = _search(query) if query else {}
     sites = Site.objects.annotate(
         rack_count=Count("racks", distinct=True), device_count=Count("devices", distinct=True)
     )
-    return render(
-        request,
-        "inventory/index.html",
-        {"query": query, "results": results, "error": error, "sites": sites},
-    )
+    context = {
+        "query": query,
+        "results": results,
+        "code_typed": _looks_like_a_tag_code(query),
+        "may_reveal": may_reveal_identity(request.user),
+        "sites": sites,
+    }
+    return render(request, "inventory/index.html", context)
+
+
+def _looks_like_a_tag_code(query: str) -> bool:
+    try:
+        codes.parse_any(query)
+    except codes.BadCode:
+        return False
+    return bool(query)
 
 
 def _search(query: str) -> dict:
-    device_match = Q(name__icontains=query) | Q(serial__iexact=query) | Q(asset_tag__iexact=query)
+    device_match = Q(name__icontains=query) | Q(asset_tag__iexact=query)
     devices = sorted(
         Device.objects.filter(device_match)
         .select_related("site", "rack")
@@ -147,6 +148,25 @@ def _search(query: str) -> dict:
         "ports": ports,
         "count": len(devices) + len(racks) + len(ports),
     }
+
+
+@require_POST
+def identity_search(request: HtmxHttpRequest) -> HttpResponse:
+    """An approver or admin looks a serial or a tag code up (a support call, a label found loose): a
+    deliberate POST with a reason, each asset found recorded as a reveal, answered on this page only."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("inventory:index"))
+    if not may_reveal_identity(request.user):
+        raise PermissionDenied("Only an approver or an admin looks assets up by serial or tag code.")
+    query = request.POST.get("q", "").strip()[:100]
+    try:
+        found = find_by_identity(query, by=request.user, reason=request.POST.get("reason", "")[:300])
+    except InventoryRefused as refusal:
+        messages.error(request, refusal.reason)
+        return redirect(f"{reverse('inventory:index')}?{urlencode({'q': query})}")
+    response = render(request, "inventory/identity_search.html", {"query": query, "found": found})
+    response["Cache-Control"] = "no-store"  # not kept by the browser, nor by anything between
+    return response
 
 
 @role_required(*ANY_ROLE)

@@ -3,10 +3,12 @@ attempt; addresses on private networks, redirects and bare http are refused. Not
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -74,6 +76,35 @@ def hook_for(name: str, url: str) -> Webhook:
     return Webhook.objects.create(customer=customer, url=url)
 
 
+def header(headers: dict, name: str) -> str:
+    """HTTP header names are case-insensitive; senders spell them as they like."""
+    [value] = [value for key, value in headers.items() if key.lower() == name.lower()]
+    return value
+
+
+def with_header(headers: dict, name: str, value: str) -> dict:
+    return {**{k: v for k, v in headers.items() if k.lower() != name.lower()}, name: value}
+
+
+def verify_standard_webhook(whsec: str, headers: dict, body: bytes, *, tolerance: int = 300) -> bool:
+    """A receiver's check, written from the Standard Webhooks spec (spec/standard-webhooks.md), not from
+    Lockstep's signer: the key is the base64 after `whsec_`; the signed content is "{webhook-id}.
+    {webhook-timestamp}.{body}"; `webhook-signature` is a space-delimited list of "<version>,<base64>", and one
+    v1 entry must equal the base64 HMAC-SHA256, compared in constant time; the timestamp must be recent."""
+    assert whsec.startswith("whsec_")
+    key = base64.b64decode(whsec.removeprefix("whsec_"))
+    msg_id, timestamp = header(headers, "webhook-id"), header(headers, "webhook-timestamp")
+    if abs(time.time() - int(timestamp)) > tolerance:
+        return False
+    signed = msg_id.encode() + b"." + timestamp.encode() + b"." + body
+    expected = base64.b64encode(hmac.digest(key, signed, "sha256"))
+    for entry in header(headers, "webhook-signature").split(" "):
+        version, _, signature = entry.partition(",")
+        if version == "v1" and hmac.compare_digest(signature.encode(), expected):
+            return True
+    return False
+
+
 def test_a_notice_is_posted_signed_with_only_the_customers_own_services(people, local_hooks):
     receiver = local_hooks()
     hook = hook_for("Beta", receiver.url)
@@ -86,6 +117,7 @@ def test_a_notice_is_posted_signed_with_only_the_customers_own_services(people, 
     payload = json.loads(body)
     assert payload["kind"] == "scheduled" and payload["your_services"] == ["Beta"]
     assert payload["site"] == "Los Angeles 1" and payload["subject"].startswith("Scheduled maintenance")
+    # The first signature is still sent: receivers written against it keep working.
     expected = hmac.new(
         hook.secret.encode(), f"{headers['X-Lockstep-Timestamp']}.".encode() + body, hashlib.sha256
     )
@@ -93,6 +125,8 @@ def test_a_notice_is_posted_signed_with_only_the_customers_own_services(people, 
     assert abs(int(headers["X-Lockstep-Timestamp"]) - timezone.now().timestamp()) < 60
     delivery = Delivery.objects.get(channel=Channel.WEBHOOK)
     assert headers["X-Lockstep-Delivery"] == str(delivery.pk)
+    # And the Standard Webhooks one, under the same secret.
+    assert verify_standard_webhook(hook.standard_secret, headers, body)
     assert delivery.state == DeliveryState.SENT and delivery.recipient == receiver.url
     [attempt] = DeliveryAttempt.objects.filter(delivery=delivery)
     assert attempt.ok and attempt.status_code == 200
@@ -117,6 +151,7 @@ def test_a_failing_receiver_is_retried_with_back_off_and_every_attempt_is_logged
     assert tries == [(False, 500, "HTTP 500"), (False, 503, "HTTP 503"), (True, 200, "")]
     # One message, three posts: the receiver tells them apart from new messages by the delivery header.
     assert {h["X-Lockstep-Delivery"] for _, h, _ in receiver.received} == {str(delivery.pk)}
+    assert {header(h, "webhook-id") for _, h, _ in receiver.received} == {str(delivery.pk)}
 
 
 def test_a_redirect_is_a_failure_and_is_never_followed(people, local_hooks, settings):
@@ -194,3 +229,90 @@ def test_carrier_grade_nat_and_nat64_addresses_are_refused(db):
     for url in ("https://100.100.100.200/latest", "https://[64:ff9b::a00:1]/hook"):
         with pytest.raises(UnsafeURL, match="private, loopback or link-local"):
             check_url(url)
+
+
+def test_a_standard_webhooks_receiver_verifies_with_the_secret_the_customer_already_holds(
+    people, local_hooks
+):
+    """Beta's endpoint was set up with the secret Lockstep always gave out; its `whsec_` form decodes to that
+    same secret, so a receiver moving to a Standard Webhooks library changes no key."""
+    receiver = local_hooks()
+    hook = hook_for("Beta", receiver.url)
+    given_to_beta = hook.secret
+    build_scene(start=False, targets=unplug_web02)
+    run_worker()
+    [(_, headers, body)] = receiver.received
+    assert base64.b64decode(hook.standard_secret.removeprefix("whsec_")) == given_to_beta.encode()
+    assert verify_standard_webhook(hook.standard_secret, headers, body)
+    # The id is inside what is signed: a signature replayed with another id (another message) fails.
+    assert not verify_standard_webhook(
+        hook.standard_secret, with_header(headers, "webhook-id", "999999"), body
+    )
+    # As do another body, another time, and another webhook's secret.
+    assert not verify_standard_webhook(hook.standard_secret, headers, body.replace(b"Beta", b"Acme"))
+    later = str(int(header(headers, "webhook-timestamp")) + 1)
+    assert not verify_standard_webhook(
+        hook.standard_secret, with_header(headers, "webhook-timestamp", later), body
+    )
+    other = hook_for("Acme", "https://93.184.216.34/hook")
+    assert not verify_standard_webhook(other.standard_secret, headers, body)
+
+
+EMBEDDED = {
+    "loopback": "127.0.0.1",
+    "link-local": "169.254.169.254",
+    "private": "10.1.2.3",
+}
+PUBLIC = "93.184.216.34"
+
+
+def ipv6_forms(ipv4: str) -> dict[str, str]:
+    """Every way an IPv6 address leads to an IPv4 one."""
+    a, b, c, d = (int(part) for part in ipv4.split("."))
+    high, low = f"{a * 256 + b:x}", f"{c * 256 + d:x}"
+    return {
+        "mapped": f"::ffff:{ipv4}",
+        "mapped-hex": f"::ffff:{high}:{low}",
+        "6to4": f"2002:{high}:{low}::1",
+        "nat64": f"64:ff9b::{ipv4}",
+        "ipv4-compatible": f"::{ipv4}",
+    }
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        pytest.param(address, id=f"{form}-{kind}")
+        for kind, ipv4 in EMBEDDED.items()
+        for form, address in ipv6_forms(ipv4).items()
+    ],
+)
+def test_ipv6_addresses_that_lead_to_a_private_ipv4_address_are_refused(db, address):
+    with pytest.raises(UnsafeURL, match="private, loopback or link-local"):
+        check_url(f"https://[{address}]/hook")
+    hook = Webhook(customer=Customer.objects.create(name="Zed"), url=f"https://[{address}]/hook")
+    with pytest.raises(ValidationError):
+        hook.full_clean()
+
+
+@pytest.mark.parametrize(
+    ("form", "allowed"),
+    [("mapped", True), ("mapped-hex", True), ("6to4", True), ("nat64", True), ("ipv4-compatible", False)],
+)
+def test_ipv6_addresses_that_lead_to_a_public_ipv4_address_are_judged_as_it(db, form, allowed):
+    """A public address stays reachable through the forms the internet uses (an IPv6-only network reaches
+    IPv4 through NAT64, for one); the retired ::a.b.c.d form is refused whatever it holds."""
+    address = ipv6_forms(PUBLIC)[form]
+    if allowed:
+        assert check_url(f"https://[{address}]/hook")
+    else:
+        with pytest.raises(UnsafeURL, match="private, loopback or link-local"):
+            check_url(f"https://[{address}]/hook")
+
+
+@pytest.mark.parametrize(
+    "address", ["64:ff9b:1::5db8:d822", "fec0::1", "::", "2001:0:4136:e378:8000:63bf:3fff:fdd2"]
+)
+def test_local_nat64_site_local_unspecified_and_teredo_addresses_are_refused(address):
+    with pytest.raises(UnsafeURL, match="private, loopback or link-local"):
+        check_url(f"https://[{address}]/hook")
