@@ -56,7 +56,7 @@ def test_a_serial_that_disagrees_is_a_discrepancy_not_an_overwrite(lax1, gear, s
 def test_a_device_that_does_not_answer_is_said_and_nothing_is_assumed(lax1, gear, sam, capsys):
     gear.answers(lax1.sw_a, "get_facts", TIMEOUT, TIMEOUT)
     call_command("read_device_serials", "sw-a", "--by", "sam")
-    assert "sw-a: no answer: TimeoutError" in capsys.readouterr().out
+    assert "sw-a: no answer: timed out (napalm mock 192.0.2.1)" in capsys.readouterr().out
     assert not Reading.objects.get(device=lax1.sw_a).answered and not Discrepancy.objects.exists()
 
 
