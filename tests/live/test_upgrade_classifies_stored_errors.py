@@ -76,3 +76,26 @@ def test_a_stored_error_becomes_its_reason_and_the_findings_say_only_that(scene)
         "sw-b is not watched: no credentials",
     ]
     assert "pa55" not in str(list(Reading.objects.values())) + str(list(LiveCheck.objects.values()))
+
+
+def test_an_audit_event_that_quoted_a_driver_is_told_in_its_reason_by_the_debrief(scene):
+    from audit.log import record
+    from maintenance.debriefs import timeline
+    from maintenance.models import Debrief
+    from tests.checklists.conftest import users
+
+    # Written by an earlier Lockstep: the chain is append-only, so the event stays as it was.
+    record(
+        "live.before_no_answer",
+        obj=scene.step(DESTRUCTIVE),
+        payload={
+            "check": 1,
+            "run": scene.run.pk,
+            "findings": [f"sw-a did not answer get_interfaces ({LEAKED})"],
+        },
+    )
+
+    debrief = Debrief.open_for(scene.window, by=users()["ada"])
+
+    details = [e.detail for e in timeline(debrief) if e.what == "The switch did not answer"]
+    assert details == ["sw-a did not answer get_interfaces: refused the login"]
