@@ -80,7 +80,7 @@ def everything_stored() -> str:
 
 
 def test_a_driver_quoting_the_password_reaches_no_page_pdf_event_reading_or_mail(
-    scene, gear, leaky, settings, server_log
+    scene, gear, leaky, settings, server_log, sam
 ):
     site, people = scene.site, users()
     people["ada"].email = "ada@example.net"
@@ -114,6 +114,8 @@ def test_a_driver_quoting_the_password_reaches_no_page_pdf_event_reading_or_mail
     assert len(mail.outbox) == 1
 
     debrief = Debrief.open_for(scene.window, by=people["ada"])
+    admin = Client()
+    admin.force_login(sam)
     told = {
         "tess's step page": html + tess.get(step.get_absolute_url()).content.decode(),
         "vic's step page": on_phone(people["vic"]).get(step.get_absolute_url()).content.decode(),
@@ -123,12 +125,15 @@ def test_a_driver_quoting_the_password_reaches_no_page_pdf_event_reading_or_mail
         "the as-run PDF": pdf_text(render_runbook_pdf(scene.window, as_run=True)),
         "the debrief": ada.get(debrief.get_absolute_url()).content.decode(),
         "the debrief PDF": pdf_text(debriefs.pdf(debrief)),
+        "the readings in the admin": admin.get("/admin/live/reading/").content.decode(),
+        "the checks in the admin": admin.get("/admin/live/livecheck/").content.decode(),
         "the mail": "\n".join(f"{m.subject}\n{m.body}" for m in mail.outbox),
         "what is stored": everything_stored(),
     }
     for where, text in told.items():
         assert_no_secret(where, text)
-    assert "refused the login" in told["the as-run PDF"] and "refused the login" in told["the debrief"]
+    for where in ("the as-run PDF", "the debrief", "the readings in the admin"):
+        assert "refused the login" in told[where], where
     readings = Reading.objects.filter(device=site.sw_a)
     assert {(r.purpose, r.failure) for r in readings} == {
         ("before", Failure.LOGIN_REFUSED),
