@@ -130,9 +130,14 @@ def discrepancy_facts(discrepancy: Discrepancy) -> list[tuple[str, str]]:
         facts.append(("Expected to go down", ", ".join(expected.get("down", [])) or "the step's own link"))
         facts.append(("Went down too", ", ".join(found.get("went_down", []))))
     elif discrepancy.kind == "device_serial_disagrees":
+        # The serial itself only through the recorded reveal, like every serial (rule 7).
         facts.append(("Expected", f"the serial the inventory holds for {asset}"))
         facts.append(
-            ("The device reports", f"{found.get('reported_by_device', '')} ({found.get('source', '')})")
+            (
+                "The device reports",
+                f"a serial that is not the one on record ({found.get('source', '')}): "
+                "shown only when revealed, with a reason, on the record",
+            )
         )
     else:  # a kind this page does not know yet: still words, key by key
         for key, value in {**expected, **found}.items():

@@ -41,7 +41,7 @@ from checklists.models import (
 )
 from comms.notices import notices_about
 from inventory import codes
-from inventory.models import DeviceType, Discrepancy
+from inventory.models import DeviceType, Discrepancy, may_reveal_identity
 from inventory.views import tag_landing as inventory_tag_landing
 from live.decisions import ask_again, decide_without, locate_led
 from live.page import step_live
@@ -482,6 +482,8 @@ def discrepancy_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "evidence": evidence.about_discrepancy(discrepancy),
         "zone": chassis.site.time_zone if chassis else "UTC",
         "from_the_switch": discrepancy.kind in ("live_check_disagrees", "tryout_wrong_port"),
+        # A serial the device reported is shown only through the recorded reveal, offered here for its device.
+        "may_reveal": discrepancy.kind == "device_serial_disagrees" and may_reveal_identity(request.user),
     }
     return render(request, "checklists/discrepancy.html", context)
 

@@ -876,12 +876,18 @@ def may_reveal_identity(user) -> bool:
 
 @dataclass(frozen=True)
 class Revealed:
-    """What an approver asked to see about one asset: its live tag's codes and its chassis serial."""
+    """What an approver asked to see about one asset: its live tag's codes and its chassis serial, and the
+    serial the device itself last reported where it disagreed with the record (its discrepancy)."""
 
     asset: Device | Port
     chassis: Device
     serial: str
     tag: Tag | None
+    reported: Discrepancy | None = None
+
+    @property
+    def reported_serial(self) -> str:
+        return str((self.reported.found or {}).get("reported_by_device", "")) if self.reported else ""
 
     @property
     def short_code(self) -> str:
@@ -899,9 +905,14 @@ def reveal_identity(asset: Device | Port, *, by, reason: str) -> Revealed:
     chassis = asset.device if isinstance(asset, Port) else asset
     link = {"port": asset} if isinstance(asset, Port) else {"device": asset}
     tag = Tag.objects.live().filter(**link).first()
-    what = ["serial", *(["tag"] if tag else [])]
+    reported = (
+        Discrepancy.objects.filter(kind="device_serial_disagrees", device=chassis)
+        .order_by("-reported_at")
+        .first()
+    )
+    what = ["serial", *(["tag"] if tag else []), *(["serial_reported_by_device"] if reported else [])]
     record("inventory.revealed", actor=by, obj=asset, payload={"what": what, "reason": reason[:300]})
-    return Revealed(asset=asset, chassis=chassis, serial=chassis.serial, tag=tag)
+    return Revealed(asset=asset, chassis=chassis, serial=chassis.serial, tag=tag, reported=reported)
 
 
 def find_by_identity(query: str, *, by, reason: str, limit: int = 25) -> list[Revealed]:

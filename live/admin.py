@@ -63,8 +63,8 @@ class DeviceAccessAdmin(AuditedModelAdmin):
 
 @admin.register(Reading)
 class ReadingAdmin(ReadOnlyAdmin):
-    list_display = ["taken_at", "device", "purpose", "getter", "answered", "source", "step"]
-    list_filter = ["purpose", "answered", "getter"]
+    list_display = ["taken_at", "device", "purpose", "getter", "answered", "failure", "source", "step"]
+    list_filter = ["purpose", "answered", "failure", "getter"]
     search_fields = ["device__name"]
 
 

@@ -162,10 +162,10 @@ class Visit:
             taken_at=answer.taken_at,
             answered=answer.ok,
             data=data if data is not None else {},
-            error=answer.error if not answer.ok else "",
+            failure="" if answer.ok else answer.failure,
         )
         if not answer.ok and not answer.unsupported:
-            self.silent.append(f"{access.device.name} did not answer {answer.getter} ({answer.error})")
+            self.silent.append(f"{access.device.name} did not answer {answer.getter}: {answer.said()}")
         return answer
 
 

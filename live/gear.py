@@ -5,12 +5,16 @@ answer costs a bounded time and then says so.
 Connections are kept per device in the worker process and reused while they live, so a check is seconds, not
 the time of an SSH login, and a device answers the before-check and the try-out on the same session (NAPALM's
 mock driver then numbers its answers per call: `get_interfaces.1` before, `get_interfaces.2` after).
+
+A call that fails is said as a classified reason (`live.failures`), never in the driver's words, which can quote
+the credentials: those go to the server log only, through the filter that masks every secret.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,8 +24,11 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from live.failures import Failure, classify, said
 from live.models import DeviceAccess
 from live.secrets import Credentials, SecretsProblem, credentials_for
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,11 +40,19 @@ class Answer:
     taken_at: datetime
     ok: bool
     data: Any = None
-    error: str = ""
-    # The driver cannot answer this getter at all (no point asking again).
-    unsupported: bool = False
+    # Why there is no answer: a `Failure`, never the driver's words.
+    failure: str = ""
     attempts: int = 1
     extra: dict = field(default_factory=dict)
+
+    @property
+    def unsupported(self) -> bool:
+        """The driver cannot answer this getter at all (no point asking again)."""
+        return self.failure == Failure.UNSUPPORTED
+
+    def said(self) -> str:
+        """Why there is no answer, in words, with the driver and address."""
+        return said(self.failure, self.source)
 
 
 class NoAccess(Exception):
@@ -122,13 +137,20 @@ def _within_timeout(call, *args):
         raise TimeoutError(f"no answer within {settings.LOCKSTEP_DEVICE_TIMEOUT} s") from None
 
 
-def _words(exc: BaseException, found: Credentials) -> str:
-    """What went wrong, for the record and the phone: never a secret the driver was given, should it quote it."""
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    secrets = [found.password, *(str(v) for v in found.optional_args.values() if isinstance(v, str))]
-    for secret in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
-        text = text.replace(secret, "•••")
-    return text[:300]
+def _failed(access: DeviceAccess, what: str, exc: BaseException, attempt: int = 1, of: int = 1) -> Failure:
+    """The reason a call failed; its full text to the server log, where the secrets filter masks it."""
+    failure = classify(exc)
+    log.warning(
+        "%s did not answer %s via %s (try %d of %d): %s",
+        access.device.name,
+        what,
+        access.source,
+        attempt,
+        of,
+        failure.label,
+        exc_info=exc,
+    )
+    return failure
 
 
 def ask(access: DeviceAccess, getter: str, *args: Any) -> Answer:
@@ -136,7 +158,7 @@ def ask(access: DeviceAccess, getter: str, *args: Any) -> Answer:
     back-off between tries. A connection that failed is dropped and made again on the next try."""
     found = credentials(access)
     attempts = max(1, settings.LOCKSTEP_DEVICE_ATTEMPTS)
-    error = ""
+    failure = Failure.DRIVER_FAILED
     for attempt in range(1, attempts + 1):
         try:
             driver = _connected(access, found)
@@ -144,22 +166,16 @@ def ask(access: DeviceAccess, getter: str, *args: Any) -> Answer:
         except NoAccess:
             raise
         except NotImplementedError as exc:
-            return Answer(
-                getter,
-                access.source,
-                timezone.now(),
-                False,
-                error=_words(exc, found),
-                unsupported=True,
-            )
+            failure = _failed(access, getter, exc)
+            return Answer(getter, access.source, timezone.now(), False, failure=failure)
         except Exception as exc:  # any failure of the device or the network: tried again, then said
-            error = _words(exc, found)
+            failure = _failed(access, getter, exc, attempt, attempts)
             _drop(access.device_id)
             if attempt < attempts:
                 time.sleep(settings.LOCKSTEP_DEVICE_BACKOFF * 2 ** (attempt - 1))
             continue
         return Answer(getter, access.source, timezone.now(), True, data=data, attempts=attempt)
-    return Answer(getter, access.source, timezone.now(), False, error=error, attempts=attempts)
+    return Answer(getter, access.source, timezone.now(), False, failure=failure, attempts=attempts)
 
 
 def run_command(access: DeviceAccess, command: str) -> Answer:
@@ -172,5 +188,5 @@ def run_command(access: DeviceAccess, command: str) -> Answer:
         raise
     except Exception as exc:
         _drop(access.device_id)
-        return Answer("cli", access.source, timezone.now(), False, error=_words(exc, found))
+        return Answer("cli", access.source, timezone.now(), False, failure=_failed(access, "cli", exc))
     return Answer("cli", access.source, timezone.now(), True, data=data)

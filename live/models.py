@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 
 from inventory.models import Device, Discrepancy, Port
+from live.failures import Failure
 
 # Drivers that ship with NAPALM, and its mock (for tests). A community driver is named as its package says.
 KNOWN_DRIVERS = ("eos", "ios", "iosxr", "iosxr_netconf", "nxos", "nxos_ssh", "junos", "mock")
@@ -58,7 +59,8 @@ class Purpose(models.TextChoices):
 
 class Reading(models.Model):
     """One answer from a device (or its silence), with when and how it was asked. Only what Lockstep compares is
-    kept: the ports it watches, the neighbour, the facts."""
+    kept: the ports it watches, the neighbour, the facts. A silence keeps its classified reason, never the
+    driver's words (they can quote the credentials)."""
 
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="readings")
     step = models.ForeignKey(
@@ -73,16 +75,26 @@ class Reading(models.Model):
     taken_at = models.DateTimeField()
     answered = models.BooleanField()
     data = models.JSONField(default=dict, blank=True)
-    error = models.CharField(max_length=300, blank=True)
+    failure = models.CharField(max_length=20, choices=Failure.choices, blank=True)
 
     class Meta:
         ordering = ["taken_at", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(purpose__in=Purpose.values), name="reading_purpose_valid"),
+            models.CheckConstraint(
+                condition=Q(failure__in=["", *Failure.values]), name="reading_failure_classified"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.getter} of {self.device} at {self.taken_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def said(self) -> str:
+        """What came of the asking, in words: answered, or why not (the source says through what)."""
+        if self.answered:
+            return "answered"
+        return f"no answer: {Failure(self.failure).label if self.failure else Failure.DRIVER_FAILED.label}"
 
 
 class CheckKind(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,8 +16,11 @@ from accounts.roles import Role
 from audit.log import record
 from inventory.models import Device, Discrepancy, normalize_serial
 from live import checks
+from live.failures import Failure
 from live.gear import NoAccess, ask, run_command
 from live.models import CheckKind, CheckState, DeviceAccess, LiveCheck, Purpose, Reading, locate_command
+
+log = logging.getLogger(__name__)
 
 
 @task()
@@ -30,10 +34,13 @@ def run_check(check_id: int) -> str:
         return "nothing to do"
     try:
         done = checks.run_before(check) if check.kind == CheckKind.BEFORE else checks.tryout_round(check)
-    except Exception as problem:
+    except Exception:
         # Whatever went wrong, the step is not left waiting on a check that will never end: no answer, and
-        # the approver decides.
-        done = checks.finish(check, CheckState.NO_ANSWER, [f"the check failed: {type(problem).__name__}"], [])
+        # the approver decides. What went wrong goes to the server log (secrets masked), never to the record.
+        log.exception("live check %s of step %s failed", check.pk, check.step_id)
+        done = checks.finish(
+            check, CheckState.NO_ANSWER, ["the check itself failed: the server log says why"], []
+        )
     if not done.final and done.kind == CheckKind.TRYOUT:
         # The try-out reads the links again after the interval, as a task of its own: the worker is free for
         # customer notices between reads.
@@ -68,8 +75,9 @@ def alert(check_id: int) -> str:
                 from_email=None,
                 recipient_list=sorted(people),
             )
-        except Exception as problem:  # the board still shows it
-            failed = f"{type(problem).__name__}: {problem}"[:300]
+        except Exception as problem:  # the board still shows it; the mail server's words go to the log only
+            log.exception("the STOP mail for live check %s was not sent", check.pk)
+            failed = f"the mail server did not take it ({type(problem).__name__})"
     record(
         "live.alert_sent" if people and not failed else "live.alert_not_sent",
         obj=step,
@@ -102,11 +110,11 @@ def read_serial(device_id: int, by_id: int) -> str:
             taken_at=answer.taken_at,
             answered=answer.ok,
             data={"serial_number": reported} if answer.ok else {},
-            error="" if answer.ok else answer.error,
+            failure="" if answer.ok else answer.failure,
         )
         if not answer.ok:
-            record("device.serial_not_reported", actor=by, obj=device, payload={"why": answer.error})
-            return f"no answer: {answer.error}"
+            record("device.serial_not_reported", actor=by, obj=device, payload={"why": answer.said()})
+            return f"no answer: {answer.said()}"
         on_record = normalize_serial(device.serial)
         agrees = bool(on_record) and normalize_serial(reported) == on_record
         record(
@@ -139,10 +147,10 @@ def locate(device_id: int, on: bool, by_id: int, step_id: int | None = None) -> 
     try:
         answer = run_command(access, command)
     except NoAccess as missing:
-        answer = None
-        error = str(missing)
+        answer, failure, error = None, Failure.NO_ACCESS, str(missing)
     else:
-        error = "" if answer.ok else answer.error
+        failure = "" if answer.ok else answer.failure
+        error = "" if answer.ok else answer.said()
     Reading.objects.create(
         device=device,
         step_id=step_id,
@@ -152,7 +160,7 @@ def locate(device_id: int, on: bool, by_id: int, step_id: int | None = None) -> 
         taken_at=answer.taken_at if answer else timezone.now(),
         answered=bool(answer and answer.ok),
         data={"command": command},
-        error=error,
+        failure=failure,
     )
     record(
         "device.locate_led_on" if on else "device.locate_led_off",

@@ -291,10 +291,13 @@ LOCKSTEP_PDF_STEPS_IN_REQUEST = env_int("LOCKSTEP_PDF_STEPS_IN_REQUEST", 60)
 # import marks them as upstream roots when they arrive or their role changes. Comma-separated in the env.
 LOCKSTEP_UPSTREAM_ROLES = env_list("LOCKSTEP_UPSTREAM_ROLES", ["core", "router"])
 
+# A device driver's error can quote its credentials: every line the log writes goes through a filter that masks
+# every form of every device secret (live/secrets.py), so the full text of a failure is kept here, and only here.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"device_secrets": {"()": "live.secrets.RedactDeviceSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["device_secrets"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

@@ -13,6 +13,7 @@ from audit.models import AuditEvent
 from checklists.models import Run, Step
 from comms.models import Notice
 from inventory.models import Service
+from live.failures import plain_finding
 from maintenance import downtime, sla
 from maintenance.models import Debrief, Incident, Window
 
@@ -140,7 +141,9 @@ def _detail(event: AuditEvent) -> str:
         if payload.get(key):
             return str(payload[key])[:300]
     if isinstance(payload.get("findings"), list) and payload["findings"]:
-        return "; ".join(str(f) for f in payload["findings"])[:300]
+        # An event written before failures were classified may quote a driver's error: it cannot be changed
+        # (append-only), so it is told in classified words here.
+        return "; ".join(plain_finding(f) for f in payload["findings"])[:300]
     return event.object_repr[:200] if event.object_type == Step._meta.label_lower else ""
 
 

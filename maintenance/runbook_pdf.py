@@ -426,9 +426,8 @@ def _as_run_context(
         checks_by_step[check.step_id].append(check)
     readings_by_check: dict[int, list[str]] = defaultdict(list)
     for reading in Reading.objects.filter(step__run=run, live_check__isnull=False).select_related("device"):
-        said = "answered" if reading.answered else f"no answer ({reading.error})"
         readings_by_check[reading.live_check_id].append(
-            f"{_at(reading.taken_at, tz, '%H:%M:%S')} {reading.device.name} {reading.getter} via {reading.source}: {said}"
+            f"{_at(reading.taken_at, tz, '%H:%M:%S')} {reading.device.name} {reading.getter} via {reading.source}: {reading.said}"
         )
 
     discrepancies: list[DiscrepancyLine] = []

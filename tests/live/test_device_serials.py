@@ -56,7 +56,7 @@ def test_a_serial_that_disagrees_is_a_discrepancy_not_an_overwrite(lax1, gear, s
 def test_a_device_that_does_not_answer_is_said_and_nothing_is_assumed(lax1, gear, sam, capsys):
     gear.answers(lax1.sw_a, "get_facts", TIMEOUT, TIMEOUT)
     call_command("read_device_serials", "sw-a", "--by", "sam")
-    assert "sw-a: no answer: TimeoutError" in capsys.readouterr().out
+    assert "sw-a: no answer: timed out (napalm mock 192.0.2.1)" in capsys.readouterr().out
     assert not Reading.objects.get(device=lax1.sw_a).answered and not Discrepancy.objects.exists()
 
 
@@ -110,3 +110,28 @@ def test_the_admin_refuses_a_driver_napalm_does_not_have(lax1, sam):
         {"device": lax1.sw_c.pk, "driver": "eos", "address": "10.0.0.9", "enabled": "on"},
     )
     assert response.status_code == 302 and DeviceAccess.objects.get().driver == "eos"
+
+
+def test_the_approver_sees_the_serial_a_device_reported_only_through_the_recorded_reveal(lax1, gear, sam):
+    from accounts.roles import Role
+
+    gear.answers(lax1.sw_b, "get_facts", {"hostname": "sw-b", "serial_number": "FOC-OTHER-1"})
+    call_command("read_device_serials", "sw-b", "--by", "sam")
+    discrepancy = Discrepancy.objects.get(kind="device_serial_disagrees")
+    ada = Client()
+    ada.force_login(make_user("ada", Role.APPROVER))
+
+    html = ada.get(f"/discrepancies/{discrepancy.pk}/").content.decode()
+    assert "FOC-OTHER-1" not in html and "SN-sw-b" not in html
+    assert "A serial that is not the one on record (napalm mock 192.0.2.1)" in html
+    assert "Show the serial and tag code (recorded)" in html  # the reveal, offered right here
+    assert not AuditEvent.objects.filter(action="inventory.revealed").exists()
+
+    revealed = ada.post(f"/inventory/reveal/device/{lax1.sw_b.pk}/", {"reason": "support call about sw-b"})
+    html = revealed.content.decode()
+    assert "Serial the device reported" in html and "FOC-OTHER-1" in html
+    event = AuditEvent.objects.get(action="inventory.revealed", actor__username="ada")
+    assert event.payload == {
+        "what": ["serial", "serial_reported_by_device"],
+        "reason": "support call about sw-b",
+    }
