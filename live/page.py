@@ -53,7 +53,8 @@ class StepLive:
     token: str = "none"
     # When the device answered (site time), for a check that has: what it said stays dated on the phone.
     answered_at: str = ""
-    # The step's own rule (`Step.is_cleared`), asked with what was read here: the page says go only then.
+    # The step's own rule (`Step.is_cleared`, `uncleared_because`), asked with what was read here: the page
+    # says go only then.
     cleared: bool = False
     # Both scans matched and the switch is still being asked (or nothing was asked yet): "Wait: asking".
     asking: bool = False
@@ -103,7 +104,10 @@ def step_live(step, user) -> StepLive | None:
         shown.decided = f"{check.decided_by.get_username()} decided the step goes on without it: “{check.decision_reason}”"
         shown.tone = "warn"
     if check.finished_at is not None and state != CheckState.SUPERSEDED:
-        shown.answered_at = f"{in_zone(check.finished_at, step.run.site.tz):%H:%M:%S %Z}"
+        when = f"{in_zone(check.finished_at, step.run.site.tz):%H:%M:%S %Z}"
+        shown.answered_at = (
+            f"No answer by {when}." if state == CheckState.NO_ANSWER else f"Answered at {when}."
+        )
     shown.may_decide = may_decide_without(check, user)
     shown.token = f"{check.pk}-{state}-{check.decided_by_id or 0}"
     return shown
@@ -111,9 +115,10 @@ def step_live(step, user) -> StepLive | None:
 
 def _clearance(shown: StepLive, step, *, access, check) -> None:
     """What the step's own rule says, asked with the access and check already read (no query more)."""
-    shown.cleared = step.is_cleared(access=access, check=check)
+    why = step.uncleared_because(access=access, check=check)
+    shown.cleared = why is None
     if step.status == "cleared" and not shown.cleared:
-        shown.waits_for = step.uncleared_because(access=access, check=check)
+        shown.waits_for = why
         shown.asking = access is not None and (
             check is None or (check.state == CheckState.WAITING and not overdue(check))
         )

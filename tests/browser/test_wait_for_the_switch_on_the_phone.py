@@ -48,7 +48,9 @@ def test_the_phone_waits_in_amber_while_the_switch_is_asked_then_says_cleared(li
     assert LiveCheck.objects.get(step=step).state == CheckState.WAITING  # nobody has run the worker
 
     # vic's phone: the one he scanned with.
-    phone_740.add_cookies([{"name": "lockstep_device", "value": "devicevic0123456789", "url": live_server.url}])
+    phone_740.add_cookies(
+        [{"name": "lockstep_device", "value": "devicevic0123456789", "url": live_server.url}]
+    )
     page = phone_740.new_page()
     log_in(page, live_server, "vic", PASSWORD)
     page.goto(f"{live_server.url}{step.get_absolute_url()}")

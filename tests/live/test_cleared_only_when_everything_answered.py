@@ -126,6 +126,7 @@ def test_a_silent_switch_keeps_the_step_waiting_until_an_approver_decides(scene,
         html = phone.get(step.get_absolute_url()).content.decode()
         assert "■ Wait: the switch has not said yes" in html
         assert "No live check: sw-a did not answer. An approver decides" in html
+        assert "No answer by " in html and "Answered at" not in html
         no_go(html)
     # A tech is never the one who decides; the approver who does not work on the change does.
     assert tap(tess, scene, "step_without_switch", reason="we looked").status_code == 403
