@@ -124,6 +124,8 @@ class ScanResult:
     role: str = ""
     discrepancy: Discrepancy | None = None
     step: Step | None = None  # as the scan left it, with its asset loaded: the answer page needs nothing more
+    # Both scans matched, but the step is not cleared yet (the switch is still being asked): nothing reads as go.
+    waiting: bool = False
 
 
 # The columns an action reads under the row lock. Everything else about a step (its run, kind, asset and
@@ -271,11 +273,17 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "", method: str = Scan
                 "method": method,
             },
         )
+        # Asked inside the scan's transaction: the switch's answer may already be in (or no switch is asked).
+        waits_for = step.uncleared_because() if step.status == StepStatus.CLEARED else None
     messages = {
         StepStatus.SCANNED: "Match. Now a second tech scans this asset on their own phone.",
         StepStatus.CLEARED: "Match. Cleared by two people: the performer does it now.",
         StepStatus.COMPLETE: "Match. Identity confirmed; step complete.",
     }
+    if waits_for is not None:
+        return ScanResult(
+            True, f"Match: both scans agree. Touch nothing yet. {waits_for}", role, step=step, waiting=True
+        )
     return ScanResult(True, messages[step.status], role, step=step)
 
 
@@ -572,9 +580,7 @@ def _sign(step: Step, *, who: Who) -> str:
         if run.mode == RunMode.ROLLBACK:
             raise StepRefused("Destructive steps are not done while rolling back.")
         if step.status in (StepStatus.PENDING, StepStatus.SCANNED):
-            raise StepRefused(
-                "Not cleared yet: the performer and a second tech must both scan the asset first."
-            )
+            raise StepRefused(step.uncleared_because())
         if step.status == StepStatus.CLEARED:
             if who.user.pk != step.performer_id:
                 if who.user.pk == step.verifier_id:
@@ -583,7 +589,8 @@ def _sign(step: Step, *, who: Who) -> str:
                     )
                 raise StepRefused("Only the performer and the verifier who scanned this asset sign it.")
             _require_scanning_phone(who, step.performer_device, step.performer_session)
-            if (why := live.refusal_to_sign(step)) is not None:
+            # Cleared only once everything has answered: the scans, and the switch where it can be asked.
+            if (why := step.uncleared_because()) is not None:
                 raise StepRefused(why)
             # The moment of the cut: refused while another run's open cut would make it the second half
             # of a redundant pair. One decision at a time per site, under its lock.
@@ -679,7 +686,7 @@ def acknowledge_stop(step: Step, *, who: Who) -> str:
         step = _locked(step)
         if not step.run.works_on(who.user):
             raise StepRefused("You are not assigned to this work, so there is no STOP of yours to answer.")
-        scans = list(step.scans.select_related("tag__device", "tag__port__device"))
+        scans = list(step.scans.select_related("tag__device__site", "tag__port__device__site"))
         stop = step.stop_unacknowledged_by(who.user, scans)
         if stop is None:
             raise StepRefused(

@@ -27,6 +27,7 @@ from accounts.roles import DESK_ROLES, Role, has_role, roles_of
 from audit.log import pending, record
 from audit.models import AuditEvent
 from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag, TagStatus
+from live.models import refusal_to_sign
 
 # The audit event of a tech saying "I have stopped" after a STOP on their phone.
 STOP_ACKNOWLEDGED = "step.stop_acknowledged"
@@ -634,6 +635,40 @@ class Step(models.Model):
             )
         return False
 
+    # --- cleared: the one rule the phones, the board, the runbook page and the signature ask ------------------
+
+    def uncleared_because(self, **loaded) -> str | None:
+        """Why this destructive step is not cleared for its action now, in words for the phone; None when it
+        is. Cleared only when everything has answered: both people's scans matched, the work is open for it
+        (not paused, held or rolling back), and, where Lockstep can ask the device, the switch said yes before
+        the hands move (or an approver who does not work on the change decided it goes on without). A step
+        done or complete is past clearing. `loaded`: the device's `access` and the deciding `check`, if the
+        caller already read them (the step page, the board)."""
+        if self.kind != StepKind.DESTRUCTIVE:
+            return "Only a destructive step is cleared: this one is not."
+        if self.status in (StepStatus.PENDING, StepStatus.SCANNED):
+            return "Not cleared yet: the performer and a second tech must both scan the asset first."
+        if self.status != StepStatus.CLEARED:
+            return "This step is done already."
+        run = self.run
+        if run.status != RunStatus.ACTIVE or run.mode != RunMode.NORMAL:
+            return f"The work is not open for it now: {run.get_status_display().lower()}."
+        return refusal_to_sign(self, **loaded)
+
+    def is_cleared(self, **loaded) -> bool:
+        """Cleared for its action now: see `uncleared_because`."""
+        return self.uncleared_because(**loaded) is None
+
+    @property
+    def status_words(self) -> str:
+        """The step's status as the runbook page and the desk say it: a step both people scanned reads as
+        cleared only once everything has answered (the switch too)."""
+        if self.status != StepStatus.CLEARED:
+            return self.get_status_display()
+        if self.is_cleared():
+            return "Cleared: both scans matched and every check has answered"
+        return "Both scans matched; waiting: touch nothing yet"
+
     def stop_unacknowledged_by(self, user, scans: list[StepScan] | None = None) -> StepScan | None:
         """The user's latest mismatching scan of this step that they have not yet said they stopped for: the
         STOP stays on their phone until they do. `scans`: the step's scans, if the caller loaded them."""
@@ -732,9 +767,13 @@ class StepScan(models.Model):
         step, words = self.step, []
         tag = self.tag
         if tag is not None and (tag.device_id, tag.port_id) != (step.device_id, step.port_id):
-            words.append(
-                f"You scanned the label of {_asset_name(tag.asset)}; this step is {_asset_name(step.asset)}."
-            )
+            theirs, ours = _asset_name(tag.asset), _asset_name(step.asset)
+            there, here = _chassis_of(tag.asset), step.chassis
+            if there is not None and there.site_id != here.site_id:
+                # Another site's label, perhaps on a device of the same name: both sites named, or the two
+                # names would read the same.
+                theirs, ours = f"{theirs} at {there.site.code}", f"{ours} at {here.site.code}"
+            words.append(f"You scanned the label of {theirs}; this step is {ours}.")
         elif tag is not None and tag.status != TagStatus.ACTIVE:
             words.append(
                 f"The label you scanned on {_asset_name(step.asset)} is not a working tag "
@@ -750,6 +789,10 @@ class StepScan(models.Model):
         again): kept in the record, no longer counted. A mismatch is never voided: it is what stopped the
         work. Reads the step, so load it with the scan."""
         return self.matched and self.round < self.step.scan_round
+
+
+def _chassis_of(asset: Device | Port | None) -> Device | None:
+    return asset.device if isinstance(asset, Port) else asset
 
 
 def _asset_name(asset: Device | Port | None) -> str:

@@ -94,14 +94,12 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         and run.may_oversee(request.user)
     )
     can_scan = step.awaits_scan_by(request.user)
-    # The run-time interlock, asked before the sign button is offered (the sign itself asks again).
-    blocked = (
-        interlock.check(step)
-        if step.kind == StepKind.DESTRUCTIVE and step.status == StepStatus.CLEARED
-        else None
-    )
-    # What the switch says (live checks), asked the same way: the page offers the signature only if it may go on.
+    # What the switch says (live checks), and whether the step is cleared: its own rule, asked with what was
+    # read for the panel. Nothing on the page reads as go before it is.
     shown_live = step_live(step, request.user)
+    cleared = bool(shown_live and shown_live.cleared)
+    # The run-time interlock, asked of a cleared step before the sign button is offered (the sign asks again).
+    blocked = interlock.check(step) if cleared else None
     live_refusal = shown_live.refusal if shown_live else None
     can_sign = blocked is None and live_refusal is None and step.awaits_signature_by(request.user)
     in_sequence = step.is_rollback == (run.mode == RunMode.ROLLBACK)
@@ -143,6 +141,7 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         if workable and not offered and step.status == StepStatus.PENDING and step.kind != StepKind.HOLD_POINT
         else None,
         "interlock": blocked,
+        "cleared": cleared,
         "live": shown_live,
         "live_refusal": live_refusal,
         "tally": tally,
@@ -194,7 +193,7 @@ def _evidence(step: Step, user) -> dict:
     where = DeviceType.serial_locations([chassis]).get(chassis.pk, "") if step.needs_serial else ""
     # A step nobody has scanned yet has nothing to show: no query for it (the page polls every 3 s).
     scans = (
-        list(step.scans.select_related("user", "tag__device", "tag__port__device"))
+        list(step.scans.select_related("user", "tag__device__site", "tag__port__device__site"))
         if step.status != StepStatus.PENDING or step.scan_round
         else []
     )

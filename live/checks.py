@@ -375,7 +375,7 @@ def tryout_round(check: LiveCheck) -> LiveCheck:
         return next((up for n, up in baseline.get(device_id, {}).items() if _same_port(n, port)), None)
 
     seen_down: set[tuple[int, str]] = set()
-    wrong: list[str] = []
+    wrong_ports: list[tuple[int, str]] = []
     answered: set[int] = set()
     by_pk = {a.device_id: a.device.name for a in accesses}
     for reading in check.readings.filter(purpose=Purpose.TRYOUT, answered=True).order_by("taken_at", "pk"):
@@ -387,8 +387,9 @@ def tryout_round(check: LiveCheck) -> LiveCheck:
             if any(_same_port(name, e) for e in ours):
                 if not now_up:
                     seen_down.add((reading.device_id, name))
-            elif was_up and not now_up and (what := f"{by_pk[reading.device_id]} {name}") not in wrong:
-                wrong.append(what)
+            elif was_up and not now_up and (reading.device_id, name) not in wrong_ports:
+                wrong_ports.append((reading.device_id, name))
+    wrong = _as_labelled(wrong_ports, by_pk)
     if wrong:
         visit.problems = [f"{w} went down, which this step must not touch" for w in wrong]
         check.went_down = wrong
@@ -431,6 +432,27 @@ def tryout_round(check: LiveCheck) -> LiveCheck:
     if not watching:
         words.append("no watched switch sees the step's own link")
     return finish(check, CheckState.PASSED, words, names)
+
+
+def _as_labelled(ports: list[tuple[int, str]], names: dict[int, str]) -> list[str]:
+    """Ports as the switches named them ("Ethernet1/1"), said as the inventory and the labels name them
+    ("sw-b Eth1/1"), with the switch's own name beside it where it differs: the tech finds the port by its
+    label, and the approver checks the switch by its own word."""
+    if not ports:
+        return []
+    inventory: dict[int, list[str]] = {}
+    for device_id, name in Port.objects.filter(device_id__in={d for d, _ in ports}).values_list(
+        "device_id", "name"
+    ):
+        inventory.setdefault(device_id, []).append(name)
+    said = []
+    for device_id, reported in ports:
+        ours = next((n for n in inventory.get(device_id, []) if _same_port(reported, n)), None)
+        if ours is None or ours == reported:
+            said.append(f"{names[device_id]} {ours or reported}")
+        else:
+            said.append(f"{names[device_id]} {ours} ({reported} on the switch)")
+    return said
 
 
 # --- verdicts -------------------------------------------------------------------------------------------------

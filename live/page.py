@@ -19,6 +19,7 @@ from live.models import (
     refusal_to_sign,
     target_device,
 )
+from lockstep.dates import in_zone
 
 _HEADLINES = {
     (CheckKind.BEFORE, CheckState.WAITING): ("warn", "… Asking {device}"),
@@ -50,6 +51,15 @@ class StepLive:
     refusal: str | None = None
     # In the page's state: the panel is swapped when this changes.
     token: str = "none"
+    # When the device answered (site time), for a check that has: what it said stays dated on the phone.
+    answered_at: str = ""
+    # The step's own rule (`Step.is_cleared`, `uncleared_because`), asked with what was read here: the page
+    # says go only then.
+    cleared: bool = False
+    # Both scans matched and the switch is still being asked (or nothing was asked yet): "Wait: asking".
+    asking: bool = False
+    # Why the step is not cleared yet, once both scans matched (None: it is, or it is not at that point).
+    waits_for: str | None = None
 
     @property
     def alarming(self) -> bool:
@@ -63,6 +73,7 @@ def step_live(step, user) -> StepLive | None:
     access = access_for(device)
     shown = StepLive(device=device.name)
     if access is None:
+        _clearance(shown, step, access=None, check=None)
         shown.headline = (
             f"No live check: {device.name} has no driver and management address set up in Lockstep."
         )
@@ -71,10 +82,15 @@ def step_live(step, user) -> StepLive | None:
         check = latest(step, CheckKind.TRYOUT) or latest(step, CheckKind.BEFORE)
     else:
         check = deciding_check(step)
-    shown.check = check
+    _clearance(shown, step, access=access, check=check)
     shown.refusal = refusal_to_sign(step, access=access, check=check)
     shown.may_locate = may_locate(step, user, access)
     shown.may_ask_again = may_ask_again(step, check, user, access)
+    if check is None:
+        # The switch disagreed and the step's scans were voided: while the work is held for it, the step
+        # keeps showing what the switch said, not that it will be asked.
+        check = _disagreement_still_open(step)
+    shown.check = check
     if check is None:
         shown.headline = f"{device.name} is asked when the first tech's scan matches."
         shown.token = f"none-{step.scan_round}"
@@ -87,6 +103,32 @@ def step_live(step, user) -> StepLive | None:
     if check.decided_by_id:
         shown.decided = f"{check.decided_by.get_username()} decided the step goes on without it: “{check.decision_reason}”"
         shown.tone = "warn"
+    if check.finished_at is not None and state != CheckState.SUPERSEDED:
+        when = f"{in_zone(check.finished_at, step.run.site.tz):%H:%M:%S %Z}"
+        shown.answered_at = (
+            f"No answer by {when}." if state == CheckState.NO_ANSWER else f"Answered at {when}."
+        )
     shown.may_decide = may_decide_without(check, user)
     shown.token = f"{check.pk}-{state}-{check.decided_by_id or 0}"
     return shown
+
+
+def _clearance(shown: StepLive, step, *, access, check) -> None:
+    """What the step's own rule says, asked with the access and check already read (no query more)."""
+    why = step.uncleared_because(access=access, check=check)
+    shown.cleared = why is None
+    if step.status == "cleared" and not shown.cleared:
+        shown.waits_for = why
+        shown.asking = access is not None and (
+            check is None or (check.state == CheckState.WAITING and not overdue(check))
+        )
+
+
+def _disagreement_still_open(step) -> LiveCheck | None:
+    """The latest before-check of an earlier round, if it disagreed and its discrepancy is still open."""
+    if step.scan_round == 0 or step.status != "pending":
+        return None
+    earlier = latest(step, CheckKind.BEFORE)
+    if earlier is None or earlier.state != CheckState.DISAGREED or earlier.discrepancy_id is None:
+        return None
+    return earlier if earlier.discrepancy.status == "open" else None

@@ -30,7 +30,7 @@ from comms.notices import notices_about
 from comms.notices import preview as comms_preview
 from inventory.models import Discrepancy, DiscrepancyStatus, Port, Site
 from inventory.names import pick_assets
-from live.models import LiveCheck
+from live.models import LiveCheck, read_for
 from lockstep.converters import as_id
 from lockstep.http import HtmxHttpRequest
 from lockstep.public import public_url
@@ -540,11 +540,18 @@ def live_progress(windows: list[Window]) -> dict[int, dict]:
     # all of them at once (one inventory graph per site, however many there are).
     held = interlock.check_many(step for step in current.values() if step.status == StepStatus.CLEARED)
     waiting = {step.run_id: held[step.pk] for step in current.values() if step.pk in held}
+    # Whether each current step both techs scanned is cleared (the switch has answered too): the step's own
+    # rule, asked with every such step's device access and before-check read at once.
+    both_scanned = [step for step in current.values() if step.status == StepStatus.CLEARED]
+    read = read_for(both_scanned)
+    unclear = {step.run_id: step.uncleared_because(**read[step.pk]) for step in both_scanned}
     return {
         w.pk: {
             "run": w.run,
             "step": current.get(w.run_id),
             "interlock": waiting.get(w.run_id),
+            "cleared": w.run_id in unclear and unclear[w.run_id] is None,
+            "waits_for": unclear.get(w.run_id),
             "scans": scans_now.get(w.run_id, []),
             "cut_refusals": stopped.get(w.run_id, []),
             "done": counts.get(w.run_id, {}).get("done", 0),

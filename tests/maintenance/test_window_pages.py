@@ -255,8 +255,9 @@ def test_the_board_makes_the_same_queries_for_1_or_10_windows_being_worked(
     # and was made against; each runbook's steps counted; each one's current step, with its people and asset,
     # and their scans; open discrepancies (raised by scans, and by the switches); the interlock's refusals; the
     # interlock's look at the cleared cuts: the circuits between sites, the cuts still open, one inventory graph
-    # (circuits, devices, ports, services, service devices, service ports)
-    with django_assert_num_queries(21):
+    # (circuits, devices, ports, services, service devices, service ports); whether those cuts are cleared:
+    # their devices' access and their before-checks (live)
+    with django_assert_num_queries(23):
         response = client.get(reverse("maintenance:board"), HTTP_HX_REQUEST="true")
     page = response.content.decode()
     assert page.count("tess (performer) scanned with the in-page camera") == n
