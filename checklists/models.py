@@ -27,6 +27,7 @@ from accounts.roles import DESK_ROLES, Role, has_role, roles_of
 from audit.log import pending, record
 from audit.models import AuditEvent
 from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag, TagStatus
+from inventory.phones import Phone
 
 # The audit event of a tech saying "I have stopped" after a STOP on their phone.
 STOP_ACKNOWLEDGED = "step.stop_acknowledged"
@@ -570,6 +571,15 @@ class Step(models.Model):
     @property
     def chassis(self) -> Device | None:
         return self.port.device if self.port_id else self.device
+
+    @property
+    def performer_phone(self) -> Phone:
+        """The phone the performer scanned with (see inventory.phones: the one rule about phones)."""
+        return Phone(device=self.performer_device, session=self.performer_session)
+
+    @property
+    def verifier_phone(self) -> Phone:
+        return Phone(device=self.verifier_device, session=self.verifier_session)
 
     @property
     def needs_two(self) -> bool:
