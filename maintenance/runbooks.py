@@ -38,7 +38,8 @@ STANDARD_STEPS = [
     {
         "kind": StepKind.DESTRUCTIVE,
         "title": "{action}: {asset}",
-        "instructions": "Both of you scan {asset} and type its chassis serial. Only when it says CLEARED: {action} it.",
+        "instructions": "Both of you scan {asset} and type its chassis serial. Only when it says CLEARED: {action} it. "
+        "{afterwards}",
         "target_role": "*",
         "show_neighbours": True,
     },
@@ -75,6 +76,9 @@ RETIRED_STANDARDS = {
     # v1 (until December 2026): customer updates "the work has started" and "is complete", which repeated the
     # window's own notices word for word, so every customer heard each twice.
     "e1e45c51e1eb86caffa15a593c785992fe72f152ee2cfea268bdd5710e453c7f",
+    # v2 (until December 2026): the destructive step did not say whether its asset stays down once it is done
+    # or must come back up, which is what the switch's try-out then expects.
+    "884b556e453effb26c49377f57ce9b4ae66cb9070e9179fd6fd88b7e604c5e50",
 }
 
 _STEP_FIELDS = {
