@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
-from checklists.models import StepScan, StepStatus
+from checklists.execution import Who
+from checklists.models import StepRefused, StepScan, StepStatus
 from lockstep.middleware import DEVICE_COOKIE
 from tests.checklists.conftest import finish_steps_before, users
 from tests.conftest import PASSWORD
@@ -104,3 +106,9 @@ def test_the_performer_signs_from_the_phone_she_scanned_with_even_after_logging_
     log_out(tess_phone)
     sign(log_in(tess_phone, tess), scene)  # her own phone, a new session
     assert scene.step(DESTRUCTIVE).status == StepStatus.DONE
+
+
+def test_a_tap_from_a_phone_that_sends_no_device_cookie_is_refused(scene):
+    """Without its cookie a phone cannot be told from another, so two people could not be told to be two phones."""
+    with pytest.raises(StepRefused, match="sent no Lockstep cookie"):
+        Who.of(users()["tess"], session_key="tess-session", device_id="")
