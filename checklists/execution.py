@@ -7,7 +7,6 @@ committed, because a mismatch that vanished on refusal would be a warning, and a
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import Role, has_role
-from audit.log import record, session_hash
+from audit.log import record
 from checklists import interlock
 from checklists.models import (
     CAMERA_METHODS,
@@ -45,6 +44,7 @@ from inventory.models import (
     TagStatus,
     normalize_serial,
 )
+from inventory.phones import Phone
 from live import api as live
 
 _RUN_CLOSED_WORDS = {
@@ -92,8 +92,15 @@ class Who:
     def of(cls, user, *, session_key: str | None, device_id: str | None, queued_at: str | None = None) -> Who:
         if not session_key:
             raise StepRefused("Your session has expired. Log in again; nothing was signed.")
-        device = hashlib.sha256((device_id or "").encode()).hexdigest() if device_id else ""
-        return cls(user, session_hash(session_key), device, _phone_time(queued_at))
+        if not device_id:
+            # Two people must be two phones, and a phone is told by this cookie: without it, it cannot be.
+            raise StepRefused("Your phone sent no Lockstep cookie. Allow cookies for this site and reload.")
+        phone = Phone.of(device_id=device_id, session_key=session_key)
+        return cls(user, phone.session, phone.device, _phone_time(queued_at))
+
+    @property
+    def phone(self) -> Phone:
+        return Phone(device=self.device, session=self.session)
 
     def noted(self) -> dict[str, str]:
         """What the audit event keeps about how the tap arrived."""
@@ -343,11 +350,7 @@ def _scan_role(step: Step, who: Who) -> str:
         raise StepRefused(
             "You already scanned this as the performer. A different tech must verify it on their own phone."
         )
-    if step.performer_session == who.session:
-        raise StepRefused(
-            "This session already scanned as the performer. The verifier logs in on their own phone."
-        )
-    if step.performer_device == who.device:
+    if who.phone.made(step.performer_phone):
         raise StepRefused(
             "This phone already scanned as the performer. The verifier scans on their own phone, "
             "not by logging in on this one."
@@ -588,7 +591,7 @@ def _sign(step: Step, *, who: Who) -> str:
                         "Wait for the performer to do it and sign; then you sign that it was done."
                     )
                 raise StepRefused("Only the performer and the verifier who scanned this asset sign it.")
-            _require_scanning_phone(who, step.performer_device, step.performer_session)
+            _require_scanning_phone(who, step.performer_phone)
             # Cleared only once everything has answered: the scans, and the switch where it can be asked.
             if (why := step.uncleared_because()) is not None:
                 raise StepRefused(why)
@@ -616,9 +619,9 @@ def _sign(step: Step, *, who: Who) -> str:
             if who.user.pk == step.performer_id:
                 raise StepRefused("You signed as the performer; the verifier signs now, on their own phone.")
             raise StepRefused("Only the verifier who scanned this asset signs it as verified.")
-        if who.session == step.performer_session or (who.device and who.device == step.performer_device):
+        if who.phone.made(step.performer_phone):
             raise StepRefused("The verifier signs on their own phone and session.")
-        _require_scanning_phone(who, step.verifier_device, step.verifier_session)
+        _require_scanning_phone(who, step.verifier_phone)
         if (why := live.refusal_to_sign(step)) is not None:
             raise StepRefused(why)
         step.verified_at = step.completed_at = now
@@ -633,10 +636,10 @@ def _sign(step: Step, *, who: Who) -> str:
         return "Verified. Step complete."
 
 
-def _require_scanning_phone(who: Who, device: str, session: str) -> None:
-    """Each signature comes from the phone its signer scanned with (or, if that phone had no device cookie,
-    from the same session), so the two signatures are made on two phones, as the two scans were."""
-    if (who.device != device) if device else (who.session != session):
+def _require_scanning_phone(who: Who, scanned_on: Phone) -> None:
+    """Each signature comes from the phone its signer scanned with, so the two signatures are made on two
+    phones, as the two scans were."""
+    if not who.phone.made(scanned_on):
         raise StepRefused(
             "Sign on the phone you scanned this asset with: your signature goes with that scan. "
             "If that phone is lost, tell the approver."

@@ -5,9 +5,9 @@ runs at the site have cut and not yet restored, it would take down a service tha
 approved to take down. It asks the inventory (the blast radius) about the cuts as they are now, so it holds
 when windows overrun, were approved at different times, or were approved with an override.
 
-A cut is made when a destructive step is signed done. It is restored when a later step of the same run on the
-same asset is complete and puts it back (a reconnect, or a rollback step), or when its run is closed (its
-window completed).
+A cut is made when a destructive step is signed done, if its action leaves the asset down (inventory.actions
+says which do). It is restored when a later step of the same run on the same asset is signed and puts it back
+(a reconnect, a replacement, or a rollback step), or when its run is closed (its window completed).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from checklists.models import Run, RunStatus, Step, StepKind, StepStatus
+from inventory.actions import effect_of
 from inventory.blast_radius import (
     Cut,
     build_graph,
@@ -28,9 +29,6 @@ from inventory.blast_radius import (
 )
 from inventory.models import Site
 
-# The action that puts a port back once it is signed done (while it is being done, the link is down: it is
-# checked like any cut). Every other destructive action leaves its asset cut until it is restored.
-RESTORING_ACTIONS = frozenset({"reconnect"})
 _SIGNED = (StepStatus.DONE, StepStatus.COMPLETE)
 
 
@@ -116,7 +114,7 @@ def open_cuts(
     cut: dict[tuple[int, tuple[str, int]], Step] = {}
     for step in steps:  # in order within each run: a later restoring step puts back an earlier cut
         key = (step.run_id, _asset_key(step))
-        if step.is_rollback or step.action in RESTORING_ACTIONS:
+        if step.is_rollback or not effect_of(step.action).down_after:
             cut.pop(key, None)
         else:
             cut[key] = step
@@ -126,8 +124,8 @@ def open_cuts(
 def check(step: Step) -> Blocked | None:
     """Would signing this destructive step done take down, together with the other runs' open cuts, a service
     its run was not approved to take down? Call with the site locked (see `lock_site`) to act on the answer."""
-    # A reconnect is checked like any cut: the link is down while it is moved. Once signed, it is back.
-    if step.kind != StepKind.DESTRUCTIVE:
+    # Checked for what the asset takes down while the step is done, whether or not it is back after it.
+    if step.kind != StepKind.DESTRUCTIVE or not effect_of(step.action).down_during:
         return None
     run = step.run
     # Runs at every site a circuit joins this one to: their cuts and these meet in one blast radius.
@@ -142,7 +140,7 @@ def check_many(steps: Iterable[Step]) -> dict[int, Blocked]:
     """`check` for several steps at once, by step id (only those it would refuse): a page that shows every
     running window's current step asks this in a fixed number of queries, however many there are (the
     sites' circuits, the open cuts at all their sites, one inventory graph per site)."""
-    steps = [step for step in steps if step.kind == StepKind.DESTRUCTIVE]
+    steps = [s for s in steps if s.kind == StepKind.DESTRUCTIVE and effect_of(s.action).down_during]
     if not steps:
         return {}
     _ports, neighbours = circuits_between_sites()

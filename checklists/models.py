@@ -26,7 +26,9 @@ from django.utils import timezone
 from accounts.roles import DESK_ROLES, Role, has_role, roles_of
 from audit.log import pending, record
 from audit.models import AuditEvent
+from inventory.actions import Effect, effect_of
 from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag, TagStatus
+from inventory.phones import Phone
 from live.models import refusal_to_sign
 
 # The audit event of a tech saying "I have stopped" after a STOP on their phone.
@@ -546,15 +548,15 @@ class Step(models.Model):
         asset = binding.asset if binding else None
         device = asset if isinstance(asset, Device) else None
         port = asset if isinstance(asset, Port) else None
-        action = (binding.action if binding else "").replace("_", " ")
+        effect = effect_of(binding.action) if binding else None
         name = (f"{port.device.name} {port.name}" if port else device.name) if asset else ""
         return cls(
             run=run,
             position=position,
             template=template,
             kind=template.kind,
-            title=template.title.replace("{asset}", name).replace("{action}", action)[:300],
-            instructions=template.instructions.replace("{asset}", name).replace("{action}", action),
+            title=_words(template.title, name, effect)[:300],
+            instructions=_words(template.instructions, name, effect),
             message=template.message.replace("{asset}", name),
             is_rollback=template.is_rollback,
             device=device,
@@ -571,6 +573,15 @@ class Step(models.Model):
     @property
     def chassis(self) -> Device | None:
         return self.port.device if self.port_id else self.device
+
+    @property
+    def performer_phone(self) -> Phone:
+        """The phone the performer scanned with (see inventory.phones: the one rule about phones)."""
+        return Phone(device=self.performer_device, session=self.performer_session)
+
+    @property
+    def verifier_phone(self) -> Phone:
+        return Phone(device=self.verifier_device, session=self.verifier_session)
 
     @property
     def needs_two(self) -> bool:
@@ -616,7 +627,7 @@ class Step(models.Model):
     @property
     def action_words(self) -> str:
         """The action as people say it: "power off", not "power_off"."""
-        return self.action.replace("_", " ")
+        return effect_of(self.action).verb if self.action else ""
 
     def awaits_signature_by(self, user) -> bool:
         """May this user sign this step now? Its run is open for work in this step's sequence, and: a one-person
@@ -686,6 +697,16 @@ class Step(models.Model):
         if any(p.get("scan", 0) >= latest.pk for p in said):
             return None
         return latest
+
+
+def _words(text: str, asset: str, effect: Effect | None) -> str:
+    """A step template's words for one bound asset: {asset}, {action} (the verb, as people say it) and
+    {afterwards} (what the techs should see once it is done), as the vocabulary of actions says."""
+    return (
+        text.replace("{asset}", asset)
+        .replace("{action}", effect.verb if effect else "")
+        .replace("{afterwards}", effect.afterwards if effect else "")
+    )
 
 
 def neighbours(asset: Device | Port) -> list[str]:

@@ -24,7 +24,12 @@ class AddStepForm(forms.Form):
         max_length=200, label="Title", help_text="May name the target as {asset} and the work as {action}."
     )
     instructions = forms.CharField(
-        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Instructions"
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Instructions",
+        help_text="May name the target as {asset}, the work as {action}, and what the techs should see once it "
+        "is done (down, or back up) as {afterwards}.",
     )
     message = forms.CharField(
         max_length=5000,

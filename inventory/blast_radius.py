@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from inventory.actions import effect_of
 from inventory.models import (
     FORWARDING_KINDS,
     POWER_KINDS,
@@ -85,12 +86,15 @@ class Cut:
     def for_work(
         cls, action: str, *, device: Device | None = None, port: Port | None = None, label: str = ""
     ):
-        """What a physical action at the rack does to connectivity. Every port action starts by unplugging the
-        port (a reconnect too: the link is down until it is plugged back); replacing or moving a device
-        takes it offline while the work is done."""
+        """What an action at the rack takes down while it is done (inventory.actions says, per action): a port
+        is unplugged for it (a reconnect too: the link is down until it is seated), a device powered off or
+        taken out."""
+        effect = effect_of(action)
+        if not effect.down_during:
+            raise ValueError(f"{action!r} takes nothing down, so it is no cut")
         if port is not None:
             return cls.unplug(port, label)
-        if action == "power_off":
+        if effect.powers_off:
             return cls.power_off(device, label)
         return cls.remove(device, label)
 

@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from accounts.roles import Role, has_role
 from audit.log import record
 from inventory import codes
+from inventory.phones import Phone
 from lockstep.public import public_url
 
 
@@ -214,14 +215,18 @@ class Device(models.Model):
 
     # --- the serial read at the rack, when the inventory has none -------------------------------------------
 
-    def may_read_serial(self, user) -> bool:
-        """May `user` read this chassis's serial at the rack? Only while the inventory has none, only a person
-        who works with tags, and each person once: the second reading must come from someone else."""
+    def may_read_serial(self, user, phone: Phone | None = None) -> bool:
+        """May `user` read this chassis's serial at the rack, on `phone`? Only while the inventory has none, only
+        a person who works with tags, and each person and each phone once: the second reading must come from
+        someone else, on their own phone."""
         if self.serial or not getattr(user, "is_authenticated", False):
             return False
         if not any(has_role(user, role) for role in (Role.TECH, Role.APPROVER, Role.ADMIN)):
             return False
-        return not self.serial_readings.filter(status=SerialReadingStatus.PENDING, read_by=user).exists()
+        first = self.pending_serial_reading()
+        if first is None:
+            return True
+        return first.read_by_id != user.pk and not (phone is not None and phone.made(first.phone))
 
     def pending_serial_reading(self) -> SerialReading | None:
         """The first of two readings, waiting for the second (who read it and when; never its value)."""
@@ -229,10 +234,11 @@ class Device(models.Model):
             self.serial_readings.filter(status=SerialReadingStatus.PENDING).select_related("read_by").first()
         )
 
-    def read_serial_at_rack(self, serial: str, *, by, session_key: str) -> str:
-        """One person's reading of the chassis serial. The first waits; a second person's reading that agrees
-        puts the serial on record as read at the rack by both; one that differs records nothing, sets both
-        readings aside and raises a discrepancy for the approver. Returns "waiting", "agreed" or "differ"."""
+    def read_serial_at_rack(self, serial: str, *, by, phone: Phone) -> str:
+        """One person's reading of the chassis serial, on their phone. The first waits; a second person's reading
+        on another phone that agrees puts the serial on record as read at the rack by both; one that differs
+        records nothing, sets both readings aside and raises a discrepancy for the approver. Returns "waiting",
+        "agreed" or "differ"."""
         typed = (serial or "").strip()
         if not normalize_serial(typed):
             raise InventoryRefused("Type or scan the serial number on the chassis.")
@@ -242,17 +248,21 @@ class Device(models.Model):
             device = Device.objects.select_for_update().get(pk=self.pk)
             if device.serial:
                 raise InventoryRefused(f"{device} already has a serial on record; it is not read again here.")
-            if not device.may_read_serial(by):
-                if device.serial_readings.filter(status=SerialReadingStatus.PENDING, read_by=by).exists():
+            if not device.may_read_serial(by, phone):
+                first = device.pending_serial_reading()
+                if first is not None and first.read_by_id == by.pk:
                     raise InventoryRefused(
                         "You have read this serial already. A second person reads it, on their own phone."
                     )
+                if first is not None and phone.made(first.phone):
+                    raise InventoryRefused(
+                        "This phone has read this serial already. The second person reads it on their own "
+                        "phone, not by logging in on this one. Nothing was recorded."
+                    )
                 raise InventoryRefused("Only a tech, an approver or an admin reads a serial at the rack.")
             first = device.pending_serial_reading()
-            if first is not None and session_key and first.session_key == session_key:
-                raise InventoryRefused("The second reading must come from another person's own session.")
             reading = SerialReading.objects.create(
-                device=device, serial=typed, read_by=by, session_key=session_key
+                device=device, serial=typed, read_by=by, session_hash=phone.session, device_hash=phone.device
             )
             if first is None:
                 record("device.serial_read", actor=by, obj=device, payload={"reading": "first"})
@@ -342,7 +352,9 @@ class SerialReading(models.Model):
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="serial_readings")
     serial = models.CharField(max_length=100)
     read_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    session_key = models.CharField(max_length=40, blank=True)
+    # The phone it was read on (see inventory.phones), as SHA-256: the second reading is from another phone.
+    session_hash = models.CharField(max_length=64, blank=True)
+    device_hash = models.CharField(max_length=64, blank=True)
     read_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(
         max_length=20, choices=SerialReadingStatus.choices, default=SerialReadingStatus.PENDING
@@ -357,6 +369,12 @@ class SerialReading(models.Model):
                 condition=Q(status="pending"),
                 name="serial_reading_one_pending_per_reader",
             ),
+            # ... and one per phone: a second person logging in on the first one's phone is not a second phone.
+            models.UniqueConstraint(
+                fields=["device", "device_hash"],
+                condition=Q(status="pending") & ~Q(device_hash=""),
+                name="serial_reading_one_pending_per_phone",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "agreed", "set_aside"]), name="serial_reading_status_valid"
             ),
@@ -364,6 +382,10 @@ class SerialReading(models.Model):
 
     def __str__(self) -> str:
         return f"serial reading of {self.device} by {self.read_by}"
+
+    @property
+    def phone(self) -> Phone:
+        return Phone(device=self.device_hash, session=self.session_hash)
 
 
 class DeviceRole(models.Model):

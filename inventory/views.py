@@ -40,6 +40,7 @@ from inventory.models import (
     reveal_identity,
 )
 from inventory.names import natural_key, port_search
+from inventory.phones import Phone
 from live.models import access_for, serial_report
 from lockstep.http import HtmxHttpRequest
 
@@ -211,20 +212,27 @@ def device_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         .order_by("kind", "name")
     )
     ports = sorted(ports, key=lambda p: (p.kind, natural_key(p.name)))  # Port 2 before Port 10
+    pending = None if device.serial else device.pending_serial_reading()
     context = {
         "device": device,
         "ports": ports,
         "may_reveal": may_reveal_identity(request.user),
         "may_print": Tag.may_label_assets(request.user),
         "may_reprint": Tag.may_reprint_labels(request.user),
-        "may_read_serial": device.may_read_serial(request.user),
-        "pending_reading": None if device.serial else device.pending_serial_reading(),
+        "may_read_serial": device.may_read_serial(request.user, _phone(request)),
+        "pending_reading": pending,
+        "read_on_this_phone": pending is not None and _phone(request).made(pending.phone),
         "read_at_rack_by": device.serial_read_at_rack_by() if device.serial else [],
         # What the device itself says (live checks): whether it has them, and its last serial report, in words.
         "live_access": access_for(device),
         "serial_report": serial_report(device),
     }
     return render(request, "inventory/device.html", context)
+
+
+def _phone(request: HtmxHttpRequest) -> Phone:
+    """The phone this request came from: its device cookie (lockstep.middleware) and its login session."""
+    return Phone.of(device_id=getattr(request, "device_id", ""), session_key=request.session.session_key)
 
 
 SERIAL_READING_SAID = {
@@ -242,9 +250,7 @@ def serial_reading(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(Device, pk=pk)
     try:
         outcome = device.read_serial_at_rack(
-            request.POST.get("serial", "")[:1000],
-            by=request.user,
-            session_key=request.session.session_key or "",
+            request.POST.get("serial", "")[:1000], by=request.user, phone=_phone(request)
         )
     except InventoryRefused as refusal:
         messages.error(request, refusal.reason)

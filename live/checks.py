@@ -24,6 +24,7 @@ from django.utils import timezone
 from netutils.interface import canonical_interface_name
 
 from audit.log import record
+from inventory.actions import Tryout, effect_of
 from inventory.models import Device, Port, PortKind, normalize_serial
 from live.gear import Answer, NoAccess, ask
 from live.models import (
@@ -113,15 +114,11 @@ def watched(step) -> list[DeviceAccess]:
     )
 
 
-# The actions that leave the step's link down when they are done. A reconnect or a replacement puts it back:
-# their try-out watches only that nothing else goes down.
-LEAVES_IT_DOWN = frozenset({"unplug", "power_off", "move"})
-
-
 def expected_down(step) -> dict[int, list[str]]:
     """Which ports the step should take down, by device: the port and its far end; for a device powered off or
-    removed, the far ends of all its cabled interfaces (the device itself will not be answering)."""
-    if step.action not in LEAVES_IT_DOWN:
+    removed, the far ends of all its cabled interfaces (the device itself will not be answering). None for an
+    action that puts its asset back (inventory.actions): its try-out watches only that nothing else goes down."""
+    if effect_of(step.action).tryout != Tryout.TARGET_DOWN:
         return {}
     port = port_of(step)
     expected: dict[int, list[str]] = {}

@@ -22,10 +22,11 @@ from django.utils import timezone
 
 from audit.log import record
 from audit.models import AuditEvent
-from checklists.interlock import RESTORING_ACTIONS, cut_of
+from checklists.interlock import cut_of
 from checklists.models import Step, StepKind, StepStatus
 from comms.models import Delivery, DeliveryState, NoticeKind
 from comms.notices import notices_about
+from inventory.actions import effect_of
 from inventory.blast_radius import build_graph, compute
 from inventory.models import Service
 from maintenance import sla
@@ -98,7 +99,7 @@ def window_spans(window: Window, *, now: datetime, graph=None) -> dict[int, list
     events = []
     for step in steps:
         key = ("port", step.port_id) if step.port_id else ("device", step.device_id)
-        if step.is_rollback or step.action in RESTORING_ACTIONS:
+        if step.is_rollback or not effect_of(step.action).down_after:
             events.append((step.completed_at or step.performed_at, 0, key, None))
         elif step.performed_at:
             events.append((step.performed_at, 1, key, cut_of(step)))

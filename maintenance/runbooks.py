@@ -41,7 +41,7 @@ STANDARD_STEPS = [
         # No order to act here: the step's text is on the phone while the switch is still being asked. The
         # phone says what to do once everything has answered.
         "instructions": "Both of you scan {asset} and type its chassis serial, each on your own phone. Touch "
-        "nothing until every check has answered: the phone then tells the performer what to do.",
+        "nothing until every check has answered: the phone then tells the performer what to do. {afterwards}",
         "target_role": "*",
         "show_neighbours": True,
     },
@@ -79,7 +79,8 @@ RETIRED_STANDARDS = {
     # window's own notices word for word, so every customer heard each twice.
     "e1e45c51e1eb86caffa15a593c785992fe72f152ee2cfea268bdd5710e453c7f",
     # v2 (until December 2026): the destructive step said "Only when it says CLEARED: {action} it", shown on
-    # the phone while the switch was still being asked.
+    # the phone while the switch was still being asked, and did not say whether its asset stays down once it
+    # is done or must come back up, which is what the switch's try-out then expects.
     "884b556e453effb26c49377f57ce9b4ae66cb9070e9179fd6fd88b7e604c5e50",
 }
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.roles import Role, has_role
 from audit.log import record
 from checklists.models import Run, RunMode, RunStatus, StepRefused
+from inventory.actions import DEVICE_ACTIONS, PORT_ACTIONS, Action
 from inventory.models import Device, Port, Site
 from lockstep.dates import in_zone, span_in_zone, zone_name
 from maintenance import notices
@@ -62,16 +63,8 @@ class Risk(models.TextChoices):
     HIGH = "high", "High"
 
 
-class TargetAction(models.TextChoices):
-    UNPLUG = "unplug", "Unplug"
-    POWER_OFF = "power_off", "Power off"
-    REPLACE = "replace", "Replace"
-    MOVE = "move", "Move"
-    RECONNECT = "reconnect", "Reconnect"
-
-
-PORT_ACTIONS = {TargetAction.UNPLUG, TargetAction.MOVE, TargetAction.RECONNECT}
-DEVICE_ACTIONS = {TargetAction.POWER_OFF, TargetAction.REPLACE, TargetAction.MOVE}
+# What a window may do to a target, and to which: the inventory's one vocabulary of actions.
+TargetAction = Action
 
 
 class Window(models.Model):

@@ -83,7 +83,7 @@ def test_one_session_acting_for_two_users_is_refused(step, code):
     scan(
         step, who=Who.of(tess, session_key="shared", device_id="phone-a-0123456789"), raw=code, serial=SERIAL
     )
-    with pytest.raises(StepRefused, match="This session already scanned"):
+    with pytest.raises(StepRefused, match="This phone already scanned as the performer"):
         scan(
             step,
             who=Who.of(vic, session_key="shared", device_id="phone-b-0123456789"),

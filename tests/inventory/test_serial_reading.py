@@ -19,6 +19,7 @@ from inventory.models import (
     Site,
     Tag,
 )
+from inventory.phones import Phone
 from tests.conftest import PASSWORD, postgres_only
 
 
@@ -32,6 +33,11 @@ def phone(user) -> Client:
     client = Client()
     assert client.login(username=user.username, password=PASSWORD)
     return client
+
+
+def handset(name: str) -> Phone:
+    """A phone of its own, for readings made without HTTP."""
+    return Phone.of(device_id=f"device{name}0123456789", session_key=f"session-{name}")
 
 
 def read(client: Client, device: Device, serial: str):
@@ -106,13 +112,13 @@ def test_a_device_with_a_serial_on_record_is_not_read_again(unserialed, tess):
 
     assert not unserialed.may_read_serial(tess)
     with pytest.raises(InventoryRefused, match="already has a serial on record"):
-        unserialed.read_serial_at_rack("CZ2300X999", by=tess, session_key="s1")
+        unserialed.read_serial_at_rack("CZ2300X999", by=tess, phone=handset("s1"))
 
 
 def test_a_user_without_a_tag_role_cannot_read(unserialed, cora, olive):
     assert not unserialed.may_read_serial(cora)
     with pytest.raises(InventoryRefused, match="Only a tech, an approver or an admin"):
-        unserialed.read_serial_at_rack("CZ2300X001", by=cora, session_key="s1")
+        unserialed.read_serial_at_rack("CZ2300X001", by=cora, phone=handset("s1"))
     assert read(phone(olive), unserialed, "CZ2300X001").status_code == 403
     assert not SerialReading.objects.exists()
 
@@ -160,7 +166,7 @@ def test_two_readers_at_the_same_instant_make_one_first_reading_and_one_second()
 
     outcomes = at_once(
         *(
-            lambda user=user: device.read_serial_at_rack("CZ-RACE-1", by=user, session_key=user.username)
+            lambda user=user: device.read_serial_at_rack("CZ-RACE-1", by=user, phone=handset(user.username))
             for user in readers
         )
     )
@@ -172,8 +178,8 @@ def test_two_readers_at_the_same_instant_make_one_first_reading_and_one_second()
 
 
 def test_the_page_stops_crediting_the_readers_once_the_serial_on_record_changes(unserialed, tess, vic):
-    unserialed.read_serial_at_rack("CZ2300X001", by=tess, session_key="s1")
-    unserialed.read_serial_at_rack("CZ2300X001", by=vic, session_key="s2")
+    unserialed.read_serial_at_rack("CZ2300X001", by=tess, phone=handset("s1"))
+    unserialed.read_serial_at_rack("CZ2300X001", by=vic, phone=handset("s2"))
     unserialed.refresh_from_db()
     assert [r.read_by for r in unserialed.serial_read_at_rack_by()] == [tess, vic]
 
@@ -182,3 +188,22 @@ def test_the_page_stops_crediting_the_readers_once_the_serial_on_record_changes(
 
     assert unserialed.serial_read_at_rack_by() == []
     assert "read at the rack by" not in phone(tess).get(unserialed.get_absolute_url()).content.decode()
+
+
+def test_the_upgrade_hashes_the_session_keys_readings_kept(unserialed, tess):
+    """Readings made before the upgrade kept the live session key: it becomes its SHA-256, as the new ones."""
+    import hashlib
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("inventory.migrations.0011_serial_readings_know_their_phone")
+    reading = SerialReading.objects.create(
+        device=unserialed, serial="CZ1", read_by=tess, session_hash="live-key"
+    )
+
+    migration.hash_session_keys(apps, None)
+
+    reading.refresh_from_db()
+    assert reading.session_hash == hashlib.sha256(b"live-key").hexdigest()
+    assert reading.phone.made(Phone.of(device_id=None, session_key="live-key"))
