@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 
@@ -38,10 +39,20 @@ def _test_settings(tmp_path_factory):
         yield
 
 
+_DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
 @pytest.fixture(autouse=True)
-def _no_checkpoint_outlives_its_test():
-    """Each test's database starts empty, so a checkpoint written by an earlier test would vouch for events
-    that are gone."""
+def _each_test_starts_a_checkpointed_log(request):
+    """Each test's database starts with an empty log, so a checkpoint written by an earlier test would vouch
+    for events that are gone. A test that uses the database gets what a new installation gets: the first
+    checkpoint, of its empty log (and of who holds which rights then), without which no event verifies."""
+    Path(settings.LOCKSTEP_AUDIT_CHECKPOINT_FILE).unlink(missing_ok=True)
+    names = set(request.fixturenames)
+    if request.node.get_closest_marker("django_db") or _DATABASE_FIXTURES & names:
+        # The live server asks for a transactional database only once it starts: asked for first, as it will be.
+        request.getfixturevalue("transactional_db" if "live_server" in names else "_django_db_helper")
+        call_command("audit_checkpoint", verbosity=0)
     yield
     Path(settings.LOCKSTEP_AUDIT_CHECKPOINT_FILE).unlink(missing_ok=True)
 
