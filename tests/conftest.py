@@ -59,17 +59,30 @@ def _each_test_starts_a_checkpointed_log(request):
 
 @pytest.fixture(autouse=True, scope="session")
 def _flush_may_empty_the_audit_log():
-    """Between transactional tests Django empties every table with DELETE; on SQLite the append-only triggers
-    (audit migration 0005) let that through only inside `audit.sqlite.unlocked()`."""
+    """Between transactional tests Django empties every table: with DELETE on SQLite, where the append-only
+    triggers (audit migration 0005) let that through only inside `audit.sqlite.unlocked()`; with TRUNCATE on
+    PostgreSQL, where the trigger that refuses it (audit migration 0006) is switched off for the flush, as only
+    the table's owner can."""
     from django.core.management.commands import flush
+    from django.db import DEFAULT_DB_ALIAS, connections
 
     from audit.sqlite import unlocked
 
     handle = flush.Command.handle
 
+    def truncate_trigger(connection, state: str) -> None:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE audit_event {state} TRIGGER audit_event_no_truncate")
+
     def handle_unlocked(self, *args, **options):
-        with unlocked():
-            return handle(self, *args, **options)
+        connection = connections[options.get("database") or DEFAULT_DB_ALIAS]
+        truncate_trigger(connection, "DISABLE")
+        try:
+            with unlocked():
+                return handle(self, *args, **options)
+        finally:
+            truncate_trigger(connection, "ENABLE")
 
     with mock.patch.object(flush.Command, "handle", handle_unlocked):
         yield
