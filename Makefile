@@ -39,6 +39,9 @@ system-deps:
 
 run: venv npm
 	DEBUG=1 $(PY) manage.py migrate --noinput
+	@# A new database's empty log gets its first checkpoint here; an existing one must verify before the demo
+	@# adds to it (a database without its var/ fails loudly: README, "The audit log").
+	DEBUG=1 $(PY) manage.py audit_checkpoint
 	DEBUG=1 $(PY) manage.py load_demo
 	DEBUG=1 $(PY) manage.py audit_checkpoint
 	@echo

@@ -1,9 +1,11 @@
 """Signed checkpoints of the audit chain, kept where the database cannot rewrite them.
 
 `manage.py audit_checkpoint` verifies the chain and appends one line to `LOCKSTEP_AUDIT_CHECKPOINT_FILE`: the
-count, the head hash and the time, signed with the current audit key. `verify_audit` then checks the database
-against every checkpoint, so a chain rewritten (even re-signed with the key), wiped, or cut back to an earlier
-event no longer verifies. Make the file append-only for the app's user (`chattr +a`) and copy it off the machine
+count, the head hash, the time and who held which rights then (audit/rights.py), signed with the current audit
+key. `verify_audit` then checks the database against every checkpoint, so a chain rewritten (even re-signed with
+the key), wiped, or cut back to an earlier event no longer verifies, and a right given or taken away behind the
+application's back shows. A log with events and no checkpoint verifies nothing: the first checkpoint is written
+for the empty log, or by `audit_trust`, on the record. Make the file append-only for the app's user (`chattr +a`) and copy it off the machine
 (`LOCKSTEP_AUDIT_CHECKPOINT_EMAIL` mails each line to an auditor).
 """
 
@@ -28,17 +30,27 @@ class Checkpoint:
     key_id: str
     sig: str = ""
     line: int = 0
+    # Who held which rights at `seq` (audit/rights.py); None in lines written before checkpoints carried it.
+    people: dict | None = None
+
+    def _fields(self) -> dict:
+        fields = {"seq": self.seq, "hash": self.hash, "at": self.at, "key_id": self.key_id}
+        # Only once there is one: older lines keep the bytes they were signed as.
+        return fields if self.people is None else {**fields, "people": self.people}
 
     def body(self) -> bytes:
-        fields = {"seq": self.seq, "hash": self.hash, "at": self.at, "key_id": self.key_id}
         # Prefixed: a checkpoint's signature can never stand for an event's, nor the other way round.
-        return b"lockstep-checkpoint\0" + json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+        return (
+            b"lockstep-checkpoint\0"
+            + json.dumps(self._fields(), sort_keys=True, separators=(",", ":")).encode()
+        )
 
     def text(self) -> str:
-        fields = {"seq": self.seq, "hash": self.hash, "at": self.at, "key_id": self.key_id, "sig": self.sig}
-        return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+        return json.dumps({**self._fields(), "sig": self.sig}, sort_keys=True, separators=(",", ":"))
 
     def describe(self) -> str:
+        if self.seq == 0:
+            return f"the first checkpoint, of the empty log ({self.at})"
         return f"the checkpoint of {self.at} (event #{self.seq})"
 
 
@@ -66,7 +78,10 @@ def read() -> tuple[list[Checkpoint], list[str]]:
                 key_id=str(fields["key_id"]),
                 sig=str(fields["sig"]),
                 line=number,
+                people=fields.get("people"),
             )
+            if mark.people is not None and not isinstance(mark.people, dict):
+                raise TypeError("people")
         except (ValueError, TypeError, KeyError):
             problems.append(f"{problem}: not a checkpoint (the file was edited)")
             continue
@@ -98,10 +113,14 @@ def latest() -> Checkpoint | None:
     return marks[-1] if marks else None
 
 
-def append(seq: int, head_hash: str) -> Checkpoint:
-    key = keys.current()
+def append(seq: int, head_hash: str, people: dict, *, key_id: str) -> Checkpoint:
+    """Vouch for the chain up to `seq`, and for who held which rights there, digested under the key `key_id`,
+    which signs the line. The caller has verified both (`audit.log.verify_chain`)."""
+    key = keys.keyring().get(key_id)
+    if key is None:
+        raise keys.UnknownKey(key_id)
     unsigned = Checkpoint(
-        seq=seq, hash=head_hash, at=timezone.now().isoformat(timespec="seconds"), key_id=key.id
+        seq=seq, hash=head_hash, at=timezone.now().isoformat(timespec="seconds"), key_id=key.id, people=people
     )
     mark = Checkpoint(**{**unsigned.__dict__, "sig": key.sign(unsigned.body())})
     where = path()

@@ -11,6 +11,12 @@ The file also says from where on every event must be signed (`unkeyed-through N`
 the events before the chain was keyed). An unsigned event after that is a rewrite by someone without the key,
 even if the whole chain was rewritten unsigned from its first event.
 
+The file is made only for a log that has no events yet. A key made later could vouch for none of the events
+already there, and its `unkeyed-through` line would bless a chain rewritten unsigned: for a log that has events, a
+missing file is refused (`MissingKey`) until the file is restored from its copy. With `LOCKSTEP_AUDIT_KEY` set no file
+is made at all (a new host of a running installation must not write its own boundary): without one, every event
+must be signed.
+
 The file is read again whenever it changes, so a rotation reaches running web workers without a restart.
 """
 
@@ -60,6 +66,10 @@ class UnknownKey(Exception):
     """An event or checkpoint names a key this installation does not hold."""
 
 
+class MissingKey(ImproperlyConfigured):
+    """The key file is gone, but the log has events: a new key would vouch for a chain nobody can check."""
+
+
 def key_file() -> Path:
     return Path(settings.LOCKSTEP_AUDIT_KEY_FILE)
 
@@ -100,19 +110,29 @@ def _new_line(existing: list[AuditKey]) -> str:
 
 
 def _head_seq() -> int:
-    from audit.models import AuditHead
+    """How far the log goes: its head, or its last event if the head row is gone (a wiped head is not an
+    empty log)."""
+    from audit.models import AuditEvent, AuditHead
 
-    return AuditHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+    head = AuditHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    return max(head, last)
 
 
-def _make_first(path: Path, *, with_key: bool) -> None:
-    """Made once, like the secret key: written whole under another name, then linked into place, so two
-    processes starting at once agree on one file and nobody ever reads it half written."""
+def _make_first(path: Path) -> None:
+    """Made once, for an empty log, like the secret key: written whole under another name, then linked into
+    place, so two processes starting at once agree on one file and nobody ever reads it half written."""
+    if (events := _head_seq()) > 0:
+        raise MissingKey(
+            f"the audit key file {path} is missing and the log holds {events} events: restore the file from its "
+            "copy (README, 'The audit log'). No new key is made for a log that has events: it could vouch for "
+            "none of them"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     text = (
         "# Lockstep audit chain keys: '<id> <hex secret>', the last one signs new events. Keep a copy, apart\n"
         "# from the database. The events up to 'unkeyed-through' were made before the chain was keyed.\n"
-        f"unkeyed-through {_head_seq()}\n" + (_new_line([]) if with_key else "")
+        "unkeyed-through 0\n" + _new_line([])
     )
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".audit_keys.")
     try:
@@ -136,7 +156,11 @@ def keyring() -> Keyring:
     env = _env_key()
     path = key_file()
     if not path.exists():
-        _make_first(path, with_key=env is None)
+        if env is None:
+            _make_first(path)
+        else:
+            # The environment's key alone: no older keys, and every event signed.
+            return Keyring({env.id: env}, env, 0)
     stat = path.stat()
     stamp = (str(path), stat.st_mtime_ns, stat.st_size, env)
     with _lock:

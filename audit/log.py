@@ -19,7 +19,7 @@ from django.db.models import Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from audit import checkpoints, keys
+from audit import checkpoints, keys, rights
 from audit.checkpoints import Checkpoint
 from audit.context import current_request_meta
 from audit.models import GENESIS_HASH, AuditEvent, AuditHead, normalize_payload
@@ -159,27 +159,46 @@ class ChainReport:
     # The latest checkpoint the log was held against (None: there is none yet), and where the walk began.
     checkpoint: Checkpoint | None = None
     from_seq: int = 1
+    # What the next checkpoint vouches for: the event the people were read at (verified by the walk), who held
+    # which rights there, digested under `people_key_id`.
+    people_seq: int = 0
+    people_hash: str = GENESIS_HASH
+    people: dict | None = None
+    people_key_id: str = ""
+    # With `trusting`: what did not verify and would be taken on trust (else these fail the check).
+    no_checkpoint: bool = False
+    unexplained: tuple[str, ...] = ()
 
 
 def _broken(message: str, count: int, seq: int | None = None, pk: int | None = None) -> ChainReport:
     return ChainReport(False, count, count, message, seq, pk)
 
 
-def verify_chain(*, since_checkpoint: bool = False, chunk_size: int = 2000) -> ChainReport:
+def verify_chain(
+    *, since_checkpoint: bool = False, chunk_size: int = 2000, trusting: bool = False
+) -> ChainReport:
     """Walk the chain and hold it against the checkpoints written outside the database.
 
     From the first event (every event re-checked), or, with `since_checkpoint`, from the latest checkpoint on:
     the events it vouches for were verified when it was written, so the walk is as long as the log has grown
     since. The first event that does not follow from the one before, or differs from a checkpoint, is named.
+    It fails closed: a log with events but no key or no checkpoint to hold it against does not verify, and
+    neither does a right given or taken away that the chain does not explain (audit/rights.py). `trusting`
+    (only `audit_trust`) lets those last two through, and says so in the report.
     """
+    try:
+        ring = keys.keyring()
+    except keys.MissingKey as missing:
+        return _broken(str(missing), 0)
     marks, problems = checkpoints.read()
     if problems:
         return _broken(f"checkpoint file: {problems[0]}", 0)
     latest = marks[-1] if marks else None
     by_seq = {mark.seq: mark for mark in marks}
-    # The head is read first and the walk stops there, so events appended meanwhile are not taken for forgeries.
-    head = AuditHead.objects.filter(pk=1).first()
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    # The head is read first, with the people as they stood there, and the walk stops there: events appended
+    # meanwhile are not taken for forgeries, and every event that explains the people is walked.
+    people = rights.read()
+    head_seq, head_hash = people.seq, people.hash
     if latest is not None and latest.seq > head_seq:
         return _broken(
             f"the log ends at #{head_seq} but {latest.describe()} vouches for #{latest.seq}: "
@@ -187,14 +206,34 @@ def verify_chain(*, since_checkpoint: bool = False, chunk_size: int = 2000) -> C
             head_seq,
             latest.seq,
         )
-    unkeyed_through = keys.keyring().unkeyed_through
+    no_checkpoint = latest is None and (head_seq > 0 or AuditEvent.objects.exists())
+    if no_checkpoint and not trusting:
+        where = checkpoints.path()
+        return _broken(
+            f"no checkpoint vouches for this log, which has events ({where} is "
+            f"{'empty' if where.exists() else 'missing'}): it may have been cut, wiped or rewritten, and nothing "
+            "outside the database can say. Restore the checkpoint file from its copy; only if you know why it is "
+            "gone, take the log as it stands with manage.py audit_trust --reason '...' (README, 'The audit log')",
+            head_seq,
+        )
+    unexplained: list[str] = []
+    if latest is not None:
+        key = ring.get(latest.key_id)
+        if latest.people is None:
+            unexplained.append(
+                f"{latest.describe()} holds no record of who held which rights (written before checkpoints did)"
+            )
+        elif key is not None:
+            carried = rights.expected(latest.people, after=latest.seq, through=people.seq)
+            unexplained += rights.differences(carried, people.snapshot(key))
+    unkeyed_through = ring.unkeyed_through
     expected_seq, prev_hash = 1, GENESIS_HASH
     if since_checkpoint and latest is not None and latest.seq > 0:
         # Every checkpoint is held against its event (one query): a rewrite before the latest one shows there,
         # even if whoever rewrote it also signed a new checkpoint.
         vouched = dict(AuditEvent.objects.filter(seq__in=list(by_seq)).values_list("seq", "hash"))
         for mark in marks:
-            if vouched.get(mark.seq) != mark.hash:
+            if mark.seq > 0 and vouched.get(mark.seq) != mark.hash:
                 return _broken(
                     f"event #{mark.seq} is not the one {mark.describe()} vouches for: the log was rewritten",
                     mark.seq,
@@ -259,10 +298,16 @@ def verify_chain(*, since_checkpoint: bool = False, chunk_size: int = 2000) -> C
     head_now = Coalesce(Subquery(AuditHead.objects.filter(pk=1).values("seq")), 0)
     if AuditEvent.objects.filter(seq__gt=head_now).exists():
         return _broken("there are events beyond the head: added behind the application's back", count)
-    if latest is None:
-        said = (
-            f"audit chain verified: {count} events, unbroken; no checkpoint yet (manage.py audit_checkpoint)"
+    if unexplained and not trusting:
+        since = latest.describe() if latest is not None else "the first event"
+        return _broken(
+            f"who holds which rights changed outside the app since {since}, and the chain does not say so: "
+            + "; ".join(unexplained[:10])
+            + (f"; and {len(unexplained) - 10} more" if len(unexplained) > 10 else ""),
+            count,
         )
+    if latest is None:
+        said = f"audit chain verified: {count} events; no checkpoint yet (manage.py audit_checkpoint)"
     elif from_seq > 1:
         said = f"audit chain verified: {count} events, unbroken since {latest.describe()}, which they match"
     else:
@@ -275,6 +320,12 @@ def verify_chain(*, since_checkpoint: bool = False, chunk_size: int = 2000) -> C
         head_hash=head_hash,
         checkpoint=latest,
         from_seq=from_seq,
+        people_seq=people.seq,
+        people_hash=people.hash,
+        people=people.snapshot(ring.current),
+        people_key_id=ring.current.id,
+        no_checkpoint=no_checkpoint,
+        unexplained=tuple(unexplained),
     )
 
 

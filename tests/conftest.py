@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 
@@ -38,27 +39,50 @@ def _test_settings(tmp_path_factory):
         yield
 
 
+_DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
 @pytest.fixture(autouse=True)
-def _no_checkpoint_outlives_its_test():
-    """Each test's database starts empty, so a checkpoint written by an earlier test would vouch for events
-    that are gone."""
+def _each_test_starts_a_checkpointed_log(request):
+    """Each test's database starts with an empty log, so a checkpoint written by an earlier test would vouch
+    for events that are gone. A test that uses the database gets what a new installation gets: the first
+    checkpoint, of its empty log (and of who holds which rights then), without which no event verifies."""
+    Path(settings.LOCKSTEP_AUDIT_CHECKPOINT_FILE).unlink(missing_ok=True)
+    names = set(request.fixturenames)
+    if request.node.get_closest_marker("django_db") or _DATABASE_FIXTURES & names:
+        # The live server asks for a transactional database only once it starts: asked for first, as it will be.
+        request.getfixturevalue("transactional_db" if "live_server" in names else "_django_db_helper")
+        call_command("audit_checkpoint", verbosity=0)
     yield
     Path(settings.LOCKSTEP_AUDIT_CHECKPOINT_FILE).unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _flush_may_empty_the_audit_log():
-    """Between transactional tests Django empties every table with DELETE; on SQLite the append-only triggers
-    (audit migration 0005) let that through only inside `audit.sqlite.unlocked()`."""
+    """Between transactional tests Django empties every table: with DELETE on SQLite, where the append-only
+    triggers (audit migration 0005) let that through only inside `audit.sqlite.unlocked()`; with TRUNCATE on
+    PostgreSQL, where the trigger that refuses it (audit migration 0006) is switched off for the flush, as only
+    the table's owner can."""
     from django.core.management.commands import flush
+    from django.db import DEFAULT_DB_ALIAS, connections
 
     from audit.sqlite import unlocked
 
     handle = flush.Command.handle
 
+    def truncate_trigger(connection, state: str) -> None:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE audit_event {state} TRIGGER audit_event_no_truncate")
+
     def handle_unlocked(self, *args, **options):
-        with unlocked():
-            return handle(self, *args, **options)
+        connection = connections[options.get("database") or DEFAULT_DB_ALIAS]
+        truncate_trigger(connection, "DISABLE")
+        try:
+            with unlocked():
+                return handle(self, *args, **options)
+        finally:
+            truncate_trigger(connection, "ENABLE")
 
     with mock.patch.object(flush.Command, "handle", handle_unlocked):
         yield

@@ -149,6 +149,7 @@ def prepare(pairs: int, approvers: int, levels: list[int], scan_seconds: int) ->
 
     began = time.monotonic()
     call_command("migrate", verbosity=0)
+    call_command("audit_checkpoint", verbosity=0)  # the new log's first checkpoint, as `make run` writes it
     call_command("collectstatic", interactive=False, verbosity=0)
     runs_each = {
         level: math.ceil(SCANS_PER_SECOND_AT_MOST * scan_seconds / level / world.SCANNER_RUN_STEPS) + 1

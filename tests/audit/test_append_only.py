@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from audit.log import record
 from audit.models import AppendOnlyError, AuditEvent
+from tests.conftest import postgres_only
 
 
 def test_saving_an_existing_event_is_refused(tess):
@@ -90,3 +92,37 @@ def test_the_sqlite_triggers_are_in_place_after_every_migration(db):
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
         names = {row[0] for row in cursor.fetchall()}
     assert names == {"audit_event_no_update", "audit_event_no_delete"}
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_postgresql_refuses_truncate_as_it_refuses_delete(tess):
+    """TRUNCATE fires no row trigger: migration 0006 adds a statement trigger for it."""
+    record("test.keep", actor=tess)
+    before = AuditEvent.objects.count()
+    with (
+        pytest.raises(DatabaseError, match="append-only: TRUNCATE refused"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        # The test's own inserts leave deferred foreign-key checks, which PostgreSQL would name instead.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE audit_event")
+    assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.postgres
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_suite_may_still_empty_its_database_between_tests(tess):
+    """Django's flush TRUNCATEs every table on PostgreSQL: the test suite switches the trigger off for it, as only
+    the table's owner can (tests/conftest.py), and back on."""
+    record("test.emptied_after", actor=tess)
+    call_command("flush", interactive=False, verbosity=0)
+    assert not AuditEvent.objects.exists()
+    with (
+        pytest.raises(DatabaseError, match="TRUNCATE refused"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("TRUNCATE audit_event")

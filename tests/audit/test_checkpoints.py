@@ -14,7 +14,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from audit import checkpoints, keys
+from audit import checkpoints, keys, rights
 from audit.log import record, verify_chain
 from audit.models import AuditEvent
 from tests.audit.helpers import tamper
@@ -53,6 +53,12 @@ def _rechain_from(seq: int, *, sign=None) -> None:
         tamper("UPDATE audit_event SET prev_hash = %s, hash = %s WHERE id = %s", [prev, event.hash, event.pk])
         prev = event.hash
     tamper("UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", [events[-1].seq, prev])
+
+
+def _sign_checkpoint(seq: int, head_hash: str) -> None:
+    """What someone with the key does to vouch for a rewrite: a checkpoint of their own."""
+    key = keys.current()
+    checkpoints.append(seq, head_hash, rights.read().snapshot(key), key_id=key.id)
 
 
 def test_a_chain_rewritten_with_the_apps_own_code_and_key_is_caught_by_the_checkpoint(logged):
@@ -100,7 +106,7 @@ def test_events_after_the_checkpoint_still_verify_and_the_next_checkpoint_follow
     call_command("audit_checkpoint")
     assert f"checked #{logged[-1].seq + 1} to #{more.seq}" in capsys.readouterr().out
     marks, problems = checkpoints.read()
-    assert problems == [] and [m.seq for m in marks] == [logged[-1].seq, more.seq]
+    assert problems == [] and [m.seq for m in marks] == [0, logged[-1].seq, more.seq]
 
 
 def test_the_quick_check_walks_only_what_came_after_the_checkpoint_and_catches_it(logged, tess):
@@ -124,9 +130,10 @@ def test_a_broken_chain_gets_no_checkpoint(logged):
 
 
 def test_an_edited_checkpoint_file_is_reported(logged):
-    line = json.loads(checkpoints.path().read_text())
+    *earlier, last = checkpoints.path().read_text().splitlines()
+    line = json.loads(last)
     line["seq"] = 3
-    checkpoints.path().write_text(json.dumps(line) + "\n")
+    checkpoints.path().write_text("\n".join([*earlier, json.dumps(line)]) + "\n")
 
     with pytest.raises(CommandError, match="signature does not match"):
         call_command("verify_audit")
@@ -197,7 +204,7 @@ def test_a_rewrite_vouched_for_by_a_forged_checkpoint_on_the_same_event_is_caugh
     """Whoever rewrites with the app's own code can sign a checkpoint too: a second word on the same event, or a
     later one, still disagrees with the first."""
     _rechain_from(logged[3].seq)
-    checkpoints.append(logged[-1].seq, AuditEvent.objects.get(seq=logged[-1].seq).hash)
+    _sign_checkpoint(logged[-1].seq, AuditEvent.objects.get(seq=logged[-1].seq).hash)
 
     with pytest.raises(CommandError, match="vouches for a different event"):
         call_command("verify_audit")
@@ -206,7 +213,7 @@ def test_a_rewrite_vouched_for_by_a_forged_checkpoint_on_the_same_event_is_caugh
 def test_a_rewrite_followed_by_a_new_checkpoint_fails_the_quick_check_too(logged, tess):
     _rechain_from(logged[3].seq)
     more = record("test.after", actor=tess)
-    checkpoints.append(more.seq, more.hash)  # signed with the key, after the rewrite
+    _sign_checkpoint(more.seq, more.hash)  # signed with the key, after the rewrite
 
     report = verify_chain(since_checkpoint=True)
     assert not report.ok and f"event #{logged[-1].seq} is not the one" in report.message

@@ -419,9 +419,11 @@ def test_the_runbook_is_built_in_a_fixed_number_of_queries(db, targets, steps):
     # the same 9, then 10 the scans with their people, tags and discrepancies  11 what the switches said
     # (live checks) and 12 their readings  13 the audit events of the window, run, steps and discrepancies
     # 14 the notices about the window and its steps, with their deliveries counted  15 the chain's head
-    # 16 the audit log, walked to verify the chain (from the first event: there is no checkpoint here)
-    # 17 nothing beyond the head
-    assert len(as_run) == 17
+    # 16-20 who holds which rights (the accounts, their groups, their permissions, the groups, theirs)
+    # 21 the head again (it did not move meanwhile)  22 the people events since the latest checkpoint
+    # 23 the audit log, walked to verify the chain (from the first event: the checkpoint is of the empty log)
+    # 24 nothing beyond the head
+    assert len(as_run) == 24
 
 
 # --- pages ----------------------------------------------------------------------------------------------

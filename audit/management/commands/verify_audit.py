@@ -8,7 +8,9 @@ from audit.log import verify_chain, verify_printed
 class Command(BaseCommand):
     help = (
         "Walk the audit log's hash chain and hold it against the signed checkpoints; exit non-zero and name the "
-        "first bad event if it was rewritten, wiped or cut short. --at HASH confirms a head printed on a PDF."
+        "first bad event if it was rewritten, wiped or cut short, if no key or checkpoint vouches for a log that "
+        "has events, or if rights were given or taken away outside the app. --at HASH confirms a head printed on "
+        "a PDF."
     )
 
     def add_arguments(self, parser) -> None:
@@ -33,9 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"audit chain BROKEN: {report.message}")
         self.stdout.write(self.style.SUCCESS(report.message))
         if report.checkpoint is None:
+            # Only an empty log gets here (one with events and no checkpoint does not verify).
             self.stdout.write(
-                self.style.WARNING(
-                    "Nothing outside the database vouches for this log yet: run manage.py audit_checkpoint "
-                    "on a schedule (README, 'The audit log')."
-                )
+                "Write its first checkpoint now: manage.py audit_checkpoint (README, 'The audit log')."
             )
