@@ -605,17 +605,21 @@ class Step(models.Model):
             .first()
         )
 
-    def awaits_scan_by(self, user) -> bool:
-        """May this user scan this step now? Its run is open for work in this step's sequence, the user works
-        on it, every earlier step is complete, and the step waits for a first scan, or for a second scan by
-        someone other than the performer. (The scan itself also checks the session and the phone.)"""
+    def awaits_scan_by(self, user, phone: Phone | None = None) -> bool:
+        """May this user scan this step now, from `phone`? Its run is open for work in this step's sequence,
+        the user works on it, every earlier step is complete, and the step waits for a first scan, or for a
+        second scan by someone other than the performer on a phone other than the performer's (the rule of
+        `Phone.made`, which the scan itself asks too)."""
         run = self.run
         if not self.needs_scan or run.status != RunStatus.ACTIVE:
             return False
         if self.is_rollback != (run.mode == RunMode.ROLLBACK):
             return False
         waiting = self.status == StepStatus.PENDING or (
-            self.status == StepStatus.SCANNED and self.needs_two and self.performer_id != user.pk
+            self.status == StepStatus.SCANNED
+            and self.needs_two
+            and self.performer_id != user.pk
+            and not self.scanned_on(phone)
         )
         return waiting and run.works_on(user) and self.first_open_earlier() is None
 
@@ -628,6 +632,10 @@ class Step(models.Model):
     def action_words(self) -> str:
         """The action as people say it: "power off", not "power_off"."""
         return effect_of(self.action).verb if self.action else ""
+
+    def scanned_on(self, phone: Phone | None) -> bool:
+        """Did the performer scan this step on `phone`? A colleague on that phone is the same phone twice."""
+        return phone is not None and self.performer_id is not None and phone.made(self.performer_phone)
 
     def awaits_signature_by(self, user) -> bool:
         """May this user sign this step now? Its run is open for work in this step's sequence, and: a one-person

@@ -42,6 +42,7 @@ from checklists.models import (
 from comms.notices import notices_about
 from inventory import codes
 from inventory.models import DeviceType, Discrepancy, may_reveal_identity
+from inventory.phones import Phone
 from inventory.views import tag_landing as inventory_tag_landing
 from live.decisions import ask_again, decide_without, locate_led
 from live.page import step_live
@@ -93,7 +94,8 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         and (step.kind == StepKind.HOLD_POINT or step.status in (StepStatus.SCANNED, StepStatus.CLEARED))
         and run.may_oversee(request.user)
     )
-    can_scan = step.awaits_scan_by(request.user)
+    phone = Phone.of(device_id=getattr(request, "device_id", ""), session_key=request.session.session_key)
+    can_scan = step.awaits_scan_by(request.user, phone)
     # What the switch says (live checks), and whether the step is cleared: its own rule, asked with what was
     # read for the panel. Nothing on the page reads as go before it is.
     shown_live = step_live(step, request.user)
@@ -126,6 +128,11 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         # Releasing a hold point or starting a step's checks again: the run's rule, asked only where offered.
         "may_oversee": may_oversee,
         "can_scan": can_scan,
+        # A second tech logged in on the phone the first one scanned with: not offered the scan, and told why.
+        "same_phone": step.status == StepStatus.SCANNED
+        and step.performer_id != me
+        and not can_scan
+        and step.scanned_on(phone),
         "can_sign": can_sign,
         "next_position": next_position,
         # Whether the last step done leads its people on to ending the work (asked only there), and how: the

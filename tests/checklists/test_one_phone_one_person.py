@@ -112,3 +112,24 @@ def test_a_tap_from_a_phone_that_sends_no_device_cookie_is_refused(scene):
     """Without its cookie a phone cannot be told from another, so two people could not be told to be two phones."""
     with pytest.raises(StepRefused, match="sent no Lockstep cookie"):
         Who.of(users()["tess"], session_key="tess-session", device_id="")
+
+
+def test_the_step_page_does_not_offer_the_scan_to_a_colleague_on_the_performers_phone(scene):
+    """A page never offers what the rule refuses: on tess's phone, vic's step page has no scan form and says
+    why; on his own phone it offers him the scan."""
+    finish_steps_before(scene, DESTRUCTIVE)
+    tess, vic = users()["tess"], users()["vic"]
+    phone = log_in(handset(), tess)
+    assert scan(phone, scene, camera=True).status_code == 200
+    log_out(phone)
+    log_in(phone, vic)
+    page_url = reverse("checklists:step", args=[scene.run.pk, DESTRUCTIVE])
+
+    page = phone.get(page_url).content.decode()
+
+    assert 'id="scan-form"' not in page
+    assert "Not on this phone" in page
+    assert "tess scanned this asset on this phone" in page
+    own = log_in(handset(), vic).get(page_url).content.decode()
+    assert 'id="scan-form"' in own
+    assert "Not on this phone" not in own
