@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django_tasks import task
+
+from lockstep.failures import mail_failure
+
+logger = logging.getLogger(__name__)
+
+
+class CheckpointNotMailed(Exception):
+    """The mail server did not take a checkpoint: said in our words, so the task's stored result quotes no
+    server's (an SMTP error can echo the login)."""
 
 
 @task()
@@ -21,5 +31,9 @@ def mail_checkpoint(line: str) -> str:
         ),
         to=list(settings.LOCKSTEP_AUDIT_CHECKPOINT_EMAIL),
     )
-    sent = message.send()
+    try:
+        sent = message.send()
+    except Exception as problem:  # the task still fails, as before; the server's words go to the log only
+        logger.exception("audit checkpoint #%s was not mailed", mark["seq"])
+        raise CheckpointNotMailed(f"checkpoint #{mark['seq']} not mailed: {mail_failure(problem)}") from None
     return f"checkpoint #{mark['seq']} mailed to {', '.join(message.to)}" if sent else "not sent"

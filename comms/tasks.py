@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
@@ -14,6 +15,9 @@ from audit.log import record
 from comms import webhooks
 from comms.models import Channel, Delivery, DeliveryAttempt, DeliveryState
 from comms.notices import mail_for, webhook_payload
+from lockstep.failures import mail_failure
+
+logger = logging.getLogger(__name__)
 
 # Attempt n waits 30 s * 4^(n-1) before the next: 30 s, 2 min, 8 min, 32 min.
 FIRST_RETRY = timedelta(seconds=30)
@@ -57,7 +61,9 @@ def _send(delivery: Delivery) -> tuple[bool, int | None, str]:
     try:
         mail_for(delivery).send(fail_silently=False)
     except Exception as problem:  # any failure of the mail backend is this message's failure
-        return False, None, f"{type(problem).__name__}: {problem}"[:500]
+        # The backend's words can quote the login or the server's banner: they go to the log only.
+        logger.warning("delivery %s to %s was not sent", delivery.pk, delivery.recipient, exc_info=problem)
+        return False, None, mail_failure(problem)
     return True, None, ""
 
 

@@ -20,7 +20,9 @@ import hmac
 import http.client
 import ipaddress
 import json
+import logging
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +30,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -44,6 +48,10 @@ IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 class UnsafeURL(Exception):
     pass
+
+
+class _PrivatePeer(OSError):
+    """The connection reached a private address (the name was pointed there after it was checked)."""
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -136,7 +144,7 @@ def _refuse_private_peer(sock) -> None:
     peer = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
     if _private(peer):
         sock.close()
-        raise OSError(f"connected to a private address ({peer}); webhooks go to the public internet only")
+        raise _PrivatePeer(peer)
 
 
 class _CheckedHTTPConnection(http.client.HTTPConnection):
@@ -162,6 +170,34 @@ class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
 
 
 _opener = urllib.request.build_opener(_NoRedirects, _CheckedHTTPHandler, _CheckedHTTPSHandler)
+
+
+def failure(exc: BaseException) -> str:
+    """Why a post failed, in our own words (`timed out (TimeoutError)`): never the library's, which can quote
+    the receiver's answer. urllib wraps what broke the connection in a URLError; that is what is judged."""
+    cause = (
+        exc.reason
+        if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException)
+        else exc
+    )
+    name = type(cause).__name__
+    if isinstance(cause, _PrivatePeer):
+        return "connected to a private address; webhooks go to the public internet only"
+    if isinstance(cause, TimeoutError):
+        return f"timed out ({name})"
+    if isinstance(cause, ssl.SSLError):
+        return f"TLS failed ({name})"
+    if isinstance(cause, ConnectionRefusedError):
+        return f"could not connect: the receiver refused the connection ({name})"
+    if isinstance(cause, socket.gaierror):
+        return f"could not connect: the host name could not be found ({name})"
+    if isinstance(cause, http.client.RemoteDisconnected | ConnectionResetError | ConnectionAbortedError):
+        return f"the receiver closed the connection without answering ({name})"
+    if isinstance(cause, http.client.HTTPException):
+        return f"the receiver answered something that is not HTTP ({name})"
+    if isinstance(cause, OSError):
+        return f"could not connect ({name})"
+    return f"failed ({name})"
 
 
 def post(url: str, *, secret: str, delivery_id: int, payload: dict) -> Answer:
@@ -197,8 +233,9 @@ def post(url: str, *, secret: str, delivery_id: int, payload: dict) -> Answer:
     except (
         Exception
     ) as failed:  # a broken answer (http.client.HTTPException) too: never an unrecorded attempt
-        reason = getattr(failed, "reason", failed)
-        return Answer(False, None, f"{type(failed).__name__}: {reason}"[:500])
+        # The library's words can quote the receiver's answer or a certificate's names: the log only.
+        logger.warning("webhook delivery %s was not posted", delivery_id, exc_info=failed)
+        return Answer(False, None, failure(failed))
     if 200 <= code < 300:
         return Answer(True, code, "")
     return Answer(False, code, f"HTTP {code}")

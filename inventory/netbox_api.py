@@ -7,6 +7,9 @@ and written by the same code. Only the standard library speaks HTTP here: one GE
 from __future__ import annotations
 
 import json
+import logging
+import socket
+import ssl
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -50,6 +53,8 @@ PORT_TYPES = {
 # A page of 1,000 interfaces is a few megabytes; anything far past that is not NetBox answering.
 MAX_PAGE_BYTES = 64 * 1024 * 1024
 
+logger = logging.getLogger(__name__)
+
 
 class NetBoxError(Exception):
     """NetBox could not be read; the message says why in words for the person running the import."""
@@ -74,6 +79,11 @@ class NetBoxClient:
         parts = urlsplit(url.strip())
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise NetBoxError(f"{url!r} is not a NetBox address; give one like https://netbox.example.com")
+        if parts.username or parts.password:
+            # Every message and the audit event name the address: a password in it would be on all of them.
+            raise NetBoxError(
+                "a NetBox address must not carry a user name or password; the token is the login"
+            )
         path = parts.path.rstrip("/").removesuffix("/api")
         self.base_url = f"{parts.scheme}://{parts.netloc}{path}"
         self.token = token
@@ -121,11 +131,16 @@ class NetBoxClient:
                 raise NetBoxError(
                     f"NetBox at {self.base_url} did not answer within {self.timeout:g} s"
                 ) from None
-            raise NetBoxError(f"could not reach NetBox at {self.base_url}: {reason}") from None
+            # The library's words can quote the server's certificate or answer: the log only.
+            logger.warning("NetBox at %s could not be reached", self.base_url, exc_info=exc)
+            raise NetBoxError(f"could not reach NetBox at {self.base_url}: {_unreachable(reason)}") from None
         except TimeoutError:
             raise NetBoxError(f"NetBox at {self.base_url} did not answer within {self.timeout:g} s") from None
         except OSError as exc:
-            raise NetBoxError(f"the connection to NetBox at {self.base_url} failed: {exc}") from None
+            logger.warning("the connection to NetBox at %s failed", self.base_url, exc_info=exc)
+            raise NetBoxError(
+                f"the connection to NetBox at {self.base_url} failed ({type(exc).__name__})"
+            ) from None
         if len(body) > MAX_PAGE_BYTES:
             raise NetBoxError(f"{url} sent more than {MAX_PAGE_BYTES // 1_048_576} MB for one page; stopped")
         try:
@@ -141,6 +156,19 @@ class NetBoxClient:
         if status == 404:
             return f"NetBox has nothing at {url} (HTTP 404); check that --url is the NetBox address"
         return f"NetBox answered HTTP {status} for {url}"
+
+
+def _unreachable(reason: Any) -> str:
+    """Why NetBox could not be reached, in our own words and the error's type name, never its text."""
+    if isinstance(reason, ConnectionRefusedError):
+        return "it refused the connection; check --url and that NetBox is running"
+    if isinstance(reason, socket.gaierror):
+        return "the host name could not be found; check --url"
+    if isinstance(reason, ssl.SSLError):
+        return f"TLS failed ({type(reason).__name__}); check its certificate"
+    if isinstance(reason, BaseException):
+        return f"the connection failed ({type(reason).__name__})"
+    return "the connection failed"
 
 
 def _name(nested: Any, key: str = "name") -> str:

@@ -9,6 +9,7 @@ from django_tasks import task
 
 from inventory.labels import LabelFormat, LabelRefused, labels_in_order, render_labels
 from inventory.models import LabelJob
+from lockstep.failures import renderer_failure
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +26,10 @@ def render_label_job(job_id: int) -> str:
         job.fail(refusal.reason)
         return "refused"
     except Exception as problem:  # whatever breaks the renderer is this job's failure, said on its page
-        logger.exception("Label job %s failed", job.pk)
-        what = f"{type(problem).__name__}: {problem}"[:300]
+        logger.exception("Label job %s failed", job.pk)  # its words to the log only: they can quote anything
         job.fail(
-            f"The labels could not be made: the PDF renderer failed ({what}). Print them again; if it fails "
-            "again, tell an admin."
+            f"The labels could not be made: {renderer_failure(problem)}. Print them again; if it fails again, "
+            "tell an admin."
         )
         return "failed"
     job.finish(pdf)

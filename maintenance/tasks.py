@@ -11,6 +11,7 @@ from django.db import transaction
 from django_tasks import task
 
 from comms.models import NoticeKind
+from lockstep.failures import mail_failure, renderer_failure
 from maintenance import notices
 from maintenance.models import PrintJob, Window, WindowRefused, WindowStatus
 
@@ -97,7 +98,9 @@ def check_incident_silence(incident_id: int, last_update: str) -> str:
                 recipient_list=coordinators,
             )
         except Exception as problem:  # the desk still shows it, and the next check tries the mail again
-            failed = f"{type(problem).__name__}: {problem}"[:300]
+            # The mail server's words can quote the login or its banner: they go to the log only.
+            logger.exception("the silence alert for incident %s was not mailed", incident.pk)
+            failed = mail_failure(problem)
     record(
         "incident.silence_alert",
         obj=incident,
@@ -124,10 +127,9 @@ def make_print(job_id: int) -> str:
         job.fail(refusal.reason)
         return "refused"
     except Exception as problem:  # whatever breaks the renderer is this job's failure, said on its page
-        logger.exception("Print job %s failed", job.pk)
-        what = f"{type(problem).__name__}: {problem}"[:300]
+        logger.exception("Print job %s failed", job.pk)  # its words to the log only: they can quote anything
         job.fail(
-            f"The {job.get_document_display().lower()} could not be made: the PDF renderer failed ({what}). "
+            f"The {job.get_document_display().lower()} could not be made: {renderer_failure(problem)}. "
             "Ask for it again from the window's page; if it fails again, tell an admin."
         )
         return "failed"

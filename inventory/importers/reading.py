@@ -122,6 +122,14 @@ def read_csv(
                 continue
             rows.append(Row(file, line, {name: values[index].strip() for index, name in wanted}))
     except csv.Error as exc:
-        report.error(file, reader.line_num, f"cannot be read as CSV: {exc}")
+        # csv's own words are not ours to show. Past the checks above it refuses a value over its size limit,
+        # most often a quote opened and never closed, which swallows the rest of the file.
+        said = (
+            f"cannot be read as CSV: a value runs past {csv.field_size_limit():,} characters (a quote opened "
+            "and never closed?)"
+            if "field limit" in str(exc)
+            else "cannot be read as CSV; save it as CSV UTF-8 and upload again"
+        )
+        report.error(file, reader.line_num, said)
         return []
     return rows

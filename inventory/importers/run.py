@@ -81,7 +81,9 @@ def run_import(
     except DatabaseError as exc:
         # Rows are checked before writing, so this means a concurrent change (another import, an admin edit).
         logger.exception("inventory import refused by the database")
-        report.error("database", 0, f"refused the import, so nothing was written; try again ({exc})")
+        report.error(
+            "database", 0, f"refused the import, so nothing was written; try again ({type(exc).__name__})"
+        )
         report._forget_plan()
         _record_refusal(report, by=by, audit=audit)
     return report

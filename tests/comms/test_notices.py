@@ -76,7 +76,7 @@ def test_a_failing_mail_server_is_retried_with_back_off_then_failed_and_the_coor
         run_worker()
         ops = Delivery.objects.get(recipient="ops@beta.example")
         assert ops.state == DeliveryState.QUEUED and ops.attempts == 1
-        assert ops.last_error == "ConnectionRefusedError: smtp down"
+        assert ops.last_error == "could not reach the mail server (ConnectionRefusedError)"
         # The next attempt waits 30 s, the one after 2 min: the queue holds it until then.
         waiting = DBTaskResult.objects.filter(status="READY", args_kwargs__args=[ops.pk]).get()
         assert timedelta(seconds=25) < waiting.run_after - timezone.now() <= timedelta(seconds=30)
@@ -90,8 +90,8 @@ def test_a_failing_mail_server_is_retried_with_back_off_then_failed_and_the_coor
     # Each failed attempt before the last is on the record too, with when the next one was due.
     retries = AuditEvent.objects.filter(action="notice.retry_scheduled", object_id=str(ops.pk))
     assert [(e.payload["attempt"], e.payload["error"]) for e in retries.order_by("seq")] == [
-        (1, "ConnectionRefusedError: smtp down"),
-        (2, "ConnectionRefusedError: smtp down"),
+        (1, "could not reach the mail server (ConnectionRefusedError)"),
+        (2, "could not reach the mail server (ConnectionRefusedError)"),
     ]
 
     # The outbox says so, and offers the coordinator to send it again; a tech gets no outbox.
@@ -103,7 +103,13 @@ def test_a_failing_mail_server_is_retried_with_back_off_then_failed_and_the_coor
     cora = make_user("cora", Role.COORDINATOR)
     client.force_login(cora)
     page = client.get("/outbox/").content.decode()
-    assert "Sent to 0 of 2" in page and "2 failed" in page and "smtp down" in page and "Send again" in page
+    assert (
+        "Sent to 0 of 2" in page
+        and "2 failed" in page
+        and "could not reach the mail server" in page
+        and "smtp down" not in page
+        and "Send again" in page
+    )
     response = client.post(f"/outbox/deliveries/{ops.pk}/resend/")
     assert response.status_code == 302
     run_worker()

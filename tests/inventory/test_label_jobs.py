@@ -175,11 +175,8 @@ def test_a_renderer_that_breaks_fails_the_print_and_the_page_says_so(client, tes
 
     job = LabelJob.objects.get()
     assert job.status == LabelJobStatus.FAILED
-    assert "the PDF renderer failed (MemoryError: out of memory)" in job.error
-    assert (
-        "the PDF renderer failed (MemoryError: out of memory)"
-        in client.get(job.get_absolute_url()).content.decode()
-    )
+    assert "the PDF renderer failed (MemoryError)" in job.error
+    assert "the PDF renderer failed (MemoryError)" in client.get(job.get_absolute_url()).content.decode()
     assert AuditEvent.objects.filter(action="labels.render_failed").count() == 1
 
 

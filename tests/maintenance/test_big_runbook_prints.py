@@ -259,11 +259,11 @@ def test_a_render_that_breaks_records_the_error_and_the_page_says_so(client, sce
 
     job = PrintJob.objects.get()
     assert job.status == PrintStatus.FAILED and job.pdf is None
-    assert "the PDF renderer failed (MemoryError: out of memory)" in job.error
+    assert "the PDF renderer failed (MemoryError)" in job.error
     event = AuditEvent.objects.get(action="print.failed")
     assert event.payload["error"] == job.error and event.payload["requested_by"] == "tess"
     page = client.get(job.get_absolute_url()).content.decode()
-    assert "✕ Not made" in page and "the PDF renderer failed (MemoryError: out of memory)" in page
+    assert "✕ Not made" in page and "the PDF renderer failed (MemoryError)" in page
     assert "hx-trigger" not in page
     download = reverse("maintenance:print_job_pdf", args=[job.pk])
     assert download not in page
