@@ -39,6 +39,7 @@ from inventory.models import (
     reveal_identity,
 )
 from inventory.names import natural_key, port_search
+from inventory.panels import rack_panels
 from live.models import access_for, serial_report
 from lockstep.http import HtmxHttpRequest
 
@@ -173,6 +174,8 @@ def rack_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "devices": devices,
         "may_print": Tag.may_label_assets(request.user),
         "may_reprint": Tag.may_reprint_labels(request.user),
+        # What apps above inventory add about the rack (the labels' last audit, from checklists).
+        "panels": rack_panels(request, rack),
     }
     return render(request, "inventory/rack.html", context)
 
