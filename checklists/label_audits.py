@@ -34,6 +34,7 @@ from checklists.models import (
     StepStatus,
 )
 from inventory.models import Device, Discrepancy, DiscrepancyStatus, Rack, Tag
+from lockstep.dates import in_zone
 
 LABEL_AUDIT_SLUG = "label-audit"
 # The binding's action: what a label audit does to each device is look at it.
@@ -198,7 +199,9 @@ class LabelProof:
             reasons.append(f"{self.rack} has never had a label audit")
         elif not self.fresh:
             reasons.append(
-                f"{self.rack}'s labels were last proven {self.proven_at:%Y-%m-%d}, more than {self.days} days ago"
+                f"the labels of {self.rack} were last proven "
+                f"{in_zone(self.proven_at, self.rack.site.tz):%Y-%m-%d}, more than "
+                f"{self.days} days ago"
             )
         if self.open_discrepancies:
             reasons.append(
