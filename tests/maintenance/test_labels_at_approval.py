@@ -73,6 +73,11 @@ def test_a_rack_never_audited_is_named_on_the_approval_page_and_in_the_queue(sub
     page = ada.get(window.get_absolute_url()).content.decode()
     assert NOT_PROVEN in page and "LAX1 rack A01 has never had a label audit" in page
     assert "It can still be approved" in page
+    # Said again where the approver decides, next to the buttons.
+    assert (
+        "The labels of LAX1 rack A01 are not proven: see"
+        in page.split('name="decision"')[0].split("<form")[-1]
+    )
     queue = ada.get(reverse("maintenance:queue")).content.decode()
     assert NOT_PROVEN in queue and "LAX1 rack A01 has never had a label audit" in queue
 
