@@ -165,6 +165,22 @@ def put_label_audit_first(run: Run, *, racks: list[Rack], by) -> int:
     return len(added)
 
 
+def label_audits_walked_by(user):
+    """The label audits (on their own, not a window's runbook) this person walks that still have steps to do
+    and are being worked (open, held or paused): their phone's list of today's work shows them."""
+    return (
+        Run.objects.filter(people=user, window__isnull=True)
+        .filter(status__in=[RunStatus.ACTIVE, RunStatus.HELD, RunStatus.PAUSED])
+        .filter(
+            pk__in=Step.objects.filter(label_audit_steps())
+            .exclude(status=StepStatus.COMPLETE)
+            .values("run_id")
+        )
+        .select_related("site", "owner")
+        .order_by("created_at", "pk")
+    )
+
+
 def starts_with_label_audit(run: Run | None) -> bool:
     return run is not None and run.steps.filter(label_audit_steps()).exists()
 

@@ -24,6 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.roles import Role, has_role, role_required
 from checklists import interlock
 from checklists.idempotency import idempotent
+from checklists.label_audits import label_audits_walked_by
 from checklists.models import CutRefusal, Run, RunMode, RunStatus, Step, StepScan, StepStatus
 from comms.models import TOKEN_SHAPE, NoticeKind, StatusLink
 from comms.notices import notices_about
@@ -622,7 +623,11 @@ def tech_today(request: HtmxHttpRequest) -> HttpResponse:
                 row["number"] = [p for p, _ in statuses].index(row["current"].position) + 1
             row["offers"] = offers(window, request.user, steps_left=row["left"])
         rows.append(row)
-    return render(request, "maintenance/tech_today.html", {"rows": rows})
+    # Label audits sent to this tech (from a rack's page), with the step each is at.
+    audits = list(label_audits_walked_by(request.user))
+    current = {step.run_id: step for step in Run.current_steps(audits)}
+    audits = [(run, current.get(run.pk)) for run in audits]
+    return render(request, "maintenance/tech_today.html", {"rows": rows, "audits": audits})
 
 
 # --- printed runbook and as-run record ------------------------------------------------------------------

@@ -45,6 +45,13 @@ def test_a_tech_starts_a_label_audit_from_the_rack_on_her_phone(live_server, pho
     assert page.get_by_text("Scan the label on sw-a").first.is_visible()
     screenshot(page, "label-audit-first-step-phone-360")
 
+    # Her list of today's work leads back to it.
+    page.goto(f"{live_server.url}/tech/")
+    assert page.get_by_role("link", name="Scan the label on sw-a").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.evaluate(TARGETS_TOO_SMALL) == []
+    screenshot(page, "tech-today-label-audit-phone-360")
+
     run = Run.objects.get()
     for step in run.sequence():
         code = Tag.objects.live().get(device=step.device).code

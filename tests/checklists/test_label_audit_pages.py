@@ -100,6 +100,10 @@ def test_an_approver_starts_one_for_a_tech_to_walk(a01, ada, tess, vic):
     # vic finds it on the rack's page; tess, not on it, is not shown it.
     assert run.get_absolute_url() in on_phone(vic).get(a01.get_absolute_url()).content.decode()
     assert run.get_absolute_url() not in on_phone(tess).get(a01.get_absolute_url()).content.decode()
+    # And on his phone's list of today's work, leading to the step the audit is at.
+    today = on_phone(vic).get(reverse("maintenance:tech_today")).content.decode()
+    assert run.title in today and run.sequence().first().get_absolute_url() in today
+    assert run.title not in on_phone(tess).get(reverse("maintenance:tech_today")).content.decode()
 
 
 def test_someone_with_no_role_is_shown_no_button_and_refused(a01, olive, cora):
