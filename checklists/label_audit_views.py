@@ -40,7 +40,9 @@ def rack_panel(request: HttpRequest, rack: Rack) -> str:
         "under_way": [run for run in proof.under_way if run.may_view(request.user)],
         "may_start": may_start,
         "walkers": _walkers(request.user) if may_start else [],
-        "unlabelled": rack.devices.exclude(pk__in=Tag.objects.live().values("device_id")).count()
+        "unlabelled": rack.devices.exclude(
+            pk__in=Tag.objects.live().filter(device__isnull=False).values("device_id")
+        ).count()
         if may_start
         else 0,
     }

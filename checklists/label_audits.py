@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -54,12 +54,19 @@ LABEL_AUDIT_STEPS = [
 
 def label_audit_template() -> ChecklistTemplate:
     """The label audit checklist: published the first time it is needed; an approver may revise it since."""
-    return ChecklistTemplate.latest(LABEL_AUDIT_SLUG) or ChecklistTemplate.publish(
-        slug=LABEL_AUDIT_SLUG,
-        title="Label audit",
-        description="Scan every device's label in the rack and type the serial on its chassis.",
-        steps=LABEL_AUDIT_STEPS,
-    )
+    latest = ChecklistTemplate.latest(LABEL_AUDIT_SLUG)
+    if latest is not None:
+        return latest
+    try:
+        with transaction.atomic():
+            return ChecklistTemplate.publish(
+                slug=LABEL_AUDIT_SLUG,
+                title="Label audit",
+                description="Scan every device's label in the rack and type the serial on its chassis.",
+                steps=LABEL_AUDIT_STEPS,
+            )
+    except IntegrityError:  # two first audits at once: the other one published it
+        return ChecklistTemplate.latest(LABEL_AUDIT_SLUG)
 
 
 def label_audit_steps() -> Q:
@@ -119,6 +126,10 @@ def start_label_audit(*, racks: list[Rack], walker, by) -> Run:
             owner=by,
             by=by,
         )
+        if not run.steps.filter(label_audit_steps()).exists():
+            raise StepRefused(
+                "The label audit checklist has no step about the devices: an approver fixes it first."
+            )
         record(
             "label_audit.started",
             actor=by,

@@ -188,3 +188,19 @@ def test_the_rack_page_says_when_its_labels_were_proven_too_long_ago(a01, tess, 
     html = phone.get(a01.get_absolute_url()).content.decode()
     assert "Labels last proven" in html and "more than 0 days ago" in html
     assert not label_proofs([a01])[a01.pk].trusted
+
+
+def test_a_device_with_no_label_is_left_out_and_counted_whatever_else_is_labelled(a01, ada, tess):
+    """web01's label was revoked and none printed since; sw-a's ports carry labels of their own."""
+    Tag.objects.live().get(device__name="web01").revoke(reason="label torn off", by=ada)
+    for port in Device.objects.get(name="sw-a").ports.all():
+        Tag.issue(port, by=ada)
+    phone = on_phone(tess)
+    assert (
+        "1 device here carries no label and is left out" in phone.get(a01.get_absolute_url()).content.decode()
+    )
+
+    phone.post(start_url(a01), {"idem": key()})
+
+    titles = list(Run.objects.get().sequence().values_list("title", flat=True))
+    assert titles == ["Scan the label on sw-a", "Scan the label on sw-b", "Scan the label on web02"]
