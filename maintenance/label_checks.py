@@ -97,7 +97,7 @@ def may_put_audit_first(window: Window, user, check: LabelCheck) -> bool:
 def put_audit_first(window: Window, *, by) -> int:
     """Put a label audit of the targets' racks first in the window's runbook; how many steps it added."""
     with transaction.atomic():
-        window = Window.objects.select_for_update().select_related("run").get(pk=window.pk)
+        window = window._locked()  # the window's row, then its runbook's: the order every change takes
         check = label_checks([window])[window.pk]
         if refusal := audit_first_refusal(window, by, check):
             raise WindowRefused(refusal)
