@@ -154,10 +154,17 @@ def put_label_audit_first(run: Run, *, racks: list[Rack], by) -> int:
             raise StepRefused("The work has begun: a label audit goes in front of a runbook only before.")
         if run.steps.filter(label_audit_steps()).exists():
             raise StepRefused("This runbook already starts with a label audit.")
+        # As Run.build binds them: a step with no target once, a step about the targets once per device.
         added = [
-            Step.from_template(run, step_template, Binding(device, AUDIT_ACTION), 0)
+            Step.from_template(run, step_template, binding, 0)
             for step_template in template.steps.order_by("position")
-            for device in devices
+            for binding in (
+                [None]
+                if not step_template.target_role
+                else [Binding(device, AUDIT_ACTION) for device in devices]
+                if step_template.target_role in ("*", AUDIT_ACTION)
+                else []
+            )
         ]
         # Two moves, so no two steps ever share a position (the database's unique rule holds at every row).
         shift = run.steps.aggregate(top=Max("position"))["top"] or 0

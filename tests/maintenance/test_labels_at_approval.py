@@ -182,3 +182,26 @@ def test_only_the_requester_or_an_approver_puts_the_audit_first_and_only_before_
     assert "before it starts" in late.content.decode()
     assert not window.run.steps.filter(action=AUDIT_ACTION).exists()
     assert Window.objects.get().run.steps.count() == window.run.steps.count()
+
+
+def test_the_audit_put_first_is_the_audit_checklist_as_an_approver_last_revised_it(submitted):
+    from checklists.label_audits import label_audit_template
+    from maintenance.label_checks import put_audit_first
+
+    window, people, _ = submitted
+    label_audit_template().revise(
+        by=people["ada"],
+        why="the cage is dark",
+        add={"kind": StepKind.INSTRUCTION, "title": "Bring a torch"},
+        after=0,
+    )
+
+    assert put_audit_first(window, by=people["ada"]) == 3
+
+    titles = list(window.run.steps.order_by("position").values_list("title", flat=True))
+    assert titles[:4] == [
+        "Bring a torch",
+        "Scan the label on sw-a",
+        "Scan the label on sw-b",
+        "Check in at the rack",
+    ]
