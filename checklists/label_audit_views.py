@@ -3,30 +3,27 @@ checklists) and the tap that starts an audit. The tech then works it on the run'
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.roles import Role, has_role
 from audit.log import record
 from checklists.idempotency import idempotent
-from checklists.label_audits import label_proofs, may_start_label_audit, start_label_audit
+from checklists.label_audits import (
+    MOST_RACKS,
+    label_proofs,
+    may_start_label_audit,
+    start_label_audit,
+    walkers_for,
+)
 from checklists.models import StepRefused
 from inventory.models import Rack, Tag
 from lockstep.converters import as_id
 from lockstep.http import HtmxHttpRequest
-
-
-def _walkers(user) -> list:
-    """Whom an approver may send to walk the rack: the techs (and themselves, first). A tech walks it."""
-    if not has_role(user, Role.APPROVER):
-        return []
-    techs = get_user_model().objects.filter(groups__name=Role.TECH, is_active=True).exclude(pk=user.pk)
-    return [user, *techs.order_by("username")]
 
 
 def rack_panel(request: HttpRequest, rack: Rack) -> str:
@@ -39,7 +36,7 @@ def rack_panel(request: HttpRequest, rack: Rack) -> str:
         "proof": proof,
         "under_way": [run for run in proof.under_way if run.may_view(request.user)],
         "may_start": may_start,
-        "walkers": _walkers(request.user) if may_start else [],
+        "walkers": walkers_for(request.user) if may_start else [],
         "unlabelled": rack.devices.exclude(
             pk__in=Tag.objects.live().filter(device__isnull=False).values("device_id")
         ).count()
@@ -57,20 +54,41 @@ def rack_label_audit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not may_start_label_audit(request.user):
         raise PermissionDenied("A label audit is started by a tech or an approver.")
     rack = get_object_or_404(Rack.objects.select_related("site"), pk=pk)
+    return _start(request, [rack], back=rack.get_absolute_url())
+
+
+@require_POST
+@login_required
+@idempotent
+def label_audit_start(request: HtmxHttpRequest) -> HttpResponse:
+    """Start one label audit of several racks (a window's targets and blast radius): `rack`, once per rack."""
+    if not may_start_label_audit(request.user):
+        raise PermissionDenied("A label audit is started by a tech or an approver.")
+    given = request.POST.getlist("rack")[: MOST_RACKS + 1]
+    ids = {as_id(value[:20]) for value in given}
+    racks = list(Rack.objects.select_related("site").filter(pk__in=ids - {None}).order_by("name"))
+    back = url_has_allowed_host_and_scheme(request.POST.get("next", ""), allowed_hosts={request.get_host()})
+    back = request.POST["next"] if back else ""
+    if not racks or len(racks) != len(given) or len(racks) > MOST_RACKS:
+        refusal = f"Choose from 1 to {MOST_RACKS} racks that exist, each once."
+        return _refused(request, refusal, back=back, about=None)
+    return _start(request, racks, back=back)
+
+
+def _start(request: HtmxHttpRequest, racks: list[Rack], *, back: str) -> HttpResponse:
     try:
         walker = _walker(request)
-        run = start_label_audit(racks=[rack], walker=walker, by=request.user)
+        run = start_label_audit(racks=racks, walker=walker, by=request.user)
     except StepRefused as refusal:
-        record(
-            "label_audit.refused",
-            actor=request.user,
-            obj=rack,
-            payload={"reason": refusal.reason},
-        )
-        context = {"rack": rack, "refusal": refusal.reason}
-        return render(request, "checklists/label_audit_refused.html", context, status=409)
+        return _refused(request, refusal.reason, back=back, about=racks[0] if len(racks) == 1 else None)
     # Whoever walks it goes to its first step; an approver who sent someone else, to the run's page.
     return redirect(run.current_step() or run) if walker.pk == request.user.pk else redirect(run)
+
+
+def _refused(request: HtmxHttpRequest, reason: str, *, back: str, about: Rack | None) -> HttpResponse:
+    record("label_audit.refused", actor=request.user, obj=about, payload={"reason": reason})
+    context = {"refusal": reason, "back": back}
+    return render(request, "checklists/label_audit_refused.html", context, status=409)
 
 
 def _walker(request: HtmxHttpRequest):
@@ -78,7 +96,7 @@ def _walker(request: HtmxHttpRequest):
     if not given:
         return request.user
     pk = as_id(given[:20])
-    walker = get_user_model().objects.filter(pk=pk, is_active=True).first() if pk else None
-    if walker is None or walker.pk not in {w.pk for w in _walkers(request.user)} | {request.user.pk}:
+    allowed = {person.pk: person for person in walkers_for(request.user)}
+    if pk is None or pk not in allowed | {request.user.pk: request.user}:
         raise StepRefused("Choose who walks the rack from the list.")
-    return walker
+    return allowed.get(pk, request.user)

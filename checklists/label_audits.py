@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Coalesce
@@ -39,6 +40,8 @@ from lockstep.dates import in_zone
 LABEL_AUDIT_SLUG = "label-audit"
 # The binding's action: what a label audit does to each device is look at it.
 AUDIT_ACTION = "audit"
+# At most this many racks in one audit: a row, or a window's targets and blast radius, not a whole site.
+MOST_RACKS = 20
 
 LABEL_AUDIT_STEPS = [
     {
@@ -82,6 +85,15 @@ def may_start_label_audit(user) -> bool:
     return has_role(user, Role.TECH) or has_role(user, Role.APPROVER)
 
 
+def walkers_for(user) -> list:
+    """Whom this person may send to walk an audit: an approver, the active techs (themselves first); a tech,
+    nobody (they walk it themselves)."""
+    if not has_role(user, Role.APPROVER):
+        return []
+    techs = get_user_model().objects.filter(groups__name=Role.TECH, is_active=True).exclude(pk=user.pk)
+    return [user, *techs.order_by("username")]
+
+
 # --- what is audited -------------------------------------------------------------------------------------------
 
 
@@ -111,8 +123,8 @@ def start_label_audit(*, racks: list[Rack], walker, by) -> Run:
         raise StepRefused(
             f"{walker.get_username()} is not a tech or an approver: they cannot walk the audit."
         )
-    if not racks or len({rack.site_id for rack in racks}) != 1:
-        raise StepRefused("A label audit walks racks of one site.")
+    if not racks or len({rack.site_id for rack in racks}) != 1 or len(racks) > MOST_RACKS:
+        raise StepRefused(f"A label audit walks from 1 to {MOST_RACKS} racks of one site.")
     devices = audited_devices(racks)
     if not devices:
         raise StepRefused("No device here carries a label yet: print and apply the labels first.")

@@ -16,14 +16,15 @@ from django.db import transaction
 from accounts.roles import Role, has_role
 from audit.log import record
 from checklists.label_audits import (
+    MOST_RACKS,
     LabelProof,
     label_audit_steps,
     label_proofs,
     put_label_audit_first,
 )
 from checklists.models import RunStatus, Step, StepRefused
-from inventory.models import Rack
-from maintenance.models import Window, WindowRefused, WindowStatus
+from inventory.models import Device, Rack
+from maintenance.models import BlastSnapshot, Window, WindowRefused, WindowStatus
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,20 @@ def target_racks(window: Window) -> list[Rack]:
         if device.rack_id:
             found.setdefault(device.rack_id, device.rack)
     return sorted(found.values(), key=lambda rack: rack.name)
+
+
+def audit_racks(window: Window, snapshot: BlastSnapshot | None) -> list[Rack]:
+    """What a label audit walked before the window covers: its targets' racks, then those of the devices its
+    blast radius cuts off, at most MOST_RACKS."""
+    found = [rack.pk for rack in target_racks(window)]
+    lost = [device["id"] for device in (snapshot.result.get("devices", []) if snapshot else [])]
+    for rack_id in (
+        Device.objects.filter(pk__in=lost, rack__isnull=False).values_list("rack_id", flat=True).distinct()
+    ):
+        if rack_id not in found:
+            found.append(rack_id)
+    racks = Rack.objects.select_related("site").in_bulk(found[:MOST_RACKS])
+    return [racks[pk] for pk in found[:MOST_RACKS] if pk in racks]
 
 
 def label_checks(windows: list[Window]) -> dict[int, LabelCheck]:

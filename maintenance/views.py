@@ -24,7 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.roles import Role, has_role, role_required
 from checklists import interlock
 from checklists.idempotency import idempotent
-from checklists.label_audits import label_audits_walked_by
+from checklists.label_audits import label_audits_walked_by, may_start_label_audit, walkers_for
 from checklists.models import CutRefusal, Run, RunMode, RunStatus, Step, StepScan, StepStatus
 from comms.models import TOKEN_SHAPE, NoticeKind, StatusLink
 from comms.notices import notices_about
@@ -47,7 +47,7 @@ from maintenance.forms import (
     TargetForm,
     WindowForm,
 )
-from maintenance.label_checks import label_checks, may_put_audit_first, put_audit_first
+from maintenance.label_checks import audit_racks, label_checks, may_put_audit_first, put_audit_first
 from maintenance.models import (
     ACTIVE_STATUSES,
     BEFORE_IT_RUNS,
@@ -233,18 +233,25 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "may_read_runbook": window.may_read_runbook(request.user),
         # A long runbook's PDFs are asked of the worker by POST; a short one's are plain links.
         "prints_in_worker": window.may_read_runbook(request.user) and PrintJob.made_in_worker(window),
-        **_labels(window, request.user),
+        **_labels(window, request.user, snapshot),
     }
     return render(request, "maintenance/window_detail.html", context)
 
 
-def _labels(window: Window, user) -> dict:
-    """Whether the labels of the targets' racks were proven recently (before the window runs), and whether
-    this user may put a label audit of them first in the runbook."""
+def _labels(window: Window, user, snapshot: BlastSnapshot | None) -> dict:
+    """Whether the labels of the targets' racks were proven recently (before the window runs); whether this
+    user may put a label audit of them first in the runbook, or start one now of the targets' racks and the
+    blast radius's."""
     if window.status not in BEFORE_IT_RUNS:
         return {}
     check = label_checks([window])[window.pk]
-    return {"labels": check, "may_audit_first": may_put_audit_first(window, user, check)}
+    may_start = may_start_label_audit(user)
+    return {
+        "labels": check,
+        "may_audit_first": may_put_audit_first(window, user, check),
+        "audit_racks": audit_racks(window, snapshot) if may_start else [],
+        "walkers": walkers_for(user) if may_start else [],
+    }
 
 
 def _not_now(window: Window, user) -> str:

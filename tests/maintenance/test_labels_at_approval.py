@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.models import AuditEvent
 from checklists.label_audits import AUDIT_ACTION, label_proofs, start_label_audit
-from checklists.models import Step, StepKind, StepStatus
+from checklists.models import Run, Step, StepKind, StepStatus
 from inventory.models import Discrepancy, Rack
 from maintenance.models import TargetAction, Window, WindowStatus
 from tests.checklists.conftest import phone, tag_everything
@@ -205,3 +205,51 @@ def test_the_audit_put_first_is_the_audit_checklist_as_an_approver_last_revised_
         "Scan the label on sw-b",
         "Check in at the rack",
     ]
+
+
+def test_an_audit_of_the_targets_and_blast_radius_racks_is_started_from_the_window(submitted):
+    """Powering off the core (rack B01) cuts off rack A01's devices too: ada sends tess to audit both now."""
+    from checklists.execution import scan
+
+    _, people, tags = submitted
+    core = Rack.objects.get(name="B01").devices.get(name="core")
+    window = make_window(people["rex"], core.site, title="Core reboot")
+    window.add_target(by=people["rex"], action=TargetAction.POWER_OFF, device=core)
+    window.submit(by=people["rex"])
+    ada = logged_in(people["ada"])
+    page = ada.get(window.get_absolute_url()).content.decode()
+    assert "Start a label audit of B01, A01 now" in page
+
+    racks = [Rack.objects.get(name="B01").pk, Rack.objects.get(name="A01").pk]
+    start = reverse("checklists:label_audit_start")
+    key = uuid.uuid4().hex
+    data = {"idem": key, "rack": racks, "walker": people["tess"].pk, "next": window.get_absolute_url()}
+    started = ada.post(start, data)
+    again = ada.post(start, data)
+
+    run = Run.objects.get(window__isnull=True)
+    assert started.status_code == 302 and again["Location"] == started["Location"] == run.get_absolute_url()
+    assert run.title == "Label audit, LAX1 racks A01, B01"
+    # Rack by rack, by name, each top down: A01 (sw-a, sw-b; its servers carry no label here), then B01.
+    assert [s.device.name for s in run.sequence()] == ["sw-a", "sw-b", "core", "sw-c"]
+    for step in run.sequence():
+        assert scan(
+            step, who=phone(people["tess"]), raw=tags[step.device.name].code, serial=step.device.serial
+        ).matched
+    page = ada.get(window.get_absolute_url()).content.decode()
+    assert NOT_PROVEN not in page and "✓ Labels proven: LAX1 rack B01" in page
+
+
+def test_a_forged_list_of_racks_starts_nothing(submitted):
+    _, people, _ = submitted
+    start = reverse("checklists:label_audit_start")
+    a01 = Rack.objects.get(name="A01").pk
+    tess = logged_in(people["tess"])
+    for racks in (["abc"], [a01, a01], [], [str(a01), "99999"], [str(a01)] * 30):
+        refused = tess.post(start, {"idem": uuid.uuid4().hex, "rack": racks, "next": "https://evil.example/"})
+        assert refused.status_code == 409, racks
+        assert "evil.example" not in refused.content.decode()
+    assert (
+        logged_in(people["olive"]).post(start, {"idem": uuid.uuid4().hex, "rack": [a01]}).status_code == 403
+    )
+    assert not Run.objects.filter(window__isnull=True).exists()
