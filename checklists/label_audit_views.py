@@ -21,7 +21,7 @@ from checklists.label_audits import (
     walkers_for,
 )
 from checklists.models import StepRefused
-from inventory.models import Rack, Tag
+from inventory.models import Rack, Site, Tag
 from lockstep.converters import as_id
 from lockstep.http import HtmxHttpRequest
 
@@ -46,6 +46,28 @@ def rack_panel(request: HttpRequest, rack: Rack) -> str:
     return render_to_string("checklists/_rack_label_audit.html", context, request=request)
 
 
+def site_panel(request: HttpRequest, site: Site, racks: list[Rack]) -> str:
+    """The site page's "Labels" panel: each rack's last proof, and an audit of every rack of a room, cage or
+    row at once for those who may start one."""
+    proofs = label_proofs(racks)
+    may_start = may_start_label_audit(request.user)
+    rooms: dict[int, tuple] = {}
+    for rack in racks:
+        if rack.location_id:
+            rooms.setdefault(rack.location_id, (rack.location, []))[1].append(rack)
+    context = {
+        "site": site,
+        "proofs": [proofs[rack.pk] for rack in racks],
+        "may_start": may_start,
+        "rooms": [(room, found) for room, found in rooms.values() if len(found) <= MOST_RACKS]
+        if may_start
+        else [],
+        "walkers": walkers_for(request.user) if may_start and rooms else [],
+        "next": request.get_full_path(),
+    }
+    return render_to_string("checklists/_site_label_audits.html", context, request=request)
+
+
 @require_POST
 @login_required
 @idempotent
@@ -61,10 +83,15 @@ def rack_label_audit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @idempotent
 def label_audit_start(request: HtmxHttpRequest) -> HttpResponse:
-    """Start one label audit of several racks (a window's targets and blast radius): `rack`, once per rack."""
+    """Start one label audit of several racks: every rack of a room, cage or row (`location`, from the site's
+    page), or those named (`rack`, once per rack: a window's targets and blast radius)."""
     if not may_start_label_audit(request.user):
         raise PermissionDenied("A label audit is started by a tech or an approver.")
-    given = request.POST.getlist("rack")[: MOST_RACKS + 1]
+    if "location" in request.POST:
+        location = as_id(request.POST["location"][:20])
+        given = [str(pk) for pk in Rack.objects.filter(location_id=location).values_list("pk", flat=True)]
+    else:
+        given = request.POST.getlist("rack")[: MOST_RACKS + 1]
     ids = {as_id(value[:20]) for value in given}
     racks = list(Rack.objects.select_related("site").filter(pk__in=ids - {None}).order_by("name"))
     back = url_has_allowed_host_and_scheme(request.POST.get("next", ""), allowed_hosts={request.get_host()})

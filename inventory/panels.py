@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 from django.http import HttpRequest
 
-from inventory.models import Rack
+from inventory.models import Rack, Site
 
 RackPanel = Callable[[HttpRequest, Rack], str]
+SitePanel = Callable[[HttpRequest, Site, list[Rack]], str]
 
 _rack_panels: list[RackPanel] = []
+_site_panels: list[SitePanel] = []
 
 
 def register_rack_panel(panel: RackPanel) -> None:
@@ -23,3 +25,13 @@ def register_rack_panel(panel: RackPanel) -> None:
 def rack_panels(request: HttpRequest, rack: Rack) -> list[str]:
     """Each registered panel, rendered for this person and rack (safe HTML, from the panel's own template)."""
     return [panel(request, rack) for panel in _rack_panels]
+
+
+def register_site_panel(panel: SitePanel) -> None:
+    if panel not in _site_panels:
+        _site_panels.append(panel)
+
+
+def site_panels(request: HttpRequest, site: Site, racks: list[Rack]) -> list[str]:
+    """Each registered panel for the site's page, given the racks the page lists (with their locations)."""
+    return [panel(request, site, racks) for panel in _site_panels]

@@ -39,7 +39,7 @@ from inventory.models import (
     reveal_identity,
 )
 from inventory.names import natural_key, port_search
-from inventory.panels import rack_panels
+from inventory.panels import rack_panels, site_panels
 from live.models import access_for, serial_report
 from lockstep.http import HtmxHttpRequest
 
@@ -158,7 +158,14 @@ def site_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
         key=lambda rack: natural_key(rack.name),  # R2 before R10
     )
     unserialed = site.devices.filter(serial="").count()
-    return render(request, "inventory/site.html", {"site": site, "racks": racks, "unserialed": unserialed})
+    context = {
+        "site": site,
+        "racks": racks,
+        "unserialed": unserialed,
+        # What apps above inventory add about the site's racks (their labels' last audits, from checklists).
+        "panels": site_panels(request, site, racks),
+    }
+    return render(request, "inventory/site.html", context)
 
 
 @role_required(*ANY_ROLE)

@@ -62,6 +62,12 @@ def test_a_tech_starts_a_label_audit_from_the_rack_on_her_phone(live_server, pho
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "rack-labels-proven-phone-360")
 
+    # The site's page lists each rack's labels: A01 proven, B01 never.
+    page.goto(f"{live_server.url}/inventory/sites/LAX1/")
+    assert page.get_by_text("LAX1 rack B01 has never had a label audit").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "site-labels-phone-360")
+
 
 def test_an_approver_sends_a_tech_to_audit_the_rack_from_her_desk(live_server, desktop):
     ada = make_user("ada", Role.APPROVER)

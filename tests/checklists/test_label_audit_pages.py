@@ -204,3 +204,25 @@ def test_a_device_with_no_label_is_left_out_and_counted_whatever_else_is_labelle
 
     titles = list(Run.objects.get().sequence().values_list("title", flat=True))
     assert titles == ["Scan the label on sw-a", "Scan the label on sw-b", "Scan the label on web02"]
+
+
+def test_the_site_page_lists_each_racks_labels_and_audits_a_whole_cage_at_once(a01, tess, cora):
+    from inventory.models import Location
+
+    cage = Location.objects.create(site=a01.site, name="Cage 3")
+    Rack.objects.filter(site=a01.site).update(location=cage)
+    site_url = reverse("inventory:site", args=[a01.site.code])
+    phone = on_phone(tess)
+    html = phone.get(site_url).content.decode()
+    assert "LAX1 rack A01 has never had a label audit" in html
+    assert "LAX1 rack B01 has never had a label audit" in html
+    assert "Audit every rack in Cage 3 (2)" in html
+    assert "Audit every rack in" not in on_phone(cora).get(site_url).content.decode()
+
+    started = phone.post(reverse("checklists:label_audit_start"), {"idem": key(), "location": cage.pk})
+
+    run = Run.objects.get()
+    assert started.status_code == 302 and run.title == "Label audit, LAX1 racks A01, B01"
+    walk(phone, run)
+    html = phone.get(site_url).content.decode()
+    assert "never had a label audit" not in html and html.count("✓ proven") == 2
