@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -195,7 +195,7 @@ def put_label_audit_first(run: Run, *, racks: list[Rack], by) -> int:
     return len(added)
 
 
-def label_audits_walked_by(user):
+def label_audits_walked_by(user) -> QuerySet[Run]:
     """The label audits (on their own, not a window's runbook) this person walks that still have steps to do
     and are being worked (open, held or paused): their phone's list of today's work shows them."""
     return (
