@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 import lockstep.converters  # noqa: F401  (registers <id:...>)
-from checklists import template_views, views
+from checklists import label_audit_views, template_views, views
 
 app_name = "checklists"
 
@@ -24,6 +24,8 @@ urlpatterns = [
         name="step_without_switch",
     ),
     path("runs/<id:run_pk>/steps/<id:position>/locate/", views.step_locate, name="step_locate"),
+    path("racks/<id:pk>/label-audit/", label_audit_views.rack_label_audit, name="rack_label_audit"),
+    path("label-audits/start/", label_audit_views.label_audit_start, name="label_audit_start"),
     path("checklists/", template_views.template_list, name="templates"),
     path("checklists/<id:pk>/", template_views.template_detail, name="template"),
     path("discrepancies/<id:pk>/", views.discrepancy_detail, name="discrepancy"),

@@ -40,6 +40,7 @@ from inventory.models import (
     reveal_identity,
 )
 from inventory.names import natural_key, port_search
+from inventory.panels import rack_panels, site_panels
 from inventory.phones import Phone
 from live.models import access_for, serial_report
 from lockstep.http import HtmxHttpRequest
@@ -178,7 +179,14 @@ def site_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
         key=lambda rack: natural_key(rack.name),  # R2 before R10
     )
     unserialed = site.devices.filter(serial="").count()
-    return render(request, "inventory/site.html", {"site": site, "racks": racks, "unserialed": unserialed})
+    context = {
+        "site": site,
+        "racks": racks,
+        "unserialed": unserialed,
+        # What apps above inventory add about the site's racks (their labels' last audits, from checklists).
+        "panels": site_panels(request, site, racks),
+    }
+    return render(request, "inventory/site.html", context)
 
 
 @role_required(*ANY_ROLE)
@@ -194,6 +202,8 @@ def rack_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "devices": devices,
         "may_print": Tag.may_label_assets(request.user),
         "may_reprint": Tag.may_reprint_labels(request.user),
+        # What apps above inventory add about the rack (the labels' last audit, from checklists).
+        "panels": rack_panels(request, rack),
     }
     return render(request, "inventory/rack.html", context)
 

@@ -290,6 +290,9 @@ LOCKSTEP_PDF_STEPS_IN_REQUEST = env_int("LOCKSTEP_PDF_STEPS_IN_REQUEST", 60)
 # Device roles (NetBox's role name or slug, any case) whose devices are where connectivity comes from: an
 # import marks them as upstream roots when they arrive or their role changes. Comma-separated in the env.
 LOCKSTEP_UPSTREAM_ROLES = env_list("LOCKSTEP_UPSTREAM_ROLES", ["core", "router"])
+# A rack's labels count as proven for this many days after a label audit scanned every one of them: at approval,
+# a window whose targets sit in a rack not audited since (or with open discrepancies) says so.
+LOCKSTEP_LABEL_AUDIT_DAYS = env_int("LOCKSTEP_LABEL_AUDIT_DAYS", 90)
 
 # A device driver's error can quote its credentials: every line the log writes goes through a filter that masks
 # every form of every device secret (live/secrets.py), so the full text of a failure is kept here, and only here.

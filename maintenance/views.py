@@ -24,6 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.roles import Role, has_role, role_required
 from checklists import interlock
 from checklists.idempotency import idempotent
+from checklists.label_audits import label_audits_walked_by, may_start_label_audit, walkers_for
 from checklists.models import CutRefusal, Run, RunMode, RunStatus, Step, StepScan, StepStatus
 from comms.models import TOKEN_SHAPE, NoticeKind, StatusLink
 from comms.notices import notices_about
@@ -46,8 +47,10 @@ from maintenance.forms import (
     TargetForm,
     WindowForm,
 )
+from maintenance.label_checks import audit_racks, label_checks, may_put_audit_first, put_audit_first
 from maintenance.models import (
     ACTIVE_STATUSES,
+    BEFORE_IT_RUNS,
     DEVICE_ACTIONS,
     PORT_ACTIONS,
     BlastSnapshot,
@@ -230,8 +233,25 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "may_read_runbook": window.may_read_runbook(request.user),
         # A long runbook's PDFs are asked of the worker by POST; a short one's are plain links.
         "prints_in_worker": window.may_read_runbook(request.user) and PrintJob.made_in_worker(window),
+        **_labels(window, request.user, snapshot),
     }
     return render(request, "maintenance/window_detail.html", context)
+
+
+def _labels(window: Window, user, snapshot: BlastSnapshot | None) -> dict:
+    """Whether the labels of the targets' racks were proven recently (before the window runs); whether this
+    user may put a label audit of them first in the runbook, or start one now of the targets' racks and the
+    blast radius's."""
+    if window.status not in BEFORE_IT_RUNS:
+        return {}
+    check = label_checks([window])[window.pk]
+    may_start = may_start_label_audit(user)
+    return {
+        "labels": check,
+        "may_audit_first": may_put_audit_first(window, user, check),
+        "audit_racks": audit_racks(window, snapshot) if may_start else [],
+        "walkers": walkers_for(user) if may_start else [],
+    }
 
 
 def _not_now(window: Window, user) -> str:
@@ -351,6 +371,11 @@ def _resume(window: Window, request: HtmxHttpRequest) -> str:
     return f"{window.reference} resumed."
 
 
+def _audit_first(window: Window, request: HtmxHttpRequest) -> str:
+    added = put_audit_first(window, by=request.user)
+    return f"The runbook now starts with a label audit: {added} step{'s' if added != 1 else ''} added first."
+
+
 def _finish_rollback(window: Window, request: HtmxHttpRequest) -> str:
     window.finish_rollback(by=request.user)
     return f"{window.reference} rolled back: its runbook is closed."
@@ -368,6 +393,7 @@ ACTIONS: dict[str, tuple[Callable[[Window, HtmxHttpRequest], str], tuple[Role, .
     "finish_rollback": (_finish_rollback, PLANNERS),
     "cancel": (_cancel, PLANNERS),
     "recompute": (_recompute, PLANNERS),
+    "audit_first": (_audit_first, PLANNERS),
 }
 
 
@@ -397,6 +423,7 @@ def window_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     windows = list(_windows().filter(status=WindowStatus.SUBMITTED).order_by("planned_start"))
     conflicts = conflicts_among(windows)
+    labels = label_checks(windows)
     rows = [
         {
             "window": w,
@@ -406,6 +433,8 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
             "pair_outages": needing_override(conflicts[w.pk]),
             # "" when this approver may decide on it; otherwise why not, in words (they requested it...).
             "approval_refusal": w.approval_refusal(request.user),
+            # The labels of its targets' racks not proven recently: said, not refused.
+            "labels": labels[w.pk],
         }
         for w in windows
     ]
@@ -608,7 +637,11 @@ def tech_today(request: HtmxHttpRequest) -> HttpResponse:
                 row["number"] = [p for p, _ in statuses].index(row["current"].position) + 1
             row["offers"] = offers(window, request.user, steps_left=row["left"])
         rows.append(row)
-    return render(request, "maintenance/tech_today.html", {"rows": rows})
+    # Label audits sent to this tech (from a rack's page), with the step each is at.
+    audits = list(label_audits_walked_by(request.user))
+    current = {step.run_id: step for step in Run.current_steps(audits)}
+    audits = [(run, current.get(run.pk)) for run in audits]
+    return render(request, "maintenance/tech_today.html", {"rows": rows, "audits": audits})
 
 
 # --- printed runbook and as-run record ------------------------------------------------------------------

@@ -39,8 +39,9 @@ def test_the_rack_page_makes_the_same_queries_at_any_size(
 ):
     grow(lax1, sam, size)
     client.force_login(tess)
-    # session, user, roles, the rack with site and location, its devices, their live tags
-    with django_assert_num_queries(6):
+    # session, user, roles, the rack with site and location, its devices, their live tags; the labels panel
+    # (from checklists): the rack's label-audit steps per run, its open discrepancies, its devices with no label
+    with django_assert_num_queries(9):
         response = client.get(reverse("inventory:rack", args=[lax1.rack.pk]))
     assert response.status_code == 200
     html = response.content.decode()

@@ -196,8 +196,9 @@ def test_the_queue_makes_the_same_queries_for_200_windows(
     # conflict check: the sites circuits join theirs to, the active windows overlapping them, their targets
     # and assignees, blackouts; one inventory graph for the site: circuits, devices, ports, services, service
     # devices, service ports; the redundancy overrides each window made and was made against (prefetches),
-    # the overrides in force
-    with django_assert_num_queries(21):
+    # the overrides in force; the labels of the targets' racks: the racks with their sites, their label-audit
+    # steps per run, their open discrepancies, and which runbooks already start with a label audit
+    with django_assert_num_queries(25):
         response = client.get(reverse("maintenance:queue"))
     assert response.status_code == 200
     assert response.content.decode().count('class="risk-') == n
