@@ -1,4 +1,9 @@
-"""Start Django for a benchmark on a throwaway SQLite database (or BENCH_DATABASE_URL), migrated fresh."""
+"""Start Django for a benchmark on a throwaway SQLite database (or BENCH_DATABASE_URL), migrated fresh.
+
+BENCH_SMOKE=1 runs every benchmark at a smoke size (`size`): the same code path and assertions on a tiny
+inventory, in seconds, so CI (`make bench-smoke`) notices a benchmark that no longer runs. Its figures are
+printed under the same names but measure nothing.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def smoke() -> bool:
+    return os.environ.get("BENCH_SMOKE", "") not in ("", "0")
+
+
+def size(full: int, smoke_size: int) -> int:
+    """How big a benchmark's inventory (or how many its runs): `full`, or `smoke_size` under BENCH_SMOKE=1."""
+    return smoke_size if smoke() else full
+
+
 def setup() -> None:
+    if smoke():
+        print("# smoke size: not a measurement", file=sys.stderr, flush=True)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lockstep.settings")
     os.environ["LOCKSTEP_VAR_DIR"] = tempfile.mkdtemp(prefix="lockstep-bench-")

@@ -18,8 +18,10 @@ from django.contrib.auth.models import User  # noqa: E402
 from inventory.importers import import_netbox_csv  # noqa: E402
 from inventory.models import Port  # noqa: E402
 
-DEVICES = 2_000
-PER_DEVICE = 50
+DEVICES = _django.size(2_000, 40)
+PER_DEVICE = _django.size(50, 5)
+HALLS = -(-DEVICES // 400)  # 400 devices to a hall, in racks of 20
+RACKS = -(-DEVICES // 20)
 
 devices = ["name,role,manufacturer,device_type,status,site,location,rack,position,face,serial,asset_tag"]
 interfaces = ["device,name,type,enabled,description"]
@@ -30,8 +32,8 @@ for d in range(DEVICES):
     )
     interfaces += [f"{name},Ethernet{p},10gbase-x-sfpp,true,port {p}" for p in range(1, PER_DEVICE + 1)]
 # NetBox refuses devices at places it does not have, and so does Lockstep: the places come first.
-locations = ["site,name", *(f"AMS1,Hall {hall}" for hall in range(DEVICES // 400))]
-racks = ["site,location,name", *(f"AMS1,Hall {r // 20},R{r:03d}" for r in range(DEVICES // 20))]
+locations = ["site,name", *(f"AMS1,Hall {hall}" for hall in range(HALLS))]
+racks = ["site,location,name", *(f"AMS1,Hall {r // 20},R{r:03d}" for r in range(RACKS))]
 files = {
     "sites": "name,slug,time_zone\nAmsterdam 1,AMS1,Europe/Amsterdam\n",
     "locations": "\n".join(locations) + "\n",

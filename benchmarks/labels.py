@@ -21,8 +21,9 @@ from inventory import codes  # noqa: E402
 from inventory.labels import LabelFormat, qr_svg, render_labels, tags_for_selection  # noqa: E402
 from inventory.models import Device, Port, Rack, Site, Tag  # noqa: E402
 
-N = 1000
-DEVICES = 40
+N = _django.size(1000, 50)
+DEVICES = _django.size(40, 10)
+RUNS = _django.size(2, 1)
 PORTS_EACH = N // DEVICES - 1  # 40 devices and 960 ports: a row of switches
 
 site = Site.objects.create(code="BENCH1", name="Benchmark hall")
@@ -44,7 +45,9 @@ assert len(tags) == N, len(tags)
 layout = LabelFormat.A4_3X8.layout
 _django.report(
     "labels_qr_1000",
-    _django.best_of(2, lambda: [qr_svg(tag.url(), error_correction=layout.error_correction) for tag in tags]),
+    _django.best_of(
+        RUNS, lambda: [qr_svg(tag.url(), error_correction=layout.error_correction) for tag in tags]
+    ),
     "s",
 )
-_django.report("labels_1000", _django.best_of(2, lambda: render_labels(tags, LabelFormat.A4_3X8)), "s")
+_django.report("labels_1000", _django.best_of(RUNS, lambda: render_labels(tags, LabelFormat.A4_3X8)), "s")

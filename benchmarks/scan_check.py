@@ -43,11 +43,12 @@ from checklists.models import Binding, ChecklistTemplate, Run, StepKind, StepSta
 from inventory import codes  # noqa: E402
 from inventory.models import Device, DeviceKind, Port, Rack, Site, Tag, TagStatus  # noqa: E402
 
-RACKS = 100
-SWITCHES_PER_RACK = 20
-PORTS_PER_SWITCH = 50  # 100 racks x 20 switches x 50 ports = 100,000 ports, each with an active tag
-N = 200  # timed requests of each kind
-WARMUP = 10
+# 100 racks x 20 switches x 50 ports = 100,000 ports, each with an active tag
+RACKS = _django.size(100, 2)
+SWITCHES_PER_RACK = _django.size(20, 5)
+PORTS_PER_SWITCH = _django.size(50, 10)
+N = _django.size(200, 10)  # timed requests of each kind
+WARMUP = _django.size(10, 3)
 
 site = Site.objects.create(code="BENCH1", name="Benchmark hall")
 racks = Rack.objects.bulk_create(Rack(site=site, name=f"R{n:03d}") for n in range(RACKS))
