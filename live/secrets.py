@@ -178,6 +178,10 @@ def _every_credential() -> list[Credentials]:
             continue
         if entry is not None:
             found.append(entry)
+    # The mail server's password is not a device's, but a failed delivery's traceback can quote it the same
+    # ways (an SMTP refusal, a Basic-auth header): one filter on the log handler masks every secret it knows.
+    if settings.EMAIL_HOST_PASSWORD:
+        found.append(Credentials(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD))
     if os.environ.get("LOCKSTEP_DEVICE_PASSWORD"):
         found.append(
             Credentials(
@@ -204,6 +208,8 @@ def _pattern() -> re.Pattern | None:
         seen,
         os.environ.get("LOCKSTEP_DEVICE_USERNAME"),
         os.environ.get("LOCKSTEP_DEVICE_PASSWORD"),
+        settings.EMAIL_HOST_USER,
+        settings.EMAIL_HOST_PASSWORD,
     )
     if key not in _pattern_cache:
         forms = sorted(secret_forms(_every_credential()), key=len, reverse=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import smtplib
 import socket
 
 import paramiko
@@ -73,6 +74,19 @@ def test_the_default_and_the_environments_passwords_are_masked_too(secrets_file,
     )
 
     assert written.strip() == f'{MASK} then "{MASK}" then {MASK}'
+
+
+def test_the_mail_servers_password_is_masked_in_a_failed_deliverys_log_line(secrets_file, settings):
+    """A mail server's refusal can quote the password it was sent, like a switch's: the one filter knows it."""
+    settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = "lockstep@example.net", "Mail-Pa55'word"
+    try:
+        raise smtplib.SMTPAuthenticationError(535, b"auth failed for Mail-Pa55'word")
+    except smtplib.SMTPAuthenticationError as exc:
+        written = written_through_the_filter("comms.tasks", "notice not sent: %r", exc, exc_info=exc)
+
+    assert "mail-pa55" not in written.lower()
+    assert "TWFpbC1QYTU1J3dvcmQ" not in written  # base64 of the password
+    assert MASK in written and "SMTPAuthenticationError" in written
 
 
 def test_without_a_secrets_file_a_line_is_written_as_it_is(settings):
