@@ -73,7 +73,8 @@ def test_the_rack_page_offers_printing_with_a_post(client, tess, lax1):
     html = client.get(reverse("inventory:rack", args=[lax1.rack.pk])).content.decode()
     assert f'method="post" action="{reverse("inventory:rack_labels", args=[lax1.rack.pk])}"' in html
     assert f'method="post" action="{reverse("inventory:selection_labels")}"' in html
-    assert html.count('name="idem"') == 2  # a key for each of the two forms
+    # A key for each form: the two prints, and starting a label audit of the rack (checklists' panel).
+    assert html.count('name="idem"') == 3
 
 
 def _commission(tag, tess):
