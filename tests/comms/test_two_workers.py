@@ -55,6 +55,10 @@ def test_two_workers_on_one_queue_send_every_message_exactly_once(tmp_path):
         "EMAIL_BACKEND": "tests.comms.slow_mail.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp_path),
         "LOCKSTEP_VAR_DIR": str(tmp_path / "var"),
+        # Hosts share the audit key and checkpoints by configuration, never a disk: without them a worker
+        # refuses to sign events onto a log it cannot vouch for.
+        "LOCKSTEP_AUDIT_KEY_FILE": str(settings.LOCKSTEP_AUDIT_KEY_FILE),
+        "LOCKSTEP_AUDIT_CHECKPOINT_FILE": str(settings.LOCKSTEP_AUDIT_CHECKPOINT_FILE),
         "DEBUG": "0",
     }
     workers = [worker(env), worker(env)]
