@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from django.utils.text import slugify
 
 from accounts.roles import Role, has_role
 from audit.log import record
-from inventory import codes
+from inventory import codes, render_jobs
 from inventory.phones import Phone
 from lockstep.public import public_url
 
@@ -973,23 +972,25 @@ class LabelJobStatus(models.TextChoices):
     CLEARED = "cleared", "Cleared"  # ready once; its file was dropped after LABEL_FILES_KEPT
 
 
-LABEL_FILES_KEPT = timedelta(days=7)
+LABEL_FILES_KEPT = render_jobs.FILES_KEPT
 # A job that has not moved for this long is probably waiting for a worker that is not running.
-LABEL_JOB_QUIET = timedelta(minutes=2)
+LABEL_JOB_QUIET = render_jobs.QUIET
 
 
-class LabelJob(models.Model):
+class LabelJob(render_jobs.RenderJob):
     """One print of label sheets: who asked, for which tags, and the PDF once it is made.
 
     Made by the POST that asks for the labels (`inventory.printing.print_labels`), which writes its audit event.
     A small print is rendered there and then; a big one waits for the worker (`inventory.tasks`), which
     reports how far it has come. The PDF is kept here, in the database, where every app server and every worker
-    reach it, so fetching it is a plain read that changes nothing, and only the person who asked may."""
+    reach it, so fetching it is a plain read that changes nothing, and only the person who asked may
+    (`inventory.render_jobs`)."""
 
-    # The form's idempotency key and what the form asked, hashed: the same request sent again finds this job.
-    request_key = models.CharField(max_length=64)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(default=timezone.now)
+    Status = LabelJobStatus
+    STAGES = (LabelJobStatus.RENDERING,)
+    RENDERED_EVENT = "labels.rendered"
+    FAILED_EVENT = "labels.render_failed"
+
     title = models.CharField(max_length=200)  # what is printed, in words: "rack A01 (LAX1)"
     filename = models.CharField(max_length=200)
     rack = models.ForeignKey(Rack, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -1001,12 +1002,6 @@ class LabelJob(models.Model):
     status = models.CharField(max_length=10, choices=LabelJobStatus.choices, default=LabelJobStatus.QUEUED)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField()
-    pdf = models.BinaryField(null=True, blank=True, editable=False)
-    error = models.CharField(max_length=1000, blank=True)
-    moved_at = models.DateTimeField(null=True, blank=True)  # the worker's last word on it
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    files_kept_days = LABEL_FILES_KEPT.days
 
     class Meta:
         ordering = ["-requested_at"]
@@ -1034,70 +1029,16 @@ class LabelJob(models.Model):
     def about(self) -> Rack | Device | None:
         return self.rack or self.device
 
-    @property
-    def finished(self) -> bool:
-        return self.status not in (LabelJobStatus.QUEUED, LabelJobStatus.RENDERING)
-
-    @property
-    def seems_stuck(self) -> bool:
-        return not self.finished and timezone.now() - (self.moved_at or self.requested_at) > LABEL_JOB_QUIET
-
     def may_download(self, user) -> bool:
         """Only the person who asked sees a print's progress and fetches its PDF, and only while they still
         print labels: the sheet may hold a second copy of a live label."""
         return user.pk == self.requested_by_id and Tag.may_label_assets(user)
 
-    # --- the worker's side ---------------------------------------------------------------------------------
-
-    @classmethod
-    def claim(cls, pk: int) -> LabelJob | None:
-        """Queued → rendering, under the row's lock: of two workers handed the same job, one renders it."""
-        with transaction.atomic():
-            job = cls.objects.select_for_update().filter(pk=pk).first()
-            if job is None or job.status != LabelJobStatus.QUEUED:
-                return None
-            job.status, job.moved_at = LabelJobStatus.RENDERING, timezone.now()
-            job.save(update_fields=["status", "moved_at"])
-        return job
+    def rendered_facts(self) -> dict[str, Any]:
+        return {"count": self.total}
 
     def report_progress(self, done: int) -> None:
-        LabelJob.objects.filter(pk=self.pk, status=LabelJobStatus.RENDERING).update(
-            done=min(done, self.total), moved_at=timezone.now()
-        )
+        self.moved(done=min(done, self.total))
 
     def finish(self, pdf: bytes) -> None:
-        with transaction.atomic():
-            job = LabelJob.objects.select_for_update().defer("pdf").get(pk=self.pk)
-            if job.status != LabelJobStatus.RENDERING:
-                return
-            job.status, job.pdf, job.done = LabelJobStatus.READY, pdf, job.total
-            job.moved_at = job.finished_at = timezone.now()
-            job.save(update_fields=["status", "pdf", "done", "moved_at", "finished_at"])
-            record(
-                "labels.rendered",
-                obj=job,
-                payload={"job": job.pk, "requested_by": job.requested_by.get_username(), "count": job.total},
-            )
-
-    def fail(self, error: str) -> None:
-        with transaction.atomic():
-            job = LabelJob.objects.select_for_update().defer("pdf").get(pk=self.pk)
-            if job.finished:
-                return
-            job.status, job.error = LabelJobStatus.FAILED, error[:1000]
-            job.moved_at = job.finished_at = timezone.now()
-            job.save(update_fields=["status", "error", "moved_at", "finished_at"])
-            record(
-                "labels.render_failed",
-                obj=job,
-                payload={"job": job.pk, "requested_by": job.requested_by.get_username(), "error": job.error},
-            )
-
-    @classmethod
-    def clear_old_files(cls, now: datetime | None = None) -> int:
-        """Drop the PDFs of prints finished more than LABEL_FILES_KEPT ago: the job (and its audit events) stay,
-        and the labels print again from the rack's page if they are wanted."""
-        cutoff = (now or timezone.now()) - LABEL_FILES_KEPT
-        return cls.objects.filter(status=LabelJobStatus.READY, finished_at__lt=cutoff).update(
-            status=LabelJobStatus.CLEARED, pdf=None
-        )
+        super().finish(pdf, done=self.total)

@@ -9,23 +9,20 @@ carries the same form key and gets the same job: it never prints, queues or logs
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.log import record
+from inventory import render_jobs
 from inventory.labels import LabelFormat, LabelRefused, ordered, render_labels
 from inventory.models import Device, LabelJob, LabelJobStatus, Rack, Tag, TagQuerySet, TagStatus
 from inventory.tasks import render_label_job
 
 MAX_LABELS = 2000
 SKIPPED_KEPT = 200  # codes of labels left out that a print's audit event names (all of them are counted)
-FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 class LabelsForbidden(LabelRefused):
@@ -40,12 +37,14 @@ def request_key(form_key: str, path: str, fields: Iterable[tuple[str, str]]) -> 
     """One print request's identity: the key its form carried and everything it asked for. The same form sent
     again is the same request; the same page used again for another sheet (another format, other devices)
     is another request, though its form key is the same."""
-    if not FORM_KEY.match(form_key or ""):
-        raise UnclearPrintRequest(
-            "This print request carries no valid form key, so nothing was printed. Reload the page."
-        )
     asked = sorted((name, value) for name, value in fields if name not in ("idem", "csrfmiddlewaretoken"))
-    return hashlib.sha256(json.dumps([form_key, path, asked]).encode()).hexdigest()
+    return render_jobs.request_key(
+        form_key,
+        json.dumps([form_key, path, asked]),
+        refusal=UnclearPrintRequest(
+            "This print request carries no valid form key, so nothing was printed. Reload the page."
+        ),
+    )
 
 
 def print_labels(
@@ -64,7 +63,7 @@ def print_labels(
     LabelRefused (LabelsForbidden for who asked, UnclearPrintRequest for what) when nothing may be printed."""
     if not Tag.may_label_assets(by):
         raise LabelsForbidden("Only a tech or an approver prints labels.")
-    asked_before = LabelJob.objects.defer("pdf").filter(requested_by=by, request_key=key).first()
+    asked_before = LabelJob.asked_before(by, key)
     if asked_before is not None:
         return asked_before
     try:
@@ -110,30 +109,23 @@ def print_labels(
         # Rendered before the transaction: a few seconds of WeasyPrint must not hold the database's write lock.
         job.pdf = render_labels(tags, fmt)
         job.status, job.done, job.finished_at = LabelJobStatus.READY, job.total, timezone.now()
-    try:
-        with transaction.atomic():
-            LabelJob.clear_old_files()
-            job.save()
-            record(
-                "labels.queued" if job.in_worker else "labels.printed",
-                actor=by,
-                obj=about,
-                payload={
-                    "job": job.pk,
-                    "format": fmt.value,
-                    "count": len(tags),
-                    "tags": [tag.short_code for tag in tags],
-                    "reprinted": [tag.short_code for tag in tags if tag.status == TagStatus.ACTIVE],
-                    "not_printed_already_applied": skipped,
-                    "not_printed_count": skipped_count,
-                },
-            )
-            if job.in_worker:
-                render_label_job.enqueue(job.pk)
-    except IntegrityError:
-        # The same request, sent twice at once: the first to commit made the job; this one answers with it.
-        asked_before = LabelJob.objects.defer("pdf").filter(requested_by=by, request_key=key).first()
-        if asked_before is None:
-            raise
-        return asked_before
-    return job
+
+    def then(job: LabelJob) -> None:
+        record(
+            "labels.queued" if job.in_worker else "labels.printed",
+            actor=by,
+            obj=about,
+            payload={
+                "job": job.pk,
+                "format": fmt.value,
+                "count": len(tags),
+                "tags": [tag.short_code for tag in tags],
+                "reprinted": [tag.short_code for tag in tags if tag.status == TagStatus.ACTIVE],
+                "not_printed_already_applied": skipped,
+                "not_printed_count": skipped_count,
+            },
+        )
+        if job.in_worker:
+            render_label_job.enqueue(job.pk)
+
+    return LabelJob.save_asked(job, then)

@@ -13,7 +13,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -42,6 +42,7 @@ from inventory.models import (
 from inventory.names import natural_key, port_search
 from inventory.panels import rack_panels, site_panels
 from inventory.phones import Phone
+from inventory.render_jobs import job_for_asker, job_page, job_pdf
 from live.models import access_for, serial_report
 from lockstep.http import HtmxHttpRequest
 
@@ -534,37 +535,24 @@ def selection_labels(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-def _get_label_job_for_user(request: HtmxHttpRequest, pk: int, *, with_pdf: bool = False) -> LabelJob:
-    """The job, to the person who asked for it; to anyone else, as if it did not exist."""
-    jobs = LabelJob.objects.select_related("rack__site", "device")
-    job = get_object_or_404(jobs if with_pdf else jobs.defer("pdf"), pk=pk)
-    if not job.may_download(request.user):
-        raise Http404("No such print of yours.")
-    return job
+def _label_jobs():
+    return LabelJob.objects.select_related("rack__site", "device")
 
 
 @role_required(*ANY_ROLE)
 @vary_on_headers("HX-Request")
 def label_job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A print's progress, then its download: polled by htmx, or refreshed by hand."""
-    job = _get_label_job_for_user(request, pk)
-    template = "inventory/label_job.html#job-status" if request.htmx else "inventory/label_job.html"
-    return render(request, template, {"job": job, "format": LabelFormat(job.label_format)})
+    job = job_for_asker(request, _label_jobs(), pk)
+    return job_page(
+        request, job, "inventory/label_job.html", "job-status", format=LabelFormat(job.label_format)
+    )
 
 
 @role_required(*ANY_ROLE)
 def label_job_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The finished PDF: a read, as often as it is fetched, that writes nothing."""
-    job = _get_label_job_for_user(request, pk, with_pdf=True)
-    if job.status != LabelJobStatus.READY:
-        return redirect(job.get_absolute_url())
-    response = HttpResponse(bytes(job.pdf), content_type="application/pdf")
-    # A device or rack name may hold anything an import brought (quotes, newlines): let Django encode it.
-    response["Content-Disposition"] = content_disposition_header(
-        False, f"{job.filename}-{job.label_format}.pdf"
-    )
-    # Live tag codes: kept by neither the browser's cache nor anything between.
-    response["Cache-Control"] = "private, no-store"
-    if job.left_out:
-        response["X-Labels-Not-Printed"] = f"{job.left_out} already applied"
-    return response
+    """The finished PDF: a read, as often as it is fetched, that writes nothing. Live tag codes: only its
+    asker fetches it, and nothing between keeps it."""
+    job = job_for_asker(request, _label_jobs(), pk, with_pdf=True)
+    headers = {"X-Labels-Not-Printed": f"{job.left_out} already applied"} if job.left_out else {}
+    return job_pdf(job, f"{job.filename}-{job.label_format}.pdf", headers)

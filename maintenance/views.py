@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import content_disposition_header, http_date
+from django.utils.http import http_date
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -31,6 +31,7 @@ from comms.notices import notices_about
 from comms.notices import preview as comms_preview
 from inventory.models import Discrepancy, DiscrepancyStatus, Port, Site
 from inventory.names import pick_assets
+from inventory.render_jobs import job_for_asker, job_page, job_pdf
 from live.models import LiveCheck, read_for
 from lockstep.converters import as_id
 from lockstep.http import HtmxHttpRequest
@@ -705,35 +706,24 @@ def as_run_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _pdf_or_refusal(request, pk, as_run=True)
 
 
-def _get_print_job_for_user(request: HtmxHttpRequest, pk: int, *, with_pdf: bool = False) -> PrintJob:
-    """The print job, to the person who asked while they may still read the runbook; to anyone else, as if
-    it did not exist."""
-    jobs = PrintJob.objects.select_related("window__site", "window__run")
-    job = get_object_or_404(jobs if with_pdf else jobs.defer("pdf"), pk=pk)
-    if not job.may_download(request.user):
-        raise Http404("No such print of yours.")
-    return job
+def _print_jobs():
+    return PrintJob.objects.select_related("window__site", "window__run")
 
 
 @role_required(*PLANNERS)
 @vary_on_headers("HX-Request")
 def print_job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """A big runbook's print: its progress, then its download. Polled by htmx, or refreshed by hand."""
-    job = _get_print_job_for_user(request, pk)
-    template = "maintenance/print_job.html#print-status" if request.htmx else "maintenance/print_job.html"
-    return render(request, template, {"job": job, "window": job.window})
+    """A big runbook's print: its progress, then its download. Polled by htmx, or refreshed by hand. Only
+    its asker sees it, while they may still read the runbook."""
+    job = job_for_asker(request, _print_jobs(), pk)
+    return job_page(request, job, "maintenance/print_job.html", "print-status", window=job.window)
 
 
 @role_required(*PLANNERS)
 def print_job_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The finished PDF: a read, as often as it is fetched, that writes nothing."""
-    job = _get_print_job_for_user(request, pk, with_pdf=True)
-    if job.status != PrintStatus.READY:
-        return redirect(job.get_absolute_url())
-    response = HttpResponse(bytes(job.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(False, job.filename)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    job = job_for_asker(request, _print_jobs(), pk, with_pdf=True)
+    return job_pdf(job, job.filename)
 
 
 # --- status pages (no login) ------------------------------------------------------------------------------

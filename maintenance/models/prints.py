@@ -10,22 +10,21 @@ finds the same job.
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
 from audit.log import record
-from checklists.idempotency import KEY_RE
+from inventory import render_jobs
+from inventory.render_jobs import RenderJob
 from maintenance.models.windows import Window, WindowRefused
 
-PRINT_FILES_KEPT = timedelta(days=7)
+PRINT_FILES_KEPT = render_jobs.FILES_KEPT
 # A job that has not moved for this long is probably waiting for a worker that is not running.
-PRINT_JOB_QUIET = timedelta(minutes=2)
+PRINT_JOB_QUIET = render_jobs.QUIET
 
 
 class UnclearPrintRequest(WindowRefused):
@@ -52,13 +51,15 @@ STAGES = (PrintStatus.GATHERING, PrintStatus.LAYING_OUT, PrintStatus.WRITING)
 UNFINISHED = (PrintStatus.QUEUED, *STAGES)
 
 
-class PrintJob(models.Model):
-    """One PDF of a window's runbook or as-run record, made by the worker for the person who asked."""
+class PrintJob(RenderJob):
+    """One PDF of a window's runbook or as-run record, made by the worker for the person who asked
+    (`inventory.render_jobs`)."""
 
-    # The form's idempotency key, the window and the document, hashed: the same request sent again finds this.
-    request_key = models.CharField(max_length=64)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(default=timezone.now)
+    Status = PrintStatus
+    STAGES = STAGES
+    RENDERED_EVENT = "print.rendered"
+    FAILED_EVENT = "print.failed"
+
     window = models.ForeignKey(Window, on_delete=models.CASCADE, related_name="print_jobs")
     document = models.CharField(max_length=10, choices=Document.choices)
     steps = models.PositiveIntegerField()  # the runbook's length when asked: what makes it a big print
@@ -68,12 +69,7 @@ class PrintJob(models.Model):
     version = models.PositiveIntegerField(null=True, blank=True)  # the runbook version it was made from
     pages = models.PositiveIntegerField(null=True, blank=True)
     filename = models.CharField(max_length=200, blank=True)
-    pdf = models.BinaryField(null=True, blank=True, editable=False)
-    error = models.CharField(max_length=1000, blank=True)
-    moved_at = models.DateTimeField(null=True, blank=True)  # the worker's last word on it
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    files_kept_days = PRINT_FILES_KEPT.days
     stage_count = len(STAGES)
 
     class Meta:
@@ -100,17 +96,9 @@ class PrintJob(models.Model):
         return self.document == Document.AS_RUN
 
     @property
-    def finished(self) -> bool:
-        return self.status not in UNFINISHED
-
-    @property
     def stage_number(self) -> int:
         """How many of the worker's stages it has begun: 0 while it waits, 3 while it writes the file."""
         return STAGES.index(self.status) + 1 if self.status in STAGES else 0
-
-    @property
-    def seems_stuck(self) -> bool:
-        return not self.finished and timezone.now() - (self.moved_at or self.requested_at) > PRINT_JOB_QUIET
 
     # --- the rules ---------------------------------------------------------------------------------------
 
@@ -131,11 +119,13 @@ class PrintJob(models.Model):
     def request_key_for(form_key: str, window: Window, document: Document) -> str:
         """One request's identity: the key its form carried, for this window's this document. The same form
         sent again is the same request; the key sent to another window or document is another one."""
-        if not KEY_RE.match(form_key or ""):
-            raise UnclearPrintRequest(
+        return render_jobs.request_key(
+            form_key,
+            f"{form_key} {window.pk} {document}",
+            refusal=UnclearPrintRequest(
                 "This request carries no valid form key, so nothing was asked for. Reload the page."
-            )
-        return hashlib.sha256(f"{form_key} {window.pk} {document}".encode()).hexdigest()
+            ),
+        )
 
     @classmethod
     def ask(cls, window: Window, *, by, document: Document, form_key: str) -> PrintJob:
@@ -148,113 +138,62 @@ class PrintJob(models.Model):
         if not window.may_read_runbook(by):
             raise WindowRefused("Only the people on this window and the desk read its runbook.")
         key = cls.request_key_for(form_key, window, document)
-        mine = cls.objects.defer("pdf").filter(requested_by=by)
-        asked_before = mine.filter(request_key=key).first()
+        asked_before = cls.asked_before(by, key)
         if asked_before is not None:
             return asked_before
         require_printable(window, as_run=document == Document.AS_RUN)
         # Asked for again in another tab while the worker is still at it: the same file is coming.
-        being_made = mine.filter(window=window, document=document, status__in=UNFINISHED).first()
+        being_made = (
+            cls.objects.defer("pdf")
+            .filter(requested_by=by, window=window, document=document, status__in=UNFINISHED)
+            .first()
+        )
         if being_made is not None and not being_made.seems_stuck:
             return being_made
         # One the worker stopped moving on (it died mid-way) is never handed back: a new one is made.
         job = cls(
             request_key=key, requested_by=by, window=window, document=document, steps=window.run.steps.count()
         )
-        try:
-            with transaction.atomic():
-                cls.clear_old_files()
-                job.save()
-                record(
-                    "print.asked",
-                    actor=by,
-                    obj=job,
-                    payload={
-                        "job": job.pk,
-                        "window": window.reference,
-                        "document": job.document,
-                        "steps": job.steps,
-                    },
-                )
-                # In the same transaction: the task row and the job are committed together, or neither is.
-                make_print.enqueue(job.pk)
-        except IntegrityError:
-            # The same request, sent twice at once: the first to commit made the job; this one answers with it.
-            asked_before = mine.filter(request_key=key).first()
-            if asked_before is None:
-                raise
-            return asked_before
-        return job
+
+        def then(job: PrintJob) -> None:
+            record(
+                "print.asked",
+                actor=by,
+                obj=job,
+                payload={
+                    "job": job.pk,
+                    "window": window.reference,
+                    "document": job.document,
+                    "steps": job.steps,
+                },
+            )
+            # In the same transaction: the task row and the job are committed together, or neither is.
+            make_print.enqueue(job.pk)
+
+        return cls.save_asked(job, then)
 
     # --- the worker's side -------------------------------------------------------------------------------
 
-    @classmethod
-    def claim(cls, pk: int) -> PrintJob | None:
-        """Queued → gathering, under the row's lock: of two workers handed the same job, one makes it. The
-        moment of the claim is the moment the document describes (`as_of`)."""
-        with transaction.atomic():
-            job = cls.objects.select_for_update().defer("pdf").filter(pk=pk).first()
-            if job is None or job.status != PrintStatus.QUEUED:
-                return None
-            job.status = PrintStatus.GATHERING
-            job.as_of = job.moved_at = timezone.now()
-            job.save(update_fields=["status", "as_of", "moved_at"])
-        return job
+    def claimed(self) -> list[str]:
+        """The moment of the claim is the moment the document describes (`as_of`)."""
+        self.as_of = self.moved_at
+        return ["as_of"]
+
+    def audit_facts(self) -> dict[str, Any]:
+        return {"window": self.window.reference, "document": self.document}
+
+    def rendered_facts(self) -> dict[str, Any]:
+        return {
+            **self.audit_facts(),
+            "version": self.version,
+            "pages": self.pages,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+        }
 
     def report_stage(self, stage: PrintStatus, *, pages: int | None = None) -> None:
         """The renderer's word on how far it has come; nothing once the job has finished another way."""
         self.status, self.pages = stage, pages if pages is not None else self.pages
-        PrintJob.objects.filter(pk=self.pk, status__in=STAGES).update(
-            status=stage, pages=self.pages, moved_at=timezone.now()
-        )
+        self.moved(status=stage, pages=self.pages)
 
     def finish(self, pdf: bytes, *, version: int, filename: str) -> None:
-        with transaction.atomic():
-            job = PrintJob.objects.select_for_update().defer("pdf").get(pk=self.pk)
-            if job.finished:
-                return
-            job.status, job.pdf, job.version, job.filename = PrintStatus.READY, pdf, version, filename[:200]
-            job.moved_at = job.finished_at = timezone.now()
-            job.save(update_fields=["status", "pdf", "version", "filename", "moved_at", "finished_at"])
-            record(
-                "print.rendered",
-                obj=job,
-                payload={
-                    "job": job.pk,
-                    "requested_by": job.requested_by.get_username(),
-                    "window": job.window.reference,
-                    "document": job.document,
-                    "version": version,
-                    "pages": job.pages,
-                    "as_of": job.as_of.isoformat() if job.as_of else None,
-                },
-            )
-
-    def fail(self, error: str) -> None:
-        with transaction.atomic():
-            job = PrintJob.objects.select_for_update().defer("pdf").get(pk=self.pk)
-            if job.finished:
-                return
-            job.status, job.error = PrintStatus.FAILED, error[:1000]
-            job.moved_at = job.finished_at = timezone.now()
-            job.save(update_fields=["status", "error", "moved_at", "finished_at"])
-            record(
-                "print.failed",
-                obj=job,
-                payload={
-                    "job": job.pk,
-                    "requested_by": job.requested_by.get_username(),
-                    "window": job.window.reference,
-                    "document": job.document,
-                    "error": job.error,
-                },
-            )
-
-    @classmethod
-    def clear_old_files(cls, now: datetime | None = None) -> int:
-        """Drop the PDFs made more than PRINT_FILES_KEPT ago: the job and its audit events stay, and the
-        document is asked for again from the window's page if it is wanted."""
-        cutoff = (now or timezone.now()) - PRINT_FILES_KEPT
-        return cls.objects.filter(status=PrintStatus.READY, finished_at__lt=cutoff).update(
-            status=PrintStatus.CLEARED, pdf=None
-        )
+        super().finish(pdf, version=version, filename=filename[:200])

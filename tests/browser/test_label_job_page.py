@@ -3,10 +3,13 @@ the worker, the bar moves as the worker reports (htmx asks every two seconds), t
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.roles import Role
-from inventory.models import LabelJob, LabelJobStatus, Tag
+from inventory.models import LABEL_JOB_QUIET, LabelJob, LabelJobStatus, Tag
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_login_on_phone_and_desktop import TARGETS_TOO_SMALL
 from tests.conftest import PASSWORD, make_user
@@ -79,3 +82,36 @@ def test_a_print_that_failed_says_why_on_the_phone(live_server, phone, settings)
     assert job_page.get_by_role("link", name="Download the labels (PDF)").count() == 0
     assert job_page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(job_page, "label-job-failed-phone-360")
+
+
+def test_a_print_no_worker_moves_on_stops_polling_and_says_so_on_the_phone(live_server, phone, settings):
+    """No worker runs: once the print has not moved for LABEL_JOB_QUIET, tess's page says the worker may be
+    down and stops asking every two seconds; her Refresh, once the worker is back, finds the download."""
+    settings.LOCKSTEP_LABELS_IN_REQUEST = 1
+    make_user("tess", Role.TECH)
+    ada = make_user("ada", Role.APPROVER)
+    site = build_small_site()
+    Tag.issue(site.sw_a, by=ada)
+    Tag.issue(site.sw_b, by=ada)
+    page = phone.new_page()
+    log_in(page, live_server, "tess", PASSWORD)
+    page.goto(f"{live_server.url}{site.rack.get_absolute_url()}")
+    with phone.expect_page() as opened:
+        page.get_by_role("button", name="Print the whole rack's labels (PDF)").click()
+    job_page = opened.value
+    job_page.wait_for_load_state()
+    job = LabelJob.objects.get()
+
+    LabelJob.objects.filter(pk=job.pk).update(
+        requested_at=timezone.now() - LABEL_JOB_QUIET - timedelta(seconds=1)
+    )
+    job_page.get_by_text("This page has stopped updating by itself").wait_for(timeout=6000)
+    assert job_page.get_by_text("may not be running").is_visible()
+    assert job_page.locator("#job-status").get_attribute("hx-trigger") is None
+    assert job_page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert job_page.evaluate(TARGETS_TOO_SMALL) == []
+    screenshot(job_page, "label-job-stuck-phone-360")
+
+    run_worker()
+    job_page.get_by_role("link", name="Refresh").click()
+    job_page.get_by_role("link", name="Download the labels (PDF)").wait_for(timeout=6000)

@@ -18,7 +18,7 @@ import inventory.labels
 import inventory.printing
 import inventory.tasks
 from audit.models import AuditEvent
-from inventory.models import LabelJob, LabelJobStatus, Tag
+from inventory.models import LABEL_JOB_QUIET, LabelJob, LabelJobStatus, Tag
 from tests.inventory.conftest import SmallSite, ask_for_labels, build_small_site, run_worker
 
 
@@ -190,6 +190,34 @@ def test_a_stalled_print_says_the_worker_may_be_down(client, tess, hall):
         "the worker (<code>manage.py db_worker</code>) may not be running"
         in client.get(job.get_absolute_url()).content.decode()
     )
+
+
+def test_a_stuck_print_stops_polling_and_a_refresh_by_hand_finds_it_once_the_worker_is_back(
+    client, tess, hall
+):
+    """No worker runs: tess's page polls while the print may still move, then stops asking every two seconds
+    for ever, says so, and keeps a Refresh link. The worker started again, her refresh shows the download."""
+    site, _ = hall
+    client.force_login(tess)
+    queue_the_rack(client, site)
+    job = LabelJob.objects.get()
+    assert (
+        'hx-trigger="every 2s"'
+        in client.get(job.get_absolute_url(), headers={"HX-Request": "true"}).content.decode()
+    )
+
+    LabelJob.objects.update(requested_at=timezone.now() - LABEL_JOB_QUIET - timedelta(seconds=1))
+    polled = client.get(job.get_absolute_url(), headers={"HX-Request": "true"}).content.decode()
+    page = client.get(job.get_absolute_url()).content.decode()
+    for seen in (polled, page):
+        assert "hx-trigger" not in seen and "hx-get" not in seen
+        assert "may not be running" in seen and "stopped updating by itself" in seen
+        assert f'<a class="btn btn-quiet" href="{job.get_absolute_url()}">Refresh</a>' in seen
+    assert "<html" not in polled
+
+    run_worker()
+    refreshed = client.get(job.get_absolute_url()).content.decode()
+    assert "✓ Ready" in refreshed and reverse("inventory:label_job_pdf", args=[job.pk]) in refreshed
 
 
 def test_a_finished_pdf_is_cleared_after_a_week_and_its_page_says_so(client, tess, hall):

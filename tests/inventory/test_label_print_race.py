@@ -3,11 +3,7 @@ event, one task, and both copies are answered with it (PostgreSQL's unique index
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
-from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
@@ -15,6 +11,7 @@ from audit.models import AuditEvent
 from inventory.models import LabelJob, Tag
 from tests.conftest import postgres_only
 from tests.inventory.conftest import build_small_site
+from tests.races import posted_twice_at_once
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -26,26 +23,8 @@ def test_the_same_print_sent_twice_at_once_makes_one_job(tess, sam, settings, in
     for asset in (site.sw_a, site.sw_b, site.sw_a_port):
         Tag.issue(asset, by=sam)
     url = reverse("inventory:rack_labels", args=[site.rack.pk])
-    start = threading.Barrier(2)
-    answers: list[str] = []
 
-    def send() -> None:
-        try:
-            phone = Client()
-            phone.force_login(tess)
-            start.wait(timeout=10)
-            response = phone.post(url, {"idem": "double-tap-0123456789", "format": "a4-3x8"})
-            answers.append(f"{response.status_code} {response.get('Location', '')}")
-        except BaseException as exc:  # reported below
-            answers.append(f"error: {exc!r}")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = posted_twice_at_once(tess, url, {"idem": "double-tap-0123456789", "format": "a4-3x8"})
 
     job = LabelJob.objects.get()
     assert len(answers) == 2 and answers[0] == answers[1], answers

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pypdf
 import pytest
@@ -21,7 +22,7 @@ import lockstep.pdf
 import maintenance.runbook_pdf
 from accounts.roles import Role
 from audit.models import AuditEvent
-from maintenance.models import Document, PrintJob, PrintStatus
+from maintenance.models import Document, PrintJob, PrintStatus, prints
 from tests.checklists.conftest import Scene, build_scene, users
 from tests.conftest import make_user
 from tests.inventory.conftest import run_worker
@@ -311,3 +312,18 @@ def test_a_print_the_worker_stopped_moving_on_is_not_handed_back(scene):
     )
     again = PrintJob.ask(scene.window, by=tess, document=Document.RUNBOOK, form_key="b" * 32)
     assert again.pk != first.pk and again.status == PrintStatus.QUEUED
+
+
+def test_a_print_the_worker_stopped_moving_on_stops_polling_its_page(client, scene):
+    """The worker died mid-way: tess's page says so and stops asking every two seconds, keeping a Refresh."""
+    client.force_login(users()["tess"])
+    ask(client, scene)
+    job = PrintJob.objects.get()
+    PrintJob.objects.update(
+        status=PrintStatus.LAYING_OUT,
+        moved_at=datetime.now(UTC) - prints.PRINT_JOB_QUIET - timedelta(seconds=1),
+    )
+
+    polled = client.get(job.get_absolute_url(), headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in polled and "may not be running" in polled and "stopped updating" in polled
+    assert f'<a class="btn btn-quiet" href="{job.get_absolute_url()}">Refresh</a>' in polled
