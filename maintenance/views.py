@@ -200,7 +200,7 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else []
     )
     can_decide = window.status == WindowStatus.SUBMITTED and window.may_approve(request.user)
-    can_edit = window.status == WindowStatus.DRAFT and request.user.pk == window.requester_id
+    can_edit = window.may_edit(request.user)
     find = request.GET.get("find", "")[:200] if can_edit else ""
     picks, more_picks = pick_assets(window.site, find)
     # What each pick may be added as: the model's own sets (add_target refuses any other).

@@ -611,13 +611,20 @@ class Window(models.Model):
 
     # --- editing while a draft -----------------------------------------------------------------------------
 
-    def require_editable(self, by) -> None:
+    def edit_refusal(self, user) -> str:
+        """Why this user may not change the window (its fields, its targets) now; "" when they may."""
         if self.status != WindowStatus.DRAFT:
-            raise WindowRefused(
-                "Only a draft can be changed. A submitted window goes back to draft when rejected."
-            )
-        if by.pk != self.requester_id:
-            raise WindowRefused("Only the requester changes their window.")
+            return "Only a draft can be changed. A submitted window goes back to draft when rejected."
+        if user.pk != self.requester_id:
+            return "Only the requester changes their window."
+        return ""
+
+    def may_edit(self, user) -> bool:
+        return not self.edit_refusal(user)
+
+    def require_editable(self, by) -> None:
+        if refusal := self.edit_refusal(by):
+            raise WindowRefused(refusal)
 
     def add_target(
         self, *, by, action: str, device: Device | None = None, port: Port | None = None
