@@ -651,21 +651,15 @@ def reset_scans(step: Step, *, who: Who, reason: str) -> str:
     lost or broke, so its owner can no longer sign from it. The scans made stay in the record; the step
     waits for a performer's scan and a verifier's scan of a new round, on the phones they will sign from."""
     reason = (reason or "").strip()
-    if not has_role(who.user, Role.APPROVER):
-        raise StepRefused("Only an approver starts a step's checks again.")
-    if not reason:
-        raise StepRefused("Say why the scans are started again (for example: the performer's phone broke).")
     with transaction.atomic():
         step = _locked(step)
         run = _require_workable(step, who, approver_may=True)
-        if not run.may_oversee(who.user):
+        # The step's own rule, the one its pages ask before they offer the form.
+        if refusal := step.reset_scans_refusal(who.user):
+            raise StepRefused(refusal)
+        if not reason:
             raise StepRefused(
-                "You asked for or work on this change; another approver starts its checks again."
-            )
-        if step.status not in (StepStatus.SCANNED, StepStatus.CLEARED):
-            raise StepRefused(
-                "Only a step scanned but not yet done has its scans started again. Once the performer has "
-                "signed it done, the verifier signs from the phone they scanned with."
+                "Say why the scans are started again (for example: the performer's phone broke)."
             )
         before = {"performer": _name(step.performer), "verifier": _name(step.verifier)}
         step.performer, step.performer_session, step.performer_device = None, "", ""

@@ -623,6 +623,28 @@ class Step(models.Model):
         )
         return waiting and run.works_on(user) and self.first_open_earlier() is None
 
+    def reset_scans_refusal(self, user, *, oversees: bool | None = None) -> str:
+        """Why this user may not start this step's two-person check again now ("" when they may): an approver
+        who neither asked for nor works on the change, of a step scanned but not yet signed done, while its run
+        is open for work in the step's sequence (a phone that scanned is lost or broke). `oversees`: the run's
+        `may_oversee(user)`, when the caller has asked it already."""
+        if not has_role(user, Role.APPROVER):
+            return "Only an approver starts a step's checks again."
+        run = self.run
+        if run.status != RunStatus.ACTIVE or self.is_rollback != (run.mode == RunMode.ROLLBACK):
+            return "This step's work is not open now, so its checks are not started again."
+        if not (run.may_oversee(user) if oversees is None else oversees):
+            return "You asked for or work on this change; another approver starts its checks again."
+        if self.status not in (StepStatus.SCANNED, StepStatus.CLEARED):
+            return (
+                "Only a step scanned but not yet done has its scans started again. Once the performer has "
+                "signed it done, the verifier signs from the phone they scanned with."
+            )
+        return ""
+
+    def may_reset_scans(self, user, *, oversees: bool | None = None) -> bool:
+        return not self.reset_scans_refusal(user, oversees=oversees)
+
     @property
     def needs_serial(self) -> bool:
         """The chassis serial as a second identity: always for destructive steps, and where the step asks."""

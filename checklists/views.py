@@ -127,6 +127,8 @@ def _step_context(request: HtmxHttpRequest, step: Step, **extra) -> dict:
         "is_approver": has_role(request.user, Role.APPROVER),
         # Releasing a hold point or starting a step's checks again: the run's rule, asked only where offered.
         "may_oversee": may_oversee,
+        # Starting a scanned step's two-person check again (a phone was lost): the step's rule.
+        "may_reset_scans": step.may_reset_scans(request.user, oversees=may_oversee),
         "can_scan": can_scan,
         # A second tech logged in on the phone the first one scanned with: not offered the scan, and told why.
         "same_phone": step.status == StepStatus.SCANNED

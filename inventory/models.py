@@ -750,6 +750,14 @@ class Tag(models.Model):
 
     # --- who may -------------------------------------------------------------------------------------
 
+    # Who issues, revokes and reissues tags: the views refuse anyone else by role, before anything is read.
+    MANAGERS = (Role.APPROVER, Role.ADMIN)
+
+    @staticmethod
+    def may_manage(user) -> bool:
+        """May `user` issue a tag for an asset, or revoke or reissue one? Approvers and admins."""
+        return any(has_role(user, role) for role in Tag.MANAGERS)
+
     @staticmethod
     def may_label_assets(user) -> bool:
         """May `user` print labels and apply tags (commissioning)? Techs and approvers, who label the racks.

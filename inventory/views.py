@@ -47,7 +47,6 @@ from live.models import access_for, serial_report
 from lockstep.http import HtmxHttpRequest
 
 ANY_ROLE = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
-TAG_MANAGERS = (Role.APPROVER, Role.ADMIN)
 SEARCH_LIMIT = 25
 
 
@@ -99,6 +98,7 @@ def _tag_page(request: HtmxHttpRequest, tag: Tag, given: str, *, refusal: str = 
         "given": given,
         "refusal": refusal,
         "may_apply": tag.status == TagStatus.ISSUED and Tag.may_label_assets(request.user),
+        "may_manage_tags": Tag.may_manage(request.user),
     }
     return render(request, "inventory/tag.html", context, status=status)
 
@@ -230,6 +230,7 @@ def device_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "may_reveal": may_reveal_identity(request.user),
         "may_print": Tag.may_label_assets(request.user),
         "may_reprint": Tag.may_reprint_labels(request.user),
+        "may_manage_tags": Tag.may_manage(request.user),
         "may_read_serial": device.may_read_serial(request.user, _phone(request)),
         "pending_reading": pending,
         "read_on_this_phone": pending is not None and _phone(request).made(pending.phone),
@@ -287,9 +288,12 @@ def port_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    return render(
-        request, "inventory/port.html", {"port": port, "may_reveal": may_reveal_identity(request.user)}
-    )
+    context = {
+        "port": port,
+        "may_reveal": may_reveal_identity(request.user),
+        "may_manage_tags": Tag.may_manage(request.user),
+    }
+    return render(request, "inventory/port.html", context)
 
 
 @role_required(*ANY_ROLE)
@@ -345,7 +349,7 @@ def tag_commission(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpRespon
 
 
 @require_POST
-@role_required(*TAG_MANAGERS)
+@role_required(*Tag.MANAGERS)
 @with_tag
 def tag_revoke(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
     try:
@@ -358,7 +362,7 @@ def tag_revoke(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
 
 
 @require_POST
-@role_required(*TAG_MANAGERS)
+@role_required(*Tag.MANAGERS)
 @with_tag
 def tag_reissue(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
     try:
@@ -373,7 +377,7 @@ def tag_reissue(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
 
 
 @require_POST
-@role_required(*TAG_MANAGERS)
+@role_required(*Tag.MANAGERS)
 def tag_issue(request: HtmxHttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind not in ("device", "port"):
         raise Http404("Tags are issued for devices and ports.")

@@ -188,8 +188,8 @@ def public_windows(now: datetime):
     )
     approved = WindowDecision.objects.filter(window=OuterRef("pk"), decision=WindowDecision.Decision.APPROVED)
     return (
-        Window.objects.filter(planned_end__gte=now - timedelta(days=HISTORY_DAYS))
-        .exclude(status__in=[WindowStatus.DRAFT, WindowStatus.SUBMITTED])
+        Window.objects.public()
+        .filter(planned_end__gte=now - timedelta(days=HISTORY_DAYS))
         .select_related("site", "run")
         .annotate(cuts_left=cuts_left, was_approved=Exists(approved))
         .order_by("planned_start", "pk")

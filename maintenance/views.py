@@ -25,7 +25,7 @@ from accounts.roles import Role, has_role, role_required
 from checklists import interlock
 from checklists.idempotency import idempotent
 from checklists.label_audits import label_audits_walked_by, may_start_label_audit, walkers_for
-from checklists.models import CutRefusal, Run, RunMode, RunStatus, Step, StepScan, StepStatus
+from checklists.models import CutRefusal, Run, RunMode, Step, StepScan, StepStatus
 from comms.models import TOKEN_SHAPE, NoticeKind, StatusLink
 from comms.notices import notices_about
 from comms.notices import preview as comms_preview
@@ -201,7 +201,7 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else []
     )
     can_decide = window.status == WindowStatus.SUBMITTED and window.may_approve(request.user)
-    can_edit = window.status == WindowStatus.DRAFT and request.user.pk == window.requester_id
+    can_edit = window.may_edit(request.user)
     find = request.GET.get("find", "")[:200] if can_edit else ""
     picks, more_picks = pick_assets(window.site, find)
     # What each pick may be added as: the model's own sets (add_target refuses any other).
@@ -452,25 +452,10 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
 def board(request: HtmxHttpRequest) -> HttpResponse:
     now = timezone.now()
     windows = list(
-        _board_windows()
-        .filter(
-            Q(status=WindowStatus.IN_PROGRESS)
-            # An aborted window stays on the board while its rollback is still being worked.
-            | Q(
-                status=WindowStatus.ABORTED,
-                run__status__in=[RunStatus.ACTIVE, RunStatus.HELD, RunStatus.PAUSED],
-            )
-            | Q(
-                status__in=[WindowStatus.SUBMITTED, WindowStatus.APPROVED],
-                planned_end__gte=now,
-                planned_start__lt=now + timedelta(days=BOARD_DAYS),
-            )
-        )
-        .order_by("planned_start")
+        # An aborted window stays on the board while its rollback is still being worked.
+        _board_windows().on_board(now=now, days=BOARD_DAYS).order_by("planned_start")
     )
-    live = live_progress(
-        [w for w in windows if w.status in (WindowStatus.IN_PROGRESS, WindowStatus.ABORTED) and w.run_id]
-    )
+    live = live_progress([w for w in windows if w.is_live])
     # The buttons each card offers, asked of the window's rules with the step counts already made above.
     allowed = {
         w.pk: offers(
@@ -610,18 +595,7 @@ def tech_today(request: HtmxHttpRequest) -> HttpResponse:
     planned for today at the site), each with its current step, how far along it is, and what ends it."""
     now = timezone.now()
     mine = (
-        Window.objects.filter(assignees=request.user)
-        .filter(
-            Q(status=WindowStatus.IN_PROGRESS)
-            | Q(
-                status=WindowStatus.ABORTED,
-                run__mode=RunMode.ROLLBACK,
-                run__status__in=[RunStatus.ACTIVE, RunStatus.HELD, RunStatus.PAUSED],
-            )
-            | Q(
-                status=WindowStatus.APPROVED, planned_start__lt=now + timedelta(hours=24), planned_end__gt=now
-            )
-        )
+        Window.objects.today_for(request.user, now=now)
         .select_related("site", "run")
         .prefetch_related("assignees")
         .order_by("planned_start")

@@ -7,7 +7,7 @@ and writes the audit event in one transaction. Views never set `status` themselv
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -67,6 +67,60 @@ class Risk(models.TextChoices):
 TargetAction = Action
 
 
+# A runbook open for work: not yet opened (ready) nor closed.
+WORKING_RUNS = (RunStatus.ACTIVE, RunStatus.HELD, RunStatus.PAUSED)
+
+
+def _live() -> Q:
+    """`Window.is_live` as a filter: in progress, or aborted and still rolling back, with its runbook open."""
+    return Q(run__status__in=WORKING_RUNS) & (
+        Q(status=WindowStatus.IN_PROGRESS) | Q(status=WindowStatus.ABORTED, run__mode=RunMode.ROLLBACK)
+    )
+
+
+def _under_way() -> Q:
+    """Live, or in progress without a runbook: started and not yet completed or aborted."""
+    return Q(status=WindowStatus.IN_PROGRESS) | _live()
+
+
+class WindowQuerySet(models.QuerySet):
+    """The sets of windows the pages list, each named once here so no view spells its own."""
+
+    def live(self) -> WindowQuerySet:
+        """Windows whose runbook is being worked: exactly those whose `is_live` is true."""
+        return self.filter(_live())
+
+    def on_board(self, *, now: datetime, days: int) -> WindowQuerySet:
+        """What the approver's board shows: the live windows, any window in progress (one with no runbook
+        is not live, there being no steps to work, yet it still waits to be completed or aborted from the
+        board), and those submitted or approved that have not ended and start within `days`."""
+        return self.filter(
+            _under_way()
+            | Q(
+                status__in=[WindowStatus.SUBMITTED, WindowStatus.APPROVED],
+                planned_end__gte=now,
+                planned_start__lt=now + timedelta(days=days),
+            )
+        )
+
+    def today_for(self, user, *, now: datetime) -> WindowQuerySet:
+        """The windows a tech works today: assigned to them, and live, in progress (with or without a runbook,
+        as on the board), or approved and planned within the next 24 hours and not yet ended."""
+        return self.filter(assignees=user).filter(
+            _under_way()
+            | Q(
+                status=WindowStatus.APPROVED,
+                planned_start__lt=now + timedelta(hours=24),
+                planned_end__gt=now,
+            )
+        )
+
+    def public(self) -> WindowQuerySet:
+        """Windows customers may have been told of: past submission. (A cancelled one was told only if it
+        had been approved: the status page asks each.)"""
+        return self.exclude(status__in=[WindowStatus.DRAFT, WindowStatus.SUBMITTED])
+
+
 class Window(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="windows")
     title = models.CharField(max_length=200)
@@ -98,6 +152,8 @@ class Window(models.Model):
     run = models.OneToOneField(
         "checklists.Run", null=True, blank=True, on_delete=models.PROTECT, related_name="window"
     )
+
+    objects = WindowQuerySet.as_manager()
 
     class Meta:
         ordering = ["planned_start", "pk"]
@@ -247,8 +303,9 @@ class Window(models.Model):
 
     @property
     def is_live(self) -> bool:
-        """Its runbook is being worked: in progress, or aborted and still rolling back."""
-        if not self.run_id or self.run.status in (RunStatus.READY, RunStatus.CLOSED):
+        """Its runbook is being worked: in progress, or aborted and still rolling back (as a filter:
+        `Window.objects.live()`)."""
+        if not self.run_id or self.run.status not in WORKING_RUNS:
             return False
         return self.status == WindowStatus.IN_PROGRESS or (
             self.status == WindowStatus.ABORTED and self.run.mode == RunMode.ROLLBACK
@@ -611,13 +668,20 @@ class Window(models.Model):
 
     # --- editing while a draft -----------------------------------------------------------------------------
 
-    def require_editable(self, by) -> None:
+    def edit_refusal(self, user) -> str:
+        """Why this user may not change the window (its fields, its targets) now; "" when they may."""
         if self.status != WindowStatus.DRAFT:
-            raise WindowRefused(
-                "Only a draft can be changed. A submitted window goes back to draft when rejected."
-            )
-        if by.pk != self.requester_id:
-            raise WindowRefused("Only the requester changes their window.")
+            return "Only a draft can be changed. A submitted window goes back to draft when rejected."
+        if user.pk != self.requester_id:
+            return "Only the requester changes their window."
+        return ""
+
+    def may_edit(self, user) -> bool:
+        return not self.edit_refusal(user)
+
+    def require_editable(self, by) -> None:
+        if refusal := self.edit_refusal(by):
+            raise WindowRefused(refusal)
 
     def add_target(
         self, *, by, action: str, device: Device | None = None, port: Port | None = None
