@@ -10,12 +10,12 @@ import pytest
 
 from audit.models import AuditEvent
 from checklists.execution import resolve, scan
+from checklists.label_audits import LABEL_AUDIT_SLUG, LABEL_AUDIT_STEPS
 from checklists.models import (
     Binding,
     ChecklistTemplate,
     Run,
     RunStatus,
-    StepKind,
     StepRefused,
     StepScan,
     StepStatus,
@@ -24,17 +24,6 @@ from inventory.models import Device, Discrepancy, DiscrepancyStatus, Tag
 from maintenance.models import Window
 from tests.checklists.conftest import phone
 from tests.maintenance.conftest import build_redundant_site
-
-LABEL_AUDIT_STEPS = [
-    {
-        "kind": StepKind.IDENTITY_CHECK,
-        "title": "Scan the label on {asset}",
-        "instructions": "Scan the label on {asset} and type the serial on its chassis. If it is missing, damaged "
-        "or names another asset, stop.",
-        "target_role": "*",
-        "check_serial": True,
-    },
-]
 
 
 @dataclass
@@ -55,7 +44,7 @@ def rack_audit(tess, ada) -> LabelAudit:
     for device in devices:
         tags[device.name] = Tag.issue(device, by=ada)
         tags[device.name].commission(serial=device.serial, by=ada)
-    template = ChecklistTemplate.publish(slug="label-audit", title="Label audit", steps=LABEL_AUDIT_STEPS)
+    template = ChecklistTemplate.publish(slug=LABEL_AUDIT_SLUG, title="Label audit", steps=LABEL_AUDIT_STEPS)
     run = Run.build(
         title="Label audit, LAX1 rack A01",
         site=lax1.site,

@@ -9,35 +9,13 @@ from django.urls import reverse
 
 from inventory.models import Device, DeviceKind, SerialReading, SerialReadingStatus, Site
 from lockstep.middleware import DEVICE_COOKIE
-from tests.conftest import PASSWORD
+from tests.inventory.handsets import handset, log_in, log_out
 
 
 @pytest.fixture
 def unserialed(db) -> Device:
     site = Site.objects.create(code="AMS1", name="Amsterdam 1")
     return Device.objects.create(site=site, name="pp-row3", kind=DeviceKind.PATCH_PANEL)
-
-
-def handset() -> Client:
-    """A phone nobody is logged in on yet: the first page it opens gives it its device cookie."""
-    client = Client()
-    client.get(reverse("login"))
-    assert client.cookies[DEVICE_COOKIE].value
-    return client
-
-
-def log_in(client: Client, user) -> Client:
-    """Logging in as a phone does: the login form, on whatever phone is in hand."""
-    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302, "the login was refused"
-    return client
-
-
-def log_out(client: Client) -> None:
-    """Logging out as a phone does. (The test client's own logout() would throw away every cookie, the
-    phone's device cookie too: a phone does not.)"""
-    assert client.post(reverse("logout")).status_code == 302
-    assert client.cookies[DEVICE_COOKIE].value
 
 
 def read(client: Client, device: Device, serial: str):
