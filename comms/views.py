@@ -98,9 +98,7 @@ def subscribe_customer(request: HtmxHttpRequest, token: str) -> HttpResponse:
     )
     if link is None:
         return render(request, "comms/unsubscribe.html", {"unknown": True}, status=404)
-    return _subscribe(
-        request, customer=link.customer, back=reverse("incidents:status_private", args=[token])
-    )
+    return _subscribe(request, customer=link.customer, back=reverse("incidents:status_private", args=[token]))
 
 
 def confirm(request: HtmxHttpRequest, token: str) -> HttpResponse:

@@ -163,9 +163,8 @@ def test_the_as_run_record_keeps_what_the_switches_said(scene, gear):
 
 
 def test_the_debrief_timeline_tells_what_the_switches_said(scene, gear):
-    from debriefs.reports import timeline
-
     from debriefs.models import Debrief
+    from debriefs.reports import timeline
 
     site, step = scene.site, scene.step(DESTRUCTIVE)
     pair_answers(gear, site, after_a=ALL_UP, after_b={**ALL_UP, "Eth1_1": False})

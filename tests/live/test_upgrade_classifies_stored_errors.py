@@ -79,10 +79,9 @@ def test_a_stored_error_becomes_its_reason_and_the_findings_say_only_that(scene)
 
 
 def test_an_audit_event_that_quoted_a_driver_is_told_in_its_reason_by_the_debrief(scene):
-    from debriefs.reports import timeline
-
     from audit.log import record
     from debriefs.models import Debrief
+    from debriefs.reports import timeline
     from tests.checklists.conftest import users
 
     # Written by an earlier Lockstep: the chain is append-only, so the event stays as it was.

@@ -15,8 +15,8 @@ import lockstep.pdf
 from accounts.roles import Role
 from audit.models import AuditEvent
 from incidents.models import Impact, Incident
-from maintenance.models import PrintJob, PrintStatus
 from incidents.tasks import check_incident_silence
+from maintenance.models import PrintJob, PrintStatus
 from tests.checklists.conftest import build_scene, users
 from tests.comms.conftest import contacts, unplug_web02
 from tests.conftest import make_user

@@ -1,4 +1,4 @@
-"""Maintenance windows on the desktop: plan, review, approve, and the approver's queue and board."""
+"""A maintenance window's pages on the desktop: plan, edit, target, review, approve, run, and write to its customers."""
 
 from __future__ import annotations
 
@@ -6,30 +6,25 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
-from checklists import interlock
+from audit.log import record
 from checklists.idempotency import idempotent
-from checklists.label_audits import label_audits_walked_by, may_start_label_audit, walkers_for
-from checklists.models import CutRefusal, Run, RunMode, Step, StepScan, StepStatus
+from checklists.label_audits import may_start_label_audit, walkers_for
 from comms.models import NoticeKind
 from comms.notices import preview as comms_preview
-from inventory.models import Discrepancy, DiscrepancyStatus, Port
+from inventory.models import Port
 from inventory.names import pick_assets
-from inventory.render_jobs import job_for_asker, job_page, job_pdf
-from live.models import LiveCheck, read_for
 from lockstep.http import HtmxHttpRequest
 from maintenance import notices
-from maintenance.conflicts import conflicts_among, needing_override
+from maintenance.conflicts import conflicts_among
 from maintenance.forms import (
     DecisionForm,
     ReasonForm,
@@ -43,79 +38,22 @@ from maintenance.models import (
     DEVICE_ACTIONS,
     PORT_ACTIONS,
     BlastSnapshot,
-    Document,
     Override,
     PrintJob,
-    PrintStatus,
-    RedundancyOverride,
     Target,
     TargetAction,
-    UnclearPrintRequest,
     Window,
     WindowRefused,
     WindowStatus,
-    override_prefetches,
 )
 from maintenance.panels import window_panels
-
-PLANNERS = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
-BOARD_DAYS = 7
-# What the board reads of each current step: its place, words and state, who is on it, and the asset the
-# interlock asks about (never its instructions or the neighbours list).
-BOARD_STEP_FIELDS = (
-    "run_id",
-    "position",
-    "kind",
-    "title",
-    "status",
-    "scan_round",
-    "is_rollback",
-    "action",
-    "device__name",
-    "port__name",
-    "port__device__name",
-    "performer__username",
-    "verifier__username",
-)
-
-
-def _windows():
-    return Window.objects.select_related("site", "requester").prefetch_related(
-        Prefetch("targets", queryset=Target.objects.select_related("device__rack", "port__device__rack")),
-        "assignees",
-        Prefetch(
-            "snapshots",
-            queryset=BlastSnapshot.objects.order_by("-computed_at", "-pk"),
-            to_attr="snapshot_list",
-        ),
-        *override_prefetches(),
-    )
-
-
-def _get_window(request: HtmxHttpRequest, pk: int) -> Window:
-    """Every role can read every window: the whole team sees what is planned. Changing is per method."""
-    return get_object_or_404(_windows().select_related("run"), pk=pk)
-
-
-def offers(window: Window, user, *, steps_left: int | None = None) -> dict[str, bool]:
-    """The window's buttons this user gets now: exactly what the window's own rules allow, asked of it.
-    `steps_left`: the runbook's steps not done yet, if the page has counted them already."""
-    return {
-        "start": window.may_start(user),
-        "complete": window.may_complete(user, steps_left=steps_left),
-        "abort": window.may_abort(user),
-        "pause": window.may_pause(user),
-        "resume": window.may_resume(user),
-        "finish_rollback": window.may_finish_rollback(user, steps_left=steps_left),
-        "cancel": window.may_cancel(user),
-        "recompute": window.may_recompute(user),
-    }
+from maintenance.views.shared import PLANNERS, get_window, offers, windows_for_pages
 
 
 @role_required(*PLANNERS)
 def window_list(request: HtmxHttpRequest) -> HttpResponse:
-    mine = _windows().filter(Q(requester=request.user) | Q(assignees=request.user)).distinct()
-    active = _windows().filter(status__in=ACTIVE_STATUSES)
+    mine = windows_for_pages().filter(Q(requester=request.user) | Q(assignees=request.user)).distinct()
+    active = windows_for_pages().filter(status__in=ACTIVE_STATUSES)
     return render(request, "maintenance/window_list.html", {"mine": mine, "active": active})
 
 
@@ -127,8 +65,6 @@ def window_new(request: HtmxHttpRequest) -> HttpResponse:
         window.requester = request.user
         window.save()
         form.save_m2m()
-        from audit.log import record
-
         record("window.created", actor=request.user, obj=window, payload={"title": window.title})
         messages.success(request, f"{window.reference} created as a draft. Add its targets, then submit it.")
         return redirect(window)
@@ -137,7 +73,7 @@ def window_new(request: HtmxHttpRequest) -> HttpResponse:
 
 @role_required(*PLANNERS)
 def window_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    window = _get_window(request, pk)
+    window = get_window(request, pk)
     try:
         window.require_editable(request.user)
     except WindowRefused as refusal:
@@ -145,8 +81,6 @@ def window_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return redirect(window)
     form = WindowForm(request.POST or None, instance=window)
     if request.method == "POST" and form.is_valid():
-        from audit.log import record
-
         changed = sorted(form.changed_data)
         try:
             with transaction.atomic():
@@ -176,7 +110,7 @@ def window_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @role_required(*PLANNERS)
 @vary_on_headers("HX-Request")
 def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    window = _get_window(request, pk)
+    window = get_window(request, pk)
     snapshot = window.snapshot_list[0] if window.snapshot_list else None
     conflicts = (
         conflicts_among([window])[window.pk]
@@ -251,7 +185,7 @@ def _not_now(window: Window, user) -> str:
 @require_POST
 @role_required(*PLANNERS)
 def target_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    window = _get_window(request, pk)
+    window = get_window(request, pk)
     form = TargetForm(request.POST, site=window.site)
     if not form.is_valid():
         for field in ("__all__", "device", "port", "action"):
@@ -275,7 +209,7 @@ def target_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(*PLANNERS)
 def target_remove(request: HtmxHttpRequest, pk: int, target_pk: int) -> HttpResponse:
-    window = _get_window(request, pk)
+    window = get_window(request, pk)
     target = get_object_or_404(Target, pk=target_pk, window=window)
     try:
         window.remove_target(by=request.user, target=target)
@@ -386,7 +320,7 @@ def window_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
     handler, roles = ACTIONS[action]
     if not any(has_role(request.user, role) for role in roles):
         raise PermissionDenied(f"This is for the {' or '.join(role.label.lower() for role in roles)} role.")
-    window = _get_window(request, pk)
+    window = get_window(request, pk)
     try:
         messages.success(request, handler(window, request))
     except WindowRefused as refusal:
@@ -400,284 +334,16 @@ def window_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
     return redirect("maintenance:board" if request.POST.get("next") == "board" else window)
 
 
-@role_required(Role.APPROVER)
-def queue(request: HtmxHttpRequest) -> HttpResponse:
-    windows = list(_windows().filter(status=WindowStatus.SUBMITTED).order_by("planned_start"))
-    conflicts = conflicts_among(windows)
-    labels = label_checks(windows)
-    rows = [
-        {
-            "window": w,
-            "snapshot": w.snapshot_list[0] if w.snapshot_list else None,
-            "services_at_risk": w.services_at_risk(w.snapshot_list[0] if w.snapshot_list else None),
-            "conflicts": conflicts[w.pk],
-            "pair_outages": needing_override(conflicts[w.pk]),
-            # "" when this approver may decide on it; otherwise why not, in words (they requested it...).
-            "approval_refusal": w.approval_refusal(request.user),
-            # The labels of its targets' racks not proven recently: said, not refused.
-            "labels": labels[w.pk],
-        }
-        for w in windows
-    ]
-    overridden = list(
-        RedundancyOverride.objects.filter(
-            window__status__in=[WindowStatus.APPROVED, WindowStatus.IN_PROGRESS]
-        ).select_related("window__site", "other", "by")
-    )
-    return render(request, "maintenance/queue.html", {"rows": rows, "overridden": overridden})
-
-
-@role_required(Role.APPROVER)
-@vary_on_headers("HX-Request")
-def board(request: HtmxHttpRequest) -> HttpResponse:
-    now = timezone.now()
-    windows = list(
-        # An aborted window stays on the board while its rollback is still being worked.
-        _board_windows().on_board(now=now, days=BOARD_DAYS).order_by("planned_start")
-    )
-    live = live_progress([w for w in windows if w.is_live])
-    # The buttons each card offers, asked of the window's rules with the step counts already made above.
-    allowed = {
-        w.pk: offers(
-            w, request.user, steps_left=live[w.pk]["total"] - live[w.pk]["done"] if w.pk in live else None
-        )
-        for w in windows
-    }
-    template = "maintenance/board.html#board-body" if request.htmx else "maintenance/board.html"
-    # One time convention: the sites' time when the board shows one zone, UTC when it spans several.
-    zones = {w.site.time_zone for w in windows}
-    zone = zones.pop() if len(zones) == 1 else "UTC"
-    context = {
-        "windows": windows,
-        "live": live,
-        "offers": allowed,
-        "now": now,
-        "zone": zone,
-        "days": BOARD_DAYS,
-    }
-    return render(request, template, context)
-
-
-def _board_windows():
-    """What the board shows of each window: its site, its run, its techs and the overrides it is part of.
-    Not the targets and blast-radius snapshots the review pages read, nor the long texts."""
-    return (
-        Window.objects.select_related("site", "run")
-        .defer("description", "rollback_plan", "customer_summary")
-        .prefetch_related(
-            Prefetch("assignees", queryset=get_user_model().objects.only("pk", "username")),
-            *override_prefetches(),
-        )
-    )
-
-
-def live_progress(windows: list[Window]) -> dict[int, dict]:
-    """For each running window: its current step and who is on it, progress, open discrepancies, in a fixed
-    number of queries however many windows run at once and however long their runbooks."""
-    if not windows:
-        return {}
-    runs = {w.run_id: w.run for w in windows}
-    counts = {
-        row["run_id"]: row
-        for row in Step.objects.filter(run__in=runs)
-        .values("run_id", "is_rollback")
-        .annotate(total=Count("pk"), done=Count("pk", filter=Q(status=StepStatus.COMPLETE)))
-        .values("run_id", "is_rollback", "total", "done")
-        if row["is_rollback"] == (runs[row["run_id"]].mode == RunMode.ROLLBACK)
-    }
-    current: dict[int, Step] = {}
-    for step in (
-        Run.current_steps(runs.values())
-        .select_related("performer", "verifier", "device", "port__device")
-        .only(*BOARD_STEP_FIELDS)
-    ):
-        step.run = runs[step.run_id]
-        current[step.run_id] = step
-    # Who scanned the current steps, and how (camera, camera app, typed): never what they scanned.
-    scans_now: dict[int, list[StepScan]] = {}
-    scanned = {s.pk: s for s in current.values() if s.status != StepStatus.PENDING}
-    if scanned:
-        for scan_row in StepScan.objects.filter(step__in=list(scanned), matched=True).select_related("user"):
-            step = scanned[scan_row.step_id]
-            if scan_row.round == step.scan_round:
-                scans_now.setdefault(step.run_id, []).append(scan_row)
-    problems: dict[int, list[Discrepancy]] = {}
-    for scan_row in (
-        StepScan.objects.filter(step__run__in=runs, discrepancy__status=DiscrepancyStatus.OPEN)
-        .select_related("discrepancy__reported_by", "step")
-        .order_by("discrepancy_id")
-    ):
-        found = problems.setdefault(scan_row.step.run_id, [])
-        if scan_row.discrepancy not in found:
-            found.append(scan_row.discrepancy)
-    # And those the switch raised (live checks): a wrong port gone down in a try-out above all.
-    for check in (
-        LiveCheck.objects.filter(step__run__in=runs, discrepancy__status=DiscrepancyStatus.OPEN)
-        .select_related("discrepancy__reported_by", "step")
-        .order_by("discrepancy_id")
-    ):
-        found = problems.setdefault(check.step.run_id, [])
-        if check.discrepancy not in found:
-            found.append(check.discrepancy)
-    # What the run-time interlock stopped and is still waiting: the step is not signed done yet.
-    stopped: dict[int, list[CutRefusal]] = {}
-    for refusal in (
-        CutRefusal.objects.filter(
-            step__run__in=runs, step__status__in=[StepStatus.CLEARED, StepStatus.SCANNED]
-        )
-        .select_related("step", "blocking_step__run", "by")
-        .order_by("-at", "-pk")
-    ):
-        kept = stopped.setdefault(refusal.step.run_id, [])
-        if all(other.step_id != refusal.step_id for other in kept):
-            kept.append(refusal)  # the latest per step
-    # A cleared destructive step that the interlock holds back now, before anyone tries to sign it: asked of
-    # all of them at once (one inventory graph per site, however many there are).
-    held = interlock.check_many(step for step in current.values() if step.status == StepStatus.CLEARED)
-    waiting = {step.run_id: held[step.pk] for step in current.values() if step.pk in held}
-    # Whether each current step both techs scanned is cleared (the switch has answered too): the step's own
-    # rule, asked with every such step's device access and before-check read at once.
-    both_scanned = [step for step in current.values() if step.status == StepStatus.CLEARED]
-    read = read_for(both_scanned)
-    unclear = {step.run_id: step.uncleared_because(**read[step.pk]) for step in both_scanned}
-    return {
-        w.pk: {
-            "run": w.run,
-            "step": current.get(w.run_id),
-            "interlock": waiting.get(w.run_id),
-            "cleared": w.run_id in unclear and unclear[w.run_id] is None,
-            "waits_for": unclear.get(w.run_id),
-            "scans": scans_now.get(w.run_id, []),
-            "cut_refusals": stopped.get(w.run_id, []),
-            "done": counts.get(w.run_id, {}).get("done", 0),
-            "total": counts.get(w.run_id, {}).get("total", 0),
-            "discrepancies": problems.get(w.run_id, []),
-        }
-        for w in windows
-    }
-
-
 @require_POST
 @role_required(Role.APPROVER)
 def window_pause(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    window = _get_window(request, pk)
+    window = get_window(request, pk)
     try:
         window.pause(by=request.user, reason=_reason(request))
         messages.success(request, f"{window.reference} paused: no step can be acted on until you resume it.")
     except WindowRefused as refusal:
         messages.error(request, refusal.reason)
     return redirect("maintenance:board" if request.POST.get("next") == "board" else window)
-
-
-@role_required(Role.TECH)
-def tech_today(request: HtmxHttpRequest) -> HttpResponse:
-    """The tech's phone: the windows they work today (running, rolling back after an abort, or approved and
-    planned for today at the site), each with its current step, how far along it is, and what ends it."""
-    now = timezone.now()
-    mine = (
-        Window.objects.today_for(request.user, now=now)
-        .select_related("site", "run")
-        .prefetch_related("assignees")
-        .order_by("planned_start")
-    )
-    rows = []
-    for window in mine:
-        row = {"window": window, "current": None, "number": 0, "total": 0}
-        if window.run_id and window.is_live:
-            statuses = list(window.run.sequence().values_list("position", "status"))
-            row["current"] = window.run.current_step()
-            row["total"] = len(statuses)
-            row["left"] = sum(1 for _, status in statuses if status != StepStatus.COMPLETE)
-            if row["current"]:
-                row["number"] = [p for p, _ in statuses].index(row["current"].position) + 1
-            row["offers"] = offers(window, request.user, steps_left=row["left"])
-        rows.append(row)
-    # Label audits sent to this tech (from a rack's page), with the step each is at.
-    audits = list(label_audits_walked_by(request.user))
-    current = {step.run_id: step for step in Run.current_steps(audits)}
-    audits = [(run, current.get(run.pk)) for run in audits]
-    return render(request, "maintenance/tech_today.html", {"rows": rows, "audits": audits})
-
-
-# --- printed runbook and as-run record ------------------------------------------------------------------
-
-
-def _pdf_or_refusal(request: HtmxHttpRequest, pk: int, *, as_run: bool) -> HttpResponse:
-    """A short runbook's PDF, made as it is fetched. A long one's is made by the worker: a GET answers with
-    the page that asks for it, and only the POST from that page (or the window's) asks, once per form."""
-    from maintenance.runbook_pdf import pdf_filename, render_runbook_pdf, require_printable
-
-    window = _get_window(request, pk)
-    if not window.may_read_runbook(request.user):
-        raise Http404("No such runbook for you.")
-    document = Document.AS_RUN if as_run else Document.RUNBOOK
-    try:
-        if request.method == "POST":
-            job = PrintJob.ask(
-                window, by=request.user, document=document, form_key=request.POST.get("idem", "")
-            )
-            # 303: the browser fetches the job's page with a GET, which a reload repeats without asking again.
-            return _SeeOther(job.get_absolute_url())
-        require_printable(window, as_run=as_run)
-        if PrintJob.made_in_worker(window):
-            return _print_offer(request, window, document)
-        pdf = render_runbook_pdf(window, as_run=as_run)
-    except WindowRefused as refusal:
-        context = {"window": window, "reason": refusal.reason, "as_run": as_run}
-        status = 400 if isinstance(refusal, UnclearPrintRequest) else 409
-        return render(request, "maintenance/runbook_pdf_refused.html", context, status=status)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{pdf_filename(window, as_run=as_run)}"'
-    return response
-
-
-def _print_offer(request: HtmxHttpRequest, window: Window, document: Document) -> HttpResponse:
-    """What a GET of a long runbook's PDF address answers: the button that asks the worker for it, and the
-    asker's latest print of it. Reads only."""
-    latest = (
-        PrintJob.objects.defer("pdf")
-        .filter(requested_by=request.user, window=window, document=document)
-        .exclude(status=PrintStatus.CLEARED)
-        .first()
-    )
-    context = {"window": window, "document": document, "latest": latest, "steps": window.run.steps.count()}
-    return render(request, "maintenance/print_offer.html", context)
-
-
-class _SeeOther(HttpResponseRedirect):
-    status_code = 303
-
-
-@role_required(*PLANNERS)
-def runbook_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The runbook to print before the window: DRAFT on every page until it is approved."""
-    return _pdf_or_refusal(request, pk, as_run=False)
-
-
-@role_required(*PLANNERS)
-def as_run_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The as-run record: the runbook filled in from what happened, once the window has started."""
-    return _pdf_or_refusal(request, pk, as_run=True)
-
-
-def _print_jobs():
-    return PrintJob.objects.select_related("window__site", "window__run")
-
-
-@role_required(*PLANNERS)
-@vary_on_headers("HX-Request")
-def print_job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """A big runbook's print: its progress, then its download. Polled by htmx, or refreshed by hand. Only
-    its asker sees it, while they may still read the runbook."""
-    job = job_for_asker(request, _print_jobs(), pk)
-    return job_page(request, job, "maintenance/print_job.html", "print-status", window=job.window)
-
-
-@role_required(*PLANNERS)
-def print_job_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The finished PDF: a read, as often as it is fetched, that writes nothing."""
-    job = job_for_asker(request, _print_jobs(), pk, with_pdf=True)
-    return job_pdf(job, job.filename)
 
 
 # --- the coordinator writes to a window's customers ---------------------------------------------------------
