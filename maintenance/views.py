@@ -25,6 +25,7 @@ from accounts.roles import Role, has_role, role_required
 from checklists import interlock
 from checklists.idempotency import idempotent
 from checklists.label_audits import label_audits_walked_by, may_start_label_audit, walkers_for
+from checklists.live_checks import LiveCheck, read_for
 from checklists.models import CutRefusal, Run, RunMode, Step, StepScan, StepStatus
 from comms.models import TOKEN_SHAPE, NoticeKind, StatusLink
 from comms.notices import notices_about
@@ -32,7 +33,6 @@ from comms.notices import preview as comms_preview
 from inventory.models import Discrepancy, DiscrepancyStatus, Port, Site
 from inventory.names import pick_assets
 from inventory.render_jobs import job_for_asker, job_page, job_pdf
-from live.models import LiveCheck, read_for
 from lockstep.converters import as_id
 from lockstep.http import HtmxHttpRequest
 from lockstep.public import public_url

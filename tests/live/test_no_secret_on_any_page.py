@@ -20,9 +20,10 @@ from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEvent
 from checklists.execution import sign
+from checklists.live_checks import LiveCheck
 from inventory.models import Discrepancy
 from live.failures import Failure
-from live.models import LiveCheck, Reading
+from live.models import Reading
 from live.secrets import MASK, RedactDeviceSecrets
 from maintenance import debriefs
 from maintenance.models import Debrief
