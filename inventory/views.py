@@ -40,10 +40,9 @@ from inventory.models import (
     reveal_identity,
 )
 from inventory.names import natural_key, port_search
-from inventory.panels import rack_panels, site_panels
+from inventory.panels import device_panels, rack_panels, site_panels
 from inventory.phones import Phone
 from inventory.render_jobs import job_for_asker, job_page, job_pdf
-from live.models import access_for, serial_report
 from lockstep.http import HtmxHttpRequest
 
 ANY_ROLE = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
@@ -235,9 +234,9 @@ def device_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "pending_reading": pending,
         "read_on_this_phone": pending is not None and _phone(request).made(pending.phone),
         "read_at_rack_by": device.serial_read_at_rack_by() if device.serial else [],
-        # What the device itself says (live checks): whether it has them, and its last serial report, in words.
-        "live_access": access_for(device),
-        "serial_report": serial_report(device),
+        # What apps above inventory add about the device (live checks: whether it has them, and its serial as
+        # the device itself last reported it, in words).
+        "panels": device_panels(request, device),
     }
     return render(request, "inventory/device.html", context)
 

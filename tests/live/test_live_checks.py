@@ -7,9 +7,10 @@ from django.core import mail
 
 from audit.models import AuditEvent
 from checklists.execution import sign
+from checklists.live_checks import CheckKind, CheckState, LiveCheck
 from checklists.models import RunStatus, StepRefused, StepStatus
 from inventory.models import Discrepancy
-from live.models import CheckKind, CheckState, LiveCheck, Reading
+from live.models import Reading
 from maintenance.models import TargetAction
 from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
 from tests.comms.conftest import run_worker

@@ -20,11 +20,12 @@ from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEvent
 from checklists.execution import sign
+from checklists.live_checks import LiveCheck
 from debriefs import reports
 from debriefs.models import Debrief
 from inventory.models import Discrepancy
 from live.failures import Failure
-from live.models import LiveCheck, Reading
+from live.models import Reading
 from live.secrets import MASK, RedactDeviceSecrets
 from maintenance.runbook_pdf import render_runbook_pdf, runbook_html
 from tests.checklists.conftest import phone, users

@@ -9,8 +9,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from checklists.live_checks import LiveCheck
 from live.failures import Failure
-from live.models import LiveCheck, Reading
+from live.models import Reading
 from tests.live.conftest import DESTRUCTIVE
 
 pytestmark = pytest.mark.django_db(transaction=True)

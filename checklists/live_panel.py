@@ -1,15 +1,14 @@
-"""What the step page shows of live checks, and what it offers: asked of the rules in live/models.py."""
+"""What the step page shows of live checks, and what it offers (templates/checklists/_step_live.html): asked of
+the rules in live_checks.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checklists.models import StepKind
-from live.models import (
+from checklists.live_checks import (
     CheckKind,
     CheckState,
     LiveCheck,
-    access_for,
     deciding_check,
     latest,
     may_ask_again,
@@ -19,6 +18,8 @@ from live.models import (
     refusal_to_sign,
     target_device,
 )
+from checklists.models import StepKind
+from live.models import access_for
 from lockstep.dates import in_zone
 
 _HEADLINES = {

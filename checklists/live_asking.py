@@ -11,93 +11,44 @@ blast radius.
 accident happening: STOP on the phone, the window held, the approvers and coordinators told at once.
 
 Words here reach the tech's phone: they name devices and ports, never a serial or a tag code (rule 7).
+
+The devices are asked through `live` (gear, readings), below this app; what the answers mean for the step,
+the hold and the STOP alert are here. The tasks that run these checks are in `live_tasks.py`, above.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
-from netutils.interface import canonical_interface_name
+from django_tasks import task
 
+from accounts.roles import Role
 from audit.log import record
+from checklists.holds import hold_for_discrepancy
+from checklists.interlock import cut_of
+from checklists.live_checks import CheckKind, CheckState, LiveCheck, port_of, target_device
+from checklists.models import Step
 from inventory.actions import Tryout, effect_of
+from inventory.blast_radius import blast_radius
 from inventory.models import Device, Port, PortKind, normalize_serial
 from live.gear import Answer, NoAccess, ask
-from live.models import (
-    CheckKind,
-    CheckState,
-    DeviceAccess,
-    LiveCheck,
-    Purpose,
-    Reading,
-    port_of,
-    target_device,
-)
+from live.models import DeviceAccess, Purpose, Reading
+from live.ports import far_end, interface, link_states, same_name, same_port
+
+log = logging.getLogger(__name__)
 
 # --- the inventory's side ---------------------------------------------------------------------------------
-
-
-def far_end(port: Port) -> Port | None:
-    """The interface at the other end of the port's cable, followed through patch panels (front to rear port,
-    along the trunk, rear to the front port of the same position). None if the trail ends without one."""
-    current, position = port, 1
-    for _ in range(16):  # a trail longer than this is a loop in the inventory, not a cable
-        if current is None or current.cable_id is None or current.cable.status != "connected":
-            return None  # a planned or decommissioned cable carries nothing
-        other = (
-            Port.objects.filter(cable_id=current.cable_id)
-            .exclude(pk=current.pk)
-            .select_related("device")
-            .first()
-        )
-        if other is None:
-            return None
-        if other.kind == PortKind.FRONT:
-            position = other.rear_port_position or 1
-            current = Port.objects.filter(pk=other.rear_port_id).first()
-        elif other.kind == PortKind.REAR:
-            # Out through the front port of the same position; its own cable goes on.
-            current = other.front_ports.filter(rear_port_position=position).select_related("device").first()
-        else:
-            return other
-    return None
-
-
-def _same_name(reported: str, inventory: str) -> bool:
-    """A hostname as LLDP or the device gives it against the inventory's name: equal ignoring case, or the
-    same name with a domain after it."""
-    a, b = (reported or "").strip().lower().rstrip("."), (inventory or "").strip().lower()
-    return bool(a) and (a == b or a.startswith(b + ".") or b.startswith(a + "."))
-
-
-def _same_port(reported: str, inventory: str) -> bool:
-    def canonical(name: str) -> str:
-        name = re.sub(r"\.\d+$", "", name.strip())  # Junos names a port's logical unit too: xe-0/0/1.0
-        try:
-            return canonical_interface_name(name).lower()
-        except Exception:  # a name netutils does not know: compared as written
-            return name.strip().lower()
-
-    return bool(reported) and canonical(reported) == canonical(inventory)
-
-
-def _interface(interfaces: dict, name: str) -> tuple[str, dict] | None:
-    for reported, facts in (interfaces or {}).items():
-        if _same_port(reported, name):
-            return reported, facts if isinstance(facts, dict) else {}
-    return None
 
 
 def watched(step) -> list[DeviceAccess]:
     """The devices whose links the try-out watches, if Lockstep can ask them: the target's device, the device at
     the far end, every device in their racks, and every device the step's blast radius takes down."""
-    from checklists.interlock import cut_of
-    from inventory.blast_radius import blast_radius
-
     target = target_device(step)
     ids = {target.pk}
     racks = {target.rack_id}
@@ -166,15 +117,6 @@ class Visit:
         return answer
 
 
-def _links(interfaces: dict) -> dict[str, bool]:
-    """Each interface's link, as a plain map kept with the reading."""
-    return {
-        name: bool(facts.get("is_up"))
-        for name, facts in (interfaces or {}).items()
-        if isinstance(facts, dict)
-    }
-
-
 def _bytes(count) -> str:
     value = float(count or 0)
     for unit in ("B", "KB", "MB", "GB", "TB"):
@@ -186,9 +128,9 @@ def _bytes(count) -> str:
 
 def _check_port(visit: Visit, access: DeviceAccess, port: Port) -> None:
     interfaces = ask(access, "get_interfaces")
-    found = _interface(interfaces.data, port.name) if interfaces.ok else None
+    found = interface(interfaces.data, port.name) if interfaces.ok else None
     visit.keep(
-        access, interfaces, Purpose.BEFORE, {"links": _links(interfaces.data)} if interfaces.ok else None
+        access, interfaces, Purpose.BEFORE, {"links": link_states(interfaces.data)} if interfaces.ok else None
     )
     if not interfaces.ok:
         return
@@ -207,7 +149,7 @@ def _check_port(visit: Visit, access: DeviceAccess, port: Port) -> None:
     neighbours = []
     if lldp.ok:
         for name, seen in (lldp.data or {}).items():
-            if _same_port(name, port.name):
+            if same_port(name, port.name):
                 neighbours = [n for n in seen or [] if isinstance(n, dict)]
     visit.keep(
         access, lldp, Purpose.BEFORE, {"port": port.name, "neighbours": neighbours} if lldp.ok else None
@@ -223,7 +165,7 @@ def _check_port(visit: Visit, access: DeviceAccess, port: Port) -> None:
                 "but the inventory has no cable there"
             )
         elif any(
-            _same_name(n.get("hostname", ""), far.device.name) and _same_port(n.get("port", ""), far.name)
+            same_name(n.get("hostname", ""), far.device.name) and same_port(n.get("port", ""), far.name)
             for n in neighbours
         ):
             visit.findings.append(
@@ -236,7 +178,7 @@ def _check_port(visit: Visit, access: DeviceAccess, port: Port) -> None:
                 f"but the inventory's cable goes to {far.device.name} {far.name}"
             )
     counters = ask(access, "get_interfaces_counters")
-    mine = _interface(counters.data, port.name) if counters.ok else None
+    mine = interface(counters.data, port.name) if counters.ok else None
     visit.keep(
         access,
         counters,
@@ -260,7 +202,7 @@ def _check_device(visit: Visit, access: DeviceAccess, device: Device) -> None:
     reported_serial = str((facts.data or {}).get("serial_number", ""))
     hostname = str((facts.data or {}).get("hostname", "") or (facts.data or {}).get("fqdn", ""))
     visit.keep(access, facts, Purpose.BEFORE, {"serial_number": reported_serial, "hostname": hostname})
-    if hostname and not _same_name(hostname, device.name):
+    if hostname and not same_name(hostname, device.name):
         visit.problems.append(f"the device calls itself {hostname}, not {device.name}")
     elif hostname:
         visit.findings.append(f"the device calls itself {hostname}")
@@ -298,7 +240,7 @@ def run_before(check: LiveCheck) -> LiveCheck:
         except NoAccess as missing:
             visit.findings.append(f"{access.device.name} is not watched: {missing}")
             continue
-        visit.keep(access, answer, Purpose.BEFORE, {"links": _links(answer.data)} if answer.ok else None)
+        visit.keep(access, answer, Purpose.BEFORE, {"links": link_states(answer.data)} if answer.ok else None)
     target_silent = [s for s in visit.silent if s.startswith(target.name + " ")]
     if visit.problems:
         return _disagree(check, visit)
@@ -363,13 +305,13 @@ def tryout_round(check: LiveCheck) -> LiveCheck:
         except NoAccess as missing:
             visit.silent.append(f"{access.device.name} cannot be asked: {missing}")
             continue
-        visit.keep(access, answer, Purpose.TRYOUT, {"links": _links(answer.data)} if answer.ok else None)
+        visit.keep(access, answer, Purpose.TRYOUT, {"links": link_states(answer.data)} if answer.ok else None)
     check.polls += 1
     check.save(update_fields=["polls"])
 
     def was(device_id: int, port: str) -> bool | None:
         """The port's link before the step; None if the device did not name it (it cannot be seen)."""
-        return next((up for n, up in baseline.get(device_id, {}).items() if _same_port(n, port)), None)
+        return next((up for n, up in baseline.get(device_id, {}).items() if same_port(n, port)), None)
 
     seen_down: set[tuple[int, str]] = set()
     wrong_ports: list[tuple[int, str]] = []
@@ -381,7 +323,7 @@ def tryout_round(check: LiveCheck) -> LiveCheck:
         ours = expected.get(reading.device_id, [])
         for name, was_up in baseline.get(reading.device_id, {}).items():
             now_up = links.get(name, was_up)
-            if any(_same_port(name, e) for e in ours):
+            if any(same_port(name, e) for e in ours):
                 if not now_up:
                     seen_down.add((reading.device_id, name))
             elif was_up and not now_up and (reading.device_id, name) not in wrong_ports:
@@ -407,7 +349,7 @@ def tryout_round(check: LiveCheck) -> LiveCheck:
     for device_id in watching:
         for name in expected[device_id]:
             before = was(device_id, name)
-            went = any(d == device_id and _same_port(n, name) for d, n in seen_down)
+            went = any(d == device_id and same_port(n, name) for d, n in seen_down)
             if before is None:
                 unseen.append(f"{by_pk[device_id]} {name}")
             elif not before:
@@ -444,7 +386,7 @@ def _as_labelled(ports: list[tuple[int, str]], names: dict[int, str]) -> list[st
         inventory.setdefault(device_id, []).append(name)
     said = []
     for device_id, reported in ports:
-        ours = next((n for n in inventory.get(device_id, []) if _same_port(reported, n)), None)
+        ours = next((n for n in inventory.get(device_id, []) if same_port(reported, n)), None)
         if ours is None or ours == reported:
             said.append(f"{names[device_id]} {ours or reported}")
         else:
@@ -459,8 +401,6 @@ def _settle(check: LiveCheck):
     """Lock the step, then the check (the order a signature and an approver's decision lock them in), and say
     whether this verdict still decides anything: not if the check was settled meanwhile (an approver decided
     on its silence), a newer check of its kind was asked, its round's scans were voided, or the step is done."""
-    from checklists.models import Step
-
     step = Step.objects.select_for_update().get(pk=check.step_id)
     locked = LiveCheck.objects.select_for_update().get(pk=check.pk)
     stale = (
@@ -514,8 +454,6 @@ def _settled(check: LiveCheck, state: str, findings: list[str], names: list[str]
 
 
 def _disagree(check: LiveCheck, visit: Visit) -> LiveCheck:
-    from checklists.execution import hold_for_discrepancy
-
     step = check.step
     summary = f"Step {step.position} of “{step.run.title}”: the switch disagrees with the inventory"
     with transaction.atomic():
@@ -534,9 +472,6 @@ def _disagree(check: LiveCheck, visit: Visit) -> LiveCheck:
 
 
 def _stop(check: LiveCheck, visit: Visit, names: list[str], expected: dict[int, list[str]]) -> LiveCheck:
-    from checklists.execution import hold_for_discrepancy
-    from live.tasks import alert
-
     step = check.step
     summary = f"Step {step.position} of “{step.run.title}”: {visit.problems[0]}"
     named = dict(Device.objects.filter(pk__in=expected).values_list("pk", "name"))
@@ -556,3 +491,40 @@ def _stop(check: LiveCheck, visit: Visit, names: list[str], expected: dict[int, 
         # Told at once, by the worker: the approvers and the coordinators (queued with the hold, or neither).
         alert.enqueue(check.pk)
     return check
+
+
+@task()
+def alert(check_id: int) -> str:
+    """Another link went down in a try-out: every approver and coordinator is told by mail at once (the board
+    shows it too), and the record says who was told, or why not."""
+    check = LiveCheck.objects.select_related("step__run__site").get(pk=check_id)
+    step, run = check.step, check.step.run
+    people = list(
+        get_user_model()
+        .objects.filter(groups__name__in=[Role.APPROVER.value, Role.COORDINATOR.value], is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    failed = ""
+    if people:
+        try:
+            send_mail(
+                subject=f"STOP: {', '.join(check.went_down)} went down during {run.title}",
+                message=(
+                    f"During step {step.position} of “{run.title}” ({run.site.code}), the try-out saw "
+                    f"{', '.join(check.went_down)} go down, which the step must not touch. The work is held.\n\n"
+                    "Open the board and the discrepancy: the other half of a redundant pair may be down."
+                ),
+                from_email=None,
+                recipient_list=sorted(people),
+            )
+        except Exception as problem:  # the board still shows it; the mail server's words go to the log only
+            log.exception("the STOP mail for live check %s was not sent", check.pk)
+            failed = f"the mail server did not take it ({type(problem).__name__})"
+    record(
+        "live.alert_sent" if people and not failed else "live.alert_not_sent",
+        obj=step,
+        payload={"check": check.pk, "told": [] if failed else sorted(people), "mail_failed": failed},
+    )
+    return "told" if people and not failed else "nobody told by mail"

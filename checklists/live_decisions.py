@@ -1,5 +1,5 @@
 """What people do about a live check: ask the switch again, or, after silence, an approver lets the step go on
-without its answer. Each locks, checks the rule the page asked (live/models.py), acts and records, together."""
+without its answer. Each locks, checks the rule the page asked (live_checks.py), acts and records, together."""
 
 from __future__ import annotations
 
@@ -7,9 +7,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.log import record
+from checklists.live_checks import (
+    CheckKind,
+    CheckState,
+    LiveCheck,
+    deciding_check,
+    may_ask_again,
+    may_decide_without,
+    may_locate,
+    target_device,
+)
+from checklists.live_tasks import start
 from checklists.models import Step, StepRefused
-from live.models import CheckKind, CheckState, LiveCheck, deciding_check, may_ask_again, may_decide_without
-from live.tasks import start
+from live.tasks import locate
 
 
 def decide_without(step: Step, *, by, reason: str) -> str:
@@ -63,9 +73,6 @@ def ask_again(step: Step, *, by) -> str:
 
 def locate_led(step: Step, *, by) -> str:
     """The people on the step turn the chassis's locate LED on; the worker asks the device."""
-    from live.models import may_locate, target_device
-    from live.tasks import locate
-
     device = target_device(step)
     if not may_locate(step, by):
         raise StepRefused("There is no locate LED to turn on here now.")
