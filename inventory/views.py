@@ -77,12 +77,12 @@ def with_tag(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Resolve the URL's code to its tag, or answer 404 with a page that says what was wrong."""
 
     @wraps(view)
-    def wrapped(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    def wrapped(request: HtmxHttpRequest, code: str, **options) -> HttpResponse:
         try:
             tag, given = _get_tag(code)
         except TagNotFound as problem:
             return render(request, "inventory/tag_not_found.html", {"problem": str(problem)}, status=404)
-        return view(request, tag, given)
+        return view(request, tag, given, **options)
 
     return wrapped
 
@@ -350,28 +350,20 @@ def tag_commission(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpRespon
 @require_POST
 @role_required(*Tag.MANAGERS)
 @with_tag
-def tag_revoke(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
-    try:
-        tag.revoke(reason=request.POST.get("reason", "")[:300], by=request.user)
-    except InventoryRefused as refusal:
-        messages.error(request, refusal.reason)
-        return redirect("tag", given)
-    messages.success(request, f"The tag on {tag.asset} is revoked. It will never verify again.")
-    return redirect(tag.asset.get_absolute_url())
-
-
-@require_POST
-@role_required(*Tag.MANAGERS)
-@with_tag
-def tag_reissue(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
-    try:
-        tag.reissue(reason=request.POST.get("reason", "")[:300], by=request.user)
-    except InventoryRefused as refusal:
-        messages.error(request, refusal.reason)
-        return redirect("tag", given)
-    messages.success(
-        request, f"The tag on {tag.asset} is revoked and a new one issued. Print its label, then apply it."
+def tag_revoke(request: HtmxHttpRequest, tag: Tag, given: str, *, replace: bool = False) -> HttpResponse:
+    """The tag page's one form: revoke the tag, and with `replace` (its reissue URL) issue the replacement for
+    the same asset in the same step."""
+    act, done = (
+        (tag.reissue, "is revoked and a new one issued. Print its label, then apply it.")
+        if replace
+        else (tag.revoke, "is revoked. It will never verify again.")
     )
+    try:
+        act(reason=request.POST.get("reason", "")[:300], by=request.user)
+    except InventoryRefused as refusal:
+        messages.error(request, refusal.reason)
+        return redirect("tag", given)
+    messages.success(request, f"The tag on {tag.asset} {done}")
     return redirect(tag.asset.get_absolute_url())
 
 
