@@ -12,9 +12,9 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.roles import Role, role_required
 from checklists import interlock
 from checklists.label_audits import label_audits_walked_by
+from checklists.live_checks import LiveCheck, read_for
 from checklists.models import CutRefusal, Run, RunMode, Step, StepScan, StepStatus
 from inventory.models import Discrepancy, DiscrepancyStatus
-from checklists.live_checks import LiveCheck, read_for
 from lockstep.http import HtmxHttpRequest
 from maintenance.conflicts import conflicts_among, needing_override
 from maintenance.label_checks import label_checks
