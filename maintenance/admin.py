@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.admin import AuditedModelAdmin, ReadOnlyAdmin
+from inventory.admin import RenderJobAdmin
 from maintenance.models import Blackout, Credit, IncidentTemplate, SlaPlan, Window
+from maintenance.models.prints import PrintJob
 
 
 @admin.register(Window)
@@ -49,3 +51,8 @@ class CreditAdmin(ReadOnlyAdmin):
 
     list_display = ["service", "month", "amount", "currency", "state"]
     list_filter = ["state", "month"]
+
+
+@admin.register(PrintJob)
+class PrintJobAdmin(RenderJobAdmin):
+    list_select_related = ["requested_by", "window"]
