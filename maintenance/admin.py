@@ -17,6 +17,11 @@ class WindowAdmin(ReadOnlyAdmin):
     search_fields = ["title"]
 
 
+@admin.register(PrintJob)
+class PrintJobAdmin(RenderJobAdmin):
+    list_select_related = ["requested_by", "window"]
+
+
 @admin.register(Blackout)
 class BlackoutAdmin(AuditedModelAdmin):
     list_display = ["site", "starts", "ends", "reason"]
@@ -51,8 +56,3 @@ class CreditAdmin(ReadOnlyAdmin):
 
     list_display = ["service", "month", "amount", "currency", "state"]
     list_filter = ["state", "month"]
-
-
-@admin.register(PrintJob)
-class PrintJobAdmin(RenderJobAdmin):
-    list_select_related = ["requested_by", "window"]
