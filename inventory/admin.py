@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models.functions import Length
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path
 
@@ -16,6 +18,7 @@ from inventory.models import (
     DeviceRole,
     DeviceType,
     Discrepancy,
+    LabelJob,
     Location,
     Port,
     Rack,
@@ -168,3 +171,34 @@ class CircuitAdmin(AuditedModelAdmin):
     list_filter = ["status", "provider"]
     search_fields = ["cid", "provider", "description"]
     inlines = [CircuitTerminationInline]
+
+
+class RenderJobAdmin(ReadOnlyAdmin):
+    """Every kind of PDF job (`inventory.render_jobs`), as each app registers its own: what was asked, by whom,
+    how it went, and whether its file is still kept. Read only: a job changes through its own audited steps,
+    and its PDF is fetched by its asker alone, never from here."""
+
+    list_display = ["__str__", "requested_by", "status", "requested_at", "finished_at", "size", "cleared"]
+    list_filter = ["status"]
+    list_select_related = ["requested_by"]
+    list_display_links = None
+    exclude = ["pdf"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("pdf").annotate(pdf_size=Length("pdf"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*(name for name in super().get_readonly_fields(request, obj) if name != "pdf"), "size"]
+
+    @admin.display(description="size", ordering="pdf_size")
+    def size(self, job) -> str:
+        return filesizeformat(job.pdf_size) if job.pdf_size else "—"
+
+    @admin.display(description="file cleared", boolean=True)
+    def cleared(self, job) -> bool:
+        return job.is_cleared
+
+
+@admin.register(LabelJob)
+class LabelJobAdmin(RenderJobAdmin):
+    pass

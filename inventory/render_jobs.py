@@ -5,7 +5,9 @@ A POST asks for it, carrying its form's key: the same request sent again (a doub
 reply) finds the same job, and two sent at once are told apart by the unique (asker, request key) index. The
 worker claims a queued job under its row's lock, says how far it has come, and finishes or fails it, each in one
 audit event. The PDF is kept on the job, in the database every app server and worker reaches, so fetching it is
-a read that changes nothing, and only the asker may; after FILES_KEPT the file is dropped and the job stays.
+a read that changes nothing, and only the asker may. After LOCKSTEP_RENDER_JOB_DAYS days a daily task
+(`inventory.tasks.clear_render_job_files`) drops the file, one audit event a file, and the job stays: its page
+says the file was cleared and where to ask for it again. Every concrete subclass is cleared (`kinds`).
 
 It lives here, not in `lockstep`, because its events go to the audit log, which `lockstep` sits below.
 """
@@ -13,11 +15,13 @@ It lives here, not in `lockstep`, because its events go to the audit log, which 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Self
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
@@ -27,9 +31,14 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from audit.log import record
+from lockstep.failures import renderer_failure
 from lockstep.http import HtmxHttpRequest
 
-FILES_KEPT = timedelta(days=7)
+logger = logging.getLogger(__name__)
+
+# Read once at start, for the names still imported from here (LABEL_FILES_KEPT, PRINT_FILES_KEPT); the rules
+# ask `files_kept()`, which follows the setting.
+FILES_KEPT = timedelta(days=settings.LOCKSTEP_RENDER_JOB_DAYS)
 # A job that has not moved for this long is probably waiting for a worker that is not running.
 QUIET = timedelta(minutes=2)
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -43,6 +52,11 @@ def request_key(form_key: str, asked: str, *, refusal: Exception) -> str:
     return hashlib.sha256(asked.encode()).hexdigest()
 
 
+def files_kept() -> timedelta:
+    """How long a made PDF is kept for its asker: LOCKSTEP_RENDER_JOB_DAYS."""
+    return timedelta(days=settings.LOCKSTEP_RENDER_JOB_DAYS)
+
+
 class RenderJob(models.Model):
     """A PDF made for whoever asked, in the request or by the worker. A subclass names its `Status` (with
     QUEUED, READY, FAILED and CLEARED), the `STAGES` a claimed job goes through (the first is where `claim`
@@ -52,7 +66,8 @@ class RenderJob(models.Model):
     STAGES: ClassVar[tuple[str, ...]]
     RENDERED_EVENT: ClassVar[str]
     FAILED_EVENT: ClassVar[str]
-    files_kept_days = FILES_KEPT.days
+    # One event for every kind: the clearing is this class's doing, and the event's object says which job.
+    CLEARED_EVENT: ClassVar[str] = "pdf.cleared"
 
     # The form's idempotency key and what the form asked, hashed: the same request sent again finds this job.
     request_key = models.CharField(max_length=64)
@@ -69,6 +84,27 @@ class RenderJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status not in (self.Status.QUEUED, *self.STAGES)
+
+    # What its page asks, so that no template compares status strings.
+    @property
+    def is_queued(self) -> bool:
+        return self.status == self.Status.QUEUED
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
+    @property
+    def is_cleared(self) -> bool:
+        return self.status == self.Status.CLEARED
+
+    @property
+    def files_kept_days(self) -> int:
+        return files_kept().days
 
     @property
     def seems_stuck(self) -> bool:
@@ -104,7 +140,6 @@ class RenderJob(models.Model):
         answered with it."""
         try:
             with transaction.atomic():
-                cls.clear_old_files()
                 job.save()
                 then(job)
         except IntegrityError:
@@ -149,6 +184,23 @@ class RenderJob(models.Model):
             job.save(update_fields=["status", "pdf", *fields, "moved_at", "finished_at"])
             record(self.RENDERED_EVENT, obj=job, payload={**job.asker_facts(), **job.rendered_facts()})
 
+    def make(self, render: Callable[[], bytes], *, refusal: type[Exception], failure: str, **fields) -> str:
+        """The worker's turn on a claimed job: `render` makes the PDF, and the job is finished with it (and
+        `fields`). A `refusal` (with its `reason`, written for the asker) fails it in those words; anything else
+        that breaks fails it with `failure`, whose `{problem}` is the renderer's failure in our words: its own
+        words go to the log only, as they can quote anything. What happened, for the task's result."""
+        try:
+            pdf = render()
+        except refusal as refused:
+            self.fail(refused.reason)
+            return "refused"
+        except Exception as problem:
+            logger.exception("%s %s failed", type(self).__name__, self.pk)
+            self.fail(failure.format(problem=renderer_failure(problem)))
+            return "failed"
+        self.finish(pdf, **fields)
+        return "ready"
+
     def fail(self, error: str) -> None:
         with transaction.atomic():
             job = type(self).objects.select_for_update().defer("pdf").get(pk=self.pk)
@@ -163,14 +215,44 @@ class RenderJob(models.Model):
     def asker_facts(self) -> dict[str, Any]:
         return {"job": self.pk, "requested_by": self.requested_by.get_username()}
 
+    # --- clearing old files ------------------------------------------------------------------------------
+
+    @staticmethod
+    def kinds() -> list[type[RenderJob]]:
+        """Every concrete kind of job, whichever app declares it: the clearing and the admin cover them all."""
+        return [model for model in apps.get_models() if issubclass(model, RenderJob)]
+
     @classmethod
     def clear_old_files(cls, now: datetime | None = None) -> int:
-        """Drop the PDFs made more than FILES_KEPT ago: the job and its audit events stay, and the PDF is asked
-        for again if it is wanted."""
-        cutoff = (now or timezone.now()) - FILES_KEPT
-        return cls.objects.filter(status=cls.Status.READY, finished_at__lt=cutoff).update(
-            status=cls.Status.CLEARED, pdf=None
-        )
+        """Drop the PDFs made more than `files_kept()` ago, each under its row's lock with its audit event: the
+        job and its earlier events stay, and the PDF is asked for again if it is wanted. How many were dropped."""
+        now = now or timezone.now()
+        old = cls.objects.filter(status=cls.Status.READY, finished_at__lt=now - files_kept())
+        # The ids first, then one short transaction each: no cursor stays open over the writes.
+        return sum(cls._clear_file(pk, now) for pk in list(old.values_list("pk", flat=True)))
+
+    @classmethod
+    def _clear_file(cls, pk: int, now: datetime) -> bool:
+        with transaction.atomic():
+            job = cls.objects.select_for_update().defer("pdf").filter(pk=pk).first()
+            # Cleared by another run since the list was read (a second worker, the command by hand): left be.
+            if job is None or not job.is_ready or job.finished_at >= now - files_kept():
+                return False
+            job.status, job.pdf = cls.Status.CLEARED, None
+            job.save(update_fields=["status", "pdf"])
+            payload = {
+                **job.asker_facts(),
+                **job.audit_facts(),
+                "made_at": job.finished_at.isoformat(),
+                "kept_days": job.files_kept_days,
+            }
+            record(cls.CLEARED_EVENT, obj=job, payload=payload)
+        return True
+
+
+def clear_old_files_of_every_kind(now: datetime | None = None) -> dict[str, int]:
+    """`clear_old_files` for every kind of job: how many files each dropped, by the kind's name."""
+    return {kind._meta.label: kind.clear_old_files(now) for kind in RenderJob.kinds()}
 
 
 # --- the pages: the asker's alone --------------------------------------------------------------------------
@@ -194,7 +276,7 @@ def job_page(
 
 def job_pdf(job: RenderJob, filename: str, headers: dict[str, str] | None = None) -> HttpResponse:
     """The finished PDF, a read that writes nothing; the job's page while there is none to fetch."""
-    if job.status != job.Status.READY:
+    if not job.is_ready:
         return redirect(job.get_absolute_url())
     response = HttpResponse(bytes(job.pdf), content_type="application/pdf")
     # A name may hold anything an import brought (quotes, newlines): Django encodes it.

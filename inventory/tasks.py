@@ -1,17 +1,18 @@
-"""The worker's side of a big print: rendering a label job's sheets. Run by `manage.py db_worker`, never in a
-request."""
+"""The worker's side of a big print: rendering a label job's sheets, and clearing the old files of every kind of
+print once a day. Run by `manage.py db_worker`, never in a request."""
 
 from __future__ import annotations
 
-import logging
+from datetime import datetime, timedelta
 
-from django_tasks import task
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from inventory.labels import LabelFormat, LabelRefused, labels_in_order, render_labels
 from inventory.models import LabelJob
-from lockstep.failures import renderer_failure
-
-logger = logging.getLogger(__name__)
+from inventory.render_jobs import clear_old_files_of_every_kind
 
 
 @task()
@@ -19,18 +20,38 @@ def render_label_job(job_id: int) -> str:
     job = LabelJob.claim(job_id)
     if job is None:
         return "nothing to do"
-    try:
-        tags = labels_in_order(job.tag_ids)
-        pdf = render_labels(tags, LabelFormat(job.label_format), progress=job.report_progress)
-    except LabelRefused as refusal:
-        job.fail(refusal.reason)
-        return "refused"
-    except Exception as problem:  # whatever breaks the renderer is this job's failure, said on its page
-        logger.exception("Label job %s failed", job.pk)  # its words to the log only: they can quote anything
-        job.fail(
-            f"The labels could not be made: {renderer_failure(problem)}. Print them again; if it fails again, "
-            "tell an admin."
-        )
-        return "failed"
-    job.finish(pdf)
-    return "ready"
+    return job.make(
+        lambda: render_labels(
+            labels_in_order(job.tag_ids), LabelFormat(job.label_format), progress=job.report_progress
+        ),
+        refusal=LabelRefused,
+        failure="The labels could not be made: {problem}. Print them again; if it fails again, tell an admin.",
+    )
+
+
+CLEARING_EVERY = timedelta(days=1)
+
+
+@task()
+def clear_render_job_files() -> dict[str, int]:
+    """The daily clearing (`inventory.render_jobs`): the old PDFs of every kind of job dropped, then the next
+    day's run queued, unless one is waiting already."""
+    cleared = clear_old_files_of_every_kind()
+    keep_clearing(first_run=timezone.now() + CLEARING_EVERY)
+    return cleared
+
+
+def keep_clearing(*, first_run: datetime | None = None) -> bool:
+    """Make sure a clearing is waiting in the queue (the next at `first_run`, or as soon as a worker is free):
+    called at every start, so it must not stack a copy per restart. Whether it queued one.
+
+    Two callers at the very same moment may each queue one; the first to run then sees the other waiting and
+    queues no successor, so the copies fold back into one within a day."""
+    with transaction.atomic():
+        waiting = DBTaskResult.objects.filter(
+            task_path=clear_render_job_files.module_path, status=TaskResultStatus.READY
+        ).exists()
+        if waiting:
+            return False
+        clear_render_job_files.using(run_after=first_run).enqueue()
+    return True

@@ -291,6 +291,9 @@ LOCKSTEP_LABELS_IN_REQUEST = env_int("LOCKSTEP_LABELS_IN_REQUEST", 200)
 # A runbook of up to this many steps prints (as the runbook or its as-run record) in the request, in a few
 # seconds; a longer one (a 200-step runbook takes WeasyPrint 10-15 s) is made by the worker, asked for by POST.
 LOCKSTEP_PDF_STEPS_IN_REQUEST = env_int("LOCKSTEP_PDF_STEPS_IN_REQUEST", 60)
+# A PDF the worker made (labels, a runbook, an as-run record) is kept this many days for its asker; then a daily
+# task (`manage.py clear_render_jobs`) drops the file, audited, and the job's page offers to make it again.
+LOCKSTEP_RENDER_JOB_DAYS = env_int("LOCKSTEP_RENDER_JOB_DAYS", 7)
 # Device roles (NetBox's role name or slug, any case) whose devices are where connectivity comes from: an
 # import marks them as upstream roots when they arrive or their role changes. Comma-separated in the env.
 LOCKSTEP_UPSTREAM_ROLES = env_list("LOCKSTEP_UPSTREAM_ROLES", ["core", "router"])

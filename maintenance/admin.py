@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.admin import AuditedModelAdmin, ReadOnlyAdmin
+from inventory.admin import RenderJobAdmin
 from maintenance.models import Blackout, Window
+from maintenance.models.prints import PrintJob
 
 
 @admin.register(Window)
@@ -13,6 +15,11 @@ class WindowAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "site", "status", "planned_start", "requester"]
     list_filter = ["status", "site", "type"]
     search_fields = ["title"]
+
+
+@admin.register(PrintJob)
+class PrintJobAdmin(RenderJobAdmin):
+    list_select_related = ["requested_by", "window"]
 
 
 @admin.register(Blackout)

@@ -65,17 +65,11 @@ def make_print(job_id: int) -> str:
     if job is None:
         return "nothing to do"
     window = job.window
-    try:
-        pdf = render_runbook_pdf(window, as_run=job.as_run, now=job.as_of, progress=job.report_stage)
-    except WindowRefused as refusal:
-        job.fail(refusal.reason)
-        return "refused"
-    except Exception as problem:  # whatever breaks the renderer is this job's failure, said on its page
-        logger.exception("Print job %s failed", job.pk)  # its words to the log only: they can quote anything
-        job.fail(
-            f"The {job.get_document_display().lower()} could not be made: {renderer_failure(problem)}. "
-            "Ask for it again from the window's page; if it fails again, tell an admin."
-        )
-        return "failed"
-    job.finish(pdf, version=window.submission, filename=pdf_filename(window, as_run=job.as_run))
-    return "ready"
+    return job.make(
+        lambda: render_runbook_pdf(window, as_run=job.as_run, now=job.as_of, progress=job.report_stage),
+        refusal=WindowRefused,
+        failure=f"The {job.get_document_display().lower()} could not be made: {{problem}}. "
+        "Ask for it again from the window's page; if it fails again, tell an admin.",
+        version=window.submission,
+        filename=pdf_filename(window, as_run=job.as_run),
+    )
