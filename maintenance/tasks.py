@@ -11,7 +11,6 @@ from django.db import transaction
 from django_tasks import task
 
 from comms.models import NoticeKind
-from lockstep.failures import renderer_failure
 from maintenance import notices
 from maintenance.models import PrintJob, Window, WindowRefused, WindowStatus
 
