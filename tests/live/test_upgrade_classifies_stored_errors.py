@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from live.failures import Failure
 from live.models import LiveCheck, Reading
-from tests.live.conftest import DESTRUCTIVE
+from tests.builders.scenes import DESTRUCTIVE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +26,7 @@ def migrate(to):
 
 
 def test_a_stored_error_becomes_its_reason_and_the_findings_say_only_that(scene):
-    step, device = scene.step(DESTRUCTIVE), scene.site.sw_a
+    step, device = scene.step(kind=DESTRUCTIVE), scene.site.sw_a
     old = migrate(BEFORE)
     OldReading, OldCheck = old.get_model("live", "Reading"), old.get_model("live", "LiveCheck")
     now = timezone.now()
@@ -82,12 +82,12 @@ def test_an_audit_event_that_quoted_a_driver_is_told_in_its_reason_by_the_debrie
     from audit.log import record
     from maintenance.debriefs import timeline
     from maintenance.models import Debrief
-    from tests.checklists.conftest import users
+    from tests.builders.people import users
 
     # Written by an earlier Lockstep: the chain is append-only, so the event stays as it was.
     record(
         "live.before_no_answer",
-        obj=scene.step(DESTRUCTIVE),
+        obj=scene.step(kind=DESTRUCTIVE),
         payload={
             "check": 1,
             "run": scene.run.pk,

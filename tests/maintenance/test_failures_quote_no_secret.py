@@ -16,10 +16,9 @@ from accounts.roles import Role
 from audit.models import AuditEvent
 from maintenance.models import Impact, Incident, PrintJob, PrintStatus
 from maintenance.tasks import check_incident_silence
-from tests.checklists.conftest import build_scene, users
-from tests.comms.conftest import contacts, unplug_web02
-from tests.conftest import make_user
-from tests.inventory.conftest import run_worker
+from tests.builders.people import contacts, make_user, users
+from tests.builders.scenes import build_scene, unplug_web02
+from tests.builders.workers import run_worker
 from tests.leaky_mail import PASSWORD
 
 pytestmark = pytest.mark.django_db
