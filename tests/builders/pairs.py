@@ -31,8 +31,7 @@ class Pair:
         return Scene(self.site, window, window.run, self.tags)
 
     def destructive(self, window: Window) -> Step:
-        window.refresh_from_db()
-        return window.run.steps.get(kind=StepKind.DESTRUCTIVE, is_rollback=False)
+        return self.scene(window).step(kind=StepKind.DESTRUCTIVE)
 
 
 def build_pair(*, b_starts_in=timedelta(hours=1), hours=4) -> Pair:
