@@ -70,15 +70,21 @@ def test_a_paused_window_stops_every_step_until_resumed(scene):
     sign(scene.step(1), who=phone(users()["tess"]))
 
 
+def put_back_step(scene):
+    """The rollback's first step: put sw-a Eth1/1 back as it was."""
+    return scene.step(kind=StepKind.INSTRUCTION, asset="sw-a Eth1/1", rollback=True)
+
+
 def test_a_window_cannot_complete_with_steps_outstanding(scene):
     with pytest.raises(WindowRefused, match="not complete yet"):
         scene.window.complete(by=users()["tess"])
-    finish_steps_before(scene, 8)
+    put_back = put_back_step(scene)
+    finish_steps_before(scene, put_back.position)  # every step before the rollback's
     scene.window.complete(by=users()["tess"])
     scene.run.refresh_from_db()
     assert scene.run.status == RunStatus.CLOSED
     with pytest.raises(StepRefused, match="closed"):
-        sign(scene.step(8), who=phone(users()["tess"]))
+        sign(put_back, who=phone(users()["tess"]))
 
 
 def test_aborting_opens_the_rollback_steps_and_nothing_destructive(scene):
@@ -102,9 +108,10 @@ def test_aborting_opens_the_rollback_steps_and_nothing_destructive(scene):
 
 
 def test_rollback_steps_are_not_done_in_a_normal_run(scene):
-    finish_steps_before(scene, 8)
+    put_back = put_back_step(scene)
+    finish_steps_before(scene, put_back.position)  # every step before the rollback's
     with pytest.raises(StepRefused, match="only when rolling back"):
-        sign(scene.step(8), who=phone(users()["tess"]))
+        sign(put_back, who=phone(users()["tess"]))
 
 
 def test_the_requester_cannot_release_the_hold_point_of_their_own_change(db):
