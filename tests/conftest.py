@@ -1,5 +1,6 @@
-"""Shared people and helpers. The cast: tess the tech, vic the second tech, ada the approver,
-rex the requester, cora the coordinator, sam the admin, olive who has no role."""
+"""The test run's settings and audit log, and the cast as fixtures: tess the tech, vic the second tech, ada
+the approver, rex the requester, cora the coordinator, sam the admin, olive who has no role
+(tests.builders.people makes them)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from accounts.roles import Role
-
-PASSWORD = "correct-horse-battery"
+from tests.builders.people import make_user
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -98,23 +98,6 @@ def _postgres_when_asked(django_db_setup, django_db_blocker):
             )
 
 
-def on_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
-postgres_only = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").split(":", 1)[0] not in {"postgres", "postgresql", "pgsql"},
-    reason="needs PostgreSQL: runs in `make test-pg` and in CI's PostgreSQL pass",
-)
-
-
-def make_user(username: str, *roles: Role, **extra) -> User:
-    user = User.objects.create_user(username=username, password=PASSWORD, **extra)
-    for role in roles:
-        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
-    return user
-
-
 @pytest.fixture
 def tess(db) -> User:
     return make_user("tess", Role.TECH)
@@ -148,12 +131,3 @@ def sam(db) -> User:
 @pytest.fixture
 def olive(db) -> User:
     return make_user("olive")
-
-
-class KeyedClient(Client):
-    """A test client whose every POST carries a fresh idempotency key, as each form the pages render does."""
-
-    def post(self, path, data=None, *args, **kwargs):
-        import uuid
-
-        return super().post(path, {"idem": uuid.uuid4().hex, **(data or {})}, *args, **kwargs)

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from tests.lockstep.test_settings_from_env import run
+from tests.builders.interpreters import run
 
 PROXY = "10.0.0.2"
 
@@ -73,7 +73,7 @@ def test_with_several_proxies_the_client_is_that_many_entries_from_the_right(
 
 
 def test_a_successful_login_is_recorded_from_the_same_address(client, tess, settings):
-    from tests.conftest import PASSWORD
+    from tests.builders.people import PASSWORD
 
     settings.LOCKSTEP_TRUSTED_PROXIES = 1
     client.post(

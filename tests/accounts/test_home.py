@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.roles import Role
-from tests.conftest import make_user
+from tests.builders.people import make_user
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from audit.log import verify_chain
 from audit.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.builders.people import PASSWORD
 
 
 def test_a_tech_logs_in_and_lands_on_their_work(client, tess):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from lockstep.middleware import DEVICE_COOKIE
-from tests.conftest import PASSWORD
+from tests.builders.people import PASSWORD
 
 PROXY = "10.0.0.2"
 OFFICE = "198.51.100.7"

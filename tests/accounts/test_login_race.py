@@ -14,7 +14,8 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from tests.conftest import PASSWORD, make_user, postgres_only
+from tests.builders.databases import postgres_only
+from tests.builders.people import PASSWORD, make_user
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,7 @@ from django.db import DatabaseError, connection, transaction
 
 from audit.log import record
 from audit.models import AppendOnlyError, AuditEvent
-from tests.conftest import postgres_only
+from tests.builders.databases import postgres_only
 
 
 def test_saving_an_existing_event_is_refused(tess):

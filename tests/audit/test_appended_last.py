@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from audit.log import appended_last, pending, record, verify_chain
 from audit.models import AuditEvent, AuditHead
-from tests.conftest import postgres_only
+from tests.builders.databases import postgres_only
 
 
 def _head() -> int:

@@ -12,8 +12,8 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.roles import Role
 from audit.tasks import mail_checkpoint
-from tests.comms.conftest import run_worker
-from tests.conftest import make_user
+from tests.builders.people import make_user
+from tests.builders.workers import run_worker
 from tests.leaky_mail import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from django.test import override_settings
 from audit import checkpoints, keys, rights
 from audit.log import record, verify_chain
 from audit.models import AuditEvent
-from tests.audit.helpers import tamper
-from tests.comms.conftest import run_worker
+from tests.builders.audit import tamper
+from tests.builders.workers import run_worker
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.db import connection
 
 from audit.log import record, verify_chain
 from audit.models import AuditEvent
-from tests.conftest import postgres_only
+from tests.builders.databases import postgres_only
 
 THREADS = 20
 

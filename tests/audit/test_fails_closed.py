@@ -17,9 +17,9 @@ from audit.log import record
 from audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from maintenance.models import TargetAction
 from maintenance.runbook_pdf import runbook_html
-from tests.audit.helpers import tamper
-from tests.checklists.conftest import build_scene
-from tests.conftest import make_user
+from tests.builders.audit import tamper
+from tests.builders.people import make_user
+from tests.builders.scenes import build_scene
 
 
 @pytest.fixture

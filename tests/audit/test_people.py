@@ -8,7 +8,7 @@ from django.forms import MultiWidget
 from accounts.roles import Role
 from audit.log import verify_chain
 from audit.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.builders.people import PASSWORD
 
 
 def _events(*actions: str) -> list[AuditEvent]:

@@ -18,7 +18,7 @@ from audit.log import verify_chain
 from audit.models import AuditEvent
 from maintenance.models import TargetAction
 from maintenance.runbook_pdf import runbook_html
-from tests.checklists.conftest import build_scene
+from tests.builders.scenes import build_scene
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from audit.log import record
 from audit.models import AuditEvent
-from tests.audit.helpers import tamper
+from tests.builders.audit import tamper
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""Real Chromium (Debian's) driven by Playwright. Never a downloaded browser."""
+"""Real Chromium (Debian's) driven by Playwright, never a downloaded browser: the browser, its phone- and
+desk-sized contexts, and the Content-Security-Policy watch over every page. Every test here is marked
+`browser` (a conftest's own `pytestmark` marks nothing: the collection hook below does it)."""
 
 from __future__ import annotations
 
@@ -7,26 +9,26 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    PHONE,
+    PHONE_740,
+    watch_for_csp_violations,
+)
+
+HERE = Path(__file__).resolve().parent
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are still sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-PHONE = {
-    "viewport": {"width": 360, "height": 780},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+
+def pytest_collection_modifyitems(config, items):
+    """Marked here, once, for every test under tests/browser/ (`-m "not browser"` leaves them all out)."""
+    for item in items:
+        if HERE in item.path.resolve().parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -40,31 +42,6 @@ def browser():
         chromium.close()
 
 
-# Every page a browser test opens runs under the Content-Security-Policy with nothing refused. Chromium says
-# so in the console ("... violates the following Content Security Policy directive ..."); the init script
-# (run by Playwright outside the page's policy) also reports each securitypolicyviolation event it sees.
-# Playwright's wait_for_function runs an expression string through the page's eval, which the policy
-# refuses: give it a function ("() => ...") instead.
-CSP_VIOLATION = "CSP violation:"
-REPORT_CSP_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  console.error(`CSP violation: ${event.effectiveDirective} refused ${event.blockedURI || "inline"} ` +
-    `at ${event.sourceFile || event.documentURI}:${event.lineNumber}`);
-}, true);
-"""
-
-
-def _watch_for_csp_violations(context, seen: list[str]):
-    context.add_init_script(script=REPORT_CSP_VIOLATIONS)
-
-    def heard(message) -> None:
-        if message.text.startswith(CSP_VIOLATION) or "Content Security Policy" in message.text:
-            seen.append(f"{message.page.url if message.page else '?'}: {message.text}")
-
-    context.on("console", heard)
-    return context
-
-
 @pytest.fixture(autouse=True)
 def csp_violations(monkeypatch):
     """What any page of this test had refused by the policy; the test fails if anything was. Every context
@@ -76,11 +53,11 @@ def csp_violations(monkeypatch):
     new_context, new_page = Browser.new_context, Browser.new_page
 
     def watched_context(self, *args, **kwargs):
-        return _watch_for_csp_violations(new_context(self, *args, **kwargs), seen)
+        return watch_for_csp_violations(new_context(self, *args, **kwargs), seen)
 
     def watched_page(self, *args, **kwargs):
         page = new_page(self, *args, **kwargs)
-        _watch_for_csp_violations(page.context, seen)
+        watch_for_csp_violations(page.context, seen)
         return page
 
     monkeypatch.setattr(Browser, "new_context", watched_context)
@@ -103,15 +80,6 @@ def desktop(browser):
     context.close()
 
 
-# The sizes the field-ready walk was judged at: a 360x740 phone with touch, and a 1440x900 desk.
-PHONE_740 = {
-    "viewport": {"width": 360, "height": 740},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-
-
 @pytest.fixture
 def phone_740(browser):
     context = browser.new_context(**PHONE_740)
@@ -124,18 +92,3 @@ def wide(browser):
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     yield context
     context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def log_in(page, live_server, username: str, password: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()

@@ -7,22 +7,19 @@ import pytest
 
 from checklists.execution import scan
 from inventory.models import Discrepancy
-from tests.browser.conftest import log_in, screenshot
-from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
-from tests.conftest import PASSWORD
+from tests.builders.browser import log_in, screenshot
+from tests.builders.people import PASSWORD, phone, users
+from tests.builders.scenes import HOLD, IDENTITY, build_scene, finish_steps_before
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-HOLD = 4
-IDENTITY = 3
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_ada_releases_a_hold_point_after_reading_the_evidence(live_server, wide):
     scene = build_scene()
-    finish_steps_before(scene, HOLD)
+    finish_steps_before(scene, kind=HOLD)
     page = wide.new_page()
     log_in(page, live_server, "ada", PASSWORD)
-    page.goto(f"{live_server.url}{scene.step(HOLD).get_absolute_url()}")
+    page.goto(f"{live_server.url}{scene.step(kind=HOLD).get_absolute_url()}")
     evidence = page.get_by_text("The evidence so far")
     button = page.get_by_role("button", name="Release this hold point")
     assert evidence.is_visible() and button.is_visible()
@@ -35,8 +32,8 @@ def test_ada_releases_a_hold_point_after_reading_the_evidence(live_server, wide)
 
 def test_ada_reads_a_discrepancy_in_words(live_server, wide):
     scene = build_scene()
-    finish_steps_before(scene, IDENTITY)
-    scan(scene.step(IDENTITY), who=phone(users()["tess"]), raw=scene.tag_for("sw-b Eth1/1"))
+    finish_steps_before(scene, kind=IDENTITY)
+    scan(scene.step(kind=IDENTITY), who=phone(users()["tess"]), raw=scene.tag_for("sw-b Eth1/1"))
     page = wide.new_page()
     log_in(page, live_server, "ada", PASSWORD)
     page.goto(f"{live_server.url}/discrepancies/{Discrepancy.objects.get().pk}/")

@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from maintenance.models import Window, WindowStatus
-from tests.browser.conftest import log_in, screenshot
+from tests.builders.browser import log_in, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_an_approver_reviews_the_queue_and_approves_a_window(live_server, desktop):

@@ -4,13 +4,13 @@ than our static files does not run, and only a page with the camera scanner comp
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from accounts.roles import Role
-from tests.browser.conftest import log_in, screenshot
-from tests.conftest import PASSWORD, make_user
+from tests.builders.browser import log_in, screenshot
+from tests.builders.people import PASSWORD, make_user
 
 pytestmark = [
-    pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.urls("tests.browser.scanner_urls"),
 ]
@@ -41,12 +41,12 @@ COMPILE_WASM = """() => WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 
 def heard(page, csp_violations: list[str], *texts: str) -> str:
     """The violations reported so far, once each of `texts` is among them (the console speaks a moment after
     the page acted)."""
-    for _ in range(40):
-        refused = "\n".join(csp_violations)
-        if all(text in refused for text in texts):
-            break
-        page.wait_for_timeout(50)
-    return refused
+    while not all(text in "\n".join(csp_violations) for text in texts):
+        try:
+            page.wait_for_event("console", timeout=2000)  # each message reaches csp_violations too
+        except PlaywrightTimeoutError:
+            break  # what was heard is what the assertion reports
+    return "\n".join(csp_violations)
 
 
 def test_script_and_style_put_into_the_login_page_do_not_run(live_server, phone, csp_violations):

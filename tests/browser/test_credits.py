@@ -12,10 +12,9 @@ from accounts.roles import Role
 from credits.models import Credit, CreditState, SlaPlan
 from incidents.models import Impact, Incident
 from inventory.models import Customer, Service
-from tests.browser.conftest import log_in, screenshot
-from tests.browser.test_phone_follows_the_work import small_controls
-from tests.checklists.conftest import build_scene
-from tests.conftest import PASSWORD, make_user
+from tests.builders.browser import log_in, screenshot, small_controls
+from tests.builders.people import PASSWORD, make_user
+from tests.builders.scenes import build_scene
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

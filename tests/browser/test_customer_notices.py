@@ -8,13 +8,12 @@ from unittest import mock
 import pytest
 
 from comms.models import Delivery, DeliveryState
-from tests.browser.conftest import log_in, screenshot
-from tests.browser.test_phone_follows_the_work import in_viewport, small_controls
-from tests.checklists.conftest import build_scene, finish_steps_before
-from tests.comms.conftest import contacts, run_worker, unplug_web02
-from tests.conftest import PASSWORD, make_user
+from tests.builders.browser import in_viewport, log_in, screenshot, small_controls
+from tests.builders.people import PASSWORD, contacts, make_user
+from tests.builders.scenes import IDENTITY, build_scene, finish_steps_before, unplug_web02
+from tests.builders.workers import run_worker
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_one_tap_update_from_the_phone_reaches_the_outbox_sent(live_server, phone_740, wide):
@@ -22,7 +21,7 @@ def test_a_one_tap_update_from_the_phone_reaches_the_outbox_sent(live_server, ph
 
     contacts()
     scene = build_scene(targets=unplug_web02)
-    finish_steps_before(scene, 3)
+    finish_steps_before(scene, kind=IDENTITY)
     tess = phone_740.new_page()
     log_in(tess, live_server, "tess", PASSWORD)
     tess.goto(f"{live_server.url}{scene.run.get_absolute_url()}")

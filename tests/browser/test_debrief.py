@@ -11,11 +11,10 @@ from django.utils import timezone
 from accounts.roles import Role
 from debriefs.models import Debrief
 from incidents.models import Impact, Incident
-from tests.browser.conftest import log_in, screenshot
-from tests.browser.test_phone_follows_the_work import small_controls
-from tests.checklists.conftest import build_scene
-from tests.comms.conftest import contacts, run_worker, unplug_web02
-from tests.conftest import PASSWORD, make_user
+from tests.builders.browser import log_in, screenshot, small_controls
+from tests.builders.people import PASSWORD, contacts, make_user
+from tests.builders.scenes import build_scene, unplug_web02
+from tests.builders.workers import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from accounts.roles import Role
-from tests.browser.conftest import log_in, screenshot
-from tests.conftest import PASSWORD, make_user
+from tests.builders.browser import log_in, screenshot
+from tests.builders.people import PASSWORD, make_user
 from tests.inventory.netbox_sample import HERE
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_sample_inventory_uploads_and_the_report_says_what_arrived(live_server, wide):

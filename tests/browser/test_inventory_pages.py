@@ -4,12 +4,11 @@ import pytest
 
 from accounts.roles import Role
 from inventory.models import Tag
-from tests.browser.conftest import log_in, screenshot
-from tests.browser.test_login_on_phone_and_desktop import TARGETS_TOO_SMALL
-from tests.conftest import PASSWORD, make_user
-from tests.inventory.conftest import build_small_site
+from tests.builders.browser import TARGETS_TOO_SMALL, log_in, screenshot
+from tests.builders.people import PASSWORD, make_user
+from tests.builders.sites import build_small_site
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_tech_applies_a_tag_on_the_phone_and_a_wrong_serial_is_refused(live_server, phone):
@@ -82,7 +81,7 @@ def in_viewport(page, locator) -> bool:
 
 
 def test_two_techs_read_a_serial_on_their_phones_and_it_goes_on_record(live_server, browser):
-    from tests.browser.conftest import PHONE_740
+    from tests.builders.browser import PHONE_740
 
     make_user("tess", Role.TECH)
     make_user("vic", Role.TECH)

@@ -9,13 +9,12 @@ from accounts.roles import Role
 from checklists.execution import scan
 from checklists.models import Run
 from inventory.models import Device, Rack, Tag
-from tests.browser.conftest import log_in, screenshot
-from tests.browser.test_login_on_phone_and_desktop import TARGETS_TOO_SMALL
-from tests.checklists.conftest import phone as on_phone_of
-from tests.conftest import PASSWORD, make_user
-from tests.maintenance.conftest import build_redundant_site
+from tests.builders.browser import TARGETS_TOO_SMALL, log_in, screenshot
+from tests.builders.people import PASSWORD, make_user
+from tests.builders.people import phone as on_phone_of
+from tests.builders.sites import build_redundant_site
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def labelled_a01(by) -> Rack:
@@ -92,7 +91,7 @@ def test_an_approver_sends_a_tech_to_audit_the_rack_from_her_desk(live_server, d
 
 def test_the_approver_reads_the_labels_doubt_and_puts_the_audit_first(live_server, desktop):
     from maintenance.models import TargetAction
-    from tests.maintenance.conftest import make_window
+    from tests.builders.windows import make_window
 
     ada = make_user("ada", Role.APPROVER)
     rex = make_user("rex", Role.TECH)

@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from inventory.models import LABEL_JOB_QUIET, LabelJob, LabelJobStatus, Tag
-from tests.browser.conftest import log_in, screenshot
-from tests.browser.test_login_on_phone_and_desktop import TARGETS_TOO_SMALL
-from tests.conftest import PASSWORD, make_user
-from tests.inventory.conftest import build_small_site, run_worker
+from tests.builders.browser import TARGETS_TOO_SMALL, log_in, screenshot
+from tests.builders.people import PASSWORD, make_user
+from tests.builders.sites import build_small_site
+from tests.builders.workers import run_worker
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.parametrize(("screen", "width"), [("phone", 360), ("desktop", 1366)])

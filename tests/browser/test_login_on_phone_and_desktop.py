@@ -3,21 +3,10 @@ from __future__ import annotations
 import pytest
 
 from accounts.roles import Role
-from tests.browser.conftest import log_in, screenshot
-from tests.conftest import PASSWORD, make_user
+from tests.builders.browser import TARGETS_TOO_SMALL, log_in, screenshot
+from tests.builders.people import PASSWORD, make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# Everything a thumb can hit on the page: links, buttons and fields.
-# A checkbox or radio inside its label is hit anywhere on the label: the label is the target measured.
-TARGETS_TOO_SMALL = """
-() => [...document.querySelectorAll('a, button, input:not([type=hidden]), select, textarea')]
-  .filter(el => el.offsetParent !== null && !el.classList.contains('skip-link'))
-  .map(el => ({el: el.outerHTML.slice(0, 80),
-               h: ((['checkbox', 'radio'].includes(el.type) && el.closest('label')) || el)
-                    .getBoundingClientRect().height}))
-  .filter(t => t.h < 48)
-"""
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_login_page_fits_a_360px_phone_and_logs_a_tech_in(live_server, phone):

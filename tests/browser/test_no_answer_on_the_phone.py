@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import log_in, screenshot
-from tests.checklists.conftest import build_scene, finish_steps_before
-from tests.conftest import PASSWORD
-from tests.live.conftest import DESTRUCTIVE, Gear, scan_both
+from tests.builders.browser import log_in, screenshot
+from tests.builders.gear import Gear, scan_both
+from tests.builders.people import PASSWORD
+from tests.builders.scenes import DESTRUCTIVE, build_scene, finish_steps_before
 from tests.live.leaky import assert_no_secret, leaky_driver
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -31,9 +31,9 @@ def test_the_phone_says_the_switch_refused_the_login_and_never_the_drivers_words
     from playwright.sync_api import expect
 
     scene = build_scene()
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     leaky_driver(monkeypatch, gear)(scene.site.sw_a, "open:auth")
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
 
     phone_740.add_cookies(
         [{"name": "lockstep_device", "value": "devicetess0123456789", "url": live_server.url}]

@@ -12,13 +12,11 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from checklists.models import STOP_ACKNOWLEDGED, StepStatus
 from maintenance.models import Window, WindowStatus
-from tests.browser.conftest import SCREENSHOTS, log_in, screenshot
-from tests.checklists.conftest import build_scene, finish_steps_before, users
-from tests.conftest import PASSWORD
+from tests.builders.browser import SCREENSHOTS, in_viewport, log_in, screenshot, small_controls
+from tests.builders.people import PASSWORD, users
+from tests.builders.scenes import HOLD, IDENTITY, build_scene, finish_steps_before
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-IDENTITY, HOLD = 3, 4
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def first_screen(page, name: str) -> None:
@@ -27,34 +25,14 @@ def first_screen(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
-def in_viewport(page, selector: str) -> bool:
-    box = page.locator(selector).first.bounding_box()
-    size = page.viewport_size
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] and box["x"] >= 0
-
-
-def small_controls(page) -> list[str]:
-    """Every visible control smaller than 44 px either way (a checkbox: its label), by its text."""
-    return page.evaluate(
-        """() => [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')]
-          .filter(el => el.offsetParent !== null && !el.closest('.skip-link') && !el.classList.contains('skip-link'))
-          // Inside a closed <details> only its summary shows.
-          .filter(el => el.tagName === 'SUMMARY' || !el.closest('details:not([open])'))
-          // A checkbox is hit through its label: the label is the target that must be a thumb's size.
-          .map(el => [el, (['checkbox', 'radio'].includes(el.type) && el.closest('label') || el).getBoundingClientRect()])
-          .filter(([el, r]) => r.height < 44 || r.width < 44)
-          .map(([el, r]) => `${el.tagName} "${(el.textContent || el.name || '').trim().slice(0, 40)}" ${Math.round(r.width)}x${Math.round(r.height)}`)"""
-    )
-
-
 def test_a_stop_comes_to_the_tech_names_the_label_and_stays_until_she_says_she_stopped(
     live_server, phone_740
 ):
     scene = build_scene()
-    finish_steps_before(scene, IDENTITY)
+    finish_steps_before(scene, kind=IDENTITY)
     tess = phone_740.new_page()
     log_in(tess, live_server, "tess", PASSWORD)
-    tess.goto(f"{live_server.url}{scene.step(IDENTITY).get_absolute_url()}")
+    tess.goto(f"{live_server.url}{scene.step(kind=IDENTITY).get_absolute_url()}")
     # The scan control is on the first screen, whatever the title above it.
     assert in_viewport(tess, "#code") and in_viewport(tess, "#scan-form button[type=submit]")
     assert small_controls(tess) == []
@@ -76,7 +54,12 @@ def test_a_stop_comes_to_the_tech_names_the_label_and_stays_until_she_says_she_s
     assert in_viewport(tess, "#verdict .verdict-stop")
     assert tess.evaluate("document.activeElement.id") == "verdict"
     first_screen(tess, "issue11-stop-360x740")
-    tess.wait_for_timeout(7000)  # two of the panel's refreshes
+    # Two of the panel's refreshes (every 3 s) are answered and handled, and the verdict is still there.
+    tess.evaluate(
+        """() => { window.panelRefreshes = 0;
+                   document.addEventListener("htmx:afterRequest", () => { window.panelRefreshes += 1; }); }"""
+    )
+    tess.wait_for_function("() => window.panelRefreshes >= 2", timeout=10_000)
     assert words in tess.locator("#verdict").inner_text()
     assert in_viewport(tess, "#verdict .verdict-stop")
     assert scene.tag_for("sw-b Eth1/1") not in tess.content()
@@ -91,15 +74,15 @@ def test_a_stop_comes_to_the_tech_names_the_label_and_stays_until_she_says_she_s
 
 def test_a_hold_point_released_on_the_desk_moves_the_phone_within_3_seconds(live_server, phone_740, wide):
     scene = build_scene()
-    finish_steps_before(scene, HOLD)
+    finish_steps_before(scene, kind=HOLD)
     tess = phone_740.new_page()
     log_in(tess, live_server, "tess", PASSWORD)
-    tess.goto(f"{live_server.url}{scene.step(HOLD).get_absolute_url()}")
+    tess.goto(f"{live_server.url}{scene.step(kind=HOLD).get_absolute_url()}")
     tess.get_by_text("Wait for the approver").wait_for()
 
     ada = wide.new_page()
     log_in(ada, live_server, "ada", PASSWORD)
-    ada.goto(f"{live_server.url}{scene.step(HOLD).get_absolute_url()}")
+    ada.goto(f"{live_server.url}{scene.step(kind=HOLD).get_absolute_url()}")
     ada.get_by_role("button", name="Release this hold point").click()
     ada.get_by_text("Hold point released.").wait_for()
     # The poll runs every 3 s; allow half a second for the request itself.

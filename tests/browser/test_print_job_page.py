@@ -9,13 +9,12 @@ import pytest
 from django.urls import reverse
 
 from maintenance.models import PrintJob, PrintStatus
-from tests.browser.conftest import log_in, screenshot
-from tests.browser.test_login_on_phone_and_desktop import TARGETS_TOO_SMALL
-from tests.checklists.conftest import build_scene
-from tests.conftest import PASSWORD
-from tests.inventory.conftest import run_worker
+from tests.builders.browser import TARGETS_TOO_SMALL, log_in, screenshot
+from tests.builders.people import PASSWORD
+from tests.builders.scenes import build_scene
+from tests.builders.workers import run_worker
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def fits(page, width: int, screen: str) -> None:

@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 
 from maintenance.models import Window, WindowStatus
-from tests.browser.conftest import log_in, screenshot
+from tests.builders.browser import log_in, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PAIR = ("Replace optics on lax1-a02-tor-a", "Firmware upgrade lax1-a02-tor-b")
 READY = "Move lax1-a03-web10 to rack A04"
@@ -75,7 +75,7 @@ def test_every_page_a_tech_opens_is_laid_out_for_the_phone(live_server, phone_74
     """One look per person: the shared pages (windows, inventory) take the phone's layout for a tech, fit
     360 px without sideways scrolling, and every control is a thumb's size."""
     from inventory.models import Device, Port, Rack, Site
-    from tests.browser.test_phone_follows_the_work import small_controls
+    from tests.builders.browser import small_controls
 
     call_command("load_demo")
     window = Window.objects.get(title=READY)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import pytest
 
 from maintenance.models import WindowStatus
-from tests.browser.conftest import log_in, screenshot
-from tests.checklists.test_cut_interlock import clear_b, cut_a, running_pair
-from tests.conftest import PASSWORD
-from tests.maintenance.pairs import build_pair
+from tests.builders.browser import log_in, screenshot
+from tests.builders.pairs import build_pair, clear_b, cut_a, running_pair
+from tests.builders.people import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_second_half_is_approved_only_with_a_named_override(live_server, desktop):

@@ -14,12 +14,12 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from checklists.models import RunStatus, StepStatus
 from inventory.models import Discrepancy, DiscrepancyStatus
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in, screenshot
 from tests.browser.fakecam import make_qr_y4m
-from tests.checklists.conftest import build_scene
-from tests.conftest import PASSWORD
+from tests.builders.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in, screenshot
+from tests.builders.people import PASSWORD
+from tests.builders.scenes import DESTRUCTIVE, HOLD, IDENTITY, build_scene, finish_steps_before
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -100,18 +100,18 @@ def test_the_swapped_label_is_caught_then_two_techs_clear_and_sign_the_unplug(
     # Tess moves to the right switch: now her camera sees sw-a's label.
     tess = camera_seeing(right).new_page()
     log_in(tess, live_server, "tess", PASSWORD)
-    tess.goto(f"{live_server.url}{scene.step(3).get_absolute_url()}")
+    tess.goto(f"{live_server.url}{scene.step(kind=IDENTITY).get_absolute_url()}")
     scan_with_camera(tess)
     wait_for_text(tess, "✓ Match")
     screenshot(tess, "scan-match-phone-360")
 
     # The hold point: ada releases it.
-    board.goto(f"{live_server.url}{scene.step(4).get_absolute_url()}")
+    board.goto(f"{live_server.url}{scene.step(kind=HOLD).get_absolute_url()}")
     tap(board, "Release this hold point")
     wait_for_text(board, "Hold point released.")
 
     # The unplug: tess scans and types the serial, then waits for a second tech.
-    tess.goto(f"{live_server.url}{scene.step(5).get_absolute_url()}")
+    tess.goto(f"{live_server.url}{scene.step(kind=DESTRUCTIVE).get_absolute_url()}")
     scan_with_camera(tess, serial="SN-sw-a")
     wait_for_text(tess, "Waiting for a second tech")
     screenshot(tess, "destructive-waiting-for-verifier-phone-360")
@@ -119,18 +119,18 @@ def test_the_swapped_label_is_caught_then_two_techs_clear_and_sign_the_unplug(
     # Vic, on his own phone, scans the same asset independently.
     vic = camera_seeing(right).new_page()
     log_in(vic, live_server, "vic", PASSWORD)
-    vic.goto(f"{live_server.url}{scene.step(5).get_absolute_url()}")
+    vic.goto(f"{live_server.url}{scene.step(kind=DESTRUCTIVE).get_absolute_url()}")
     assert "Verify independently" in vic.locator("#step-panel").inner_text()
     scan_with_camera(vic, serial="sw-a")  # too short: not the serial, nor its last six
     wait_for_text(vic, "Mismatch: STOP")
     # That was a mistyped serial, not a wrong switch: ada resolves it. The mismatch voided tess's scan too
     # (it could have been made at the same wrong chassis), so both scan again, in order: tess, then vic.
     resolve_latest(board, live_server, "Verifier mistyped the serial; re-checked")
-    tess.goto(f"{live_server.url}{scene.step(5).get_absolute_url()}")
+    tess.goto(f"{live_server.url}{scene.step(kind=DESTRUCTIVE).get_absolute_url()}")
     assert "voided" in tess.locator("#step-panel").inner_text()
     scan_with_camera(tess, serial="SN-sw-a")
     wait_for_text(tess, "Waiting for a second tech")
-    vic.goto(f"{live_server.url}{scene.step(5).get_absolute_url()}")
+    vic.goto(f"{live_server.url}{scene.step(kind=DESTRUCTIVE).get_absolute_url()}")
     scan_with_camera(vic, serial="SN-sw-a")
     wait_for_text(vic, "Cleared")
 
@@ -142,7 +142,7 @@ def test_the_swapped_label_is_caught_then_two_techs_clear_and_sign_the_unplug(
     vic.reload()
     tap(vic, "I saw it done on this asset: sign verified")
     wait_for_text(vic, "Verified. Step complete.")
-    step = scene.step(5)
+    step = scene.step(kind=DESTRUCTIVE)
     assert step.status == StepStatus.COMPLETE
     assert (step.performer.username, step.verifier.username) == ("tess", "vic")
     # The page's camera filled the code in, and said so with it.
@@ -177,18 +177,19 @@ def test_a_tap_queued_offline_survives_closing_the_page(live_server, phone):
     tapped = timezone.now()
     tap(page, "Done")
     wait_for_text(page, "Waiting to send 1 tap")
-    page.wait_for_timeout(6000)  # long enough that the record should show when the tap was made
+    # A real interval, the point of the story: a tap that waited over 5 s says when it was made (taps.js), so
+    # the record can show both times. No page event marks it; the phone's clock must really move on.
+    page.wait_for_timeout(6000)
     page.close()
     assert scene.step(1).status == StepStatus.PENDING
     phone.set_offline(False)
     # Opening Lockstep again sends what was waiting: nothing signed is lost.
     again = phone.new_page()
     again.goto(f"{live_server.url}{scene.step(2).get_absolute_url()}")
-    again.wait_for_timeout(1500)
-    for _ in range(20):
-        if scene.step(1).status == StepStatus.COMPLETE:
-            break
-        again.wait_for_timeout(500)
+    # The queue empties once the server has answered the tap.
+    again.wait_for_function(
+        "() => JSON.parse(localStorage.getItem('lockstep.taps.v1') || '[]').length === 0", timeout=15_000
+    )
     assert scene.step(1).status == StepStatus.COMPLETE
     # The record keeps the server's time of signing and, beside it, when the phone says the tap was made.
     signed = AuditEvent.objects.get(action="step.signed", object_id=str(scene.step(1).pk))
@@ -202,15 +203,13 @@ def test_the_phone_cameras_own_app_hands_the_scan_to_the_open_step(live_server, 
     the scan is offered to that step, one tap away (never sent by itself: a tech who only wanted to look
     an asset up must not hold the work by accident)."""
     scene = build_scene()
-    from tests.checklists.conftest import finish_steps_before
-
-    finish_steps_before(scene, 3)
+    finish_steps_before(scene, kind=IDENTITY)
     page = phone.new_page()
     log_in(page, live_server, "tess", PASSWORD)
-    page.goto(f"{live_server.url}{scene.step(3).get_absolute_url()}")
+    page.goto(f"{live_server.url}{scene.step(kind=IDENTITY).get_absolute_url()}")
     page.goto(f"{live_server.url}/t/{scene.tag_for('sw-a Eth1/1')}")
     tap(page, "Check this tag for step 3")
     wait_for_text(page, "✓ Match")
     screenshot(page, "camera-app-handoff-match-phone-360")
-    assert scene.step(3).status == StepStatus.COMPLETE
-    assert page.url.endswith(scene.step(3).get_absolute_url())
+    assert scene.step(kind=IDENTITY).status == StepStatus.COMPLETE
+    assert page.url.endswith(scene.step(kind=IDENTITY).get_absolute_url())

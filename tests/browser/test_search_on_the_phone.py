@@ -7,11 +7,11 @@ import pytest
 
 from accounts.roles import Role
 from audit.models import AuditEvent
-from tests.browser.conftest import log_in, screenshot
-from tests.conftest import PASSWORD, make_user
-from tests.inventory.conftest import build_small_site
+from tests.builders.browser import log_in, screenshot
+from tests.builders.people import PASSWORD, make_user
+from tests.builders.sites import build_small_site
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SERIAL = "FDO2231X0AA"  # sw-a's
 

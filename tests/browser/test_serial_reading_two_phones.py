@@ -7,10 +7,10 @@ import pytest
 
 from accounts.roles import Role
 from inventory.models import Device, DeviceKind, SerialReading, Site
-from tests.browser.conftest import log_in, screenshot
-from tests.conftest import PASSWORD, make_user
+from tests.builders.browser import log_in, screenshot
+from tests.builders.people import PASSWORD, make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_second_reader_on_the_first_readers_phone_is_not_offered_the_reading(live_server, phone):

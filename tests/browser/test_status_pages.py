@@ -10,11 +10,11 @@ from django.utils import timezone
 from comms.models import StatusLink
 from inventory.models import Customer
 from maintenance.models import TargetAction, Window
-from tests.browser.conftest import screenshot
-from tests.browser.test_phone_follows_the_work import in_viewport, small_controls
-from tests.checklists.conftest import build_scene, users
+from tests.builders.browser import in_viewport, screenshot, small_controls
+from tests.builders.people import users
+from tests.builders.scenes import build_scene
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_public_and_a_private_page_on_a_phone(live_server, phone_740):
@@ -69,8 +69,8 @@ def test_following_a_site_by_e_mail_on_a_phone(live_server, phone_740):
 def test_an_incident_on_the_desk_and_on_the_public_page(live_server, phone_740, browser):
     from accounts.roles import Role
     from incidents.models import Impact, Incident
-    from tests.browser.conftest import log_in
-    from tests.conftest import PASSWORD, make_user
+    from tests.builders.browser import log_in
+    from tests.builders.people import PASSWORD, make_user
 
     scene = build_scene(targets=lambda site: [(TargetAction.UNPLUG, site.port(site.sw_a, "Eth1/2"))])
     cora = make_user("cora", Role.COORDINATOR)

@@ -6,12 +6,12 @@ import pytest
 
 from accounts.roles import Role
 from inventory.models import Device, DeviceKind, Port
-from tests.browser.conftest import log_in, screenshot
-from tests.browser.test_login_on_phone_and_desktop import TARGETS_TOO_SMALL
-from tests.conftest import PASSWORD, make_user
-from tests.maintenance.conftest import build_redundant_site, make_window
+from tests.builders.browser import TARGETS_TOO_SMALL, log_in, screenshot
+from tests.builders.people import PASSWORD, make_user
+from tests.builders.sites import build_redundant_site
+from tests.builders.windows import make_window
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.parametrize("size", ["phone", "wide"])

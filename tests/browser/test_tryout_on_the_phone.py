@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 
 from checklists.models import RunStatus
-from tests.browser.conftest import log_in, screenshot
-from tests.checklists.conftest import build_scene, finish_steps_before
-from tests.comms.conftest import run_worker
-from tests.conftest import PASSWORD
-from tests.live.conftest import ALL_UP, DESTRUCTIVE, Gear, pair_answers, scan_both
+from tests.builders.browser import log_in, screenshot
+from tests.builders.gear import ALL_UP, Gear, pair_answers, scan_both
+from tests.builders.people import PASSWORD
+from tests.builders.scenes import DESTRUCTIVE, build_scene, finish_steps_before
+from tests.builders.workers import run_worker
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -33,9 +33,9 @@ def test_the_phone_shows_stop_within_seconds_when_the_wrong_port_goes_down(live_
     from playwright.sync_api import expect
 
     scene = build_scene()
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     pair_answers(gear, scene.site, after_a=ALL_UP, after_b={**ALL_UP, "Eth1_1": False})
-    step = scan_both(scene, scene.step(DESTRUCTIVE))  # tess and vic, each on their own phone
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))  # tess and vic, each on their own phone
 
     # tess's phone: the one she scanned with (its device cookie), where the switch's answer is waiting.
     phone.add_cookies([{"name": "lockstep_device", "value": "devicetess0123456789", "url": live_server.url}])

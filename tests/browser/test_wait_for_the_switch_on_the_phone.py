@@ -9,13 +9,13 @@ import pytest
 from checklists.execution import scan
 from checklists.live_checks import CheckState, LiveCheck
 from checklists.models import StepStatus
-from tests.browser.conftest import log_in, screenshot
-from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
-from tests.comms.conftest import run_worker
-from tests.conftest import PASSWORD
-from tests.live.conftest import ALL_UP, DESTRUCTIVE, Gear, pair_answers
+from tests.builders.browser import log_in, screenshot
+from tests.builders.gear import ALL_UP, Gear, pair_answers
+from tests.builders.people import PASSWORD, phone, users
+from tests.builders.scenes import DESTRUCTIVE, build_scene, finish_steps_before
+from tests.builders.workers import run_worker
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 GO_WORDS = ("cleared", "watch tess", "unplug it", "does it now", "sign done", "now unplug")
 
@@ -37,14 +37,14 @@ def test_the_phone_waits_in_amber_while_the_switch_is_asked_then_says_cleared(li
     from playwright.sync_api import expect
 
     scene = build_scene()
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     pair_answers(gear, scene.site, after_a={**ALL_UP, "Eth1_1": False}, after_b=ALL_UP)
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     people = users()
     code = scene.tag_for("sw-a Eth1/1")
     scan(step, who=phone(people["tess"]), raw=code, serial="SN-sw-a", method="camera")
-    scan(scene.step(DESTRUCTIVE), who=phone(people["vic"]), raw=code, serial="SN-sw-a")
-    assert scene.step(DESTRUCTIVE).status == StepStatus.CLEARED
+    scan(scene.step(kind=DESTRUCTIVE), who=phone(people["vic"]), raw=code, serial="SN-sw-a")
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.CLEARED
     assert LiveCheck.objects.get(step=step).state == CheckState.WAITING  # nobody has run the worker
 
     # vic's phone: the one he scanned with.

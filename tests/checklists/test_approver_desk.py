@@ -14,10 +14,8 @@ from django.urls import reverse
 from checklists.execution import scan
 from checklists.models import StepStatus
 from inventory.models import Discrepancy
-from tests.checklists.conftest import finish_steps_before, phone, users
-
-HOLD = 4
-DESTRUCTIVE = 5
+from tests.builders.people import phone, users
+from tests.builders.scenes import DESTRUCTIVE, HOLD, finish_steps_before
 
 
 def _desk(user) -> Client:
@@ -34,8 +32,8 @@ def _no_secrets(page: str, scene) -> None:
 
 
 def test_the_hold_point_shows_the_scans_so_far_on_the_desktop(scene):
-    finish_steps_before(scene, HOLD)
-    page = _desk(users()["ada"]).get(scene.step(HOLD).get_absolute_url()).content.decode()
+    finish_steps_before(scene, kind=HOLD)
+    page = _desk(users()["ada"]).get(scene.step(kind=HOLD).get_absolute_url()).content.decode()
 
     assert 'class="desk-bar"' in page and 'class="phone-bar"' not in page
     evidence = page.index("The evidence so far")
@@ -48,25 +46,25 @@ def test_the_hold_point_shows_the_scans_so_far_on_the_desktop(scene):
 
 
 def test_releasing_from_the_desk_stays_on_the_desk(scene):
-    finish_steps_before(scene, HOLD)
+    finish_steps_before(scene, kind=HOLD)
     desk = _desk(users()["ada"])
-    url = reverse("checklists:step_release", args=[scene.run.pk, HOLD])
+    url = reverse("checklists:step_release", args=[scene.run.pk, scene.step(kind=HOLD).position])
     response = desk.post(url, {"idem": "release-hold-from-the-desk"})
     page = response.content.decode()
-    assert scene.step(HOLD).status == StepStatus.COMPLETE
+    assert scene.step(kind=HOLD).status == StepStatus.COMPLETE
     assert 'class="desk-bar"' in page and "Hold point released." in page and "released by ada" in page
 
 
 def test_a_tech_on_the_run_still_gets_the_phone_page(scene):
-    finish_steps_before(scene, HOLD)
-    page = _desk(users()["tess"]).get(scene.step(HOLD).get_absolute_url()).content.decode()
+    finish_steps_before(scene, kind=HOLD)
+    page = _desk(users()["tess"]).get(scene.step(kind=HOLD).get_absolute_url()).content.decode()
     assert 'class="phone-bar"' in page
 
 
 def test_the_discrepancy_page_says_what_was_found_in_words(scene):
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     tess, vic = users()["tess"], users()["vic"]
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     scan(step, who=phone(tess), raw=scene.tag_for("sw-a Eth1/1"), serial="SN-sw-a", method="camera")
     scan(step, who=phone(vic), raw=scene.tag_for("sw-b Eth1/1"), serial="SN-sw-a", method="camera_app")
     discrepancy = Discrepancy.objects.get()

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from checklists.models import Run, StepKind, StepStatus
 from maintenance.models import TargetAction
-from tests.checklists.conftest import Scene, build_scene, finish_steps_before, users
-from tests.maintenance.conftest import make_window
+from tests.builders.people import users
+from tests.builders.scenes import Scene, build_scene, finish_steps_before
+from tests.builders.windows import make_window
 
 
 def another_window(scene: Scene, title: str) -> Scene:

@@ -12,54 +12,17 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from checklists.execution import sign
 from checklists.models import CutRefusal, StepRefused, StepStatus
-from maintenance.models import Override
-from tests.checklists.conftest import finish_steps_before, phone
-from tests.conftest import PASSWORD
-from tests.maintenance.pairs import Pair, build_pair, clear, split_across_sites
-
-
-def running_pair(*, override: bool = False) -> Pair:
-    """CHG-A planned first, CHG-B after it (no overlap at approval, so no override was needed); CHG-A
-    overruns and both are worked at once. With `override`, they overlap and B was approved over A."""
-    pair = build_pair(b_starts_in=timedelta(hours=0) if override else timedelta(hours=4), hours=3)
-    rex, ada = pair.people["rex"], pair.people["ada"]
-    pair.a.submit(by=rex)
-    pair.a.approve(by=ada, comment="sw-a")
-    pair.b.submit(by=rex)
-    if override:
-        pair.b.approve(by=ada, override=Override((pair.site.acme.pk,), "both tonight, carefully"))
-    else:
-        pair.b.approve(by=ada, comment="sw-b")
-    pair.a.start(by=pair.people["tess"], now=pair.a.planned_start)
-    pair.b.start(by=pair.people["walt"], now=pair.b.planned_start)
-    return pair
-
-
-def cut_a(pair: Pair) -> None:
-    """tess and vic unplug sw-a Eth1/1 and sign it done: Acme's web01 runs on sw-b alone now."""
-    step = pair.destructive(pair.a)
-    finish_steps_before(pair.scene(pair.a), step.position)
-    clear(pair, step, pair.people["tess"], pair.people["vic"])
-    sign(pair.destructive(pair.a), who=phone(pair.people["tess"]))
-
-
-def clear_b(pair: Pair):
-    """walt and wes reach CHG-B's unplug and both scan sw-b Eth1/1: cleared, not yet done."""
-    step = pair.destructive(pair.b)
-    scene = pair.scene(pair.b)
-    from checklists.execution import release, scan
-
-    for earlier in scene.run.sequence().filter(position__lt=step.position):
-        if earlier.kind == "identity_check":
-            scan(earlier, who=phone(pair.people["walt"]), raw=pair.tags[str(earlier.asset)].code)
-        elif earlier.kind == "hold_point":
-            release(earlier, who=phone(pair.people["ada"]))
-        else:
-            sign(earlier, who=phone(pair.people["walt"]))
-    clear(pair, step, pair.people["walt"], pair.people["wes"])
-    step = pair.destructive(pair.b)
-    assert step.status == StepStatus.CLEARED
-    return step
+from tests.builders.pairs import (
+    build_pair,
+    clear,
+    clear_b,
+    cut_a,
+    running_pair,
+    running_pair_with,
+    split_across_sites,
+)
+from tests.builders.people import PASSWORD, phone
+from tests.builders.scenes import finish_steps_before
 
 
 def test_the_second_cut_is_refused_while_the_first_is_not_restored(db):
@@ -146,22 +109,6 @@ def test_the_step_page_offers_no_sign_button_and_the_board_shows_the_refusal(db)
     ada.login(username="ada", password=PASSWORD)
     board = ada.get(reverse("maintenance:board")).content.decode()
     assert "Interlock:" in board and "Acme: acme-LAX1" in board
-
-
-def running_pair_with(b_target) -> Pair:
-    """As `running_pair`, with CHG-B's one target changed before it is submitted: `b_target(target, site)`."""
-    pair = build_pair(b_starts_in=timedelta(hours=4), hours=3)
-    target = pair.b.targets.get()
-    b_target(target, pair.site)
-    target.save()
-    rex, ada = pair.people["rex"], pair.people["ada"]
-    pair.a.submit(by=rex)
-    pair.a.approve(by=ada, comment="a")
-    pair.b.submit(by=rex)
-    pair.b.approve(by=ada, comment="b")
-    pair.a.start(by=pair.people["tess"], now=pair.a.planned_start)
-    pair.b.start(by=pair.people["walt"], now=pair.b.planned_start)
-    return pair
 
 
 def test_a_reconnect_of_the_other_half_is_interlocked_too(db):

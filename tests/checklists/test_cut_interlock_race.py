@@ -7,17 +7,16 @@ import pytest
 
 from checklists.execution import sign
 from checklists.models import CutRefusal, StepStatus
-from tests.checklists.conftest import phone
-from tests.checklists.test_cut_interlock import clear_b, running_pair
-from tests.checklists.test_races import at_once, refusals
-from tests.conftest import postgres_only
-from tests.maintenance.pairs import clear
+from tests.builders.databases import postgres_only
+from tests.builders.pairs import clear, clear_b, running_pair
+from tests.builders.people import phone
+from tests.builders.races import at_once, refusals
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 
 
 def test_two_cuts_of_a_pair_signed_at_the_same_instant_exactly_one_goes_through():
-    from tests.checklists.conftest import finish_steps_before
+    from tests.builders.scenes import finish_steps_before
 
     pair = running_pair()
     a_step = pair.destructive(pair.a)
@@ -39,7 +38,7 @@ def test_two_cuts_of_a_pair_signed_at_the_same_instant_exactly_one_goes_through(
 
 
 def test_the_second_window_started_later_is_refused_until_the_first_is_restored_on_postgresql():
-    from tests.checklists.test_cut_interlock import cut_a
+    from tests.builders.pairs import cut_a
 
     pair = running_pair()
     cut_a(pair)
@@ -57,8 +56,8 @@ def test_two_approvers_approving_the_two_halves_at_the_same_instant_one_needs_an
 
     from accounts.roles import Role
     from maintenance.models import WindowStatus
-    from tests.conftest import make_user
-    from tests.maintenance.pairs import build_pair
+    from tests.builders.pairs import build_pair
+    from tests.builders.people import make_user
 
     pair = build_pair(b_starts_in=timedelta(hours=0))
     pair.a.submit(by=pair.people["rex"])

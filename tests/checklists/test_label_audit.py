@@ -22,8 +22,8 @@ from checklists.models import (
 )
 from inventory.models import Device, Discrepancy, DiscrepancyStatus, Tag
 from maintenance.models import Window
-from tests.checklists.conftest import phone
-from tests.maintenance.conftest import build_redundant_site
+from tests.builders.people import phone
+from tests.builders.sites import build_redundant_site
 
 
 @dataclass

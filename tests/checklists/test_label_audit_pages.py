@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from checklists.label_audits import label_proofs
 from checklists.models import Run, RunStatus, StepStatus
 from inventory.models import Device, Discrepancy, DiscrepancyStatus, Rack, Tag
-from tests.maintenance.conftest import build_redundant_site
+from tests.builders.sites import build_redundant_site
 
 START = "Start a label audit of this rack"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from checklists.execution import scan
 from checklists.models import Step, StepKind
-from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
-from tests.checklists.test_step_pages import on_phone
+from tests.builders.clients import on_phone
+from tests.builders.people import phone, users
+from tests.builders.scenes import IDENTITY, build_scene, finish_steps_before
 
 
 def scan_form_offered(user, step) -> bool:
@@ -28,8 +29,8 @@ def test_a_step_whose_earlier_steps_are_open_offers_no_scan(db):
 
 def test_an_approver_who_does_not_work_on_the_run_is_offered_no_scan(db):
     scene = build_scene()
-    finish_steps_before(scene, 3)
-    identity = scene.step(3)
+    finish_steps_before(scene, kind=IDENTITY)
+    identity = scene.step(kind=IDENTITY)
     ada = users()["ada"]
     assert not identity.awaits_scan_by(ada)
     assert not scan_form_offered(ada, identity)
@@ -51,8 +52,8 @@ def test_the_performer_is_not_offered_the_second_scan_and_the_verifier_is(db):
 
 def test_nothing_is_offered_while_the_run_is_paused(db):
     scene = build_scene()
-    finish_steps_before(scene, 3)
+    finish_steps_before(scene, kind=IDENTITY)
     scene.window.pause(by=users()["ada"], reason="Checking the far end first")
-    identity = Step.objects.get(pk=scene.step(3).pk)  # with its run as it is now
+    identity = Step.objects.get(pk=scene.step(kind=IDENTITY).pk)  # with its run as it is now
     assert not identity.awaits_scan_by(users()["tess"])
     assert not scan_form_offered(users()["tess"], identity)

@@ -12,27 +12,28 @@ from django.urls import reverse
 
 from checklists.execution import Who
 from checklists.models import StepRefused, StepScan, StepStatus
-from tests.checklists.conftest import finish_steps_before, users
-from tests.inventory.handsets import handset, log_in, log_out
-
-DESTRUCTIVE = 5
+from tests.builders.handsets import handset, log_in, log_out
+from tests.builders.people import users
+from tests.builders.scenes import DESTRUCTIVE, finish_steps_before
 
 
 def scan(client: Client, scene, *, camera: bool = False):
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     data = {"idem": uuid.uuid4().hex, "code": scene.tag_for("sw-a Eth1/1"), "serial": step.chassis.serial}
     if camera:
         data["method"] = "camera"
-    return client.post(reverse("checklists:step_scan", args=[scene.run.pk, DESTRUCTIVE]), data)
+    return client.post(
+        reverse("checklists:step_scan", args=[scene.run.pk, scene.step(kind=DESTRUCTIVE).position]), data
+    )
 
 
 def sign(client: Client, scene):
-    url = reverse("checklists:step_sign", args=[scene.run.pk, DESTRUCTIVE])
+    url = reverse("checklists:step_sign", args=[scene.run.pk, scene.step(kind=DESTRUCTIVE).position])
     return client.post(url, {"idem": uuid.uuid4().hex})
 
 
 def test_a_colleague_logging_in_on_the_performers_phone_cannot_scan_as_verifier(scene):
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     tess, vic = users()["tess"], users()["vic"]
     phone = log_in(handset(), tess)
     assert scan(phone, scene, camera=True).status_code == 200
@@ -42,34 +43,34 @@ def test_a_colleague_logging_in_on_the_performers_phone_cannot_scan_as_verifier(
     response = scan(phone, scene)
 
     assert "This phone already scanned as the performer" in response.content.decode()
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     assert step.status == StepStatus.SCANNED and step.verifier is None
     assert not StepScan.objects.filter(user=vic).exists()
     # On his own phone, vic verifies.
     assert scan(log_in(handset(), vic), scene).status_code == 200
-    assert scene.step(DESTRUCTIVE).status == StepStatus.CLEARED
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.CLEARED
 
 
 def test_a_verifier_logging_in_on_the_performers_phone_cannot_sign(scene):
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     tess, vic = users()["tess"], users()["vic"]
     tess_phone, vic_phone = log_in(handset(), tess), log_in(handset(), vic)
     scan(tess_phone, scene, camera=True)
     scan(vic_phone, scene)
     sign(tess_phone, scene)
-    assert scene.step(DESTRUCTIVE).status == StepStatus.DONE
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.DONE
     log_out(tess_phone)
 
     response = sign(log_in(tess_phone, vic), scene)
 
     assert "The verifier signs on their own phone" in response.content.decode()
-    assert scene.step(DESTRUCTIVE).status == StepStatus.DONE
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.DONE
     sign(vic_phone, scene)
-    assert scene.step(DESTRUCTIVE).status == StepStatus.COMPLETE
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.COMPLETE
 
 
 def test_the_performer_signs_from_the_phone_she_scanned_with_even_after_logging_in_again(scene):
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     tess, vic = users()["tess"], users()["vic"]
     tess_phone, vic_phone = log_in(handset(), tess), log_in(handset(), vic)
     scan(tess_phone, scene, camera=True)
@@ -78,11 +79,11 @@ def test_the_performer_signs_from_the_phone_she_scanned_with_even_after_logging_
 
     refused = sign(log_in(vic_phone, tess), scene)  # tess on vic's phone
     assert "Sign on the phone you scanned this asset with" in refused.content.decode()
-    assert scene.step(DESTRUCTIVE).status == StepStatus.CLEARED
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.CLEARED
 
     log_out(tess_phone)
     sign(log_in(tess_phone, tess), scene)  # her own phone, a new session
-    assert scene.step(DESTRUCTIVE).status == StepStatus.DONE
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.DONE
 
 
 def test_a_tap_from_a_phone_that_sends_no_device_cookie_is_refused(scene):
@@ -94,13 +95,13 @@ def test_a_tap_from_a_phone_that_sends_no_device_cookie_is_refused(scene):
 def test_the_step_page_does_not_offer_the_scan_to_a_colleague_on_the_performers_phone(scene):
     """A page never offers what the rule refuses: on tess's phone, vic's step page has no scan form and says
     why; on his own phone it offers him the scan."""
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     tess, vic = users()["tess"], users()["vic"]
     phone = log_in(handset(), tess)
     assert scan(phone, scene, camera=True).status_code == 200
     log_out(phone)
     log_in(phone, vic)
-    page_url = reverse("checklists:step", args=[scene.run.pk, DESTRUCTIVE])
+    page_url = reverse("checklists:step", args=[scene.run.pk, scene.step(kind=DESTRUCTIVE).position])
 
     page = phone.get(page_url).content.decode()
 

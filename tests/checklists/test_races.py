@@ -7,53 +7,23 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from checklists.execution import ScanResult, scan, sign
-from checklists.models import StepRefused, StepScan, StepStatus, TapRecord
-from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
-from tests.conftest import postgres_only
+from checklists.models import StepScan, StepStatus, TapRecord
+from tests.builders.databases import postgres_only
+from tests.builders.people import phone, users
+from tests.builders.races import at_once, refusals
+from tests.builders.scenes import DESTRUCTIVE, IDENTITY, build_scene, finish_steps_before
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 
-DESTRUCTIVE = 5
 SERIAL = "SN-sw-a"
-
-
-def at_once(*actions: Callable[[], object]) -> list[object]:
-    """Each action on its own thread and its own database connection, all released together; what each
-    returned, or the exception it raised."""
-    start = threading.Barrier(len(actions))
-    outcomes: list[object] = [None] * len(actions)
-
-    def run(index: int, action: Callable[[], object]) -> None:
-        try:
-            start.wait(timeout=10)
-            outcomes[index] = action()
-        except BaseException as exc:  # compared by the test, never swallowed
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread never finished"
-    return outcomes
-
-
-def refusals(outcomes: list[object]) -> list[str]:
-    unexpected = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, StepRefused)]
-    assert not unexpected, unexpected
-    return [o.reason for o in outcomes if isinstance(o, StepRefused)]
 
 
 def test_two_verifiers_at_the_same_instant_exactly_one_signature_counts():
@@ -61,11 +31,11 @@ def test_two_verifiers_at_the_same_instant_exactly_one_signature_counts():
     people = users()
     tess, vic, walt = people["tess"], people["vic"], people["walt"]
     scene.run.people.add(walt)
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     code = scene.tag_for("sw-a Eth1/1")
-    scan(scene.step(DESTRUCTIVE), who=phone(tess), raw=code, serial=SERIAL, method="camera")
+    scan(scene.step(kind=DESTRUCTIVE), who=phone(tess), raw=code, serial=SERIAL, method="camera")
     # Each phone loaded the step while it waited for a verifier.
-    seen_by_vic, seen_by_walt = scene.step(DESTRUCTIVE), scene.step(DESTRUCTIVE)
+    seen_by_vic, seen_by_walt = scene.step(kind=DESTRUCTIVE), scene.step(kind=DESTRUCTIVE)
 
     outcomes = at_once(
         lambda: scan(seen_by_vic, who=phone(vic), raw=code, serial=SERIAL),
@@ -77,7 +47,7 @@ def test_two_verifiers_at_the_same_instant_exactly_one_signature_counts():
     [won] = [o for o in outcomes if isinstance(o, ScanResult)]
     assert won.matched and won.role == StepScan.Role.VERIFIER
     winner = vic if outcomes[0] is won else walt
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     assert step.status == StepStatus.CLEARED
     assert (step.performer, step.verifier) == (tess, winner)
     verifier_scans = StepScan.objects.filter(step=step, role=StepScan.Role.VERIFIER)
@@ -92,13 +62,13 @@ def test_two_verifier_signatures_at_the_same_instant_count_once():
     scene = build_scene()
     people = users()
     tess, vic = people["tess"], people["vic"]
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     code = scene.tag_for("sw-a Eth1/1")
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     scan(step, who=phone(tess), raw=code, serial=SERIAL, method="camera")
     scan(step, who=phone(vic), raw=code, serial=SERIAL)
     sign(step, who=phone(tess))
-    first_tap, second_tap = scene.step(DESTRUCTIVE), scene.step(DESTRUCTIVE)
+    first_tap, second_tap = scene.step(kind=DESTRUCTIVE), scene.step(kind=DESTRUCTIVE)
 
     outcomes = at_once(lambda: sign(first_tap, who=phone(vic)), lambda: sign(second_tap, who=phone(vic)))
 
@@ -140,7 +110,7 @@ def test_a_tag_revoked_while_a_scan_is_being_checked_never_verifies():
     the scan waits for the revocation and is refused as a revoked label, never matched on the old status."""
     scene = build_scene()
     people = users()
-    finish_steps_before(scene, 3)
+    finish_steps_before(scene, kind=IDENTITY)
     tag = scene.tags["sw-a Eth1/1"]
     revoked = threading.Event()
 
@@ -152,13 +122,13 @@ def test_a_tag_revoked_while_a_scan_is_being_checked_never_verifies():
 
     def scan_meanwhile() -> ScanResult:
         assert revoked.wait(timeout=10)
-        return scan(scene.step(3), who=phone(people["tess"]), raw=tag.code)
+        return scan(scene.step(kind=IDENTITY), who=phone(people["tess"]), raw=tag.code)
 
     _, result = at_once(revoke_and_commit_a_moment_later, scan_meanwhile)
 
     assert isinstance(result, ScanResult), result
     assert not result.matched and "revoked tag" in result.message
-    assert scene.step(3).status == StepStatus.PENDING
+    assert scene.step(kind=IDENTITY).status == StepStatus.PENDING
 
 
 def test_a_scan_and_an_abort_at_the_same_moment_wait_for_each_other_and_never_deadlock(monkeypatch):
@@ -168,7 +138,7 @@ def test_a_scan_and_an_abort_at_the_same_moment_wait_for_each_other_and_never_de
 
     scene = build_scene()
     people = users()
-    finish_steps_before(scene, 3)
+    finish_steps_before(scene, kind=IDENTITY)
     checking = threading.Event()
     compare = execution._tag_mismatches
 
@@ -184,13 +154,13 @@ def test_a_scan_and_an_abort_at_the_same_moment_wait_for_each_other_and_never_de
         scene.window.abort(by=people["ada"], reason="customer asked to stop")
 
     outcomes = at_once(
-        lambda: scan(scene.step(3), who=phone(people["tess"]), raw=scene.tag_for("sw-a Eth1/1")),
+        lambda: scan(scene.step(kind=IDENTITY), who=phone(people["tess"]), raw=scene.tag_for("sw-a Eth1/1")),
         abort_meanwhile,
     )
 
     assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
     assert outcomes[0].matched
-    assert scene.step(3).status == StepStatus.COMPLETE
+    assert scene.step(kind=IDENTITY).status == StepStatus.COMPLETE
     scene.window.refresh_from_db()
     assert scene.window.status == "aborted"
 
@@ -202,7 +172,7 @@ def test_a_scan_and_a_reissue_of_the_same_switchs_tag_never_deadlock(monkeypatch
 
     scene = build_scene()
     people = users()
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     checking = threading.Event()
     agrees = execution._serial_agrees
 
@@ -219,7 +189,7 @@ def test_a_scan_and_a_reissue_of_the_same_switchs_tag_never_deadlock(monkeypatch
 
     outcomes = at_once(
         lambda: scan(
-            scene.step(DESTRUCTIVE),
+            scene.step(kind=DESTRUCTIVE),
             who=phone(people["tess"]),
             raw=scene.tag_for("sw-a Eth1/1"),
             serial=SERIAL,

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from checklists.models import ChecklistTemplate, Run, StepKind
 from maintenance.models import TargetAction
 from maintenance.runbooks import STANDARD_SLUG
-from tests.checklists.conftest import build_scene
+from tests.builders.scenes import build_scene
 
 
 def test_submitting_builds_the_runbook_with_the_targets_bound(scene):
@@ -63,8 +63,9 @@ def test_editing_a_template_never_changes_a_runbook_already_built(scene):
 
 def test_a_rejected_and_resubmitted_window_gets_a_fresh_runbook(db):
     from accounts.roles import Role
-    from tests.conftest import make_user
-    from tests.maintenance.conftest import build_redundant_site, make_window
+    from tests.builders.people import make_user
+    from tests.builders.sites import build_redundant_site
+    from tests.builders.windows import make_window
 
     site = build_redundant_site()
     rex, ada = make_user("rex", Role.TECH), make_user("ada", Role.APPROVER)

@@ -17,10 +17,9 @@ from audit.models import AuditEvent
 from checklists.execution import scan
 from checklists.models import ScanMethod, StepRefused, StepScan, StepStatus
 from inventory.models import Site
-from tests.checklists.conftest import finish_steps_before, phone, users
+from tests.builders.people import phone, users
+from tests.builders.scenes import DESTRUCTIVE, IDENTITY, finish_steps_before
 
-IDENTITY = 3
-DESTRUCTIVE = 5
 SERIAL = "SN-sw-a"
 CAMERA_NEEDED = "At least one of the two scans must be made with a camera"
 
@@ -31,8 +30,8 @@ def on_phone(user) -> Client:
     return client
 
 
-def scan_over_http(client: Client, scene, position: int, code: str, **fields):
-    url = reverse("checklists:step_scan", args=[scene.run.pk, position])
+def scan_over_http(client: Client, scene, kind: str, code: str, **fields):
+    url = reverse("checklists:step_scan", args=[scene.run.pk, scene.step(kind=kind).position])
     return client.post(url, {"idem": uuid.uuid4().hex, "code": code, **fields})
 
 
@@ -44,7 +43,7 @@ def method_of_last_scan() -> str:
 
 
 def test_a_scan_by_the_pages_camera_is_recorded_as_such(scene):
-    finish_steps_before(scene, IDENTITY)
+    finish_steps_before(scene, kind=IDENTITY)
     response = scan_over_http(
         on_phone(users()["tess"]), scene, IDENTITY, scene.tag_for("sw-a Eth1/1"), method="camera"
     )
@@ -55,16 +54,16 @@ def test_a_scan_by_the_pages_camera_is_recorded_as_such(scene):
 
 
 def test_typing_the_code_is_recorded_as_typed(scene):
-    finish_steps_before(scene, IDENTITY)
+    finish_steps_before(scene, kind=IDENTITY)
     scan_over_http(on_phone(users()["tess"]), scene, IDENTITY, scene.tags["sw-a Eth1/1"].display_short_code)
     assert method_of_last_scan() == ScanMethod.TYPED
 
 
 def test_the_phones_camera_app_counts_only_through_the_hand_off_in_the_same_session(scene):
-    finish_steps_before(scene, IDENTITY)
+    finish_steps_before(scene, kind=IDENTITY)
     tess = on_phone(users()["tess"])
     code = scene.tag_for("sw-a Eth1/1")
-    tess.get(scene.step(IDENTITY).get_absolute_url())  # the step is open on her phone
+    tess.get(scene.step(kind=IDENTITY).get_absolute_url())  # the step is open on her phone
     handoff = tess.get(f"/t/{code}").content.decode()  # her camera app read the label's QR
     assert 'name="method" value="camera_app"' in handoff
     response = scan_over_http(tess, scene, IDENTITY, code, method="camera_app")
@@ -83,14 +82,14 @@ def test_the_phones_camera_app_counts_only_through_the_hand_off_in_the_same_sess
     ],
 )
 def test_a_camera_app_scan_without_its_hand_off_is_recorded_as_typed(scene, forgery):
-    finish_steps_before(scene, IDENTITY)
+    finish_steps_before(scene, kind=IDENTITY)
     tess = on_phone(users()["tess"])
     code = scene.tag_for("sw-a Eth1/1")
     short = scene.tags["sw-a Eth1/1"].display_short_code
-    tess.get(scene.step(IDENTITY).get_absolute_url())
+    tess.get(scene.step(kind=IDENTITY).get_absolute_url())
     if forgery == "another session":
         elsewhere = on_phone(users()["tess"])
-        elsewhere.get(scene.step(IDENTITY).get_absolute_url())
+        elsewhere.get(scene.step(kind=IDENTITY).get_absolute_url())
         elsewhere.get(f"/t/{code}")
     elif forgery == "another code":
         tess.get(f"/t/{scene.tag_for('sw-a')}")
@@ -104,7 +103,7 @@ def test_a_camera_app_scan_without_its_hand_off_is_recorded_as_typed(scene, forg
 
 @pytest.mark.parametrize("junk", ["laser", "", "CAMERA", "camera_app\x00", "x" * 5000])
 def test_an_unknown_method_is_recorded_as_typed_never_a_500(scene, junk):
-    finish_steps_before(scene, IDENTITY)
+    finish_steps_before(scene, kind=IDENTITY)
     response = scan_over_http(
         on_phone(users()["tess"]), scene, IDENTITY, scene.tag_for("sw-a Eth1/1"), method=junk
     )
@@ -114,13 +113,18 @@ def test_an_unknown_method_is_recorded_as_typed_never_a_500(scene, junk):
 
 
 def test_scan_itself_takes_anything_unknown_as_typed(scene):
-    finish_steps_before(scene, IDENTITY)
-    scan(scene.step(IDENTITY), who=phone(users()["tess"]), raw=scene.tag_for("sw-a Eth1/1"), method="drone")
+    finish_steps_before(scene, kind=IDENTITY)
+    scan(
+        scene.step(kind=IDENTITY),
+        who=phone(users()["tess"]),
+        raw=scene.tag_for("sw-a Eth1/1"),
+        method="drone",
+    )
     assert method_of_last_scan() == ScanMethod.TYPED
 
 
 def test_a_mismatch_records_how_it_was_made(scene):
-    finish_steps_before(scene, IDENTITY)
+    finish_steps_before(scene, kind=IDENTITY)
     scan_over_http(on_phone(users()["tess"]), scene, IDENTITY, scene.tag_for("sw-b Eth1/1"), method="camera")
     assert method_of_last_scan() == ScanMethod.CAMERA
     assert AuditEvent.objects.get(action="step.scan_mismatch").payload["method"] == "camera"
@@ -130,59 +134,59 @@ def test_a_mismatch_records_how_it_was_made(scene):
 
 
 def test_two_typed_scans_do_not_clear_a_destructive_step(scene):
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     tess, vic = users()["tess"], users()["vic"]
     code = scene.tags["sw-a Eth1/1"].display_short_code
-    scan(scene.step(DESTRUCTIVE), who=phone(tess), raw=code, serial=SERIAL)
+    scan(scene.step(kind=DESTRUCTIVE), who=phone(tess), raw=code, serial=SERIAL)
 
     response = scan_over_http(on_phone(vic), scene, DESTRUCTIVE, code, serial=SERIAL)
 
     assert response.status_code == 409 and CAMERA_NEEDED in response.content.decode()
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     assert step.status == StepStatus.SCANNED and step.verifier is None
     assert StepScan.objects.filter(step=step).count() == 1  # nothing recorded but the refusal
     refusal = AuditEvent.objects.get(action="step.refused")
     assert refusal.actor == vic and CAMERA_NEEDED in refusal.payload["reason"]
     # With the camera, the same verifier clears it.
     scan(step, who=phone(vic), raw=scene.tag_for("sw-a Eth1/1"), serial=SERIAL, method="camera")
-    assert scene.step(DESTRUCTIVE).status == StepStatus.CLEARED
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.CLEARED
 
 
 @pytest.mark.parametrize(
     ("tess_how", "vic_how"), [("camera", "typed"), ("typed", "camera"), ("camera_app", "typed")]
 )
 def test_one_camera_scan_of_the_two_is_enough(scene, tess_how, vic_how):
-    finish_steps_before(scene, DESTRUCTIVE)
-    step = scene.step(DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     code = scene.tag_for("sw-a Eth1/1")
     scan(step, who=phone(users()["tess"]), raw=code, serial=SERIAL, method=tess_how)
     scan(step, who=phone(users()["vic"]), raw=code, serial=SERIAL, method=vic_how)
-    assert scene.step(DESTRUCTIVE).status == StepStatus.CLEARED
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.CLEARED
     assert list(StepScan.objects.filter(step=step).values_list("method", flat=True)) == [tess_how, vic_how]
 
 
 def test_a_site_that_does_not_ask_for_a_camera_accepts_two_typed_scans(scene):
     Site.objects.filter(pk=scene.site.site.pk).update(camera_scan_required=False)
-    finish_steps_before(scene, DESTRUCTIVE)
-    step = scene.step(DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     code = scene.tags["sw-a Eth1/1"].display_short_code
     scan(step, who=phone(users()["tess"]), raw=code, serial=SERIAL)
     scan(step, who=phone(users()["vic"]), raw=code, serial=SERIAL)
-    assert scene.step(DESTRUCTIVE).status == StepStatus.CLEARED
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.CLEARED
 
 
 def test_a_typed_mismatch_is_still_a_mismatch(scene):
-    finish_steps_before(scene, DESTRUCTIVE)
-    step = scene.step(DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     scan(step, who=phone(users()["tess"]), raw=scene.tag_for("sw-a Eth1/1"), serial=SERIAL)
     result = scan(step, who=phone(users()["vic"]), raw=scene.tag_for("sw-b Eth1/1"), serial=SERIAL)
     assert not result.matched and "belongs to sw-b Eth1/1" in result.message
 
 
 def test_the_step_page_tells_both_techs_early_when_the_first_scan_was_typed(scene):
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     tess, vic = on_phone(users()["tess"]), on_phone(users()["vic"])
-    url = scene.step(DESTRUCTIVE).get_absolute_url()
+    url = scene.step(kind=DESTRUCTIVE).get_absolute_url()
     assert "one of the two scans of this step must be made with a camera" in tess.get(url).content.decode()
     scan_over_http(tess, scene, DESTRUCTIVE, scene.tags["sw-a Eth1/1"].display_short_code, serial=SERIAL)
 
@@ -193,9 +197,9 @@ def test_the_step_page_tells_both_techs_early_when_the_first_scan_was_typed(scen
 
 
 def test_the_approvers_board_shows_who_scanned_how(scene):
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     scan(
-        scene.step(DESTRUCTIVE),
+        scene.step(kind=DESTRUCTIVE),
         who=phone(users()["tess"]),
         raw=scene.tag_for("sw-a Eth1/1"),
         serial=SERIAL,
@@ -206,8 +210,8 @@ def test_the_approvers_board_shows_who_scanned_how(scene):
 
 
 def test_the_camera_rule_refuses_in_words_for_the_tech(scene):
-    finish_steps_before(scene, DESTRUCTIVE)
-    step = scene.step(DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     scan(step, who=phone(users()["tess"]), raw=scene.tag_for("sw-a Eth1/1"), serial=SERIAL, method="typed")
     with pytest.raises(StepRefused) as refusal:
         scan(step, who=phone(users()["vic"]), raw=scene.tag_for("sw-a Eth1/1"), serial=SERIAL)
@@ -222,7 +226,8 @@ def test_a_short_code_is_typed_whatever_the_request_says(db):
     camera scan was read by a person: recorded as typed, and it does not meet the camera policy."""
     from checklists.execution import scan
     from checklists.models import StepKind, StepRefused, StepScan
-    from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
+    from tests.builders.people import phone, users
+    from tests.builders.scenes import build_scene, finish_steps_before
 
     scene = build_scene()
     people = users()

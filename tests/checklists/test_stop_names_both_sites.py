@@ -11,10 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from inventory.models import Tag
-from tests.checklists.conftest import finish_steps_before, users
-from tests.maintenance.conftest import build_redundant_site
-
-IDENTITY = 3
+from tests.builders.people import users
+from tests.builders.scenes import IDENTITY, finish_steps_before
+from tests.builders.sites import build_redundant_site
 
 
 def on_phone(user) -> Client:
@@ -28,12 +27,12 @@ def test_a_stop_for_another_sites_label_of_a_same_named_device_names_both_sites(
     lax2 = build_redundant_site("LAX2")
     theirs = Tag.issue(lax2.port(lax2.sw_a, "Eth1/1"), by=people["ada"])
     theirs.commission(serial=lax2.sw_a.serial, by=people["ada"])
-    finish_steps_before(scene, IDENTITY)
+    finish_steps_before(scene, kind=IDENTITY)
     tess = on_phone(people["tess"])
-    step = scene.step(IDENTITY)
+    step = scene.step(kind=IDENTITY)
 
     answer = tess.post(
-        reverse("checklists:step_scan", args=[scene.run.pk, IDENTITY]),
+        reverse("checklists:step_scan", args=[scene.run.pk, scene.step(kind=IDENTITY).position]),
         {"idem": uuid.uuid4().hex, "code": theirs.code},
     )
     assert answer.status_code == 409
@@ -46,11 +45,11 @@ def test_a_stop_for_another_sites_label_of_a_same_named_device_names_both_sites(
 
 def test_a_stop_for_a_label_of_this_site_names_no_site(scene):
     people = users()
-    finish_steps_before(scene, IDENTITY)
+    finish_steps_before(scene, kind=IDENTITY)
     tess = on_phone(people["tess"])
     tess.post(
-        reverse("checklists:step_scan", args=[scene.run.pk, IDENTITY]),
+        reverse("checklists:step_scan", args=[scene.run.pk, scene.step(kind=IDENTITY).position]),
         {"idem": uuid.uuid4().hex, "code": scene.tag_for("sw-b Eth1/1")},
     )
-    html = tess.get(scene.step(IDENTITY).get_absolute_url()).content.decode()
+    html = tess.get(scene.step(kind=IDENTITY).get_absolute_url()).content.decode()
     assert "You scanned the label of sw-b Eth1/1; this step is sw-a Eth1/1." in html

@@ -10,7 +10,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from checklists.models import ChecklistTemplate, StepKind, StepRefused
 from maintenance.runbooks import STANDARD_SLUG
-from tests.checklists.conftest import users
+from tests.builders.people import users
 
 pytestmark = pytest.mark.django_db
 

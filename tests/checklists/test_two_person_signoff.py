@@ -8,15 +8,14 @@ from django.db import IntegrityError, transaction
 
 from checklists.execution import Who, scan, sign
 from checklists.models import ScanMethod, Step, StepRefused, StepStatus
-from tests.checklists.conftest import finish_steps_before, phone, users
-
-DESTRUCTIVE = 5
+from tests.builders.people import phone, users
+from tests.builders.scenes import DESTRUCTIVE, finish_steps_before
 
 
 @pytest.fixture
 def step(scene):
-    finish_steps_before(scene, DESTRUCTIVE)
-    return scene.step(DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
+    return scene.step(kind=DESTRUCTIVE)
 
 
 @pytest.fixture
@@ -188,7 +187,7 @@ def test_an_approver_starts_the_checks_again_when_a_phone_that_scanned_is_lost(s
     from audit.models import AuditEvent
     from checklists.execution import reset_scans
     from checklists.models import StepScan
-    from tests.conftest import make_user
+    from tests.builders.people import make_user
 
     tess, vic, ada = users()["tess"], users()["vic"], users()["ada"]
     scan(step, who=phone(tess, "tess-old-phone"), raw=code, serial=SERIAL, method=CAMERA)

@@ -10,17 +10,17 @@ from django.urls import reverse
 from accounts.roles import Role
 from checklists.execution import scan
 from checklists.models import Step, StepStatus
-from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
-from tests.checklists.test_step_pages import DESTRUCTIVE, key, on_phone
-from tests.conftest import make_user
+from tests.builders.clients import key, on_phone
+from tests.builders.people import make_user, phone, users
+from tests.builders.scenes import DESTRUCTIVE, build_scene, finish_steps_before
 
 
 @pytest.fixture
 def scene(db):
     scene = build_scene()
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     scan(
-        scene.step(DESTRUCTIVE),
+        scene.step(kind=DESTRUCTIVE),
         who=phone(users()["tess"]),
         raw=scene.tag_for("sw-a Eth1/1"),
         serial="SN-sw-a",
@@ -29,17 +29,17 @@ def scene(db):
 
 
 def reset_url(scene) -> str:
-    return reverse("checklists:step_reset", args=[scene.run.pk, DESTRUCTIVE])
+    return reverse("checklists:step_reset", args=[scene.run.pk, scene.step(kind=DESTRUCTIVE).position])
 
 
 def offered(scene, user) -> bool:
     """On the page this user gets: the desk for an approver who does not work on the change, else the phone's."""
-    page = on_phone(user).get(scene.step(DESTRUCTIVE).get_absolute_url())
+    page = on_phone(user).get(scene.step(kind=DESTRUCTIVE).get_absolute_url())
     return f'action="{reset_url(scene)}"' in page.content.decode()
 
 
 def rule(scene, user) -> bool:
-    return Step.objects.select_related("run").get(pk=scene.step(DESTRUCTIVE).pk).may_reset_scans(user)
+    return Step.objects.select_related("run").get(pk=scene.step(kind=DESTRUCTIVE).pk).may_reset_scans(user)
 
 
 def test_the_form_is_offered_exactly_to_whom_the_rule_allows(scene):
@@ -59,7 +59,7 @@ def test_a_paused_run_is_not_offered_and_the_post_refuses(scene):
     assert not offered(scene, ada)  # the page offered it here, and the POST refused
     refused = on_phone(ada).post(reset_url(scene), {"idem": key(), "reason": "tess's phone broke"})
     assert refused.status_code == 409 and "paused this work" in refused.content.decode()
-    assert scene.step(DESTRUCTIVE).status == StepStatus.SCANNED
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.SCANNED
 
 
 def test_an_approver_on_the_change_is_not_offered_and_the_post_refuses(scene):
@@ -68,7 +68,7 @@ def test_an_approver_on_the_change_is_not_offered_and_the_post_refuses(scene):
     assert not offered(scene, april)
     refused = on_phone(april).post(reset_url(scene), {"idem": key(), "reason": "tess's phone broke"})
     assert refused.status_code == 409 and "another approver" in refused.content.decode()
-    assert scene.step(DESTRUCTIVE).status == StepStatus.SCANNED
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.SCANNED
 
 
 def test_the_approver_resets_where_offered(scene):
@@ -76,5 +76,5 @@ def test_the_approver_resets_where_offered(scene):
     assert offered(scene, ada)
     done = on_phone(ada).post(reset_url(scene), {"idem": key(), "reason": "tess's phone broke"})
     assert done.status_code == 200 and "The checks start again" in done.content.decode()
-    assert scene.step(DESTRUCTIVE).status == StepStatus.PENDING
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.PENDING
     assert not offered(scene, ada) and not rule(scene, ada)  # nothing scanned to start again now

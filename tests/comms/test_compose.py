@@ -12,9 +12,8 @@ from django.urls import reverse
 from accounts.roles import Role
 from comms.models import Notice, NoticeKind, Webhook
 from inventory.models import Customer
-from tests.checklists.conftest import build_scene, users
-from tests.comms.conftest import unplug_web02
-from tests.conftest import make_user
+from tests.builders.people import make_user, users
+from tests.builders.scenes import build_scene, unplug_web02
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +59,7 @@ def test_only_a_coordinator_writes_and_only_about_an_announced_window(cora, peop
     tess = Client()
     tess.force_login(users()["tess"])
     assert tess.get(reverse("maintenance:window_compose", args=[scene.window.pk])).status_code == 403
-    from tests.maintenance.conftest import make_window
+    from tests.builders.windows import make_window
 
     draft = make_window(users()["rex"], scene.site.site, title="Not approved")
     assert cora.get(reverse("maintenance:window_compose", args=[draft.pk])).status_code == 403

@@ -15,9 +15,9 @@ from django_tasks_db.models import DBTaskResult
 from audit.models import AuditEvent
 from comms.models import Channel, Delivery, DeliveryAttempt, DeliveryState, Webhook
 from inventory.models import Customer
-from tests.checklists.conftest import build_scene
-from tests.comms.conftest import run_worker, unplug_web02
-from tests.conftest import make_user
+from tests.builders.people import make_user
+from tests.builders.scenes import build_scene, unplug_web02
+from tests.builders.workers import run_worker
 from tests.leaky_mail import PASSWORD
 
 pytestmark = pytest.mark.django_db

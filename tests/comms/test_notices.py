@@ -15,8 +15,8 @@ from audit.models import AuditEvent
 from comms.models import Delivery, DeliveryState, Notice, NoticeKind, NoticeTemplate, StatusLink
 from comms.notices import notices_about
 from maintenance.models import WindowStatus
-from tests.checklists.conftest import users
-from tests.comms.conftest import run_worker
+from tests.builders.people import users
+from tests.builders.workers import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,7 @@ def test_a_failing_mail_server_is_retried_with_back_off_then_failed_and_the_coor
     client.force_login(users()["tess"])
     assert client.get("/outbox/").status_code == 403
     from accounts.roles import Role
-    from tests.conftest import make_user
+    from tests.builders.people import make_user
 
     cora = make_user("cora", Role.COORDINATOR)
     client.force_login(cora)
@@ -131,7 +131,7 @@ def test_each_transition_tells_the_customers_and_a_draft_cancelled_tells_nobody(
     assert kinds(window) == [NoticeKind.SCHEDULED, NoticeKind.STARTED, NoticeKind.ROLLED_BACK]
     assert "stopped" in notices_about(window).get(kind=NoticeKind.ROLLED_BACK).body
 
-    from tests.maintenance.conftest import make_window
+    from tests.builders.windows import make_window
 
     draft = make_window(people["rex"], scene.site.site, title="Never announced")
     draft.cancel(by=people["rex"], reason="not needed")
@@ -149,8 +149,7 @@ def test_an_admins_template_words_the_notice_and_placeholders_are_plain_text(db,
         subject="Planned work $reference ($site) {{ secret }} $unknown",
         body="Hello. $summary. ${title}",
     )
-    from tests.checklists.conftest import build_scene
-    from tests.comms.conftest import unplug_web02
+    from tests.builders.scenes import build_scene, unplug_web02
 
     scene = build_scene(start=False, targets=unplug_web02)
     notice = notices_about(scene.window).get()
@@ -200,7 +199,7 @@ def test_work_still_open_at_the_planned_end_is_announced_as_running_late_once(sc
 
 
 def test_a_window_done_before_its_end_is_not_announced_late(scene):
-    from tests.checklists.conftest import finish_steps_before
+    from tests.builders.scenes import finish_steps_before
 
     people = users()
     window = scene.window
@@ -219,7 +218,7 @@ def test_one_customers_message_never_names_another_customers_services(people):
     """web01 powered off and web02 unplugged: acme's and beta's services are both in the notice, and each
     contact hears only of their own."""
     from maintenance.models import TargetAction
-    from tests.checklists.conftest import build_scene
+    from tests.builders.scenes import build_scene
 
     build_scene(
         start=False,
@@ -242,7 +241,7 @@ def test_the_outbox_reads_any_number_of_notices_in_the_same_queries(scene):
     from django.test.utils import CaptureQueriesContext
 
     from accounts.roles import Role
-    from tests.conftest import make_user
+    from tests.builders.people import make_user
 
     client = Client()
     client.force_login(make_user("cora", Role.COORDINATOR))
@@ -278,8 +277,7 @@ def test_an_address_that_left_after_the_notice_was_written_is_not_mailed(scene):
 
 def test_one_address_on_two_matching_subscriptions_gets_one_message(people):
     from comms.models import Subscriber
-    from tests.checklists.conftest import build_scene
-    from tests.comms.conftest import unplug_web02
+    from tests.builders.scenes import build_scene, unplug_web02
 
     # ops@beta also follows the site: one message, not two (and not a refused approval).
     scene = build_scene(start=False, targets=unplug_web02)

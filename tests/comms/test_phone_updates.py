@@ -14,8 +14,8 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from comms.models import Notice, NoticeKind
 from comms.notices import notices_about
-from tests.checklists.conftest import build_scene, finish_steps_before, users
-from tests.comms.conftest import unplug_web02
+from tests.builders.people import users
+from tests.builders.scenes import IDENTITY, build_scene, finish_steps_before, unplug_web02
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def updates_about(run) -> list[str]:
 
 def test_the_tech_on_the_work_sends_worded_updates_with_one_tap(running):
     run = running.run
-    finish_steps_before(running, 3)
+    finish_steps_before(running, kind=IDENTITY)
     tess = on_phone("tess")
     page = tess.get(run.get_absolute_url()).content.decode()
     assert "Tell customers how it is going" in page and "Running late: about 60 min more" in page

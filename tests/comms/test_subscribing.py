@@ -13,9 +13,10 @@ from django.urls import reverse
 from comms.models import Delivery, StatusLink, Subscriber
 from comms.notices import notices_about
 from inventory.models import Customer
-from tests.checklists.conftest import build_scene, users
-from tests.comms.conftest import run_worker, unplug_web02
-from tests.maintenance.conftest import build_redundant_site
+from tests.builders.people import users
+from tests.builders.scenes import build_scene, unplug_web02
+from tests.builders.sites import build_redundant_site
+from tests.builders.workers import run_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,8 @@ from django_tasks_db.models import DBTaskResult
 
 from comms.models import Delivery, DeliveryState, StatusLink, Subscriber
 from inventory.models import Customer
-from tests.checklists.conftest import build_scene
-from tests.comms.conftest import unplug_web02
-from tests.conftest import postgres_only
+from tests.builders.databases import postgres_only
+from tests.builders.scenes import build_scene, unplug_web02
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 

@@ -10,8 +10,9 @@ from django.test import Client
 from audit.models import AuditEvent
 from comms.models import Delivery, DeliveryState, NoticeKind, Subscriber
 from comms.notices import notices_about
-from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
-from tests.comms.conftest import run_worker, unplug_web02
+from tests.builders.people import phone, users
+from tests.builders.scenes import build_scene, finish_steps_before, unplug_web02
+from tests.builders.workers import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +83,7 @@ def test_a_signed_customer_update_step_queues_its_words_and_the_step_shows_them_
 def test_the_outbox_prints_a_summary_with_markup_as_text(people):
     from accounts.roles import Role
     from maintenance.models import Window
-    from tests.conftest import make_user
+    from tests.builders.people import make_user
 
     scene = build_scene(start=False, targets=unplug_web02)
     Window.objects.filter(pk=scene.window.pk).update(customer_summary="<script>alert('x')</script> & more")

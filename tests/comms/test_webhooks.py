@@ -19,8 +19,8 @@ from django_tasks_db.models import DBTaskResult
 from comms.models import Channel, Delivery, DeliveryAttempt, DeliveryState, Webhook
 from comms.webhooks import UnsafeURL, check_url
 from inventory.models import Customer
-from tests.checklists.conftest import build_scene
-from tests.comms.conftest import run_worker, unplug_web02
+from tests.builders.scenes import build_scene, unplug_web02
+from tests.builders.workers import run_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -23,9 +23,9 @@ from credits.models import Credit, CreditRefused, CreditRule, CreditState, SlaPl
 from incidents.models import Impact, Incident
 from inventory.models import Customer, Service
 from maintenance.models import Window
-from tests.checklists.conftest import build_scene, finish_steps_before, users
-from tests.comms.conftest import contacts, run_worker, unplug_web02
-from tests.conftest import make_user
+from tests.builders.people import contacts, make_user, users
+from tests.builders.scenes import build_scene, finish_steps_before, unplug_web02
+from tests.builders.workers import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -369,7 +369,7 @@ def test_an_aborted_windows_cut_lasts_until_its_rollback_is_signed_off(cora):
     from django.utils import timezone
 
     from checklists.execution import sign
-    from tests.checklists.conftest import phone
+    from tests.builders.people import phone
 
     scene = build_scene(targets=unplug_web02)
     destructive = scene.run.steps.get(kind=StepKind.DESTRUCTIVE)

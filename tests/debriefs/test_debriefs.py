@@ -24,10 +24,11 @@ from incidents.models import Impact, Incident, IncidentState
 from inventory.models import Customer, Service
 from maintenance.models import TargetAction
 from maintenance.runbooks import STANDARD_SLUG, standard_template
-from tests.checklists.conftest import build_scene, users
-from tests.comms.conftest import run_worker
-from tests.conftest import KeyedClient, make_user
-from tests.maintenance.conftest import make_window
+from tests.builders.clients import KeyedClient
+from tests.builders.people import make_user, users
+from tests.builders.scenes import build_scene
+from tests.builders.windows import make_window
+from tests.builders.workers import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -205,7 +206,8 @@ def test_an_action_on_a_checklist_is_done_only_by_a_newer_version_and_shows_the_
 def test_a_report_is_published_to_the_pages_its_readers_see_and_a_correction_is_a_new_revision(cora):
     from comms.models import StatusLink
     from debriefs.models import Report, ReportAudience
-    from tests.comms.conftest import contacts, unplug_web02
+    from tests.builders.people import contacts
+    from tests.builders.scenes import unplug_web02
 
     contacts()
     scene = build_scene(targets=unplug_web02)
@@ -279,7 +281,7 @@ def test_the_debrief_pdf_carries_the_answers_the_timeline_and_the_audit_chains_h
     import subprocess
 
     from audit.models import AuditHead
-    from tests.maintenance.test_runbook_pdf import pages_of, squeeze
+    from tests.builders.pdfs import pages_of, squeeze
 
     scene = build_scene()
     debrief = Debrief.open_for(scene.window, by=cora)
@@ -302,7 +304,7 @@ def test_the_debrief_pdf_carries_the_answers_the_timeline_and_the_audit_chains_h
     # Looked at as a picture too (var/screenshots), like every PDF we print.
     out = tmp_path / "debrief.pdf"
     out.write_bytes(response.content)
-    from tests.browser.conftest import SCREENSHOTS
+    from tests.builders.browser import SCREENSHOTS
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     subprocess.run(

@@ -20,9 +20,10 @@ from comms.models import NoticeKind, StatusLink
 from comms.notices import notices_about
 from incidents.models import Impact, Incident, IncidentRefused, IncidentState
 from inventory.models import Customer, Service
-from tests.checklists.conftest import build_scene, users
-from tests.comms.conftest import contacts, run_worker, unplug_web02
-from tests.conftest import KeyedClient, make_user
+from tests.builders.clients import KeyedClient
+from tests.builders.people import contacts, make_user, users
+from tests.builders.scenes import build_scene, unplug_web02
+from tests.builders.workers import run_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,9 @@ from django.utils import timezone
 from comms.models import StatusLink
 from inventory.models import Customer
 from maintenance.models import TargetAction, Window
-from tests.checklists.conftest import build_scene, finish_steps_before, users
-from tests.maintenance.conftest import make_window
+from tests.builders.people import users
+from tests.builders.scenes import build_scene, finish_steps_before
+from tests.builders.windows import make_window
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from inventory.blast_radius import Cut, blast_radius, build_graph
 from inventory.models import Circuit, CircuitStatus, CircuitTermination, Port, Site
-from tests.inventory.test_blast_radius import Topology, names
+from tests.builders.topology import Topology, names
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 
 from inventory.blast_radius import Cut, blast_radius
 from inventory.models import Cable, DeviceStatus, Port
-from tests.maintenance.conftest import build_redundant_site
+from tests.builders.sites import build_redundant_site
 
 
 @pytest.fixture

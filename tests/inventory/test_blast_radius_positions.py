@@ -6,7 +6,7 @@ import pytest
 
 from inventory.blast_radius import Cut, blast_radius
 from inventory.models import DeviceKind, Port, PortKind
-from tests.inventory.test_blast_radius import Topology, names
+from tests.builders.topology import Topology, names
 
 
 def panel(t: Topology, name: str, positions: int) -> tuple[Port, list[Port]]:

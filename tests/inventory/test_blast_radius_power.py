@@ -6,7 +6,7 @@ import pytest
 
 from inventory.blast_radius import Cut, blast_radius, build_graph, compute
 from inventory.models import Device, DeviceKind, DeviceStatus, Port, PortKind
-from tests.inventory.test_blast_radius import Topology, names
+from tests.builders.topology import Topology, names
 
 
 def power_port(device: Device, name: str) -> Port:

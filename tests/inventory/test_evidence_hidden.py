@@ -23,9 +23,8 @@ from checklists.execution import resolve, scan
 from checklists.models import Run, Step
 from inventory import codes
 from inventory.models import Device, DeviceType, Discrepancy, Port, Tag
-from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
-
-DESTRUCTIVE = 5
+from tests.builders.people import phone, users
+from tests.builders.scenes import DESTRUCTIVE, build_scene, finish_steps_before
 
 
 def on_phone(user) -> Client:
@@ -128,8 +127,8 @@ def running(db):
         manufacturer="Cisco", model="Nexus 93180YC-FX", serial_location="on the pull-out tab, front left"
     )
     people = users()
-    finish_steps_before(scene, DESTRUCTIVE)
-    step = scene.step(DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     scan(step, who=phone(people["vic"]), raw=scene.tag_for("sw-b Eth1/1"), serial="SN-sw-b")  # a mismatch
     resolve(Discrepancy.objects.get(), who=phone(people["ada"]), resolution="vic was at sw-b")
     scan(step, who=phone(people["tess"]), raw=scene.tag_for("sw-a Eth1/1"), serial="SN-sw-a", method="camera")
@@ -163,7 +162,7 @@ def test_the_pages_say_tag_active_and_serial_on_record_instead(running):
 
 
 def test_the_step_page_says_where_the_serial_is_never_what_it_is(running):
-    html = on_phone(users()["vic"]).get(running.step(DESTRUCTIVE).get_absolute_url()).content.decode()
+    html = on_phone(users()["vic"]).get(running.step(kind=DESTRUCTIVE).get_absolute_url()).content.decode()
     assert "on the pull-out tab, front left" in html
     assert "SN-sw-a" not in html
 
@@ -172,11 +171,11 @@ def test_the_verifier_told_of_a_mismatch_learns_nothing_of_the_right_switch(db):
     """vic, at the wrong switch, scans its label and types its serial: the answer says what was wrong in words,
     never the serial he should have found nor the code of the label he should have scanned."""
     scene = build_scene()
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     vic = on_phone(users()["vic"])
     wrong = scene.tag_for("sw-b Eth1/1")
     response = vic.post(
-        reverse("checklists:step_scan", args=[scene.run.pk, DESTRUCTIVE]),
+        reverse("checklists:step_scan", args=[scene.run.pk, scene.step(kind=DESTRUCTIVE).position]),
         {"idem": uuid.uuid4().hex, "code": wrong, "serial": "SN-sw-b"},
     )
     html = response.content.decode().replace(wrong, "")
@@ -272,7 +271,7 @@ def test_someone_logged_out_is_sent_to_log_in(running):
 def test_the_approvers_discrepancy_list_and_board_say_it_in_words_without_serials(running):
     """Approvers too read a discrepancy in words: the serials stay behind the audited reveal."""
     tess = users()["tess"]
-    step = Step.objects.get(run=running.run, position=DESTRUCTIVE)
+    step = running.step(kind=DESTRUCTIVE)
     scan(step, who=phone(tess), raw=running.tag_for("sw-b Eth1/1"), serial="SN-sw-b", method="camera")
     ada = on_phone(users()["ada"])
     for url in (reverse("inventory:discrepancies"), reverse("maintenance:board")):

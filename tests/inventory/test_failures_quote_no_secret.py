@@ -19,7 +19,9 @@ import inventory.tasks
 from audit.models import AuditEvent
 from inventory.models import Device, DeviceRole, DeviceType, LabelJob, LabelJobStatus, Rack, Site, Tag
 from inventory.netbox_api import NetBoxClient, NetBoxError, import_netbox_api
-from tests.inventory.conftest import ask_for_labels, build_small_site, run_worker
+from tests.builders.labels import ask_for_labels
+from tests.builders.sites import build_small_site
+from tests.builders.workers import run_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from inventory.models import Cable, Customer, Device, DeviceKind, Port, Service, Tag
-from tests.inventory.conftest import build_small_site
+from tests.builders.sites import build_small_site
 
 
 def grow(small, sam, n: int) -> None:

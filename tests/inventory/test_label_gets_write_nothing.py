@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from inventory.models import LabelJob, Tag
-from tests.inventory.conftest import ask_for_labels
+from tests.builders.labels import ask_for_labels
 
 # What evil.example's link makes tess's browser send: her cookie, and the other site as where it came from.
 FROM_ANOTHER_SITE = {

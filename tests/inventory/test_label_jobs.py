@@ -20,7 +20,9 @@ import inventory.printing
 import inventory.tasks
 from audit.models import AuditEvent
 from inventory.models import LABEL_JOB_QUIET, LabelJob, LabelJobStatus, Tag
-from tests.inventory.conftest import SmallSite, ask_for_labels, build_small_site, run_worker
+from tests.builders.labels import ask_for_labels
+from tests.builders.sites import SmallSite, build_small_site
+from tests.builders.workers import run_worker
 
 
 @pytest.fixture

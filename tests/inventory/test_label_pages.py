@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from audit.models import AuditEvent
 from inventory.models import LabelJob, Tag
-from tests.inventory.conftest import ask_for_labels
+from tests.builders.labels import ask_for_labels
 
 
 def pdf_text(response) -> str:

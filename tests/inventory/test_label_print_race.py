@@ -9,9 +9,9 @@ from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEvent
 from inventory.models import LabelJob, Tag
-from tests.conftest import postgres_only
-from tests.inventory.conftest import build_small_site
-from tests.races import posted_twice_at_once
+from tests.builders.databases import postgres_only
+from tests.builders.races import posted_twice_at_once
+from tests.builders.sites import build_small_site
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 

@@ -11,8 +11,8 @@ from accounts.roles import Role
 from inventory.models import Device, Port, Rack
 from inventory.names import natural_key, pick_assets
 from maintenance.forms import TargetForm
-from tests.conftest import make_user
-from tests.maintenance.conftest import build_redundant_site
+from tests.builders.people import make_user
+from tests.builders.sites import build_redundant_site
 
 pytestmark = pytest.mark.django_db
 

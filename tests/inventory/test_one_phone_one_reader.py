@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from inventory.models import Device, DeviceKind, SerialReading, SerialReadingStatus, Site
 from lockstep.middleware import DEVICE_COOKIE
-from tests.inventory.handsets import handset, log_in, log_out
+from tests.builders.handsets import handset, log_in, log_out
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from inventory.models import LabelJobStatus
-from tests.inventory.test_render_job_cleanup import labels_made
+from tests.builders.labels import labels_made
 
 
 @pytest.fixture

@@ -17,12 +17,12 @@ from django_tasks_db.models import DBTaskResult
 
 from audit.log import verify_chain
 from audit.models import AuditEvent
-from inventory.labels import LabelFormat
 from inventory.models import LabelJob, LabelJobStatus
 from inventory.render_jobs import RenderJob
 from inventory.tasks import keep_clearing
 from maintenance.models import PrintJob
-from tests.inventory.conftest import run_worker
+from tests.builders.labels import labels_made
+from tests.builders.workers import run_worker
 
 CLEARING = "inventory.tasks.clear_render_job_files"
 
@@ -30,26 +30,6 @@ CLEARING = "inventory.tasks.clear_render_job_files"
 @pytest.fixture
 def three_days(settings):
     settings.LOCKSTEP_RENDER_JOB_DAYS = 3
-
-
-def labels_made(tess, *, days_ago: float, title: str = "rack A01 (LAX1)") -> LabelJob:
-    """A finished print of tess's, made `days_ago` days ago."""
-    made = timezone.now() - timedelta(days=days_ago)
-    return LabelJob.objects.create(
-        request_key=f"{title}-{days_ago}",
-        requested_by=tess,
-        requested_at=made,
-        title=title,
-        filename="labels-a01",
-        label_format=LabelFormat.A4_3X8,
-        total=24,
-        done=24,
-        in_worker=True,
-        status=LabelJobStatus.READY,
-        pdf=b"%PDF-1.7 tess's labels",
-        moved_at=made,
-        finished_at=made,
-    )
 
 
 def words(html: str) -> str:

@@ -20,7 +20,8 @@ from inventory.models import (
     Tag,
 )
 from inventory.phones import Phone
-from tests.conftest import PASSWORD, postgres_only
+from tests.builders.databases import postgres_only
+from tests.builders.people import PASSWORD
 
 
 @pytest.fixture
@@ -157,8 +158,8 @@ def test_a_reading_needs_a_post(unserialed, tess):
 @pytest.mark.django_db(transaction=True)
 def test_two_readers_at_the_same_instant_make_one_first_reading_and_one_second():
     from accounts.roles import Role
-    from tests.checklists.test_races import at_once
-    from tests.conftest import make_user
+    from tests.builders.people import make_user
+    from tests.builders.races import at_once
 
     site = Site.objects.create(code="AMS9", name="Amsterdam 9")
     device = Device.objects.create(site=site, name="pp-race", kind=DeviceKind.PATCH_PANEL)

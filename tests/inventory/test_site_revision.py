@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inventory.models import Site
-from tests.inventory.conftest import build_small_site
+from tests.builders.sites import build_small_site
 
 
 def revision(site: Site) -> int:

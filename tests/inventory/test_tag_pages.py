@@ -73,7 +73,7 @@ def test_a_well_formed_unknown_code_answers_404(client, tess, lax1):
 
 
 def test_a_tag_from_another_site_still_names_its_own_site(client, tess, active_tag):
-    from tests.inventory.conftest import build_small_site
+    from tests.builders.sites import build_small_site
 
     other = build_small_site(suffix="-sfo")
     tag = Tag.issue(other.sw_a, by=tess)

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from inventory.models import InventoryRefused, LabelJob, Tag, TagStatus
-from tests.inventory.conftest import ask_for_labels
+from tests.builders.labels import ask_for_labels
 
 LABELLERS = ["tess", "ada"]
 NOT_LABELLERS = ["cora", "sam"]

@@ -14,9 +14,10 @@ from django.urls import reverse
 from checklists.live_checks import CheckKind, CheckState, LiveCheck
 from checklists.models import StepStatus
 from maintenance import runbooks
-from tests.checklists.conftest import users
-from tests.comms.conftest import run_worker
-from tests.live.conftest import ALL_UP, DESTRUCTIVE, TIMEOUT, links, lldp, pair_answers
+from tests.builders.gear import ALL_UP, TIMEOUT, links, lldp, pair_answers
+from tests.builders.people import users
+from tests.builders.scenes import DESTRUCTIVE
+from tests.builders.workers import run_worker
 
 # What reads as go on a phone: the step's own words and the page's.
 GO_WORDS = (
@@ -43,7 +44,7 @@ def at_the_desk(user) -> Client:
 
 
 def tap(client, scene, name: str, **data):
-    url = reverse(f"checklists:{name}", args=[scene.run.pk, DESTRUCTIVE])
+    url = reverse(f"checklists:{name}", args=[scene.run.pk, scene.step(kind=DESTRUCTIVE).position])
     return client.post(url, {"idem": secrets.token_urlsafe(24), **data})
 
 
@@ -67,7 +68,7 @@ def no_go(html: str) -> None:
 def test_both_phones_wait_while_the_switch_is_asked_and_are_cleared_once_it_agrees(scene, gear):
     pair_answers(gear, scene.site, after_a={**ALL_UP, "Eth1_1": False}, after_b=ALL_UP)
     tess, vic, answer = both_scan_over_http(scene)
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     assert step.status == StepStatus.CLEARED  # both scans matched: that is all it says
     assert LiveCheck.objects.get(step=step).state == CheckState.WAITING
 
@@ -83,7 +84,7 @@ def test_both_phones_wait_while_the_switch_is_asked_and_are_cleared_once_it_agre
     assert "Both scans matched; waiting: touch nothing yet" in runbook and "Cleared" not in runbook
     refused = tap(tess, scene, "step_sign")
     assert refused.status_code == 409 and "Asking sw-a: wait a few seconds." in refused.content.decode()
-    assert scene.step(DESTRUCTIVE).status == StepStatus.CLEARED
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.CLEARED
 
     run_worker()  # the switch agrees
 
@@ -98,7 +99,7 @@ def test_both_phones_wait_while_the_switch_is_asked_and_are_cleared_once_it_agre
         in tess.get(scene.run.get_absolute_url()).content.decode()
     )
     assert tap(tess, scene, "step_sign").status_code == 200
-    assert scene.step(DESTRUCTIVE).status == StepStatus.DONE
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.DONE
 
 
 def test_the_board_says_cleared_only_once_the_switch_has_answered(scene, gear):
@@ -120,7 +121,7 @@ def test_a_silent_switch_keeps_the_step_waiting_until_an_approver_decides(scene,
     gear.answers(scene.site.sw_a, "get_interfaces", TIMEOUT, TIMEOUT)
     tess, vic, _ = both_scan_over_http(scene)
     run_worker()
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     assert LiveCheck.objects.get(step=step).state == CheckState.NO_ANSWER
     for phone in (tess, vic):
         html = phone.get(step.get_absolute_url()).content.decode()
@@ -143,15 +144,15 @@ def test_a_silent_switch_keeps_the_step_waiting_until_an_approver_decides(scene,
 def test_the_rule_is_the_steps_own_and_a_paused_run_is_not_cleared(scene, gear):
     pair_answers(gear, scene.site, after_a={**ALL_UP, "Eth1_1": False}, after_b=ALL_UP)
     both_scan_over_http(scene)
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     assert not step.is_cleared()
     assert step.uncleared_because() == "Asking sw-a: wait a few seconds."
     run_worker()
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     assert step.is_cleared() and step.uncleared_because() is None
 
     scene.run.pause(by=users()["ada"], reason="Customer call")
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     assert not step.is_cleared()
     html = on_phone(users()["vic"]).get(step.get_absolute_url()).content.decode()
     assert "■ Paused by an approver" in html and "✓ Cleared" not in html and "Watch tess" not in html
@@ -160,7 +161,7 @@ def test_the_rule_is_the_steps_own_and_a_paused_run_is_not_cleared(scene, gear):
 def test_a_device_without_live_checks_is_cleared_by_the_two_scans(scene):
     _tess, vic, answer = both_scan_over_http(scene)
     assert "Match. Cleared by two people: the performer does it now." in answer
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     assert step.is_cleared()
     assert "✓ Cleared" in vic.get(step.get_absolute_url()).content.decode()
 
@@ -169,9 +170,9 @@ def test_after_the_switch_disagrees_the_held_step_keeps_showing_what_it_said(sce
     pair_answers(gear, scene.site, after_a=ALL_UP, after_b=ALL_UP, neighbour=("web02", "eth0"))
     tess, vic, _ = both_scan_over_http(scene)
     run_worker()
-    check = LiveCheck.objects.get(step=scene.step(DESTRUCTIVE), kind=CheckKind.BEFORE)
+    check = LiveCheck.objects.get(step=scene.step(kind=DESTRUCTIVE), kind=CheckKind.BEFORE)
     assert check.state == CheckState.DISAGREED
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     assert (step.status, step.scan_round) == (StepStatus.PENDING, 1)  # the scans were voided
 
     answered = f"{check.finished_at.astimezone(scene.site.site.tz):%H:%M:%S %Z}"
@@ -210,10 +211,10 @@ def test_a_tryout_stop_names_the_port_as_the_label_does_with_the_switchs_own_nam
     assert tap(tess, scene, "step_sign").status_code == 200
     run_worker()
 
-    tryout = LiveCheck.objects.get(step=scene.step(DESTRUCTIVE), kind=CheckKind.TRYOUT)
+    tryout = LiveCheck.objects.get(step=scene.step(kind=DESTRUCTIVE), kind=CheckKind.TRYOUT)
     assert tryout.state == CheckState.STOPPED
     assert tryout.went_down == ["sw-b Eth1/1 (Ethernet1/1 on the switch)"]
-    html = vic.get(scene.step(DESTRUCTIVE).get_absolute_url()).content.decode()
+    html = vic.get(scene.step(kind=DESTRUCTIVE).get_absolute_url()).content.decode()
     assert "✕ STOP: sw-b Eth1/1 (Ethernet1/1 on the switch) went down" in html
 
 

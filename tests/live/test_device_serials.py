@@ -9,10 +9,10 @@ from django.test import Client
 from audit.models import AuditEvent
 from inventory.models import Discrepancy
 from live.models import Reading
-from tests.comms.conftest import run_worker
-from tests.conftest import make_user
-from tests.live.conftest import TIMEOUT
-from tests.maintenance.conftest import build_redundant_site
+from tests.builders.gear import TIMEOUT
+from tests.builders.people import make_user
+from tests.builders.sites import build_redundant_site
+from tests.builders.workers import run_worker
 
 
 @pytest.fixture

@@ -12,13 +12,14 @@ from checklists.models import RunStatus, StepRefused, StepStatus
 from inventory.models import Discrepancy
 from live.models import Reading
 from maintenance.models import TargetAction
-from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
-from tests.comms.conftest import run_worker
-from tests.live.conftest import ALL_UP, DESTRUCTIVE, TIMEOUT, links, lldp, pair_answers, scan_both
+from tests.builders.gear import ALL_UP, TIMEOUT, links, lldp, pair_answers, scan_both
+from tests.builders.people import phone, users
+from tests.builders.scenes import DESTRUCTIVE, build_scene, finish_steps_before
+from tests.builders.workers import run_worker
 
 
 def test_the_switch_agrees_and_the_right_port_goes_down(scene, gear):
-    site, step = scene.site, scene.step(DESTRUCTIVE)
+    site, step = scene.site, scene.step(kind=DESTRUCTIVE)
     pair_answers(gear, site, after_a={**ALL_UP, "Eth1_1": False}, after_b=ALL_UP)
     people = users()
 
@@ -56,7 +57,7 @@ def test_the_switch_agrees_and_the_right_port_goes_down(scene, gear):
 
 def test_the_wrong_port_going_down_on_the_other_switch_is_caught_within_one_tryout(scene, gear, settings):
     """The seed's accident: the tech unplugs sw-b Eth1/1, web01's other half, instead of sw-a Eth1/1."""
-    site, step = scene.site, scene.step(DESTRUCTIVE)
+    site, step = scene.site, scene.step(kind=DESTRUCTIVE)
     people = users()
     people["ada"].email = "ada@example.net"
     people["ada"].save()
@@ -83,7 +84,7 @@ def test_the_wrong_port_going_down_on_the_other_switch_is_caught_within_one_tryo
 
 
 def test_an_lldp_neighbour_that_disagrees_blocks_the_step_like_a_mismatch(scene, gear):
-    site, step = scene.site, scene.step(DESTRUCTIVE)
+    site, step = scene.site, scene.step(kind=DESTRUCTIVE)
     pair_answers(gear, site, after_a=ALL_UP, after_b=ALL_UP, neighbour=("web02.lax1.example.net", "eth0"))
     people = users()
 
@@ -106,8 +107,8 @@ def test_an_lldp_neighbour_that_disagrees_blocks_the_step_like_a_mismatch(scene,
 
 def test_a_serial_the_device_reports_that_disagrees_blocks_a_power_off(db, gear):
     scene = build_scene(targets=lambda site: [(TargetAction.POWER_OFF, site.sw_c)])
-    finish_steps_before(scene, DESTRUCTIVE)
-    step = scene.step(DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     gear.answers(scene.site.sw_c, "get_facts", {"hostname": "sw-c", "serial_number": "JPE-SOMETHING-ELSE"})
 
     step = scan_both(scene, step)
@@ -121,7 +122,7 @@ def test_a_serial_the_device_reports_that_disagrees_blocks_a_power_off(db, gear)
 
 
 def test_a_device_that_times_out_leaves_the_decision_to_an_approver(scene, gear):
-    site, step = scene.site, scene.step(DESTRUCTIVE)
+    site, step = scene.site, scene.step(kind=DESTRUCTIVE)
     gear.answers(site.sw_a, "get_interfaces", TIMEOUT, TIMEOUT)
     people = users()
 
@@ -138,7 +139,7 @@ def test_a_device_that_times_out_leaves_the_decision_to_an_approver(scene, gear)
 def test_the_as_run_record_keeps_what_the_switches_said(scene, gear):
     from maintenance.runbook_pdf import runbook_html
 
-    site, step = scene.site, scene.step(DESTRUCTIVE)
+    site, step = scene.site, scene.step(kind=DESTRUCTIVE)
     pair_answers(gear, site, after_a=ALL_UP, after_b={**ALL_UP, "Eth1_1": False})
     step = scan_both(scene, step)
     sign(step, who=phone(users()["tess"]))
@@ -155,7 +156,7 @@ def test_the_as_run_record_keeps_what_the_switches_said(scene, gear):
     import subprocess
 
     from maintenance.runbook_pdf import render_runbook_pdf
-    from tests.browser.conftest import SCREENSHOTS
+    from tests.builders.browser import SCREENSHOTS
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pdf = SCREENSHOTS / "live-as-run.pdf"
@@ -167,7 +168,7 @@ def test_the_debrief_timeline_tells_what_the_switches_said(scene, gear):
     from debriefs.models import Debrief
     from debriefs.reports import timeline
 
-    site, step = scene.site, scene.step(DESTRUCTIVE)
+    site, step = scene.site, scene.step(kind=DESTRUCTIVE)
     pair_answers(gear, site, after_a=ALL_UP, after_b={**ALL_UP, "Eth1_1": False})
     step = scan_both(scene, step)
     sign(step, who=phone(users()["tess"]))
@@ -186,7 +187,7 @@ def test_the_tryout_watches_for_its_whole_time_and_catches_a_link_lost_late(scen
     import time
 
     settings.LOCKSTEP_TRYOUT_SECONDS, settings.LOCKSTEP_TRYOUT_INTERVAL = 0.2, 0.1
-    site, step = scene.site, scene.step(DESTRUCTIVE)
+    site, step = scene.site, scene.step(kind=DESTRUCTIVE)
     down = {**ALL_UP, "Eth1_1": False}
     gear.answers(site.sw_a, "get_interfaces", links(**ALL_UP), links(**down), links(**down))
     gear.answers(site.sw_a, "get_lldp_neighbors", lldp("Eth1/1", "web01", "eth0"))
@@ -208,7 +209,7 @@ def test_the_approver_reads_what_the_switch_said_on_the_discrepancy_page(scene, 
     from django.test import Client
 
     pair_answers(gear, scene.site, after_a=ALL_UP, after_b={**ALL_UP, "Eth1_1": False})
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     sign(step, who=phone(users()["tess"]))
     run_worker()
     tryout = LiveCheck.objects.get(step=step, kind=CheckKind.TRYOUT)
@@ -224,7 +225,7 @@ def test_the_board_shows_a_wrong_port_gone_down_at_once(scene, gear):
     from django.test import Client
 
     pair_answers(gear, scene.site, after_a=ALL_UP, after_b={**ALL_UP, "Eth1_1": False})
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     sign(step, who=phone(users()["tess"]))
     run_worker()
     ada = Client()

@@ -16,9 +16,10 @@ from checklists.models import RunStatus, StepRefused, StepStatus
 from inventory.models import Cable, Device, Port, PortKind
 from live.ports import far_end
 from maintenance.models import TargetAction
-from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
-from tests.comms.conftest import run_worker
-from tests.live.conftest import ALL_UP, DESTRUCTIVE, links, lldp, pair_answers, scan_both
+from tests.builders.gear import ALL_UP, links, lldp, pair_answers, scan_both
+from tests.builders.people import phone, users
+from tests.builders.scenes import DESTRUCTIVE, build_scene, finish_steps_before
+from tests.builders.workers import run_worker
 
 
 def test_an_approver_decides_on_a_check_past_its_deadline_and_a_late_verdict_changes_nothing(scene, gear):
@@ -26,7 +27,7 @@ def test_an_approver_decides_on_a_check_past_its_deadline_and_a_late_verdict_cha
     from checklists.execution import scan
 
     pair_answers(gear, scene.site, after_a=ALL_UP, after_b=ALL_UP)
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     people = users()
     code = scene.tag_for(str(step.asset))
     scan(step, who=phone(people["tess"]), raw=code, serial=step.chassis.serial, method="camera")
@@ -56,7 +57,7 @@ def test_after_a_stop_is_resolved_the_switch_is_asked_again_and_the_step_goes_on
     gear.answers(site.sw_a, "get_lldp_neighbors", lldp("Eth1/1", "web01", "eth0"))
     gear.answers(site.sw_a, "get_interfaces_counters", {})
     gear.answers(site.sw_b, "get_interfaces", links(**ALL_UP), links(**down_b), links(**ALL_UP))
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     people = users()
     sign(step, who=phone(people["tess"]))
     run_worker()
@@ -77,12 +78,12 @@ def test_after_a_stop_is_resolved_the_switch_is_asked_again_and_the_step_goes_on
     run_worker()
     assert LiveCheck.objects.filter(step=step, kind=CheckKind.TRYOUT).latest("pk").state == CheckState.PASSED
     sign(step, who=phone(people["vic"]))
-    assert scene.step(DESTRUCTIVE).status == StepStatus.COMPLETE
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.COMPLETE
 
 
 def test_a_link_the_switch_still_sees_up_can_be_decided_by_an_approver(scene, gear):
     pair_answers(gear, scene.site, after_a=ALL_UP, after_b=ALL_UP)
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     people = users()
     sign(step, who=phone(people["tess"]))
     run_worker()
@@ -93,13 +94,13 @@ def test_a_link_the_switch_still_sees_up_can_be_decided_by_an_approver(scene, ge
         step, by=people["ada"], reason="Breakout cable: the switch keeps the lane up; seen unplugged"
     )
     sign(step, who=phone(people["vic"]))
-    assert scene.step(DESTRUCTIVE).status == StepStatus.COMPLETE
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.COMPLETE
 
 
 def test_a_target_silent_during_the_tryout_proves_nothing(scene, gear):
     site = scene.site
     pair_answers(gear, site, after_a={**ALL_UP, "Eth1_1": False}, after_b=ALL_UP)
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     sign(step, who=phone(users()["tess"]))
     gear.unreachable(site.sw_a)  # its management network goes away after the before-check
     run_worker()
@@ -111,7 +112,7 @@ def test_a_verdict_for_a_round_whose_scans_were_reset_does_not_hold_the_new_roun
     from checklists.execution import scan
 
     pair_answers(gear, scene.site, after_a=ALL_UP, after_b=ALL_UP, neighbour=("web02", "eth0"))
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     people = users()
     code = scene.tag_for(str(step.asset))
     scan(step, who=phone(people["tess"]), raw=code, serial=step.chassis.serial, method="camera")
@@ -129,9 +130,9 @@ def test_a_verdict_for_a_round_whose_scans_were_reset_does_not_hold_the_new_roun
 
 def test_a_reconnect_watches_only_that_nothing_else_goes_down(db, gear):
     scene = build_scene(targets=lambda site: [(TargetAction.RECONNECT, site.port(site.sw_a, "Eth1/1"))])
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     pair_answers(gear, scene.site, after_a=ALL_UP, after_b=ALL_UP)  # back up after the re-seat
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     sign(step, who=phone(users()["tess"]))
     run_worker()
     tryout = LiveCheck.objects.get(step=step, kind=CheckKind.TRYOUT)
@@ -149,7 +150,7 @@ def test_the_far_end_is_traced_through_patch_panels_position_by_position(lax1_pa
 @pytest.fixture
 def lax1_panels(db):
     """sw-a Eth1/3 → panel A front 2 → A rear (2 positions) → trunk → B rear → panel B front 2 → web03 eth0."""
-    from tests.maintenance.conftest import _cable, build_redundant_site
+    from tests.builders.sites import build_redundant_site, cable
 
     site = build_redundant_site()
     panel_a = Device.objects.create(site=site.site, name="panel-a", kind="patch_panel")
@@ -165,9 +166,9 @@ def lax1_panels(db):
         ends[panel.name] = rear
     web = Port.objects.create(device=web03, name="eth0")
     switch_port = site.port(site.sw_a, "Eth1/3")
-    _cable(switch_port, panel_a.ports.get(name="front2"))
-    _cable(ends["panel-a"], ends["panel-b"])
-    _cable(panel_b.ports.get(name="front2"), web)
+    cable(switch_port, panel_a.ports.get(name="front2"))
+    cable(ends["panel-a"], ends["panel-b"])
+    cable(panel_b.ports.get(name="front2"), web)
     planned = Cable.objects.create(label="planned", status="planned")
     Port.objects.filter(pk=panel_b.ports.get(name="front1").pk).update(cable=planned, cable_end="A")
     return web, switch_port
@@ -178,7 +179,7 @@ def test_unreadable_device_secrets_say_so_without_a_password(scene, gear, settin
     settings.LOCKSTEP_DEVICE_SECRETS.write_text(
         '{"default": {"username": "x", "password": "pa55-never-shown"'
     )
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     check = LiveCheck.objects.get(step=step)
     assert check.state == CheckState.NO_ANSWER
     assert (
@@ -188,7 +189,7 @@ def test_unreadable_device_secrets_say_so_without_a_password(scene, gear, settin
 
 def test_the_switch_is_not_asked_about_a_step_that_is_done(scene, gear):
     pair_answers(gear, scene.site, after_a={**ALL_UP, "Eth1_1": False}, after_b=ALL_UP)
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     people = users()
     sign(step, who=phone(people["tess"]))
     run_worker()

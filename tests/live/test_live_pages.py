@@ -13,9 +13,10 @@ from checklists.execution import sign
 from checklists.live_checks import CheckKind, CheckState, LiveCheck
 from checklists.models import StepStatus
 from live.models import Reading
-from tests.checklists.conftest import phone, users
-from tests.comms.conftest import run_worker
-from tests.live.conftest import ALL_UP, DESTRUCTIVE, TIMEOUT, counters, links, lldp, pair_answers, scan_both
+from tests.builders.gear import ALL_UP, TIMEOUT, counters, links, lldp, pair_answers, scan_both
+from tests.builders.people import phone, users
+from tests.builders.scenes import DESTRUCTIVE
+from tests.builders.workers import run_worker
 
 
 def on_phone(user) -> Client:
@@ -32,18 +33,18 @@ def _key() -> str:
 
 
 def _post(client, scene, name: str, **data):
-    url = reverse(f"checklists:{name}", args=[scene.run.pk, DESTRUCTIVE])
+    url = reverse(f"checklists:{name}", args=[scene.run.pk, scene.step(kind=DESTRUCTIVE).position])
     return client.post(url, {"idem": _key(), **data})
 
 
 def test_a_device_without_access_says_it_has_no_live_checks(scene):
-    html = on_phone(users()["tess"]).get(scene.step(DESTRUCTIVE).get_absolute_url()).content.decode()
+    html = on_phone(users()["tess"]).get(scene.step(kind=DESTRUCTIVE).get_absolute_url()).content.decode()
     assert "No live check: sw-a has no driver and management address set up in Lockstep." in html
 
 
 def test_the_phone_shows_the_switchs_answer_and_offers_the_signature_only_then(scene, gear):
     pair_answers(gear, scene.site, after_a={**ALL_UP, "Eth1_1": False}, after_b=ALL_UP)
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     people = users()
     from checklists.execution import scan
 
@@ -65,7 +66,7 @@ def test_the_phone_shows_the_switchs_answer_and_offers_the_signature_only_then(s
 
 def test_the_phone_shows_stop_with_the_port_that_went_down(scene, gear):
     pair_answers(gear, scene.site, after_a=ALL_UP, after_b={**ALL_UP, "Eth1_1": False})
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     people = users()
     sign(step, who=phone(people["tess"]))
     run_worker()
@@ -79,7 +80,7 @@ def test_the_phone_shows_stop_with_the_port_that_went_down(scene, gear):
 
 def test_silence_is_decided_by_an_approver_with_a_reason_and_then_the_step_goes_on(scene, gear):
     gear.answers(scene.site.sw_a, "get_interfaces", TIMEOUT, TIMEOUT)
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     people = users()
     tess, ada = on_phone(people["tess"]), Client()
     ada.force_login(people["ada"])
@@ -105,7 +106,7 @@ def test_silence_is_decided_by_an_approver_with_a_reason_and_then_the_step_goes_
     html = tess.get(step.get_absolute_url()).content.decode()
     assert "ada decided the step goes on without it" in html and "I did it: sign done" in html
     sign(step, who=phone(people["tess"]))
-    assert scene.step(DESTRUCTIVE).status == StepStatus.DONE
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.DONE
 
 
 def test_the_expected_port_still_up_is_not_done_and_the_switch_is_asked_again(scene, gear):
@@ -115,7 +116,7 @@ def test_the_expected_port_still_up_is_not_done_and_the_switch_is_asked_again(sc
     )
     gear.answers(site.sw_a, "get_lldp_neighbors", lldp("Eth1/1", "web01", "eth0"))
     gear.answers(site.sw_a, "get_interfaces_counters", counters("Eth1/1"))
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     people = users()
     sign(step, who=phone(people["tess"]))
     run_worker()
@@ -132,7 +133,7 @@ def test_the_expected_port_still_up_is_not_done_and_the_switch_is_asked_again(sc
         CheckState.PASSED,
     ]
     sign(step, who=phone(people["vic"]))
-    assert scene.step(DESTRUCTIVE).status == StepStatus.COMPLETE
+    assert scene.step(kind=DESTRUCTIVE).status == StepStatus.COMPLETE
 
 
 def test_the_locate_led_is_offered_where_the_platform_has_one_and_recorded(scene, gear, settings):
@@ -141,7 +142,7 @@ def test_the_locate_led_is_offered_where_the_platform_has_one_and_recorded(scene
     (gear.root / "sw-a" / "cli.1.locator_led_chassis.0").write_text("")
     people = users()
     tess = on_phone(people["tess"])
-    step = scene.step(DESTRUCTIVE)
+    step = scene.step(kind=DESTRUCTIVE)
     assert "Light sw-a's locate LED" in tess.get(step.get_absolute_url()).content.decode()
 
     assert _post(tess, scene, "step_locate").status_code == 200
@@ -158,7 +159,7 @@ def test_the_locate_led_is_offered_where_the_platform_has_one_and_recorded(scene
 @pytest.mark.parametrize("reason", ["<script>alert(1)</script>", "x" * 5000])
 def test_a_decision_reason_is_text_and_bounded(scene, gear, reason):
     gear.answers(scene.site.sw_a, "get_interfaces", TIMEOUT, TIMEOUT)
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     ada = Client()
     ada.force_login(users()["ada"])
     assert _post(ada, scene, "step_without_switch", reason=reason).status_code == 200
@@ -169,7 +170,7 @@ def test_a_decision_reason_is_text_and_bounded(scene, gear, reason):
 
 def test_credentials_stay_in_the_secrets_file(scene, gear):
     pair_answers(gear, scene.site, after_a={**ALL_UP, "Eth1_1": False}, after_b=ALL_UP)
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     sign(step, who=phone(users()["tess"]))
     run_worker()
     stored = json.dumps(
@@ -183,7 +184,7 @@ def test_the_destructive_step_page_polls_in_a_fixed_number_of_queries(scene, gea
     """The phone asks every 3 s while the switch is asked and watched: the live checks add two reads to it,
     however many checks and readings the step has."""
     pair_answers(gear, scene.site, after_a={**ALL_UP, "Eth1_1": False}, after_b=ALL_UP)
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     tess = on_phone(users()["tess"])
     url = step.get_absolute_url()
     tess.get(url)

@@ -28,9 +28,10 @@ from live.failures import Failure
 from live.models import Reading
 from live.secrets import MASK, RedactDeviceSecrets
 from maintenance.runbook_pdf import render_runbook_pdf, runbook_html
-from tests.checklists.conftest import phone, users
-from tests.comms.conftest import run_worker
-from tests.live.conftest import ALL_UP, DESTRUCTIVE, links, scan_both
+from tests.builders.gear import ALL_UP, links, scan_both
+from tests.builders.people import phone, users
+from tests.builders.scenes import DESTRUCTIVE
+from tests.builders.workers import run_worker
 from tests.live.leaky import assert_no_secret, leaky_driver
 
 
@@ -92,7 +93,7 @@ def test_a_driver_quoting_the_password_reaches_no_page_pdf_event_reading_or_mail
     gear.answers(site.sw_b, "get_interfaces", links(**ALL_UP), links(**{**ALL_UP, "Eth1_1": False}))
     tess, ada = on_phone(people["tess"]), on_phone(people["ada"])
 
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
     before = LiveCheck.objects.get(step=step, kind="before")
     assert before.state == "no_answer"
     said = "sw-a did not answer get_interfaces: refused the login (napalm leaky 192.0.2.66)"
@@ -100,12 +101,14 @@ def test_a_driver_quoting_the_password_reaches_no_page_pdf_event_reading_or_mail
     html = tess.get(step.get_absolute_url()).content.decode()
     assert said in html
     # The light, and the serial, asked of the same leaky driver.
-    url = reverse("checklists:step_locate", args=[scene.run.pk, DESTRUCTIVE])
+    url = reverse("checklists:step_locate", args=[scene.run.pk, scene.step(kind=DESTRUCTIVE).position])
     assert tess.post(url, {"idem": secrets.token_urlsafe(24)}).status_code == 200
     run_worker()
     call_command("read_device_serials", "sw-a", "--by", "ada", stdout=io.StringIO())
     # An approver lets the step go on without the switch; the try-out then sees sw-b's link go down: STOP.
-    url = reverse("checklists:step_without_switch", args=[scene.run.pk, DESTRUCTIVE])
+    url = reverse(
+        "checklists:step_without_switch", args=[scene.run.pk, scene.step(kind=DESTRUCTIVE).position]
+    )
     reason = "sw-a refuses our login; web01 checked by hand"
     assert ada.post(url, {"idem": secrets.token_urlsafe(24), "reason": reason}).status_code == 200
     step.refresh_from_db()
@@ -165,7 +168,7 @@ def test_each_failure_is_told_as_its_reason_with_the_driver_and_address(
 ):
     leaky(scene.site.sw_a, fail)
 
-    step = scan_both(scene, scene.step(DESTRUCTIVE))
+    step = scan_both(scene, scene.step(kind=DESTRUCTIVE))
 
     before = LiveCheck.objects.get(step=step, kind="before")
     assert before.findings == [f"sw-a did not answer get_interfaces: {words} (napalm leaky 192.0.2.66)"]

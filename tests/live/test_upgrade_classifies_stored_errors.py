@@ -12,7 +12,7 @@ from django.utils import timezone
 from checklists.live_checks import LiveCheck
 from live.failures import Failure
 from live.models import Reading
-from tests.live.conftest import DESTRUCTIVE
+from tests.builders.scenes import DESTRUCTIVE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def migrate(to):
 
 
 def test_a_stored_error_becomes_its_reason_and_the_findings_say_only_that(scene):
-    step, device = scene.step(DESTRUCTIVE), scene.site.sw_a
+    step, device = scene.step(kind=DESTRUCTIVE), scene.site.sw_a
     old = migrate(BEFORE)
     OldReading, OldCheck = old.get_model("live", "Reading"), old.get_model("live", "LiveCheck")
     now = timezone.now()
@@ -83,12 +83,12 @@ def test_an_audit_event_that_quoted_a_driver_is_told_in_its_reason_by_the_debrie
     from audit.log import record
     from debriefs.models import Debrief
     from debriefs.reports import timeline
-    from tests.checklists.conftest import users
+    from tests.builders.people import users
 
     # Written by an earlier Lockstep: the chain is append-only, so the event stays as it was.
     record(
         "live.before_no_answer",
-        obj=scene.step(DESTRUCTIVE),
+        obj=scene.step(kind=DESTRUCTIVE),
         payload={
             "check": 1,
             "run": scene.run.pk,

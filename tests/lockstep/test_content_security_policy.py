@@ -14,7 +14,8 @@ from django.test import Client
 from django.urls import reverse
 
 from checklists.models import StepKind
-from tests.checklists.conftest import Scene, build_scene, finish_steps_before, users
+from tests.builders.people import users
+from tests.builders.scenes import Scene, build_scene, finish_steps_before
 
 STRICT = {
     "default-src": ["'self'"],

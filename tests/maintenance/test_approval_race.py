@@ -9,8 +9,10 @@ from django.db import connection
 
 from accounts.roles import Role
 from maintenance.models import TargetAction, Window, WindowDecision, WindowRefused, WindowStatus
-from tests.conftest import make_user, postgres_only
-from tests.maintenance.conftest import build_redundant_site, make_window
+from tests.builders.databases import postgres_only
+from tests.builders.people import make_user
+from tests.builders.sites import build_redundant_site
+from tests.builders.windows import make_window
 
 
 @postgres_only

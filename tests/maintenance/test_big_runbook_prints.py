@@ -23,9 +23,9 @@ import maintenance.runbook_pdf
 from accounts.roles import Role
 from audit.models import AuditEvent
 from maintenance.models import Document, PrintJob, PrintStatus, prints
-from tests.checklists.conftest import Scene, build_scene, users
-from tests.conftest import make_user
-from tests.inventory.conftest import run_worker
+from tests.builders.people import make_user, users
+from tests.builders.scenes import Scene, build_scene
+from tests.builders.workers import run_worker
 
 
 @pytest.fixture

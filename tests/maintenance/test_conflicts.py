@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from maintenance.conflicts import find_conflicts
 from maintenance.models import Blackout, TargetAction, WindowType
-from tests.maintenance.conftest import make_window
+from tests.builders.windows import make_window
 
 
 def submitted_window(requester, lax1, *targets, **extra):

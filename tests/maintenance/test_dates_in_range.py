@@ -15,9 +15,11 @@ from accounts.roles import Role
 from debriefs.models import Debrief
 from incidents.models import Impact, Incident
 from maintenance.models import Blackout, Window
-from tests.checklists.conftest import build_scene, users
-from tests.conftest import KeyedClient, make_user
-from tests.maintenance.conftest import make_window
+from tests.builders.clients import KeyedClient, on_phone
+from tests.builders.people import make_user, users
+from tests.builders.scenes import build_scene
+from tests.builders.sites import build_redundant_site
+from tests.builders.windows import make_window
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +168,21 @@ def test_a_blackout_typed_in_the_admin_for_year_9999_is_refused_and_not_saved(sa
 
     assert response.status_code == 200 and f"9999 {REFUSED}" in text_of(response)
     assert not Blackout.objects.exists()
+
+
+def test_an_impossible_date_is_a_form_error_not_a_500(db):
+    site = build_redundant_site()
+    client = on_phone(make_user("rex", Role.TECH))
+    response = client.post(
+        reverse("maintenance:window_new"),
+        {
+            "site": site.site.pk,
+            "title": "x",
+            "type": "normal",
+            "risk": "low",
+            "planned_start": "9999-12-31T23:59",
+            "planned_end": "9999-12-31T23:59",
+        },
+    )
+    assert response.status_code == 200
+    assert "9999 is not a year Lockstep takes" in response.content.decode()

@@ -17,10 +17,9 @@ from audit.models import AuditEvent
 from incidents.models import Impact, Incident
 from incidents.tasks import check_incident_silence
 from maintenance.models import PrintJob, PrintStatus
-from tests.checklists.conftest import build_scene, users
-from tests.comms.conftest import contacts, unplug_web02
-from tests.conftest import make_user
-from tests.inventory.conftest import run_worker
+from tests.builders.people import contacts, make_user, users
+from tests.builders.scenes import build_scene, unplug_web02
+from tests.builders.workers import run_worker
 from tests.leaky_mail import PASSWORD
 
 pytestmark = pytest.mark.django_db

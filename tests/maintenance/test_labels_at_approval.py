@@ -18,9 +18,9 @@ from checklists.label_audits import AUDIT_ACTION, label_proofs, start_label_audi
 from checklists.models import Run, Step, StepKind, StepStatus
 from inventory.models import Discrepancy, Rack
 from maintenance.models import TargetAction, Window, WindowStatus
-from tests.checklists.conftest import phone, tag_everything
-from tests.conftest import make_user
-from tests.maintenance.conftest import build_redundant_site, make_window
+from tests.builders.people import make_user, phone
+from tests.builders.sites import build_redundant_site, tag_everything
+from tests.builders.windows import make_window
 
 NOT_PROVEN = "Labels not proven"
 

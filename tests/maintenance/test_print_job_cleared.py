@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.models import AuditEvent
 from maintenance.models import Document, PrintJob, PrintStatus
-from tests.checklists.conftest import Scene, build_scene, users
-from tests.conftest import make_user
+from tests.builders.people import make_user, users
+from tests.builders.scenes import Scene, build_scene
 
 
 @pytest.fixture

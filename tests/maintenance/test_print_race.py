@@ -10,9 +10,10 @@ from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEvent
 from maintenance.models import PrintJob
-from tests.checklists.conftest import build_scene, users
-from tests.conftest import postgres_only
-from tests.races import posted_twice_at_once
+from tests.builders.databases import postgres_only
+from tests.builders.people import users
+from tests.builders.races import posted_twice_at_once
+from tests.builders.scenes import build_scene
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 

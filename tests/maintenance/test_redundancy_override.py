@@ -12,8 +12,8 @@ from pypdf import PdfReader
 
 from audit.models import AuditEvent
 from maintenance.models import Override, RedundancyOverride, Risk, WindowRefused, WindowStatus
-from tests.conftest import PASSWORD
-from tests.maintenance.pairs import Pair, build_pair
+from tests.builders.pairs import Pair, build_pair
+from tests.builders.people import PASSWORD
 
 
 @pytest.fixture
@@ -164,7 +164,7 @@ def test_a_window_that_overran_still_needs_an_override_for_the_other_half(db):
     from django.utils import timezone
 
     from maintenance.models import Window
-    from tests.checklists.test_cut_interlock import cut_a
+    from tests.builders.pairs import cut_a
 
     pair = build_pair(b_starts_in=timedelta(hours=2), hours=3)
     rex, ada = pair.people["rex"], pair.people["ada"]
@@ -198,7 +198,7 @@ def test_an_overlong_reason_is_refused_in_words(pair):
 
 
 def test_the_second_half_at_a_site_joined_by_a_circuit_needs_an_override_too(db):
-    from tests.maintenance.pairs import build_pair, split_across_sites
+    from tests.builders.pairs import build_pair, split_across_sites
 
     pair = build_pair()
     split_across_sites(pair)

@@ -13,11 +13,9 @@ from checklists.execution import scan, sign
 from checklists.models import RunMode, RunStatus, StepRefused, StepStatus
 from inventory.models import Discrepancy
 from maintenance.models import WindowRefused, WindowStatus
-from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
-from tests.checklists.test_step_pages import key, on_phone
-
-IDENTITY = 3
-DESTRUCTIVE = 5
+from tests.builders.clients import key, on_phone
+from tests.builders.people import phone, users
+from tests.builders.scenes import DESTRUCTIVE, IDENTITY, build_scene, finish_steps_before
 
 
 @pytest.fixture
@@ -68,7 +66,7 @@ def action_url(scene, action: str) -> str:
 
 def test_pause_then_abort_opens_the_rollback_at_once_and_it_is_worked_to_the_end(scene):
     people = users()
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     pause(scene, people["ada"])
     abort(scene, people["tess"])
     # The abort lifted the pause: the rollback is open for work, now.
@@ -118,8 +116,8 @@ def test_the_board_offers_no_resume_for_an_aborted_window(scene):
 
 def test_a_held_run_aborted_stays_held_until_resolved_then_the_rollback_proceeds(scene):
     people = users()
-    finish_steps_before(scene, IDENTITY)
-    scan(scene.step(IDENTITY), who=phone(people["tess"]), raw=scene.tag_for("sw-b Eth1/1"))  # a mismatch
+    finish_steps_before(scene, kind=IDENTITY)
+    scan(scene.step(kind=IDENTITY), who=phone(people["tess"]), raw=scene.tag_for("sw-b Eth1/1"))  # a mismatch
     pause(scene, people["ada"])  # the approver stops everything too
     abort(scene, people["tess"])
     assert scene.run.status == RunStatus.HELD  # the pause is lifted; the discrepancy still holds it
@@ -185,3 +183,14 @@ def test_a_completed_window_never_offers_the_rollback(db):
     scene.window.complete(by=people["tess"])
     assert not scene.window.may_finish_rollback(people["tess"])
     assert not scene.window.may_resume(people["ada"]) and not scene.window.may_pause(people["ada"])
+
+
+def test_aborting_a_held_window_keeps_it_held_for_the_approver(scene):
+    people = users()
+    finish_steps_before(scene, kind=IDENTITY)
+    scan(scene.step(kind=IDENTITY), who=phone(people["tess"]), raw=scene.tag_for("sw-b Eth1/1"))
+    scene.window.abort(by=people["tess"], reason="Something is wrong with the labels")
+    scene.run.refresh_from_db()
+    assert scene.run.mode == RunMode.ROLLBACK and scene.run.status == RunStatus.HELD
+    board = on_phone(people["ada"]).get(reverse("maintenance:board")).content.decode()
+    assert "Discrepancy:" in board and scene.window.title in board

@@ -15,8 +15,9 @@ import lockstep.pdf
 import maintenance.runbook_pdf
 from audit.models import AuditEvent
 from maintenance.models import PrintJob
-from tests.checklists.conftest import Scene, build_scene, users
-from tests.inventory.conftest import run_worker
+from tests.builders.people import users
+from tests.builders.scenes import Scene, build_scene
+from tests.builders.workers import run_worker
 
 # What evil.example's link makes tess's browser send: her cookie, and the other site as where it came from.
 FROM_ANOTHER_SITE = {

@@ -6,14 +6,12 @@ which window, which runbook version, which page, and whether the runbook was eve
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
 
 import pypdf
 import pytest
 import qrcode
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,42 +20,26 @@ from django.urls import reverse
 from accounts.roles import Role
 from audit import checkpoints
 from audit.models import AuditEvent, AuditHead
-from checklists.execution import release, resolve, scan, sign
-from checklists.models import ChecklistTemplate, Step, StepKind, StepStatus
+from checklists.execution import resolve, scan
+from checklists.models import ChecklistTemplate, Step, StepKind
 from inventory.models import Device, DeviceType, Discrepancy
 from maintenance.models import TargetAction, Window, WindowRefused
 from maintenance.runbook_pdf import pdf_filename, render_runbook_pdf, runbook_html
 from maintenance.runbooks import STANDARD_SLUG
-from tests.audit.helpers import tamper
-from tests.checklists.conftest import Scene, build_scene, finish_steps_before, phone, users
-from tests.conftest import make_user
-from tests.maintenance.conftest import build_redundant_site, make_window
+from tests.builders.audit import tamper
+from tests.builders.pdfs import pages_of, squeeze
+from tests.builders.people import make_user, name_the_people, phone, users
+from tests.builders.scenes import DESTRUCTIVE, HOLD, IDENTITY, Scene, build_scene, finish_steps_before
+from tests.builders.sites import build_redundant_site
+from tests.builders.windows import make_window
 
-IDENTITY, HOLD, DESTRUCTIVE, CHECK = 3, 4, 5, 6
+CHECK = 6  # the instruction right after the unplug: no kind of its own, found by its place
 DRAFT = "DRAFT — NOT APPROVED"
-
-
-def pages_of(pdf: bytes) -> list[str]:
-    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
-
-
-def squeeze(text: str) -> str:
-    """Table cells come out of a PDF on separate lines; compare words, not layout."""
-    return re.sub(r"\s+", " ", text)
 
 
 def unplug_sw_a_eth1_2(site) -> list:
     # web02 hangs off sw-a Eth1/2 alone: unplugging it takes Beta's site down, so the blast radius has a name.
     return [(TargetAction.UNPLUG, site.port(site.sw_a, "Eth1/2"))]
-
-
-def name_the_people() -> None:
-    for username, first, last in (
-        ("tess", "Tess", "Tech"),
-        ("vic", "Vic", "Verifier"),
-        ("ada", "Ada", "Approver"),
-    ):
-        User.objects.filter(username=username).update(first_name=first, last_name=last)
 
 
 def submitted_window() -> Window:
@@ -68,24 +50,6 @@ def submitted_window() -> Window:
     window.add_target(by=rex, action=TargetAction.UNPLUG, port=site.port(site.sw_a, "Eth1/2"))
     window.submit(by=rex)
     return window
-
-
-def work_the_rest(scene: Scene, before: int) -> None:
-    """Like finish_steps_before, for a runbook already worked part of the way."""
-    people = users()
-    for step in scene.run.sequence().filter(position__lt=before).exclude(status=StepStatus.COMPLETE):
-        code = scene.tags[str(step.asset)].code if step.asset else ""
-        if step.kind == StepKind.IDENTITY_CHECK:
-            scan(step, who=phone(people["tess"]), raw=code)
-        elif step.kind == StepKind.HOLD_POINT:
-            release(step, who=phone(people["ada"]))
-        elif step.kind == StepKind.DESTRUCTIVE:
-            scan(step, who=phone(people["tess"]), raw=code, serial=step.chassis.serial, method="camera")
-            scan(step, who=phone(people["vic"]), raw=code, serial=step.chassis.serial)
-            sign(step, who=phone(people["tess"]))
-            sign(step, who=phone(people["vic"]))
-        else:
-            sign(step, who=phone(people["tess"]))
 
 
 def local(moment, window: Window, fmt: str) -> str:
@@ -231,14 +195,14 @@ def completed(db) -> Scene:
     ends 35 minutes after its planned end."""
     scene = build_scene(targets=unplug_sw_a_eth1_2)
     name_the_people()
-    finish_steps_before(scene, IDENTITY)
-    scan(scene.step(IDENTITY), who=phone(users()["tess"]), raw=scene.tag_for("sw-b Eth1/2"))
+    finish_steps_before(scene, kind=IDENTITY)
+    scan(scene.step(kind=IDENTITY), who=phone(users()["tess"]), raw=scene.tag_for("sw-b Eth1/2"))
     resolve(
         Discrepancy.objects.get(),
         who=phone(users()["ada"]),
         resolution="Labels on sw-a and sw-b swapped back",
     )
-    work_the_rest(scene, 8)
+    finish_steps_before(scene, 8)
     scene.window.complete(by=users()["tess"])
     Window.objects.filter(pk=scene.window.pk).update(
         ended_at=scene.window.planned_end + timedelta(minutes=35)
@@ -249,7 +213,7 @@ def completed(db) -> Scene:
 
 def test_the_as_run_record_says_who_signed_what_and_when(completed):
     window = completed.window
-    destructive = completed.step(DESTRUCTIVE)
+    destructive = completed.step(kind=DESTRUCTIVE)
 
     pages = pages_of(render_runbook_pdf(window, as_run=True))
     text = squeeze("\n".join(pages))
@@ -290,12 +254,15 @@ def test_the_as_run_record_shows_the_mismatch_and_how_it_was_resolved(completed)
 
 def test_the_as_run_record_shows_hold_points_updates_time_and_the_audit_chain(completed):
     window = completed.window
-    hold = completed.step(HOLD)
+    hold = completed.step(kind=HOLD)
 
     text = squeeze("\n".join(pages_of(render_runbook_pdf(window, as_run=True))))
 
     released = local(hold.performed_at, window, "%Y-%m-%d %H:%M:%S")
-    assert f"{HOLD} Approver's go-ahead before anything is touched Ada Approver (ada) {released}" in text
+    assert (
+        f"{hold.position} Approver's go-ahead before anything is touched Ada Approver (ada) {released}"
+        in text
+    )
     # What customers were told, each with its fate: here nobody subscribes, and the record says so rather
     # than "sent" (tests/comms shows the counts and times when messages do go out).
     ref = window.reference  # CHG-<pk>: the database's numbering, not always 1
@@ -323,7 +290,7 @@ def test_the_as_run_record_shows_hold_points_updates_time_and_the_audit_chain(co
 
 def test_an_aborted_window_records_why_and_what_was_not_done(db):
     scene = build_scene(targets=unplug_sw_a_eth1_2)
-    finish_steps_before(scene, DESTRUCTIVE)
+    finish_steps_before(scene, kind=DESTRUCTIVE)
     scene.window.abort(by=users()["tess"], reason="Optic does not fit")
     Window.objects.filter(pk=scene.window.pk).update(
         ended_at=scene.window.planned_end - timedelta(minutes=20)
@@ -404,7 +371,7 @@ def runbook_of(targets: int) -> Scene:
 def test_the_runbook_is_built_in_a_fixed_number_of_queries(db, targets, steps):
     scene = runbook_of(targets)
     assert scene.run.steps.count() == steps
-    finish_steps_before(scene, 5)  # scans, signatures and their audit events to read back
+    finish_steps_before(scene, kind=DESTRUCTIVE)  # scans, signatures and their audit events to read back
 
     with CaptureQueriesContext(connection) as runbook:
         runbook_html(scene.window)

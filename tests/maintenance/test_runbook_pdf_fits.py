@@ -19,8 +19,8 @@ from checklists.models import Step
 from inventory.models import Device, DeviceType, Port
 from maintenance.models import Window
 from maintenance.runbook_pdf import render_runbook_pdf
-from tests.checklists.conftest import build_scene, users
-from tests.maintenance.test_runbook_pdf import name_the_people, work_the_rest
+from tests.builders.people import name_the_people, users
+from tests.builders.scenes import build_scene, finish_steps_before
 
 MM = 72 / 25.4
 MARGIN_LEFT_RIGHT = 14 * MM  # templates/maintenance/runbook_pdf.html, @page margin
@@ -107,7 +107,7 @@ def test_the_longest_values_fit_the_runbook(db, tmp_path):
 def test_the_longest_values_fit_the_as_run_record(db, tmp_path):
     scene = build_scene()
     name_the_people()
-    work_the_rest(scene, 8)
+    finish_steps_before(scene, 8)
     stretch_everything(scene)
     window = Window.objects.get(pk=scene.window.pk)
     window.complete(by=users()["tess"])

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from maintenance.models import TargetAction, WindowDecision, WindowRefused, WindowStatus
-from tests.conftest import make_user
-from tests.maintenance.conftest import make_window
+from tests.builders.people import make_user
+from tests.builders.windows import make_window
 
 
 def _draft(requester, lax1, *assignees):
@@ -132,7 +132,7 @@ def test_the_queue_says_which_windows_are_not_this_approvers_to_decide(client, l
 def test_the_approver_who_submitted_a_window_does_not_release_its_hold_points(lax1, rex, ada, tess, vic):
     from checklists.execution import release
     from checklists.models import StepKind, StepRefused
-    from tests.checklists.conftest import phone
+    from tests.builders.people import phone
 
     window = _draft(rex, lax1, tess, vic)
     window.submit(by=ada)

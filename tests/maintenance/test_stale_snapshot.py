@@ -6,7 +6,7 @@ import pytest
 
 from inventory.models import Port
 from maintenance.models import TargetAction, WindowRefused, WindowStatus
-from tests.maintenance.conftest import make_window
+from tests.builders.windows import make_window
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_an_inventory_change_makes_the_snapshot_stale_and_blocks_approval(submit
 
 
 def test_a_change_at_another_site_does_not_make_it_stale(submitted, rex):
-    from tests.maintenance.conftest import build_redundant_site
+    from tests.builders.sites import build_redundant_site
 
     build_redundant_site("SFO1")
     assert not submitted.latest_snapshot.is_stale

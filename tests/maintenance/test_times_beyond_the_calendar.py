@@ -16,8 +16,9 @@ from django.urls import reverse
 from comms.models import StatusLink
 from inventory.models import Customer, Site
 from maintenance.models import TargetAction, Window
-from tests.checklists.conftest import Scene, build_scene, users
-from tests.maintenance.conftest import make_window
+from tests.builders.people import users
+from tests.builders.scenes import Scene, build_scene
+from tests.builders.windows import make_window
 
 pytestmark = pytest.mark.django_db
 

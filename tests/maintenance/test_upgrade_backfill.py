@@ -10,7 +10,7 @@ from django.apps import apps
 
 from checklists.models import Run
 from maintenance.models import TargetAction, Window
-from tests.maintenance.conftest import make_window
+from tests.builders.windows import make_window
 
 backfill = importlib.import_module("maintenance.migrations.0004_backfill_approvals_and_submitters").backfill
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from maintenance.models import TargetAction, Window
-from tests.maintenance.conftest import make_window
+from tests.builders.windows import make_window
 
 
 def editing_offered(client, user, window: Window) -> set[str]:

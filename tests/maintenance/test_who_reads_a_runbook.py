@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import Role
-from tests.checklists.conftest import Scene, build_scene, users
-from tests.conftest import make_user
+from tests.builders.people import make_user, users
+from tests.builders.scenes import Scene, build_scene
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from tests.checklists.conftest import build_scene, finish_steps_before, users
-from tests.checklists.test_step_pages import on_phone
+from checklists.models import RunStatus
+from tests.builders.clients import on_phone
+from tests.builders.people import users
+from tests.builders.scenes import build_scene, finish_steps_before
 
 
 @pytest.fixture
@@ -76,3 +78,13 @@ def test_an_approved_window_starts_from_its_planned_start(db):
     window.save(update_fields=["planned_start"])
     assert offered(people["tess"], window) == {"start"}
     assert offered(people["rex"], window) == {"cancel"}  # the requester, not assigned: cancels, never starts
+
+
+def test_the_approvers_pause_button_pauses(scene):
+    ada = on_phone(users()["ada"])
+    response = ada.post(
+        reverse("maintenance:window_pause", args=[scene.window.pk]), {"reason": "hold on", "next": "board"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("maintenance:board")
+    scene.run.refresh_from_db()
+    assert scene.run.status == RunStatus.PAUSED

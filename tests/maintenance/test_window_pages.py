@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from maintenance.models import TargetAction, Window, WindowStatus
-from tests.maintenance.conftest import make_window
+from tests.builders.windows import make_window
 
 
 def test_planning_a_window_in_the_sites_local_time(client, rex, tess, lax1):
@@ -121,7 +121,7 @@ def test_a_forged_or_malformed_pick_is_refused_in_words(client, rex, lax1, data,
 
 
 def test_a_device_at_another_site_cannot_be_picked_by_its_id(client, rex, lax1):
-    from tests.inventory.conftest import build_small_site
+    from tests.builders.sites import build_small_site
 
     other = build_small_site(suffix="-sfo")
     window = make_window(rex, lax1.site)
@@ -223,7 +223,9 @@ def windows_at_their_first_cut(lax1, rex, ada, tess, vic, n: int) -> None:
     the interlock, which weighs the cut one more window has already made."""
     from checklists.execution import scan
     from checklists.models import StepKind
-    from tests.checklists.conftest import Scene, finish_steps_before, phone, tag_everything
+    from tests.builders.people import phone
+    from tests.builders.scenes import Scene, finish_steps_before
+    from tests.builders.sites import tag_everything
 
     tags = tag_everything(lax1, ada)
     ports = [lax1.port(lax1.sw_c, f"Eth1/{k}") for k in (1, 2, 3)]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from audit.log import verify_chain
 from audit.models import AuditEvent
 from maintenance.models import TargetAction, WindowDecision, WindowRefused, WindowStatus, WindowType
-from tests.maintenance.conftest import make_window
+from tests.builders.windows import make_window
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_rejecting_needs_a_reason_and_sends_the_window_back_to_draft(submitted, 
 
 def test_deciding_twice_is_refused_with_who_decided(approved, ada):
     from accounts.roles import Role
-    from tests.conftest import make_user
+    from tests.builders.people import make_user
 
     other = make_user("abe", Role.APPROVER)
     with pytest.raises(WindowRefused, match="Already approved by ada"):
@@ -170,7 +170,7 @@ def test_targets_change_only_while_a_draft_and_only_by_the_requester(submitted, 
 
 
 def test_a_target_must_be_at_the_windows_site_and_fit_its_action(lax1, rex):
-    from tests.maintenance.conftest import build_redundant_site
+    from tests.builders.sites import build_redundant_site
 
     window = make_window(rex, lax1.site)
     other = build_redundant_site("SFO1")

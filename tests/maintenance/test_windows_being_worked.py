@@ -14,7 +14,7 @@ from django.utils import timezone
 from checklists.models import Run, RunStatus
 from maintenance.models import TargetAction, Window
 from maintenance.views.board import BOARD_DAYS
-from tests.maintenance.conftest import make_window
+from tests.builders.windows import make_window
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from lockstep.middleware import DEVICE_COOKIE
-from tests.conftest import PASSWORD
+from tests.builders.people import PASSWORD
 
 
 def handset() -> Client:

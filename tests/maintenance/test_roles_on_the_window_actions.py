@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from maintenance.models import TargetAction, WindowDecision, WindowStatus
-from tests.maintenance.conftest import make_window
+from tests.builders.windows import make_window
 
 MISSING = 987654
 

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from accounts.roles import Role
-from checklists.models import Step, StepKind
-from inventory.models import Tag
-from maintenance.models import TargetAction, Window
-from tests.checklists.conftest import Scene, phone, tag_everything
-from tests.conftest import make_user
-from tests.maintenance.conftest import RedundantSite, build_redundant_site, make_window
+from checklists.execution import release, scan, sign
+from checklists.models import Step, StepKind, StepStatus
+from inventory.models import Circuit, CircuitTermination, Device, Port, Site, Tag
+from maintenance.models import Override, TargetAction, Window
+from tests.builders.people import make_user, phone
+from tests.builders.scenes import Scene, finish_steps_before
+from tests.builders.sites import RedundantSite, build_redundant_site, tag_everything
+from tests.builders.windows import make_window
 
 
 @dataclass
@@ -29,8 +31,7 @@ class Pair:
         return Scene(self.site, window, window.run, self.tags)
 
     def destructive(self, window: Window) -> Step:
-        window.refresh_from_db()
-        return window.run.steps.get(kind=StepKind.DESTRUCTIVE, is_rollback=False)
+        return self.scene(window).step(kind=StepKind.DESTRUCTIVE)
 
 
 def build_pair(*, b_starts_in=timedelta(hours=1), hours=4) -> Pair:
@@ -60,8 +61,6 @@ def build_pair(*, b_starts_in=timedelta(hours=1), hours=4) -> Pair:
 
 def clear(pair: Pair, step: Step, performer, verifier) -> None:
     """Both techs scan the step's asset and its chassis serial on their own phones: the step is cleared."""
-    from checklists.execution import scan
-
     code = pair.tags[str(step.asset)].code
     serial = step.chassis.serial
     scan(step, who=phone(performer), raw=code, serial=serial)
@@ -71,8 +70,6 @@ def clear(pair: Pair, step: Step, performer, verifier) -> None:
 def split_across_sites(pair: Pair):
     """Move sw-b and CHG-B to LAX2, joined to LAX1 by circuit CID-9 (core et-9 to sw-b Eth1/4). web01 at
     LAX1 still hangs off both switches: the pair's halves are at two sites that share one blast radius."""
-    from inventory.models import Circuit, CircuitTermination, Device, Port, Site
-
     lax2 = Site.objects.create(
         code="LAX2", name="Los Angeles 2", time_zone="America/Los_Angeles", camera_scan_required=False
     )
@@ -85,3 +82,61 @@ def split_across_sites(pair: Pair):
     CircuitTermination.objects.create(circuit=circuit, term_side="Z", site=lax2, port=far)
     pair.b.refresh_from_db()
     return lax2
+
+
+def running_pair(*, override: bool = False) -> Pair:
+    """CHG-A planned first, CHG-B after it (no overlap at approval, so no override was needed); CHG-A
+    overruns and both are worked at once. With `override`, they overlap and B was approved over A."""
+    pair = build_pair(b_starts_in=timedelta(hours=0) if override else timedelta(hours=4), hours=3)
+    rex, ada = pair.people["rex"], pair.people["ada"]
+    pair.a.submit(by=rex)
+    pair.a.approve(by=ada, comment="sw-a")
+    pair.b.submit(by=rex)
+    if override:
+        pair.b.approve(by=ada, override=Override((pair.site.acme.pk,), "both tonight, carefully"))
+    else:
+        pair.b.approve(by=ada, comment="sw-b")
+    pair.a.start(by=pair.people["tess"], now=pair.a.planned_start)
+    pair.b.start(by=pair.people["walt"], now=pair.b.planned_start)
+    return pair
+
+
+def cut_a(pair: Pair) -> None:
+    """tess and vic unplug sw-a Eth1/1 and sign it done: Acme's web01 runs on sw-b alone now."""
+    step = pair.destructive(pair.a)
+    finish_steps_before(pair.scene(pair.a), step.position)
+    clear(pair, step, pair.people["tess"], pair.people["vic"])
+    sign(pair.destructive(pair.a), who=phone(pair.people["tess"]))
+
+
+def clear_b(pair: Pair):
+    """walt and wes reach CHG-B's unplug and both scan sw-b Eth1/1: cleared, not yet done."""
+    step = pair.destructive(pair.b)
+    scene = pair.scene(pair.b)
+    for earlier in scene.run.sequence().filter(position__lt=step.position):
+        if earlier.kind == "identity_check":
+            scan(earlier, who=phone(pair.people["walt"]), raw=pair.tags[str(earlier.asset)].code)
+        elif earlier.kind == "hold_point":
+            release(earlier, who=phone(pair.people["ada"]))
+        else:
+            sign(earlier, who=phone(pair.people["walt"]))
+    clear(pair, step, pair.people["walt"], pair.people["wes"])
+    step = pair.destructive(pair.b)
+    assert step.status == StepStatus.CLEARED
+    return step
+
+
+def running_pair_with(b_target) -> Pair:
+    """As `running_pair`, with CHG-B's one target changed before it is submitted: `b_target(target, site)`."""
+    pair = build_pair(b_starts_in=timedelta(hours=4), hours=3)
+    target = pair.b.targets.get()
+    b_target(target, pair.site)
+    target.save()
+    rex, ada = pair.people["rex"], pair.people["ada"]
+    pair.a.submit(by=rex)
+    pair.a.approve(by=ada, comment="a")
+    pair.b.submit(by=rex)
+    pair.b.approve(by=ada, comment="b")
+    pair.a.start(by=pair.people["tess"], now=pair.a.planned_start)
+    pair.b.start(by=pair.people["walt"], now=pair.b.planned_start)
+    return pair

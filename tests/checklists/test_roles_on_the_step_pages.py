@@ -13,19 +13,18 @@ from audit.models import AuditEvent
 from checklists.execution import scan
 from checklists.models import StepStatus
 from inventory.models import Discrepancy, DiscrepancyStatus
-from tests.checklists.conftest import finish_steps_before, phone, users
-from tests.checklists.test_step_pages import key, on_phone
+from tests.builders.clients import key, on_phone
+from tests.builders.people import phone, users
+from tests.builders.scenes import HOLD, IDENTITY, finish_steps_before
 
-IDENTITY = 3
-HOLD = 4
 MISSING = 987654
 
 
 @pytest.fixture
 def held(scene):
     """tess scanned the label of sw-b at sw-a: a discrepancy is open and the run is held."""
-    finish_steps_before(scene, IDENTITY)
-    scan(scene.step(IDENTITY), who=phone(users()["tess"]), raw=scene.tag_for("sw-b Eth1/1"))
+    finish_steps_before(scene, kind=IDENTITY)
+    scan(scene.step(kind=IDENTITY), who=phone(users()["tess"]), raw=scene.tag_for("sw-b Eth1/1"))
     return scene
 
 
@@ -48,7 +47,7 @@ def _tells_nothing(response, scene) -> None:
 
 @pytest.mark.parametrize("who", ["olive", "tess"])
 def test_resolving_a_discrepancy_is_a_403_that_says_nothing_whether_or_not_it_exists(held, who):
-    from tests.conftest import make_user
+    from tests.builders.people import make_user
 
     person = make_user("olive") if who == "olive" else users()["tess"]
     discrepancy = Discrepancy.objects.get()
@@ -70,32 +69,39 @@ def test_resolving_a_discrepancy_is_a_403_that_says_nothing_whether_or_not_it_ex
 
 @pytest.mark.parametrize("who", ["olive", "tess"])
 def test_releasing_a_hold_point_is_a_403_that_says_nothing_whether_or_not_it_exists(scene, who):
-    from tests.conftest import make_user
+    from tests.builders.people import make_user
 
-    finish_steps_before(scene, HOLD)
+    finish_steps_before(scene, kind=HOLD)
     person = make_user("olive") if who == "olive" else users()["tess"]
     phone_ = on_phone(person)
-    real = phone_.post(reverse("checklists:step_release", args=[scene.run.pk, HOLD]), {"idem": key()})
+    real = phone_.post(
+        reverse("checklists:step_release", args=[scene.run.pk, scene.step(kind=HOLD).position]),
+        {"idem": key()},
+    )
     no_step = phone_.post(reverse("checklists:step_release", args=[scene.run.pk, MISSING]), {"idem": key()})
     no_run = phone_.post(reverse("checklists:step_release", args=[MISSING, 1]), {"idem": key()})
     _same_answer(real, no_step)
     _same_answer(real, no_run)
     _tells_nothing(real, scene)
-    assert scene.step(HOLD).status == StepStatus.PENDING
+    assert scene.step(kind=HOLD).status == StepStatus.PENDING
 
 
 @pytest.mark.parametrize("who", ["olive", "tess"])
 def test_starting_a_steps_checks_again_is_a_403_that_says_nothing_whether_or_not_it_exists(scene, who):
-    from tests.conftest import make_user
+    from tests.builders.people import make_user
 
-    finish_steps_before(scene, IDENTITY)
+    finish_steps_before(scene, kind=IDENTITY)
     person = make_user("olive") if who == "olive" else users()["tess"]
     phone_ = on_phone(person)
     data = {"reason": "my phone broke"}
     real = phone_.post(
-        reverse("checklists:step_reset", args=[scene.run.pk, IDENTITY]), {"idem": key(), **data}
+        reverse("checklists:step_reset", args=[scene.run.pk, scene.step(kind=IDENTITY).position]),
+        {"idem": key(), **data},
     )
-    no_run = phone_.post(reverse("checklists:step_reset", args=[MISSING, IDENTITY]), {"idem": key(), **data})
+    no_run = phone_.post(
+        reverse("checklists:step_reset", args=[MISSING, scene.step(kind=IDENTITY).position]),
+        {"idem": key(), **data},
+    )
     _same_answer(real, no_run)
     _tells_nothing(real, scene)
 
