@@ -66,6 +66,24 @@ class RenderJob(models.Model):
     class Meta:
         abstract = True
 
+    # Where it stands, asked by name so the job pages spell no status.
+    @property
+    def is_queued(self) -> bool:
+        return self.status == self.Status.QUEUED
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
+    @property
+    def is_cleared(self) -> bool:
+        """Ready once; its file was dropped after the days it is kept."""
+        return self.status == self.Status.CLEARED
+
     @property
     def finished(self) -> bool:
         return self.status not in (self.Status.QUEUED, *self.STAGES)

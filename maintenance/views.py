@@ -50,7 +50,6 @@ from maintenance.forms import (
 )
 from maintenance.label_checks import audit_racks, label_checks, may_put_audit_first, put_audit_first
 from maintenance.models import (
-    ACTIVE_STATUSES,
     BEFORE_IT_RUNS,
     DEVICE_ACTIONS,
     PORT_ACTIONS,
@@ -132,7 +131,7 @@ def offers(window: Window, user, *, steps_left: int | None = None) -> dict[str, 
 @role_required(*PLANNERS)
 def window_list(request: HtmxHttpRequest) -> HttpResponse:
     mine = _windows().filter(Q(requester=request.user) | Q(assignees=request.user)).distinct()
-    active = _windows().filter(status__in=ACTIVE_STATUSES)
+    active = _windows().active()
     return render(request, "maintenance/window_list.html", {"mine": mine, "active": active})
 
 
@@ -195,12 +194,8 @@ def window_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     window = _get_window(request, pk)
     snapshot = window.snapshot_list[0] if window.snapshot_list else None
-    conflicts = (
-        conflicts_among([window])[window.pk]
-        if window.status in (WindowStatus.DRAFT, *ACTIVE_STATUSES)
-        else []
-    )
-    can_decide = window.status == WindowStatus.SUBMITTED and window.may_approve(request.user)
+    conflicts = conflicts_among([window])[window.pk] if window.is_draft or window.is_active else []
+    can_decide = window.may_decide(request.user)
     can_edit = window.may_edit(request.user)
     find = request.GET.get("find", "")[:200] if can_edit else ""
     picks, more_picks = pick_assets(window.site, find)
@@ -224,7 +219,7 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "can_edit": can_edit,
         "can_decide": can_decide,
         "offers": offers(window, request.user),
-        "not_now": _not_now(window, request.user),
+        "not_now": window.next_step_refusal(request.user),
         # Something went wrong during the work: declared from here, its blast radius fills the form in.
         "may_declare": window.may_declare_incident(request.user),
         "may_credit": Credit.may_propose(request.user, window),
@@ -253,19 +248,6 @@ def _labels(window: Window, user, snapshot: BlastSnapshot | None) -> dict:
         "audit_racks": audit_racks(window, snapshot) if may_start else [],
         "walkers": walkers_for(user) if may_start else [],
     }
-
-
-def _not_now(window: Window, user) -> str:
-    """Why the window's next step is not offered to this user now, in words ("" when it is)."""
-    if window.status == WindowStatus.SUBMITTED:
-        return window.approval_refusal(user) if has_role(user, Role.APPROVER) else ""
-    if window.status == WindowStatus.APPROVED:
-        return window.start_refusal(user)
-    if window.status == WindowStatus.IN_PROGRESS:
-        return window.complete_refusal(user)
-    if window.status == WindowStatus.ABORTED and window.is_live:
-        return window.finish_rollback_refusal(user)
-    return ""
 
 
 @require_POST
@@ -422,7 +404,7 @@ def window_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
 
 @role_required(Role.APPROVER)
 def queue(request: HtmxHttpRequest) -> HttpResponse:
-    windows = list(_windows().filter(status=WindowStatus.SUBMITTED).order_by("planned_start"))
+    windows = list(_windows().awaiting_decision().order_by("planned_start"))
     conflicts = conflicts_among(windows)
     labels = label_checks(windows)
     rows = [
@@ -661,6 +643,7 @@ def _print_offer(request: HtmxHttpRequest, window: Window, document: Document) -
         .first()
     )
     context = {"window": window, "document": document, "latest": latest, "steps": window.run.steps.count()}
+    context["as_run"] = document == Document.AS_RUN
     return render(request, "maintenance/print_offer.html", context)
 
 
