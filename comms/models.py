@@ -420,4 +420,4 @@ class StatusLink(models.Model):
 
         from lockstep.public import public_url
 
-        return public_url(reverse("maintenance:status_private", args=[self.token]))
+        return public_url(reverse("incidents:status_private", args=[self.token]))

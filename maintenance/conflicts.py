@@ -16,7 +16,8 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from checklists.models import RunStatus
-from inventory.blast_radius import InventoryGraph, build_graph, circuits_between_sites, compute, sites_reached
+from inventory.blast_radius import InventoryGraph, build_graph, compute
+from inventory.models import circuits_between_sites, sites_reached
 from maintenance.impact import cuts_for
 from maintenance.models import (
     ACTIVE_STATUSES,

@@ -475,13 +475,6 @@ class Window(models.Model):
             WindowStatus.COMPLETED,
         )
 
-    def may_declare_incident(self, user) -> bool:
-        """Something went wrong during the work (or after it): an incident is declared from the window, its
-        blast radius filling the form in. Before the work starts there is nothing to declare from."""
-        from maintenance.models.incidents import Incident
-
-        return self.status in WORK_BEGAN and Incident.may_declare(user)
-
     def may_cancel(self, user) -> bool:
         return not self.cancel_refusal(user)
 

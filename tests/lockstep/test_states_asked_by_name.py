@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from checklists.live_checks import CheckState, LiveCheck
 from checklists.models import Run, RunMode, RunStatus, Step, StepKind, StepStatus
 from comms.models import Channel, Delivery, DeliveryState
+from debriefs.models import ActionItem, ActionState
 from inventory.models import Discrepancy, DiscrepancyStatus, LabelJob, LabelJobStatus, Tag, TagStatus
-from live.models import CheckState, LiveCheck
 from maintenance.models import (
-    ActionItem,
-    ActionState,
     PrintJob,
     PrintStatus,
     Window,

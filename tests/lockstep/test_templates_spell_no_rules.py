@@ -27,10 +27,10 @@ DOMAIN_NAME = re.compile(r"(status|state|role|roles|kind|phase|mode|level|decisi
 ALLOWED: dict[tuple[str, str], str] = {
     # Enum-driven: the public status page maps each level word of `status.Level` (a plain string the feeds
     # and the JSON say too, not a choice with predicates) to its colour and sentence, and says nothing else.
-    ("maintenance/status_page.html", "Operational"): "status.Level mapped to its colour and words",
-    ("maintenance/status_page.html", "Under maintenance"): "status.Level mapped to its colour and words",
+    ("incidents/status_page.html", "Operational"): "status.Level mapped to its colour and words",
+    ("incidents/status_page.html", "Under maintenance"): "status.Level mapped to its colour and words",
     (
-        "maintenance/_status_incident.html",
+        "incidents/_status_incident.html",
         "Operational",
     ): "status.Level: an incident's level, said unless all is well",
 }
