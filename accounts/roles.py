@@ -38,6 +38,62 @@ def has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
 DESK_ROLES = frozenset({Role.APPROVER, Role.COORDINATOR, Role.ADMIN})
 
 
+# Who opens which pages, as the pages' decorators let them in: the navigation below asks the same sets, and
+# tests/accounts/test_navigation.py holds the two together (a link is shown exactly to those the page admits).
+# Tuples, in the order a refusal names them ("This page is for the coordinator or admin role.").
+ANY_ROLE = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
+RESPONDERS = (Role.COORDINATOR, Role.APPROVER)  # incidents and debriefs
+OUTBOX_READERS = (Role.COORDINATOR, Role.ADMIN)
+DISCREPANCY_READERS = (Role.APPROVER, Role.ADMIN)
+
+
+def has_any_role(user: AbstractBaseUser | AnonymousUser, roles: tuple[Role, ...]) -> bool:
+    return not roles_of(user).isdisjoint(roles)
+
+
+class UserMay:
+    """What the user may open, asked by the navigation and the pages that link onward (`user_may` in every
+    template, from `accounts.context_processors`), so no template compares role names. Lazy: a page that
+    never asks does not read the user's groups."""
+
+    def __init__(self, user: AbstractBaseUser | AnonymousUser) -> None:
+        self._user = user
+
+    @property
+    def work(self) -> bool:
+        """Has a role at all: windows and inventory are open to every role."""
+        return has_any_role(self._user, ANY_ROLE)
+
+    @property
+    def work_today(self) -> bool:
+        return has_role(self._user, Role.TECH)
+
+    @property
+    def approve(self) -> bool:
+        return has_role(self._user, Role.APPROVER)
+
+    @property
+    def coordinate(self) -> bool:
+        return has_role(self._user, Role.COORDINATOR)
+
+    @property
+    def respond(self) -> bool:
+        """Incidents and debriefs."""
+        return has_any_role(self._user, RESPONDERS)
+
+    @property
+    def read_outbox(self) -> bool:
+        return has_any_role(self._user, OUTBOX_READERS)
+
+    @property
+    def read_discrepancies(self) -> bool:
+        return has_any_role(self._user, DISCREPANCY_READERS)
+
+    @property
+    def administer(self) -> bool:
+        return has_role(self._user, Role.ADMIN)
+
+
 def works_at_the_rack(user: AbstractBaseUser | AnonymousUser) -> bool:
     """A tech with no desk role: every page they open is laid out for the phone in their hand."""
     roles = roles_of(user)

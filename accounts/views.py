@@ -45,7 +45,8 @@ def _work_area(request: HtmxHttpRequest, role: Role, layout: str):
     return render(
         request,
         "accounts/work_area.html",
-        {"layout": layout, "role": role, "title": title, "blurb": blurb},
+        # The coordinator's area lists its pages; the others have none of their own yet.
+        {"layout": layout, "role": role, "title": title, "blurb": blurb, "tiles": role is Role.COORDINATOR},
     )
 
 

@@ -97,6 +97,15 @@ class LiveCheck(models.Model):
     def final(self) -> bool:
         return self.state in FINAL_STATES
 
+    # What the step page says in words, asked by name so no template spells a state.
+    @property
+    def agreed(self) -> bool:
+        return self.state == CheckState.AGREED
+
+    @property
+    def unanswered(self) -> bool:
+        return self.state == CheckState.NO_ANSWER
+
     @property
     def waived(self) -> bool:
         """No answer (or a link the switch still saw up), and an approver decided the step goes on anyway."""

@@ -304,6 +304,19 @@ class Delivery(models.Model):
             and timezone.now() - self.claimed_at > self.STUCK_AFTER
         )
 
+    # What the outbox marks, asked by name so its template spells no state or channel.
+    @property
+    def is_sent(self) -> bool:
+        return self.state == DeliveryState.SENT
+
+    @property
+    def is_failed(self) -> bool:
+        return self.state == DeliveryState.FAILED
+
+    @property
+    def is_webhook(self) -> bool:
+        return self.channel == Channel.WEBHOOK
+
     @property
     def resendable(self) -> bool:
         return self.state == DeliveryState.FAILED or self.stuck

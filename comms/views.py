@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.roles import Role, role_required
+from accounts.roles import OUTBOX_READERS, role_required
 from comms import subscriptions
 from comms.models import TOKEN_SHAPE, Delivery, DeliveryState, Notice, StatusLink, Subscriber
 from inventory.models import Site
@@ -35,7 +35,7 @@ def unsubscribe(request: HtmxHttpRequest, token: str) -> HttpResponse:
     return render(request, "comms/unsubscribe.html", {"subscriber": subscriber})
 
 
-@role_required(Role.COORDINATOR, Role.ADMIN)
+@role_required(*OUTBOX_READERS)
 def outbox(request: HtmxHttpRequest) -> HttpResponse:
     """Every notice, newest first, with what became of each of its messages."""
     notices = (
@@ -56,7 +56,7 @@ def outbox(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.COORDINATOR, Role.ADMIN)
+@role_required(*OUTBOX_READERS)
 def resend(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     delivery = get_object_or_404(Delivery, pk=pk)
     try:

@@ -321,6 +321,10 @@ class ActionItem(models.Model):
     def __str__(self) -> str:
         return self.what
 
+    @property
+    def is_open(self) -> bool:
+        return self.state == ActionState.OPEN
+
     def newer_version(self) -> ChecklistTemplate | None:
         """The newest version of the action's template published since it was agreed, if any."""
         if not self.template_id:

@@ -81,11 +81,7 @@ class RenderJob(models.Model):
     class Meta:
         abstract = True
 
-    @property
-    def finished(self) -> bool:
-        return self.status not in (self.Status.QUEUED, *self.STAGES)
-
-    # What its page asks, so that no template compares status strings.
+    # Where it stands, asked by name so the job pages spell no status.
     @property
     def is_queued(self) -> bool:
         return self.status == self.Status.QUEUED
@@ -100,7 +96,12 @@ class RenderJob(models.Model):
 
     @property
     def is_cleared(self) -> bool:
+        """Ready once; its file was dropped after the days it is kept."""
         return self.status == self.Status.CLEARED
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in (self.Status.QUEUED, *self.STAGES)
 
     @property
     def files_kept_days(self) -> int:

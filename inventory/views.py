@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.roles import Role, role_required
+from accounts.roles import ANY_ROLE, DISCREPANCY_READERS, Role, role_required
 from audit.log import record
 from inventory import codes, printing
 from inventory.forms import NetBoxImportForm
@@ -28,13 +28,11 @@ from inventory.models import (
     DiscrepancyStatus,
     InventoryRefused,
     LabelJob,
-    LabelJobStatus,
     Port,
     Rack,
     Site,
     Tag,
     TagQuerySet,
-    TagStatus,
     find_by_identity,
     may_reveal_identity,
     reveal_identity,
@@ -45,7 +43,6 @@ from inventory.phones import Phone
 from inventory.render_jobs import job_for_asker, job_page, job_pdf
 from lockstep.http import HtmxHttpRequest
 
-ANY_ROLE = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
 SEARCH_LIMIT = 25
 
 
@@ -90,13 +87,13 @@ def with_tag(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 def _tag_page(request: HtmxHttpRequest, tag: Tag, given: str, *, refusal: str = "", status: int = 0):
     """A tag's page: its state and asset, never its code. Its forms post back the code `given`, the one the
     visitor scanned or typed, so the page tells nobody a code they did not already hold."""
-    status = status or (410 if tag.status == TagStatus.REVOKED else 200)
+    status = status or (410 if tag.is_revoked else 200)
     context = {
         "tag": tag,
         "asset": tag.asset,
         "given": given,
         "refusal": refusal,
-        "may_apply": tag.status == TagStatus.ISSUED and Tag.may_label_assets(request.user),
+        "may_apply": tag.may_commission(request.user),
         "may_manage_tags": Tag.may_manage(request.user),
     }
     return render(request, "inventory/tag.html", context, status=status)
@@ -413,7 +410,7 @@ def import_csv(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "inventory/import.html", {"form": form, "report": report}, status=status)
 
 
-@role_required(Role.APPROVER, Role.ADMIN)
+@role_required(*DISCREPANCY_READERS)
 def discrepancies(request: HtmxHttpRequest) -> HttpResponse:
     items = Discrepancy.objects.filter(status=DiscrepancyStatus.OPEN).select_related(
         "device__site", "port__device", "tag", "reported_by"
@@ -454,7 +451,7 @@ def _print_labels(
     except LabelRefused as refusal:
         return _labels_refused(request, refusal.reason, 409, about)
     # 303: the browser fetches the answer with a GET, which a reload repeats without asking to print again.
-    if job.status == LabelJobStatus.READY and not job.in_worker:
+    if job.is_ready and not job.in_worker:
         return _SeeOther(reverse("inventory:label_job_pdf", args=[job.pk]))
     return _SeeOther(job.get_absolute_url())
 

@@ -164,6 +164,19 @@ class StepLine:
     discrepancies: list[DiscrepancyLine] = field(default_factory=list)
     live: list[LiveLine] = field(default_factory=list)
 
+    # The printed rule each kind of step carries, asked by name so the template spells no kind.
+    @property
+    def is_destructive(self) -> bool:
+        return self.kind == StepKind.DESTRUCTIVE
+
+    @property
+    def is_identity_check(self) -> bool:
+        return self.kind == StepKind.IDENTITY_CHECK
+
+    @property
+    def is_hold_point(self) -> bool:
+        return self.kind == StepKind.HOLD_POINT
+
 
 @dataclass(frozen=True)
 class EventLine:

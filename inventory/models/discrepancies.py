@@ -55,6 +55,19 @@ class Discrepancy(models.Model):
     def __str__(self) -> str:
         return self.summary
 
+    @property
+    def is_open(self) -> bool:
+        return self.status == DiscrepancyStatus.OPEN
+
+    # The kinds a page describes in their own words (the others show their summary).
+    @property
+    def is_scan_mismatch(self) -> bool:
+        return self.kind == "scan_mismatch"
+
+    @property
+    def is_tryout_wrong_port(self) -> bool:
+        return self.kind == "tryout_wrong_port"
+
     @classmethod
     def raise_for(
         cls, *, kind: str, summary: str, by, expected: dict, found: dict, **links: Any

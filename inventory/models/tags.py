@@ -100,6 +100,18 @@ class Tag(models.Model):
         return self.device if self.device_id else self.port.device
 
     @property
+    def is_issued(self) -> bool:
+        return self.status == TagStatus.ISSUED
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == TagStatus.ACTIVE
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == TagStatus.REVOKED
+
+    @property
     def display_short_code(self) -> str:
         return codes.format_short(self.short_code)
 
@@ -128,6 +140,10 @@ class Tag(models.Model):
         """A second copy of a label already on its asset is how a label ends up on the wrong device: only an
         approver prints one."""
         return Tag.may_label_assets(user) and has_role(user, Role.APPROVER)
+
+    def may_commission(self, user) -> bool:
+        """Whether the tag's page offers `user` to apply it: issued, not yet applied, and theirs to label."""
+        return self.is_issued and Tag.may_label_assets(user)
 
     @classmethod
     def issue(cls, asset: Device | Port, *, by, replaces: Tag | None = None) -> Tag:

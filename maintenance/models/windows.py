@@ -86,6 +86,14 @@ def _under_way() -> Q:
 class WindowQuerySet(models.QuerySet):
     """The sets of windows the pages list, each named once here so no view spells its own."""
 
+    def active(self) -> WindowQuerySet:
+        """Submitted, approved or in progress: planned and not yet over (`Window.is_active`)."""
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def awaiting_decision(self) -> WindowQuerySet:
+        """The approval queue: submitted, not yet approved or rejected."""
+        return self.filter(status=WindowStatus.SUBMITTED)
+
     def live(self) -> WindowQuerySet:
         """Windows whose runbook is being worked: exactly those whose `is_live` is true."""
         return self.filter(_live())
@@ -274,6 +282,23 @@ class Window(models.Model):
     def may_approve(self, user) -> bool:
         return not self.approval_refusal(user)
 
+    def may_decide(self, user) -> bool:
+        """Whether the page offers this user the approve and reject buttons: submitted, and theirs to decide."""
+        return self.status == WindowStatus.SUBMITTED and self.may_approve(user)
+
+    def next_step_refusal(self, user) -> str:
+        """Why the window's next step (deciding, starting, completing, finishing the rollback) is not this
+        user's now, in words ("" when it is, or when there is none). Deciding is said only to approvers."""
+        if self.status == WindowStatus.SUBMITTED:
+            return self.approval_refusal(user) if has_role(user, Role.APPROVER) else ""
+        if self.status == WindowStatus.APPROVED:
+            return self.start_refusal(user)
+        if self.status == WindowStatus.IN_PROGRESS:
+            return self.complete_refusal(user)
+        if self.status == WindowStatus.ABORTED and self.is_live:
+            return self.finish_rollback_refusal(user)
+        return ""
+
     def approval_refusal(self, user) -> str:
         """Approving or rejecting is an approver's call, and never one of the people who asked for the change,
         submitted it or work on it: the same person never both plans and passes a change."""
@@ -310,6 +335,39 @@ class Window(models.Model):
         return self.status == WindowStatus.IN_PROGRESS or (
             self.status == WindowStatus.ABORTED and self.run.mode == RunMode.ROLLBACK
         )
+
+    @property
+    def is_under_way(self) -> bool:
+        """Started and not yet over: in progress (with a runbook or without), or live while rolling back.
+        What the board shows as a card with progress (as a filter: part of `Window.objects.on_board`)."""
+        return self.status == WindowStatus.IN_PROGRESS or self.is_live
+
+    @property
+    def has_ended(self) -> bool:
+        """Completed or aborted: its as-run record is the final one."""
+        return self.status in (WindowStatus.COMPLETED, WindowStatus.ABORTED)
+
+    @property
+    def is_active(self) -> bool:
+        """Submitted, approved or in progress (as a filter: `Window.objects.active()`)."""
+        return self.status in ACTIVE_STATUSES
+
+    # The statuses the pages name in words, asked by name so no template spells a status.
+    @property
+    def is_draft(self) -> bool:
+        return self.status == WindowStatus.DRAFT
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == WindowStatus.APPROVED
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status == WindowStatus.IN_PROGRESS
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == WindowStatus.CANCELLED
 
     def start_refusal(self, user, now: datetime | None = None) -> str:
         if self.status != WindowStatus.APPROVED:
@@ -840,6 +898,10 @@ class WindowDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.window.reference} {self.decision} by {self.by}"
+
+    @property
+    def is_rejection(self) -> bool:
+        return self.decision == self.Decision.REJECTED
 
 
 class BlastSnapshot(models.Model):

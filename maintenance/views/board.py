@@ -48,7 +48,7 @@ BOARD_STEP_FIELDS = (
 
 @role_required(Role.APPROVER)
 def queue(request: HtmxHttpRequest) -> HttpResponse:
-    windows = list(windows_for_pages().filter(status=WindowStatus.SUBMITTED).order_by("planned_start"))
+    windows = list(windows_for_pages().awaiting_decision().order_by("planned_start"))
     conflicts = conflicts_among(windows)
     labels = label_checks(windows)
     rows = [

@@ -61,6 +61,7 @@ def _print_offer(request: HtmxHttpRequest, window: Window, document: Document) -
         .first()
     )
     context = {"window": window, "document": document, "latest": latest, "steps": window.run.steps.count()}
+    context["as_run"] = document == Document.AS_RUN
     return render(request, "maintenance/print_offer.html", context)
 
 

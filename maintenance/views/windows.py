@@ -33,7 +33,6 @@ from maintenance.forms import (
 )
 from maintenance.label_checks import audit_racks, label_checks, may_put_audit_first, put_audit_first
 from maintenance.models import (
-    ACTIVE_STATUSES,
     BEFORE_IT_RUNS,
     DEVICE_ACTIONS,
     PORT_ACTIONS,
@@ -44,7 +43,6 @@ from maintenance.models import (
     TargetAction,
     Window,
     WindowRefused,
-    WindowStatus,
 )
 from maintenance.panels import window_panels
 from maintenance.views.shared import PLANNERS, get_window, offers, windows_for_pages
@@ -53,7 +51,7 @@ from maintenance.views.shared import PLANNERS, get_window, offers, windows_for_p
 @role_required(*PLANNERS)
 def window_list(request: HtmxHttpRequest) -> HttpResponse:
     mine = windows_for_pages().filter(Q(requester=request.user) | Q(assignees=request.user)).distinct()
-    active = windows_for_pages().filter(status__in=ACTIVE_STATUSES)
+    active = windows_for_pages().active()
     return render(request, "maintenance/window_list.html", {"mine": mine, "active": active})
 
 
@@ -112,12 +110,8 @@ def window_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     window = get_window(request, pk)
     snapshot = window.snapshot_list[0] if window.snapshot_list else None
-    conflicts = (
-        conflicts_among([window])[window.pk]
-        if window.status in (WindowStatus.DRAFT, *ACTIVE_STATUSES)
-        else []
-    )
-    can_decide = window.status == WindowStatus.SUBMITTED and window.may_approve(request.user)
+    conflicts = conflicts_among([window])[window.pk] if window.is_draft or window.is_active else []
+    can_decide = window.may_decide(request.user)
     can_edit = window.may_edit(request.user)
     find = request.GET.get("find", "")[:200] if can_edit else ""
     picks, more_picks = pick_assets(window.site, find)
@@ -141,7 +135,7 @@ def window_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "can_edit": can_edit,
         "can_decide": can_decide,
         "offers": offers(window, request.user),
-        "not_now": _not_now(window, request.user),
+        "not_now": window.next_step_refusal(request.user),
         # What the apps above add (declare an incident, hold the debrief, propose credits): maintenance.panels.
         "panels": window_panels(request, window),
         "may_tell": window.may_tell_customers(request.user),
@@ -167,19 +161,6 @@ def _labels(window: Window, user, snapshot: BlastSnapshot | None) -> dict:
         "audit_racks": audit_racks(window, snapshot) if may_start else [],
         "walkers": walkers_for(user) if may_start else [],
     }
-
-
-def _not_now(window: Window, user) -> str:
-    """Why the window's next step is not offered to this user now, in words ("" when it is)."""
-    if window.status == WindowStatus.SUBMITTED:
-        return window.approval_refusal(user) if has_role(user, Role.APPROVER) else ""
-    if window.status == WindowStatus.APPROVED:
-        return window.start_refusal(user)
-    if window.status == WindowStatus.IN_PROGRESS:
-        return window.complete_refusal(user)
-    if window.status == WindowStatus.ABORTED and window.is_live:
-        return window.finish_rollback_refusal(user)
-    return ""
 
 
 @require_POST
