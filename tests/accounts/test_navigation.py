@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.roles import Role, UserMay
-from tests.conftest import make_user
+from tests.builders.people import make_user
 
 # Every page either navigation links to, for someone.
 NAV_PAGES = [

@@ -13,8 +13,8 @@ from django.urls import reverse
 from accounts.roles import Role
 from checklists.models import Run, RunStatus
 from maintenance.models import TargetAction, Window
-from tests.conftest import make_user
-from tests.maintenance.conftest import make_window
+from tests.builders.people import make_user
+from tests.builders.windows import make_window
 
 
 @pytest.fixture
