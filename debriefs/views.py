@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.roles import Role, role_required
+from accounts.roles import RESPONDERS, Role, role_required
 from checklists.idempotency import idempotent
 from checklists.models import ChecklistTemplate
 from debriefs import reports
@@ -32,8 +32,6 @@ from lockstep.dates import refuse_unlikely_date
 from lockstep.forms import IdChoiceField
 from lockstep.http import HtmxHttpRequest
 from maintenance.models import Window
-
-HOLDERS = (Role.COORDINATOR, Role.APPROVER)
 
 
 class AnswersForm(forms.Form):
@@ -76,7 +74,7 @@ class ActionForm(forms.Form):
         self.fields["template"].queryset = ChecklistTemplate.objects.filter(pk__in=latest.values())
 
 
-@role_required(*HOLDERS)
+@role_required(*RESPONDERS)
 def debrief_list(request: HtmxHttpRequest) -> HttpResponse:
     """Every debrief, newest first, and the actions still open, the overdue first and the viewer's own marked."""
     debriefs_ = list(
@@ -108,7 +106,7 @@ class ReportForm(forms.Form):
 
 
 @require_POST
-@role_required(*HOLDERS)
+@role_required(*RESPONDERS)
 @idempotent
 def debrief_open(request: HtmxHttpRequest) -> HttpResponse:
     subject = source_from(request.POST)
@@ -121,7 +119,7 @@ def debrief_open(request: HtmxHttpRequest) -> HttpResponse:
     return redirect(debrief)
 
 
-@role_required(*HOLDERS)
+@role_required(*RESPONDERS)
 def debrief_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The page; a POST (one of its forms) acts once per key: a retried post gets the first answer again."""
     return _debrief_once(request, pk) if request.method == "POST" else _debrief(request, pk)
@@ -197,7 +195,7 @@ _debrief_once = idempotent(_debrief)
 
 
 @require_POST
-@role_required(*HOLDERS)
+@role_required(*RESPONDERS)
 @idempotent
 def action_close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ActionItem.objects.select_related("debrief", "template"), pk=pk)
@@ -210,7 +208,7 @@ def action_close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect(item.debrief)
 
 
-@role_required(*HOLDERS)
+@role_required(*RESPONDERS)
 def debrief_pdf(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Renders and writes nothing: a link followed from anywhere cannot put an event in the reader's name. The
     PDF carries the chain's head when it was made, which is what the archive needs to check it later."""

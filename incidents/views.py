@@ -18,7 +18,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from accounts.roles import Role, role_required
+from accounts.roles import RESPONDERS, role_required
 from checklists.idempotency import idempotent
 from comms.models import TOKEN_SHAPE, StatusLink
 from comms.notices import notices_about
@@ -148,10 +148,8 @@ def status_private_ics(request: HtmxHttpRequest, token: str) -> HttpResponse:
 
 # --- incidents (the coordinator's and approver's desk) ------------------------------------------------------
 
-INCIDENT_ROLES = (Role.COORDINATOR, Role.APPROVER)
 
-
-@role_required(*INCIDENT_ROLES)
+@role_required(*RESPONDERS)
 def incident_list(request: HtmxHttpRequest) -> HttpResponse:
     since = timezone.now() - timedelta(days=status.HISTORY_DAYS)
     incidents = list(
@@ -163,7 +161,7 @@ def incident_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "incidents/incidents.html", {"incidents": incidents})
 
 
-@role_required(*INCIDENT_ROLES)
+@role_required(*RESPONDERS)
 def incident_new(request: HtmxHttpRequest) -> HttpResponse:
     window = None
     raw = request.GET.get("window") or request.POST.get("window", "")
@@ -197,7 +195,7 @@ def incident_new(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*INCIDENT_ROLES)
+@role_required(*RESPONDERS)
 def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The page; a POST (an update, a restoration, an impact) acts once per key: a retry gets the first answer."""
     return _incident_once(request, pk) if request.method == "POST" else _incident(request, pk)
