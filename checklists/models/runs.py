@@ -15,13 +15,7 @@ from accounts.roles import DESK_ROLES, Role, has_role, roles_of
 from audit.log import record
 from checklists.live_checks import LiveCheck
 from checklists.models.scans import StepScan
-from checklists.models.states import (
-    Binding,
-    RunMode,
-    RunStatus,
-    StepRefused,
-    StepStatus,
-)
+from checklists.models.states import Binding, RunMode, RunStatus, StepRefused, StepStatus
 from checklists.models.steps import Step
 from checklists.models.templates import ChecklistTemplate
 from inventory.models import Discrepancy, DiscrepancyStatus

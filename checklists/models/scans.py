@@ -8,9 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from checklists.models.states import (
-    ScanMethod,
-)
+from checklists.models.states import ScanMethod
 from inventory.models import Device, Discrepancy, Port, Tag, TagStatus
 
 

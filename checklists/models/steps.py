@@ -120,6 +120,8 @@ class Step(models.Model):
     def from_template(
         cls, run: models.Model, template: StepTemplate, binding: Binding | None, position: int
     ) -> Step:
+        """A step of `run` (a Run: runs.py imports this module, so the hint cannot name it) for one bound
+        asset, worded from its template."""
         asset = binding.asset if binding else None
         device = asset if isinstance(asset, Device) else None
         port = asset if isinstance(asset, Port) else None

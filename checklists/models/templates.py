@@ -11,10 +11,7 @@ from django.utils import timezone
 
 from accounts.roles import Role, has_role
 from audit.log import record
-from checklists.models.states import (
-    StepKind,
-    StepRefused,
-)
+from checklists.models.states import StepKind, StepRefused
 
 
 class ChecklistTemplate(models.Model):
