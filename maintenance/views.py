@@ -36,8 +36,7 @@ from live.models import LiveCheck, read_for
 from lockstep.converters import as_id
 from lockstep.http import HtmxHttpRequest
 from lockstep.public import public_url
-from maintenance import notices, status
-from maintenance.conflicts import conflicts_among, needing_override
+from maintenance import status, window_notices
 from maintenance.forms import (
     DecisionForm,
     ImpactForm,
@@ -72,6 +71,8 @@ from maintenance.models import (
     Window,
     WindowRefused,
     WindowStatus,
+    conflicts_among,
+    needing_override,
     override_prefetches,
 )
 
@@ -625,7 +626,7 @@ def tech_today(request: HtmxHttpRequest) -> HttpResponse:
 def _pdf_or_refusal(request: HtmxHttpRequest, pk: int, *, as_run: bool) -> HttpResponse:
     """A short runbook's PDF, made as it is fetched. A long one's is made by the worker: a GET answers with
     the page that asks for it, and only the POST from that page (or the window's) asks, once per form."""
-    from maintenance.runbook_pdf import pdf_filename, render_runbook_pdf, require_printable
+    from maintenance.runbook_pdf import pdf_filename, render_runbook_pdf
 
     window = _get_window(request, pk)
     if not window.may_read_runbook(request.user):
@@ -638,7 +639,7 @@ def _pdf_or_refusal(request: HtmxHttpRequest, pk: int, *, as_run: bool) -> HttpR
             )
             # 303: the browser fetches the job's page with a GET, which a reload repeats without asking again.
             return _SeeOther(job.get_absolute_url())
-        require_printable(window, as_run=as_run)
+        window.require_printable(as_run=as_run)
         if PrintJob.made_in_worker(window):
             return _print_offer(request, window, document)
         pdf = render_runbook_pdf(window, as_run=as_run)
@@ -956,8 +957,8 @@ def window_compose(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         shown = comms_preview(
             NoticeKind.UPDATE,
-            services=notices.service_ids(window),
-            values=notices.values(window, message=form.cleaned_data["message"]),
+            services=window_notices.service_ids(window),
+            values=window_notices.values(window, message=form.cleaned_data["message"]),
             site=window.site,
             reference=window.reference,
         )
@@ -981,7 +982,7 @@ def window_compose_send(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "maintenance/compose.html", {"window": window, "form": form}, status=400)
     with transaction.atomic():
-        notice = notices.tell(
+        notice = window_notices.tell(
             window, NoticeKind.UPDATE, by=request.user, message=form.cleaned_data["message"]
         )
     messages.success(

@@ -2,16 +2,24 @@
 
 Every transition is one method: it checks who may make it and from which state, locks the row, changes it
 and writes the audit event in one transaction. Views never set `status` themselves.
+
+What a window does to connectivity (its targets as blast-radius cuts) and its conflicts with other windows
+are here too, at the end: approval is refused on them, so they are the window's own rules. The models import
+nothing of maintenance above them: what follows a change in the worker (reminders, a print) is queued by
+maintenance/tasks.py when the signals below say so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,9 +27,22 @@ from accounts.roles import Role, has_role
 from audit.log import record
 from checklists.models import Run, RunMode, RunStatus, StepRefused
 from inventory.actions import DEVICE_ACTIONS, PORT_ACTIONS, Action
+from inventory.blast_radius import (
+    Cut,
+    InventoryGraph,
+    build_graph,
+    circuits_between_sites,
+    compute,
+    sites_reached,
+)
 from inventory.models import Device, Port, Site
 from lockstep.dates import in_zone, span_in_zone, zone_name
-from maintenance import notices
+from maintenance import window_notices
+from maintenance.runbooks import build_runbook
+
+# Sent inside the approval's transaction (sender=Window, window=, by=): maintenance/tasks.py queues the
+# reminders and the overrun check, committed with the approval or not at all.
+window_approved = Signal()
 
 
 class WindowRefused(Exception):
@@ -223,9 +244,6 @@ class Window(models.Model):
 
     def submit(self, *, by) -> BlastSnapshot:
         """Draft → submitted: computes the blast radius snapshot and the conflicts the approver reviews."""
-        from maintenance.conflicts import find_conflicts
-        from maintenance.runbooks import build_runbook
-
         with transaction.atomic():
             window = self._locked()
             self._require(window, (WindowStatus.DRAFT,), "submitted")
@@ -408,6 +426,19 @@ class Window(models.Model):
         pages follow too. A window with no runbook yet hides nothing: its PDF says in words why there is none."""
         return self.run_id is None or self.run.may_view(user)
 
+    def require_printable(self, *, as_run: bool) -> None:
+        """WindowRefused, with the reason in words, for a document there is nothing honest to print for."""
+        if self.run_id is None:
+            raise WindowRefused(
+                f"{self.reference} has no runbook yet: it is built when the window is submitted for approval. "
+                "Submit it, then print the runbook."
+            )
+        if as_run and self.status not in WORK_BEGAN:
+            raise WindowRefused(
+                f"{self.reference} is {self.get_status_display().lower()}: the as-run record exists once "
+                "the window has started. Print the runbook instead."
+            )
+
     def may_tell_customers(self, user) -> bool:
         """A coordinator writes to the customers of a window they have been told of, before, during and after."""
         return has_role(user, Role.COORDINATOR) and self.status in (
@@ -502,7 +533,8 @@ class Window(models.Model):
                     )
                     window.run.save(update_fields=["approved_services"])
                 if approve:
-                    notices.approved(window, by=by)
+                    window_notices.scheduled(window, by=by)
+                    window_approved.send(sender=Window, window=window, by=by)
                 record(
                     "window.approved" if approve else "window.rejected",
                     actor=by,
@@ -525,8 +557,6 @@ class Window(models.Model):
     def pair_outages(self) -> list[tuple[Window, dict[int, str]]]:
         """The windows already approved or in progress at an overlapping time that, together with this one,
         take down services neither takes down alone. Approving over one of them needs an override."""
-        from maintenance.conflicts import find_conflicts, needing_override
-
         return needing_override(find_conflicts(self))
 
     def _check_pairs(self, window: Window, *, by, override: Override | None) -> list[RedundancyOverride]:
@@ -584,7 +614,7 @@ class Window(models.Model):
             record("window.started", actor=by, obj=window, payload={"early": now < window.planned_start})
             if window.run_id:
                 window.run.open_for_work(by=by)
-            notices.started(window, by=by)
+            window_notices.started(window, by=by)
         self._refresh_from(window)
 
     def complete(self, *, by) -> None:
@@ -616,7 +646,8 @@ class Window(models.Model):
                     window.run.begin_rollback(by=by, reason=reason)
                 else:
                     window.run.close(by=by)
-            (notices.aborted if status == WindowStatus.ABORTED else notices.completed)(window, by=by)
+            finished = window_notices.aborted if status == WindowStatus.ABORTED else window_notices.completed
+            finished(window, by=by)
         self._refresh_from(window)
 
     def finish_rollback(self, *, by) -> None:
@@ -640,7 +671,7 @@ class Window(models.Model):
             window.status_changed_at = timezone.now()
             window.save(update_fields=["status", "status_changed_at"])
             record("window.cancelled", actor=by, obj=window, payload={"reason": reason[:2000]})
-            notices.cancelled(window, by=by)
+            window_notices.cancelled(window, by=by)
         self._refresh_from(window)
 
     def pause(self, *, by, reason: str) -> None:
@@ -826,6 +857,32 @@ class Target(models.Model):
         return self.port if self.port_id else self.device
 
 
+# --- what a window does to connectivity ---------------------------------------------------------------
+
+
+def cut_for(target: Target) -> Cut:
+    """The target's action as a blast-radius cut (the one mapping, in `Cut.for_work`)."""
+    verb = target.get_action_display().lower()
+    if target.port_id:
+        return Cut.for_work(
+            target.action, port=target.port, label=f"{verb} {target.port.device.name} {target.port.name}"
+        )
+    return Cut.for_work(target.action, device=target.device, label=f"{verb} {target.device.name}")
+
+
+def cuts_for(targets: Iterable[Target]) -> list[Cut]:
+    return [cut_for(target) for target in targets]
+
+
+def window_targets(window: Window) -> list[Target]:
+    return list(window.targets.select_related("device", "port__device"))
+
+
+def compute_window_blast_radius(window: Window, graph: InventoryGraph | None = None) -> dict[str, Any]:
+    graph = graph or build_graph(window.site_id)
+    return compute(graph, cuts_for(window_targets(window))).to_dict()
+
+
 class WindowDecision(models.Model):
     class Decision(models.TextChoices):
         APPROVED = "approved", "Approved"
@@ -867,8 +924,6 @@ class BlastSnapshot(models.Model):
 
     @classmethod
     def compute_for(cls, window: Window) -> BlastSnapshot:
-        from maintenance.impact import compute_window_blast_radius
-
         revision = Site.objects.values_list("revision", flat=True).get(pk=window.site_id)
         result = compute_window_blast_radius(window)
         return cls.objects.create(
@@ -935,3 +990,209 @@ class Blackout(models.Model):
 
 def overlapping(start: datetime, end: datetime) -> Q:
     return Q(planned_start__lt=end, planned_end__gt=start)
+
+
+# --- conflicts between windows ------------------------------------------------------------------------
+# At one site (and, for a redundant pair, at the sites its active circuits join it to: their cuts meet in one
+# blast radius). Two windows conflict when their times overlap and they touch the same port, device or rack;
+# when their cuts together take down a service that neither takes down alone (each works on one switch of a
+# redundant pair); when a normal change falls in a blackout; or when one tech is booked on both.
+
+
+@dataclass(frozen=True)
+class Conflict:
+    kind: str  # same_port, same_device, same_rack, combined_outage, blackout, double_booked
+    reason: str
+    other: Window | None = None
+    services: dict[int, str] | None = None  # combined_outage: lost together, neither alone (id → name)
+
+    @property
+    def needs_override(self) -> bool:
+        """Both halves of a pair, with a window already approved or running: approving needs an override.
+        (With one still waiting, the conflict is shown, and decided when that one comes up.)"""
+        return self.kind == "combined_outage" and self.other.status in (WindowStatus.APPROVED, *UNDER_WAY)
+
+
+def needing_override(conflicts: Sequence[Conflict]) -> list[tuple[Window, dict[int, str]]]:
+    return [(c.other, c.services) for c in conflicts if c.needs_override]
+
+
+def _with_targets(queryset):
+    return queryset.select_related("site").prefetch_related(
+        Prefetch("targets", queryset=Target.objects.select_related("device__rack", "port__device__rack")),
+        "assignees",
+    )
+
+
+@dataclass
+class _Touch:
+    ports: dict[int, str]
+    devices: dict[int, str]
+    racks: dict[int, str]
+
+
+def _touch(window: Window) -> _Touch:
+    touch = _Touch({}, {}, {})
+    for target in window.targets.all():
+        device = target.port.device if target.port_id else target.device
+        if target.port_id:
+            touch.ports[target.port_id] = f"{device.name} {target.port.name}"
+        touch.devices[device.pk] = device.name
+        if device.rack_id:
+            touch.racks[device.rack_id] = device.rack.name
+    return touch
+
+
+UNDER_WAY = (WindowStatus.IN_PROGRESS, WindowStatus.ABORTED)
+
+
+_OPEN_ENDED = datetime.max.replace(tzinfo=UTC)
+
+
+def _ends(window: Window, now: datetime) -> datetime:
+    """When a window stops holding its assets: its planned end; or, if it is still under way past it (it
+    overran, or it is being rolled back), not until it ends, whenever that is."""
+    if window.status in UNDER_WAY and (window.planned_end <= now or window.status == WindowStatus.ABORTED):
+        return _OPEN_ENDED
+    return window.planned_end
+
+
+class _Outages:
+    """Services lost by windows' cuts made together, with one inventory graph per site and each window's own
+    blast radius computed once."""
+
+    def __init__(self) -> None:
+        self.graphs: dict[int, InventoryGraph] = {}
+        self.alone: dict[int, dict[int, str]] = {}
+
+    def lost(self, *members: Window) -> dict[int, str]:
+        site_id = members[0].site_id
+        if site_id not in self.graphs:
+            self.graphs[site_id] = build_graph(site_id)
+        cuts = [cut for member in members for cut in cuts_for(member.targets.all())]
+        return {
+            service.id: f"{service.customer}: {service.name}"
+            for service in compute(self.graphs[site_id], cuts).services
+        }
+
+    def lost_alone(self, member: Window) -> dict[int, str]:
+        if member.pk not in self.alone:
+            self.alone[member.pk] = self.lost(member)
+        return self.alone[member.pk]
+
+    def together(self, window: Window, other: Window) -> dict[int, str]:
+        """What the two take down together that neither takes down alone: both halves of a redundant pair."""
+        both = self.lost(window, other)
+        return {
+            pk: both[pk]
+            for pk in sorted(both.keys() - self.lost_alone(window).keys() - self.lost_alone(other).keys())
+        }
+
+
+def find_conflicts(window: Window) -> list[Conflict]:
+    """Conflicts of one window with every other active window at its site."""
+    window = _with_targets(Window.objects.filter(pk=window.pk)).get()
+    return conflicts_among([window])[window.pk]
+
+
+def conflicts_among(windows: Sequence[Window]) -> dict[int, list[Conflict]]:
+    """Conflicts for each of `windows` against every active window overlapping it, in a fixed number of
+    queries and one inventory graph per site, so a queue of 200 windows costs the same queries as one."""
+    result: dict[int, list[Conflict]] = {w.pk: [] for w in windows}
+    if not windows:
+        return result
+    # A window's redundancy reaches every site its circuits join it to: other windows there count too.
+    _ports, neighbours = circuits_between_sites()
+    joined = {w.site_id: sites_reached(w.site_id, neighbours) for w in windows}
+    sites = set().union(*joined.values())
+    start = min(w.planned_start for w in windows)
+    end = max(w.planned_end for w in windows)
+    # Work under way holds its assets until it ends, whatever its plan said: a window that overran, or was
+    # aborted and is still being rolled back, is counted as running until now at least.
+    now = timezone.now()
+    others = list(
+        _with_targets(
+            Window.objects.filter(site_id__in=sites).filter(
+                Q(status__in=ACTIVE_STATUSES, planned_start__lt=end, planned_end__gt=start)
+                | Q(status__in=UNDER_WAY, planned_start__lt=end) & ~Q(run__status=RunStatus.CLOSED)
+            )
+        )
+    )
+    by_pk = {w.pk: w for w in others} | {w.pk: w for w in windows}
+    blackouts = list(Blackout.objects.filter(site_id__in=sites).filter(starts__lt=end, ends__gt=start))
+    touches = {pk: _touch(w) for pk, w in by_pk.items()}
+    outages = _Outages()
+    for window in windows:
+        found = result[window.pk]
+        mine = touches[window.pk]
+        for other in others:
+            if other.pk == window.pk or other.site_id not in joined[window.site_id]:
+                continue
+            if not (other.planned_start < window.planned_end and _ends(other, now) > window.planned_start):
+                continue
+            theirs = touches[other.pk]
+            shared_ports = mine.ports.keys() & theirs.ports.keys()
+            shared_devices = mine.devices.keys() & theirs.devices.keys()
+            shared_racks = mine.racks.keys() & theirs.racks.keys()
+            if shared_ports:
+                names = ", ".join(sorted(mine.ports[p] for p in shared_ports))
+                found.append(
+                    Conflict(
+                        "same_port",
+                        f"{other.reference} works on the same port at the same time: {names}",
+                        other,
+                    )
+                )
+            elif shared_devices:
+                names = ", ".join(sorted(mine.devices[d] for d in shared_devices))
+                found.append(
+                    Conflict(
+                        "same_device",
+                        f"{other.reference} works on the same device at the same time: {names}",
+                        other,
+                    )
+                )
+            elif shared_racks:
+                names = ", ".join(sorted(mine.racks[r] for r in shared_racks))
+                found.append(
+                    Conflict(
+                        "same_rack",
+                        f"{other.reference} works in the same rack at the same time: rack {names}",
+                        other,
+                    )
+                )
+            together = outages.together(window, other)
+            if together:
+                names = list(together.values())[:5]
+                more = f" and {len(together) - 5} more" if len(together) > 5 else ""
+                found.append(
+                    Conflict(
+                        "combined_outage",
+                        f"Together with {other.reference}, {len(together)} service(s) lose every path that neither "
+                        f"window takes down alone (a redundant pair cut on both sides): {', '.join(names)}{more}",
+                        other,
+                        together,
+                    )
+                )
+            for person in {u.pk: u for u in window.assignees.all()}.keys() & {
+                u.pk for u in other.assignees.all()
+            }:
+                name = next(u.get_username() for u in window.assignees.all() if u.pk == person)
+                found.append(
+                    Conflict(
+                        "double_booked", f"{name} is also booked on {other.reference} at the same time", other
+                    )
+                )
+        if window.type == WindowType.NORMAL:
+            for blackout in blackouts:
+                if (
+                    blackout.site_id == window.site_id
+                    and blackout.starts < window.planned_end
+                    and blackout.ends > window.planned_start
+                ):
+                    found.append(
+                        Conflict(
+                            "blackout", f"Falls in the blackout “{blackout.reason}”: no normal changes then"
+                        )
+                    )
+    return result

@@ -16,7 +16,7 @@ from inventory.actions import Action, Tryout
 from inventory.blast_radius import blast_radius
 from live.checks import expected_down
 from lockstep.middleware import DEVICE_COOKIE
-from maintenance.impact import cut_for
+from maintenance.models import cut_for
 from tests.checklists.conftest import finish_steps_before
 from tests.checklists.test_cut_interlock import clear_b, cut_a, running_pair_with
 from tests.maintenance.pairs import clear
