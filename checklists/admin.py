@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.admin import ReadOnlyAdmin
+from checklists.live_checks import LiveCheck
 from checklists.models import ChecklistTemplate, Run, Step, StepTemplate
 
 
@@ -42,3 +43,9 @@ class RunAdmin(ReadOnlyAdmin):
     list_display = ["title", "site", "status", "mode", "created_at"]
     list_filter = ["status", "mode"]
     inlines = [StepInline]
+
+
+@admin.register(LiveCheck)
+class LiveCheckAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "step", "kind", "state", "finished_at", "decided_by"]
+    list_filter = ["kind", "state"]

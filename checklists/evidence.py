@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
+from accounts.roles import Role, has_role
 from checklists.models import Step, StepScan
 from inventory.models import Discrepancy, Port, TagStatus
 
@@ -148,8 +149,6 @@ def discrepancy_facts(discrepancy: Discrepancy) -> list[tuple[str, str]]:
 
 def at_the_desk(user, step: Step) -> bool:
     """An approver who does not work on the run sees its steps on the desktop page, evidence first."""
-    from accounts.roles import Role, has_role
-
     return has_role(user, Role.APPROVER) and not step.run.works_on(user)
 
 

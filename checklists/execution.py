@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from accounts.roles import Role, has_role
 from audit.log import record
-from checklists import interlock
+from checklists import interlock, live_tasks
+from checklists.holds import STEP_STATE, bring_up_to_date, lock_step, void_and_hold
+from checklists.live_checks import CheckKind, LiveCheck, refusal_to_sign
 from checklists.models import (
     CAMERA_METHODS,
     STOP_ACKNOWLEDGED,
@@ -45,7 +47,6 @@ from inventory.models import (
     normalize_serial,
 )
 from inventory.phones import Phone
-from live import api as live
 
 _RUN_CLOSED_WORDS = {
     RunStatus.READY: "This runbook is not open for work yet: the work has not been started.",
@@ -53,23 +54,6 @@ _RUN_CLOSED_WORDS = {
     RunStatus.HELD: "This work is held until an approver resolves the discrepancy.",
     RunStatus.CLOSED: "This runbook is closed: the work has ended.",
 }
-
-
-# What an action on a step may change: saved by name, so a tap never rewrites the rest of the row.
-STEP_STATE = [
-    "status",
-    "performer",
-    "performer_session",
-    "performer_device",
-    "performed_at",
-    "verifier",
-    "verifier_session",
-    "verifier_device",
-    "verified_at",
-    "released_by",
-    "completed_at",
-    "scan_round",
-]
 
 
 # How far a phone's own clock is believed about when a queued tap was made.
@@ -135,31 +119,15 @@ class ScanResult:
     waiting: bool = False
 
 
-# The columns an action reads under the row lock. Everything else about a step (its run, kind, asset and
-# words) is fixed when the runbook is built, so what the caller loaded of it stays true.
-_STEP_STATE_COLUMNS = [Step._meta.get_field(name).attname for name in STEP_STATE]
+# The run's columns an action reads under the row lock (the step's: holds.lock_step).
 _RUN_STATE_COLUMNS = ["status", "mode", "hold_reason"]
-
-
-def _bring_up_to_date(instance, state: dict) -> None:
-    for name, value in state.items():
-        if getattr(instance, name) != value:
-            setattr(instance, name, value)  # a changed foreign key id drops its stale cached object
-
-
-def _locked(step: Step) -> Step:
-    """Lock the step's row and bring its state up to date in place, keeping the asset the caller loaded:
-    one narrow query instead of reloading the step with its asset, rack and site under the lock."""
-    state = Step.objects.select_for_update().filter(pk=step.pk).values(*_STEP_STATE_COLUMNS).get()
-    _bring_up_to_date(step, state)
-    return step
 
 
 def _require_workable(step: Step, who: Who, *, approver_may: bool = False) -> Run:
     if Step.run.is_cached(step):
         run = step.run
         state = Run.objects.select_for_update().filter(pk=run.pk).values(*_RUN_STATE_COLUMNS).get()
-        _bring_up_to_date(run, state)
+        bring_up_to_date(run, state)
     else:
         run = Run.objects.select_for_update().get(pk=step.run_id)
         step.run = run
@@ -204,7 +172,7 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "", method: str = Scan
         # either): a short code was read by a person and typed, whatever the request says.
         method = ScanMethod.TYPED
     with transaction.atomic():
-        step = _locked(step)
+        step = lock_step(step)
         if not step.needs_scan:
             raise StepRefused("This step has nothing to scan.")
         run = _require_workable(step, who)
@@ -265,7 +233,7 @@ def scan(step: Step, *, who: Who, raw: str, serial: str = "", method: str = Scan
         step.save(update_fields=STEP_STATE)
         if role == StepScan.Role.PERFORMER and step.needs_two:
             # The switch is asked while the second tech scans: its answer is usually there before they are.
-            live.start(step, live.CheckKind.BEFORE, by=who.user)
+            live_tasks.start(step, CheckKind.BEFORE, by=who.user)
         record(
             "step.scanned",
             actor=who.user,
@@ -377,11 +345,6 @@ def _describe(asset: Device | Port) -> str:
     return f"{asset.name} ({asset.site.code})"
 
 
-# A mismatch voids the scans before it while the step is not yet done: the performer's match may have been
-# made at the same wrong chassis. Once done, the action has happened; the hold is what matters then.
-_VOIDABLE = (StepStatus.PENDING, StepStatus.SCANNED, StepStatus.CLEARED)
-
-
 def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problems: list[str]) -> ScanResult:
     """A mismatch: keep the scan, raise a discrepancy for the approver, hold the run, and void the step's
     earlier scans, so that once it is resolved both people scan again, in order. Then say so."""
@@ -399,7 +362,7 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
     scan_row.discrepancy = discrepancy
     scan_row.save()  # in the round it was made in: the voiding below starts the next one
     had_a_match = step.performer_id is not None
-    voided = _void_and_hold(step, run, summary, void_scans=True)
+    voided = void_and_hold(step, run, summary, void_scans=True)
     record(
         "step.scan_mismatch",
         actor=who.user,
@@ -429,56 +392,6 @@ def _block(step: Step, run: Run, scan_row: StepScan, tag: Tag, who: Who, problem
         discrepancy,
         step,
     )
-
-
-def _void_and_hold(step: Step, run: Run, summary: str, *, void_scans: bool) -> bool:
-    """Hold the run for an approver; and, if the step is not yet done, void its scans, so both people scan
-    again, in order, once it is resolved. Returns whether scans were voided."""
-    voided = void_scans and step.status in _VOIDABLE
-    if voided:
-        step.performer, step.performer_session, step.performer_device = None, "", ""
-        step.verifier, step.verifier_session, step.verifier_device = None, "", ""
-        step.status = StepStatus.PENDING
-        step.scan_round += 1
-        step.save(update_fields=STEP_STATE)
-    run.status = RunStatus.HELD
-    run.hold_reason = summary[:300]
-    run.save(update_fields=["status", "hold_reason"])
-    return voided
-
-
-def hold_for_discrepancy(
-    step: Step, *, kind: str, summary: str, by, expected: dict, found: dict, void_scans: bool
-) -> Discrepancy:
-    """What the network said disagrees (live/checks.py): the same as a mismatch at the rack, without a scan. A
-    discrepancy for the approver, the run held, and the step's scans voided if it is not yet done."""
-    with transaction.atomic():
-        step = _locked(step)
-        run = Run.objects.select_for_update().get(pk=step.run_id)
-        if run.status == RunStatus.CLOSED:
-            void_scans = False  # the work has ended: what the switch said is kept, and nothing reopens
-        discrepancy = Discrepancy.raise_for(
-            kind=kind,
-            summary=summary,
-            by=by,
-            expected=expected,
-            found=found,
-            device=step.chassis,
-            port=step.port,
-        )
-        voided = run.status != RunStatus.CLOSED and _void_and_hold(step, run, summary, void_scans=void_scans)
-        record(
-            "step.live_mismatch",
-            actor=by,
-            obj=step,
-            payload={
-                "run": run.pk,
-                "discrepancy": discrepancy.pk,
-                "found": found,
-                "earlier_scans_voided": voided,
-            },
-        )
-    return discrepancy
 
 
 def customer_update_answer(notice, *, follow: str = "This step shows each one as it is sent.") -> str:
@@ -532,7 +445,7 @@ class _CutRefused(Exception):
 
 def _sign(step: Step, *, who: Who) -> str:
     with transaction.atomic():
-        step = _locked(step)
+        step = lock_step(step)
         run = _require_workable(step, who)
         now = timezone.now()
         if step.kind == StepKind.HOLD_POINT:
@@ -609,7 +522,7 @@ def _sign(step: Step, *, who: Who) -> str:
                 obj=step,
                 payload={**who.noted(), "run": run.pk, "role": "performer"},
             )
-            if live.start(step, live.CheckKind.TRYOUT, by=who.user) is not None:
+            if live_tasks.start(step, CheckKind.TRYOUT, by=who.user) is not None:
                 return (
                     "Signed: done. Lockstep watches the links now; the verifier signs once the switch agrees."
                 )
@@ -622,7 +535,7 @@ def _sign(step: Step, *, who: Who) -> str:
         if who.phone.made(step.performer_phone):
             raise StepRefused("The verifier signs on their own phone and session.")
         _require_scanning_phone(who, step.verifier_phone)
-        if (why := live.refusal_to_sign(step)) is not None:
+        if (why := refusal_to_sign(step)) is not None:
             raise StepRefused(why)
         step.verified_at = step.completed_at = now
         step.status = StepStatus.COMPLETE
@@ -652,7 +565,7 @@ def reset_scans(step: Step, *, who: Who, reason: str) -> str:
     waits for a performer's scan and a verifier's scan of a new round, on the phones they will sign from."""
     reason = (reason or "").strip()
     with transaction.atomic():
-        step = _locked(step)
+        step = lock_step(step)
         run = _require_workable(step, who, approver_may=True)
         # The step's own rule, the one its pages ask before they offer the form.
         if refusal := step.reset_scans_refusal(who.user):
@@ -680,7 +593,7 @@ def acknowledge_stop(step: Step, *, who: Who) -> str:
     """The tech says "I have stopped" after a STOP on their phone: recorded, and the STOP leaves their phone.
     Allowed whatever the run's state (a mismatch holds it): it records what a person did, and changes no step."""
     with transaction.atomic():
-        step = _locked(step)
+        step = lock_step(step)
         if not step.run.works_on(who.user):
             raise StepRefused("You are not assigned to this work, so there is no STOP of yours to answer.")
         scans = list(step.scans.select_related("tag__device__site", "tag__port__device__site"))
@@ -714,7 +627,7 @@ def release(step: Step, *, who: Who) -> str:
     if not has_role(who.user, Role.APPROVER):
         raise StepRefused("Only an approver releases a hold point.")
     with transaction.atomic():
-        step = _locked(step)
+        step = lock_step(step)
         if step.kind != StepKind.HOLD_POINT:
             raise StepRefused("Only hold points are released.")
         run = _require_workable(step, who, approver_may=True)
@@ -747,7 +660,7 @@ def resolve(discrepancy: Discrepancy, *, who: Who, resolution: str) -> list[Run]
             raise StepRefused("You reported this discrepancy; another approver resolves it.")
         run_ids = list(
             StepScan.objects.filter(discrepancy=locked).values_list("step__run_id", flat=True)
-        ) + list(live.LiveCheck.objects.filter(discrepancy=locked).values_list("step__run_id", flat=True))
+        ) + list(LiveCheck.objects.filter(discrepancy=locked).values_list("step__run_id", flat=True))
         # The runs are locked before anything is recorded: the audit head is always the last lock taken.
         runs = list(Run.objects.select_for_update().filter(pk__in=run_ids).order_by("pk"))
         for run in runs:

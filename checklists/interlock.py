@@ -19,15 +19,8 @@ from django.db.models import Q
 
 from checklists.models import Run, RunStatus, Step, StepKind, StepStatus
 from inventory.actions import effect_of
-from inventory.blast_radius import (
-    Cut,
-    build_graph,
-    circuits_between_sites,
-    compute,
-    joined_sites,
-    sites_reached,
-)
-from inventory.models import Site
+from inventory.blast_radius import Cut, build_graph, compute
+from inventory.models import Site, circuits_between_sites, joined_sites, sites_reached
 
 _SIGNED = (StepStatus.DONE, StepStatus.COMPLETE)
 

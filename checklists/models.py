@@ -26,10 +26,10 @@ from django.utils import timezone
 from accounts.roles import DESK_ROLES, Role, has_role, roles_of
 from audit.log import pending, record
 from audit.models import AuditEvent
+from checklists.live_checks import LiveCheck, refusal_to_sign
 from inventory.actions import Effect, effect_of
 from inventory.models import Device, Discrepancy, DiscrepancyStatus, Port, Tag, TagStatus
 from inventory.phones import Phone
-from live.models import refusal_to_sign
 
 # The audit event of a tech saying "I have stopped" after a STOP on their phone.
 STOP_ACKNOWLEDGED = "step.stop_acknowledged"
@@ -100,8 +100,6 @@ class ChecklistTemplate(models.Model):
     @staticmethod
     def may_publish(user) -> bool:
         """Approvers (and admins) change checklists: they are what every runbook is built from."""
-        from accounts.roles import Role, has_role
-
         return has_role(user, Role.APPROVER) or has_role(user, Role.ADMIN)
 
     def as_steps(self) -> list[dict[str, Any]]:
@@ -402,8 +400,6 @@ class Run(models.Model):
 
     def open_discrepancies(self):
         """Raised by a scan at the rack, or by what a switch said about a step (live checks)."""
-        from live.models import LiveCheck
-
         return Discrepancy.objects.filter(status=DiscrepancyStatus.OPEN).filter(
             Q(pk__in=StepScan.objects.filter(step__run=self).values("discrepancy"))
             | Q(pk__in=LiveCheck.objects.filter(step__run=self).values("discrepancy"))

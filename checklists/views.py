@@ -26,6 +26,8 @@ from checklists.execution import (
     sign,
 )
 from checklists.idempotency import tap
+from checklists.live_decisions import ask_again, decide_without, locate_led
+from checklists.live_panel import step_live
 from checklists.models import (
     STEP_ASSET,
     Run,
@@ -43,8 +45,6 @@ from inventory import codes
 from inventory.models import DeviceType, Discrepancy, may_reveal_identity
 from inventory.phones import Phone
 from inventory.views import tag_landing as inventory_tag_landing
-from live.decisions import ask_again, decide_without, locate_led
-from live.page import step_live
 from lockstep.csp import qr_reader_page
 from lockstep.dates import in_zone
 from lockstep.http import HtmxHttpRequest

@@ -37,7 +37,7 @@ def mail_for(delivery: Delivery, *, placeholders: bool = False) -> EmailMessage:
             )
             why = f"You receive this as a contact of {subscriber.customer}.\nYour status page: {page}"
         else:
-            page = public_url(reverse("maintenance:status_site", args=[subscriber.site.code]))
+            page = public_url(reverse("incidents:status_site", args=[subscriber.site.code]))
             why = (
                 f"You receive this because you follow maintenance at {subscriber.site.name}.\nStatus: {page}"
             )

@@ -400,4 +400,4 @@ class StatusLink(models.Model):
         return fresh
 
     def url(self) -> str:
-        return public_url(reverse("maintenance:status_private", args=[self.token]))
+        return public_url(reverse("incidents:status_private", args=[self.token]))

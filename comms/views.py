@@ -87,7 +87,7 @@ def _subscribe(request: HtmxHttpRequest, *, customer=None, site=None, back: str)
 
 def subscribe_site(request: HtmxHttpRequest, code: str) -> HttpResponse:
     site = get_object_or_404(Site, code=code)
-    return _subscribe(request, site=site, back=reverse("maintenance:status_site", args=[site.code]))
+    return _subscribe(request, site=site, back=reverse("incidents:status_site", args=[site.code]))
 
 
 def subscribe_customer(request: HtmxHttpRequest, token: str) -> HttpResponse:
@@ -98,9 +98,7 @@ def subscribe_customer(request: HtmxHttpRequest, token: str) -> HttpResponse:
     )
     if link is None:
         return render(request, "comms/unsubscribe.html", {"unknown": True}, status=404)
-    return _subscribe(
-        request, customer=link.customer, back=reverse("maintenance:status_private", args=[token])
-    )
+    return _subscribe(request, customer=link.customer, back=reverse("incidents:status_private", args=[token]))
 
 
 def confirm(request: HtmxHttpRequest, token: str) -> HttpResponse:

@@ -6,4 +6,4 @@ class InventoryConfig(AppConfig):
     verbose_name = "Inventory"
 
     def ready(self) -> None:
-        from inventory import revisions  # noqa: F401  (keeps each site's inventory revision current)
+        from inventory import revisions  # noqa: F401, PLC0415  signal wiring: keeps each site's inventory revision current

@@ -19,14 +19,14 @@ from inventory.actions import effect_of
 from inventory.models import (
     FORWARDING_KINDS,
     POWER_KINDS,
-    CircuitStatus,
-    CircuitTermination,
     Device,
     DeviceStatus,
     Port,
     PortKind,
     Service,
     Site,
+    circuits_between_sites,
+    sites_reached,
 )
 from inventory.names import natural_key
 from inventory.power_paths import PowerPaths
@@ -286,33 +286,6 @@ def _power_paths(
                 power.supplies.setdefault(node_device[supply], []).append(supply)
                 power.source[supply] = source
     return power
-
-
-def circuits_between_sites() -> tuple[dict[int, list[int]], dict[int, set[int]]]:
-    """The active circuits cabled at both ends: circuit -> its two ports, and site -> the sites it reaches."""
-    ends: dict[int, list[tuple[int, int]]] = {}
-    rows = CircuitTermination.objects.filter(circuit__status=CircuitStatus.ACTIVE, port__isnull=False)
-    for circuit_id, port_id, site_id in rows.values_list("circuit_id", "port_id", "port__device__site_id"):
-        ends.setdefault(circuit_id, []).append((port_id, site_id))
-    joined = {circuit: pair for circuit, pair in ends.items() if len(pair) == 2}
-    neighbours: dict[int, set[int]] = {}
-    for (_, a_site), (_, b_site) in joined.values():
-        neighbours.setdefault(a_site, set()).add(b_site)
-        neighbours.setdefault(b_site, set()).add(a_site)
-    return {circuit: [port for port, _ in pair] for circuit, pair in joined.items()}, neighbours
-
-
-def sites_reached(start: int, neighbours: dict[int, set[int]]) -> set[int]:
-    sites, frontier = {start}, [start]
-    while frontier:
-        frontier = [other for site in frontier for other in neighbours.get(site, ()) if other not in sites]
-        sites.update(frontier)
-    return sites
-
-
-def joined_sites(site_id: int) -> set[int]:
-    """The site and every site its active circuits reach: one blast radius, one set of decisions."""
-    return sites_reached(site_id, circuits_between_sites()[1])
 
 
 def build_graph(site: Site | int | None = None) -> InventoryGraph:

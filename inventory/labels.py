@@ -284,8 +284,8 @@ def render_labels(
 ) -> bytes:
     """A PDF of label sheets for `tags`, in the order given. LabelRefused for a revoked tag or no tags.
     `progress` hears how many labels are laid out so far, after each step."""
-    # WeasyPrint takes a moment to import and most requests never print; load it only when one does.
-    from lockstep.pdf import render_pdf_in_parts
+    # WeasyPrint takes most of a second to import and most requests never print; load it only when one does.
+    from lockstep.pdf import render_pdf_in_parts  # noqa: PLC0415  heavy renderer (WeasyPrint), loaded when used
 
     if not tags:
         raise LabelRefused("There are no tags to print here. Issue tags for the devices and ports first.")

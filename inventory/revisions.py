@@ -1,32 +1,18 @@
 """Each site's inventory revision: bumped whenever what the blast radius reads changes at that site.
 
-Saves and deletes through the ORM (the admin, model methods) bump it through signals. Bulk writes
-(`bulk_create`, `QuerySet.update`) send no signals, so code that writes in bulk calls `bump_sites` itself,
-as the importers and the demo loader do.
+Saves and deletes through the ORM (the admin, model methods) bump it through the signals here. Bulk writes
+(`bulk_create`, `QuerySet.update`) send no signals, so code that writes in bulk calls `bump_sites`
+(inventory/models/sites.py) itself, as the importers and the demo loader do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from inventory.models import Cable, Circuit, CircuitTermination, Device, Port, Service, Site
-
-
-def bump_sites(site_ids: Iterable[int]) -> None:
-    """A change at these sites: their revisions go up, and those of every site an active circuit joins them
-    to, since a blast radius there reads this site's inventory too (see blast_radius.build_graph)."""
-    ids = {pk for pk in site_ids if pk is not None}
-    if ids:
-        from inventory.blast_radius import circuits_between_sites, sites_reached
-
-        _ports, neighbours = circuits_between_sites()
-        for pk in list(ids):
-            ids |= sites_reached(pk, neighbours)
-        Site.objects.filter(pk__in=ids).update(revision=F("revision") + 1)
+from inventory.models import Cable, Circuit, CircuitTermination, Device, Port, Service, bump_sites
 
 
 def _sites_of_ports(port_ids: Iterable[int]) -> set[int]:

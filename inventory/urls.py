@@ -26,7 +26,7 @@ urlpatterns = [
     path("tags/issue/<str:kind>/<id:pk>/", views.tag_issue, name="tag_issue"),
     path("tags/<str:code>/commission/", views.tag_commission, name="tag_commission"),
     path("tags/<str:code>/revoke/", views.tag_revoke, name="tag_revoke"),
-    path("tags/<str:code>/reissue/", views.tag_reissue, name="tag_reissue"),
+    path("tags/<str:code>/reissue/", views.tag_revoke, {"replace": True}, name="tag_reissue"),
     path("reveal/<str:kind>/<id:pk>/", views.reveal, name="reveal"),
     path("reveal/search/", views.identity_search, name="identity_search"),
 ]

@@ -40,10 +40,9 @@ from inventory.models import (
     reveal_identity,
 )
 from inventory.names import natural_key, port_search
-from inventory.panels import rack_panels, site_panels
+from inventory.panels import device_panels, rack_panels, site_panels
 from inventory.phones import Phone
 from inventory.render_jobs import job_for_asker, job_page, job_pdf
-from live.models import access_for, serial_report
 from lockstep.http import HtmxHttpRequest
 
 ANY_ROLE = (Role.TECH, Role.APPROVER, Role.COORDINATOR, Role.ADMIN)
@@ -78,12 +77,12 @@ def with_tag(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Resolve the URL's code to its tag, or answer 404 with a page that says what was wrong."""
 
     @wraps(view)
-    def wrapped(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    def wrapped(request: HtmxHttpRequest, code: str, **options) -> HttpResponse:
         try:
             tag, given = _get_tag(code)
         except TagNotFound as problem:
             return render(request, "inventory/tag_not_found.html", {"problem": str(problem)}, status=404)
-        return view(request, tag, given)
+        return view(request, tag, given, **options)
 
     return wrapped
 
@@ -235,9 +234,9 @@ def device_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "pending_reading": pending,
         "read_on_this_phone": pending is not None and _phone(request).made(pending.phone),
         "read_at_rack_by": device.serial_read_at_rack_by() if device.serial else [],
-        # What the device itself says (live checks): whether it has them, and its last serial report, in words.
-        "live_access": access_for(device),
-        "serial_report": serial_report(device),
+        # What apps above inventory add about the device (live checks: whether it has them, and its serial as
+        # the device itself last reported it, in words).
+        "panels": device_panels(request, device),
     }
     return render(request, "inventory/device.html", context)
 
@@ -351,28 +350,20 @@ def tag_commission(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpRespon
 @require_POST
 @role_required(*Tag.MANAGERS)
 @with_tag
-def tag_revoke(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
-    try:
-        tag.revoke(reason=request.POST.get("reason", "")[:300], by=request.user)
-    except InventoryRefused as refusal:
-        messages.error(request, refusal.reason)
-        return redirect("tag", given)
-    messages.success(request, f"The tag on {tag.asset} is revoked. It will never verify again.")
-    return redirect(tag.asset.get_absolute_url())
-
-
-@require_POST
-@role_required(*Tag.MANAGERS)
-@with_tag
-def tag_reissue(request: HtmxHttpRequest, tag: Tag, given: str) -> HttpResponse:
-    try:
-        tag.reissue(reason=request.POST.get("reason", "")[:300], by=request.user)
-    except InventoryRefused as refusal:
-        messages.error(request, refusal.reason)
-        return redirect("tag", given)
-    messages.success(
-        request, f"The tag on {tag.asset} is revoked and a new one issued. Print its label, then apply it."
+def tag_revoke(request: HtmxHttpRequest, tag: Tag, given: str, *, replace: bool = False) -> HttpResponse:
+    """The tag page's one form: revoke the tag, and with `replace` (its reissue URL) issue the replacement for
+    the same asset in the same step."""
+    act, done = (
+        (tag.reissue, "is revoked and a new one issued. Print its label, then apply it.")
+        if replace
+        else (tag.revoke, "is revoked. It will never verify again.")
     )
+    try:
+        act(reason=request.POST.get("reason", "")[:300], by=request.user)
+    except InventoryRefused as refusal:
+        messages.error(request, refusal.reason)
+        return redirect("tag", given)
+    messages.success(request, f"The tag on {tag.asset} {done}")
     return redirect(tag.asset.get_absolute_url())
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import napalm
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 
 from audit.admin import AuditedModelAdmin, ReadOnlyAdmin
 from audit.log import record
-from live.models import KNOWN_DRIVERS, DeviceAccess, LiveCheck, Reading
+from live.models import KNOWN_DRIVERS, DeviceAccess, Reading
 from live.tasks import read_serial
 
 
@@ -17,8 +18,6 @@ class DeviceAccessForm(forms.ModelForm):
 
     def clean_driver(self) -> str:
         """A driver NAPALM cannot load is refused here, in words, rather than found out at the rack."""
-        import napalm
-
         name = self.cleaned_data["driver"].strip()
         try:
             napalm.get_network_driver(name)
@@ -66,9 +65,3 @@ class ReadingAdmin(ReadOnlyAdmin):
     list_display = ["taken_at", "device", "purpose", "getter", "answered", "failure", "source", "step"]
     list_filter = ["purpose", "answered", "failure", "getter"]
     search_fields = ["device__name"]
-
-
-@admin.register(LiveCheck)
-class LiveCheckAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "step", "kind", "state", "finished_at", "decided_by"]
-    list_filter = ["kind", "state"]

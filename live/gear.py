@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import napalm
 from django.conf import settings
 from django.utils import timezone
 
@@ -90,8 +91,6 @@ def credentials(access: DeviceAccess) -> Credentials:
 
 
 def _connected(access: DeviceAccess, found: Credentials):
-    import napalm
-
     key = (
         access.driver,
         access.address,

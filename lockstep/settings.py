@@ -94,6 +94,10 @@ INSTALLED_APPS = [
     "checklists",
     "maintenance",
     "live",
+    "incidents",
+    "credits",
+    "debriefs",
+    "demo",
 ]
 
 MIDDLEWARE = [

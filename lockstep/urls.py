@@ -14,6 +14,9 @@ urlpatterns = [
     path("", include("checklists.urls")),
     path("inventory/", include("inventory.urls")),
     path("", include("maintenance.urls")),
+    path("", include("incidents.urls")),
+    path("", include("credits.urls")),
+    path("", include("debriefs.urls")),
     path("", include("comms.urls")),
     path("admin/", admin.site.urls),
 ]

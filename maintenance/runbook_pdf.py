@@ -31,11 +31,12 @@ from django.utils import timezone
 
 from audit.log import ChainReport, verify_chain
 from audit.models import AuditEvent
+from checklists.live_checks import LiveCheck
 from checklists.models import Run, Step, StepKind, StepScan, StepStatus
 from comms.models import Notice, NoticeKind
 from inventory.labels import qr_png_data_uri
 from inventory.models import Device, DeviceType, Port
-from live.models import LiveCheck, Reading
+from live.models import Reading
 from lockstep.dates import in_zone, span_in_zone
 from lockstep.public import public_url
 from maintenance.models import (

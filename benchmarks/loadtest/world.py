@@ -44,8 +44,8 @@ from inventory.models import (
     Site,
     Tag,
     TagStatus,
+    bump_sites,
 )
-from inventory.revisions import bump_sites
 from maintenance.models import Window
 
 PASSWORD = "loadtest-lockstep"

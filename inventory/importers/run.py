@@ -23,8 +23,7 @@ from inventory.importers.columns import (
 from inventory.importers.plan import _Import
 from inventory.importers.reading import read_csv
 from inventory.importers.report import ImportReport, Row
-from inventory.models import Site
-from inventory.revisions import bump_sites
+from inventory.models import Site, bump_sites
 
 logger = logging.getLogger(__name__)
 

@@ -1,33 +1,5 @@
-"""Maintenance's models: windows (plan, approve, run) and incidents (when it goes wrong)."""
+"""Maintenance's models: windows (plan, approve, run), and the print jobs of their runbooks."""
 
-from maintenance.models.credits import (  # noqa: F401
-    Credit,
-    CreditRefused,
-    CreditRule,
-    CreditState,
-    SlaPlan,
-)
-from maintenance.models.debriefs import (  # noqa: F401
-    QUESTIONS,
-    REPORT_PARTS,
-    ActionItem,
-    ActionState,
-    Debrief,
-    DebriefRefused,
-    Report,
-    ReportAudience,
-)
-from maintenance.models.incidents import (  # noqa: F401
-    Impact,
-    Incident,
-    IncidentImpact,
-    IncidentRefused,
-    IncidentService,
-    IncidentState,
-    IncidentTemplate,
-    IncidentUpdate,
-    worst_impact,
-)
 from maintenance.models.prints import (  # noqa: F401
     Document,
     PrintJob,

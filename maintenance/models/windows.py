@@ -27,15 +27,8 @@ from accounts.roles import Role, has_role
 from audit.log import record
 from checklists.models import Run, RunMode, RunStatus, StepRefused
 from inventory.actions import DEVICE_ACTIONS, PORT_ACTIONS, Action
-from inventory.blast_radius import (
-    Cut,
-    InventoryGraph,
-    build_graph,
-    circuits_between_sites,
-    compute,
-    sites_reached,
-)
-from inventory.models import Device, Port, Site
+from inventory.blast_radius import Cut, InventoryGraph, build_graph, compute
+from inventory.models import Device, Port, Site, circuits_between_sites, sites_reached
 from lockstep.dates import in_zone, span_in_zone, zone_name
 from maintenance import window_notices
 from maintenance.runbooks import build_runbook
@@ -447,13 +440,6 @@ class Window(models.Model):
             WindowStatus.ABORTED,
             WindowStatus.COMPLETED,
         )
-
-    def may_declare_incident(self, user) -> bool:
-        """Something went wrong during the work (or after it): an incident is declared from the window, its
-        blast radius filling the form in. Before the work starts there is nothing to declare from."""
-        from maintenance.models.incidents import Incident
-
-        return self.status in WORK_BEGAN and Incident.may_declare(user)
 
     def may_cancel(self, user) -> bool:
         return not self.cancel_refusal(user)

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 from accounts.roles import Role
+from credits.models import Credit, CreditState, SlaPlan
+from incidents.models import Impact, Incident
 from inventory.models import Customer, Service
-from maintenance.models import Credit, CreditState, Impact, Incident, SlaPlan
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_phone_follows_the_work import small_controls
 from tests.checklists.conftest import build_scene

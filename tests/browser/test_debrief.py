@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.roles import Role
-from maintenance.models import Debrief, Impact, Incident
+from debriefs.models import Debrief
+from incidents.models import Impact, Incident
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_phone_follows_the_work import small_controls
 from tests.checklists.conftest import build_scene

@@ -68,7 +68,7 @@ def test_following_a_site_by_e_mail_on_a_phone(live_server, phone_740):
 
 def test_an_incident_on_the_desk_and_on_the_public_page(live_server, phone_740, browser):
     from accounts.roles import Role
-    from maintenance.models import Impact, Incident
+    from incidents.models import Impact, Incident
     from tests.browser.conftest import log_in
     from tests.conftest import PASSWORD, make_user
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from checklists.execution import scan
+from checklists.live_checks import CheckState, LiveCheck
 from checklists.models import StepStatus
-from live.models import CheckState, LiveCheck
 from tests.browser.conftest import log_in, screenshot
 from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
 from tests.comms.conftest import run_worker

@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from checklists.live_asking import expected_down
 from inventory.actions import Action, Tryout
 from inventory.blast_radius import blast_radius
-from live.checks import expected_down
 from lockstep.middleware import DEVICE_COOKIE
 from maintenance.models import cut_for
 from tests.checklists.conftest import finish_steps_before

@@ -11,8 +11,8 @@ import secrets
 from django.test import Client
 from django.urls import reverse
 
+from checklists.live_checks import CheckKind, CheckState, LiveCheck
 from checklists.models import StepStatus
-from live.models import CheckKind, CheckState, LiveCheck
 from maintenance import runbooks
 from tests.checklists.conftest import users
 from tests.comms.conftest import run_worker

@@ -7,9 +7,10 @@ from django.core import mail
 
 from audit.models import AuditEvent
 from checklists.execution import sign
+from checklists.live_checks import CheckKind, CheckState, LiveCheck
 from checklists.models import RunStatus, StepRefused, StepStatus
 from inventory.models import Discrepancy
-from live.models import CheckKind, CheckState, LiveCheck, Reading
+from live.models import Reading
 from maintenance.models import TargetAction
 from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
 from tests.comms.conftest import run_worker
@@ -163,8 +164,8 @@ def test_the_as_run_record_keeps_what_the_switches_said(scene, gear):
 
 
 def test_the_debrief_timeline_tells_what_the_switches_said(scene, gear):
-    from maintenance.debriefs import timeline
-    from maintenance.models import Debrief
+    from debriefs.models import Debrief
+    from debriefs.reports import timeline
 
     site, step = scene.site, scene.step(DESTRUCTIVE)
     pair_answers(gear, site, after_a=ALL_UP, after_b={**ALL_UP, "Eth1_1": False})

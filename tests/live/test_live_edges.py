@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from checklists.execution import reset_scans, resolve, sign
+from checklists.live_checks import CheckKind, CheckState, LiveCheck
+from checklists.live_decisions import ask_again, decide_without
 from checklists.models import RunStatus, StepRefused, StepStatus
 from inventory.models import Cable, Device, Port, PortKind
-from live.checks import far_end
-from live.decisions import ask_again, decide_without
-from live.models import CheckKind, CheckState, LiveCheck
+from live.ports import far_end
 from maintenance.models import TargetAction
 from tests.checklists.conftest import build_scene, finish_steps_before, phone, users
 from tests.comms.conftest import run_worker

@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from checklists.execution import sign
+from checklists.live_checks import CheckKind, CheckState, LiveCheck
 from checklists.models import StepStatus
-from live.models import CheckKind, CheckState, LiveCheck, Reading
+from live.models import Reading
 from tests.checklists.conftest import phone, users
 from tests.comms.conftest import run_worker
 from tests.live.conftest import ALL_UP, DESTRUCTIVE, TIMEOUT, counters, links, lldp, pair_answers, scan_both

@@ -20,12 +20,13 @@ from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEvent
 from checklists.execution import sign
+from checklists.live_checks import LiveCheck
+from debriefs import reports
+from debriefs.models import Debrief
 from inventory.models import Discrepancy
 from live.failures import Failure
-from live.models import LiveCheck, Reading
+from live.models import Reading
 from live.secrets import MASK, RedactDeviceSecrets
-from maintenance import debriefs
-from maintenance.models import Debrief
 from maintenance.runbook_pdf import render_runbook_pdf, runbook_html
 from tests.checklists.conftest import phone, users
 from tests.comms.conftest import run_worker
@@ -124,7 +125,7 @@ def test_a_driver_quoting_the_password_reaches_no_page_pdf_event_reading_or_mail
         "the as-run record": runbook_html(scene.window, as_run=True),
         "the as-run PDF": pdf_text(render_runbook_pdf(scene.window, as_run=True)),
         "the debrief": ada.get(debrief.get_absolute_url()).content.decode(),
-        "the debrief PDF": pdf_text(debriefs.pdf(debrief)),
+        "the debrief PDF": pdf_text(reports.pdf(debrief)),
         "the readings in the admin": admin.get("/admin/live/reading/").content.decode(),
         "the checks in the admin": admin.get("/admin/live/livecheck/").content.decode(),
         "the mail": "\n".join(f"{m.subject}\n{m.body}" for m in mail.outbox),

@@ -9,8 +9,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from checklists.live_checks import LiveCheck
 from live.failures import Failure
-from live.models import LiveCheck, Reading
+from live.models import Reading
 from tests.live.conftest import DESTRUCTIVE
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,8 +81,8 @@ def test_a_stored_error_becomes_its_reason_and_the_findings_say_only_that(scene)
 
 def test_an_audit_event_that_quoted_a_driver_is_told_in_its_reason_by_the_debrief(scene):
     from audit.log import record
-    from maintenance.debriefs import timeline
-    from maintenance.models import Debrief
+    from debriefs.models import Debrief
+    from debriefs.reports import timeline
     from tests.checklists.conftest import users
 
     # Written by an earlier Lockstep: the chain is append-only, so the event stays as it was.

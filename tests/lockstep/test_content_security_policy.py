@@ -30,7 +30,7 @@ QR_READER = STRICT | {"script-src": ["'self'", "'wasm-unsafe-eval'"]}
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # What WeasyPrint reads, never a browser: their inline styles are how a PDF is laid out.
-PDF_TEMPLATES = ["inventory/labels.html", "maintenance/runbook_pdf.html", "maintenance/debrief_pdf.html"]
+PDF_TEMPLATES = ["inventory/labels.html", "maintenance/runbook_pdf.html", "debriefs/debrief_pdf.html"]
 INCLUDED = re.compile(r"""{%\s*include\s+["']([^"']+)["']""")
 DJANGO_COMMENT = re.compile(r"{#.*?#}|{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", re.DOTALL)
 # An inline <style> or <script>, a style or on… attribute, a javascript: URL: all refused by the policy.

@@ -12,7 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from maintenance.models import Blackout, Debrief, Impact, Incident, Window
+from debriefs.models import Debrief
+from incidents.models import Impact, Incident
+from maintenance.models import Blackout, Window
 from tests.checklists.conftest import build_scene, users
 from tests.conftest import KeyedClient, make_user
 from tests.maintenance.conftest import make_window
@@ -99,7 +101,7 @@ def running(db):
 
 def test_an_incident_that_started_in_1999_is_refused_and_not_declared(running):
     response = logged_in(users()["cora"]).post(
-        reverse("maintenance:incident_new"),
+        reverse("incidents:incident_new"),
         {
             "site": running.site.site.pk,
             "title": "Websites unreachable",

@@ -14,8 +14,9 @@ from django.utils import timezone
 import lockstep.pdf
 from accounts.roles import Role
 from audit.models import AuditEvent
-from maintenance.models import Impact, Incident, PrintJob, PrintStatus
-from maintenance.tasks import check_incident_silence
+from incidents.models import Impact, Incident
+from incidents.tasks import check_incident_silence
+from maintenance.models import PrintJob, PrintStatus
 from tests.checklists.conftest import build_scene, users
 from tests.comms.conftest import contacts, unplug_web02
 from tests.conftest import make_user

@@ -72,16 +72,16 @@ PAGES = {
     "runbook PDF": ("tess", lambda s: reverse("maintenance:runbook_pdf", args=[s.window.pk])),
     "as-run PDF": ("ada", lambda s: reverse("maintenance:as_run_pdf", args=[s.window.pk])),
     "tech's today": ("tess", lambda s: reverse("maintenance:tech_today")),
-    "public status page": (None, lambda s: reverse("maintenance:status")),
-    "site's status page": (None, lambda s: reverse("maintenance:status_site", args=["LAX1"])),
+    "public status page": (None, lambda s: reverse("incidents:status")),
+    "site's status page": (None, lambda s: reverse("incidents:status_site", args=["LAX1"])),
     "customer's own page": (
         None,
         lambda s: reverse(
-            "maintenance:status_private", args=[StatusLink.current(Customer.objects.get(name="Beta")).token]
+            "incidents:status_private", args=[StatusLink.current(Customer.objects.get(name="Beta")).token]
         ),
     ),
-    "Atom feed": (None, lambda s: reverse("maintenance:status_atom")),
-    "site's Atom feed": (None, lambda s: reverse("maintenance:status_site_atom", args=["LAX1"])),
+    "Atom feed": (None, lambda s: reverse("incidents:status_atom")),
+    "site's Atom feed": (None, lambda s: reverse("incidents:status_site_atom", args=["LAX1"])),
 }
 
 
@@ -114,13 +114,13 @@ def test_the_pages_that_speak_utc_and_the_runbook_on_the_phone_answer_too(scene)
     token = StatusLink.current(Customer.objects.get(name="Beta")).token
     anyone, tess = as_user(None), as_user("tess")
     for client, url in (
-        (anyone, reverse("maintenance:status_json")),
-        (anyone, reverse("maintenance:status_ics")),
-        (anyone, reverse("maintenance:status_private_ics", args=[token])),
+        (anyone, reverse("incidents:status_json")),
+        (anyone, reverse("incidents:status_ics")),
+        (anyone, reverse("incidents:status_private_ics", args=[token])),
         (tess, reverse("checklists:run", args=[scene.run.pk])),
         (tess, reverse("checklists:step", args=[scene.run.pk, 1])),
     ):
         assert client.get(url).status_code == 200, url
-    assert as_user(None).get(reverse("maintenance:status_json")).json()["open"][0]["ends"] == (
+    assert as_user(None).get(reverse("incidents:status_json")).json()["open"][0]["ends"] == (
         "9999-12-31T23:59:00+00:00"
     )

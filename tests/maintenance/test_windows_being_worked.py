@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from checklists.models import Run, RunStatus
 from maintenance.models import TargetAction, Window
-from maintenance.views import BOARD_DAYS
+from maintenance.views.board import BOARD_DAYS
 from tests.maintenance.conftest import make_window
 
 
