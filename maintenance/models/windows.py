@@ -3,22 +3,19 @@
 Every transition is one method: it checks who may make it and from which state, locks the row, changes it
 and writes the audit event in one transaction. Views never set `status` themselves.
 
-What a window does to connectivity (its targets as blast-radius cuts) and its conflicts with other windows
-are here too, at the end: approval is refused on them, so they are the window's own rules. The models import
-nothing of maintenance above them: what follows a change in the worker (reminders, a print) is queued by
-maintenance/tasks.py when the signals below say so.
+Approval is refused on a window's conflicts, and submission keeps its blast radius: both are asked here and
+answered below, in conflicts.py and impact.py (which take the window as a parameter and never import it), on
+the states of states.py. The models import nothing of maintenance above them: what follows a change in the
+worker (reminders, a print) is queued by maintenance/tasks.py when the signals below say so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -26,11 +23,20 @@ from django.utils import timezone
 from accounts.roles import Role, has_role
 from audit.log import record
 from checklists.models import Run, RunMode, RunStatus, StepRefused
-from inventory.actions import DEVICE_ACTIONS, PORT_ACTIONS, Action
-from inventory.blast_radius import Cut, InventoryGraph, build_graph, compute
-from inventory.models import Device, Port, Site, circuits_between_sites, sites_reached
+from inventory.actions import DEVICE_ACTIONS, PORT_ACTIONS
+from inventory.models import Device, Port, Site
 from lockstep.dates import in_zone, span_in_zone, zone_name
 from maintenance import window_notices
+from maintenance.models.conflicts import find_conflicts, needing_override
+from maintenance.models.decisions import Override, RedundancyOverride, WindowDecision
+from maintenance.models.impact import BlastSnapshot, Target, TargetAction
+from maintenance.models.states import (
+    BEFORE_IT_RUNS,
+    WORK_BEGAN,
+    Risk,
+    WindowStatus,
+    WindowType,
+)
 from maintenance.runbooks import build_runbook
 
 # Sent inside the approval's transaction (sender=Window, window=, by=): maintenance/tasks.py queues the
@@ -46,39 +52,7 @@ class WindowRefused(Exception):
         self.reason = reason
 
 
-class WindowStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted for approval"
-    APPROVED = "approved", "Approved"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-    ABORTED = "aborted", "Aborted"  # the run says whether its rollback is still being worked
-    CANCELLED = "cancelled", "Cancelled"
-
-
-# Windows that hold their time, targets and people: the ones a new window can conflict with.
-ACTIVE_STATUSES = (WindowStatus.SUBMITTED, WindowStatus.APPROVED, WindowStatus.IN_PROGRESS)
-# Windows that can still be cancelled, and whose blast radius is still worth recomputing.
-BEFORE_IT_RUNS = (WindowStatus.DRAFT, WindowStatus.SUBMITTED, WindowStatus.APPROVED)
-# Windows whose work began: there is a record of what was done (an as-run record, downtime, a debrief).
-WORK_BEGAN = (WindowStatus.IN_PROGRESS, WindowStatus.COMPLETED, WindowStatus.ABORTED)
 WORKERS_ONLY = "Only a tech assigned to this window, or an approver, can do that."
-
-
-class WindowType(models.TextChoices):
-    STANDARD = "standard", "Standard (pre-approved template)"
-    NORMAL = "normal", "Normal"
-    EMERGENCY = "emergency", "Emergency"
-
-
-class Risk(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-
-
-# What a window may do to a target, and to which: the inventory's one vocabulary of actions.
-TargetAction = Action
 
 
 # A runbook open for work: not yet opened (ready) nor closed.
@@ -795,390 +769,3 @@ class Window(models.Model):
     @property
     def latest_snapshot(self) -> BlastSnapshot | None:
         return self.snapshots.select_related("window__site").order_by("-computed_at", "-pk").first()
-
-
-def override_prefetches() -> list[models.Prefetch]:
-    """What `Window.override_list` reads, fetched with a list of windows: two queries for them all."""
-    overrides = RedundancyOverride.objects.select_related("window__site", "other", "by")
-    return [
-        models.Prefetch("overrides", queryset=overrides, to_attr="overrides_made"),
-        models.Prefetch("overridden_by", queryset=overrides, to_attr="overrides_against"),
-    ]
-
-
-@dataclass(frozen=True)
-class Override:
-    """What an approver says to approve a window over a redundancy conflict: the services they accept will
-    lose both halves of their pair (by id), and why."""
-
-    services: tuple[int, ...]
-    reason: str
-
-
-class Target(models.Model):
-    window = models.ForeignKey(Window, on_delete=models.CASCADE, related_name="targets")
-    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    port = models.ForeignKey(Port, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=20, choices=TargetAction.choices)
-
-    class Meta:
-        ordering = ["pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(Q(device__isnull=False) & Q(port__isnull=True))
-                | (Q(device__isnull=True) & Q(port__isnull=False)),
-                name="target_is_one_device_or_port",
-            ),
-            models.CheckConstraint(condition=Q(action__in=TargetAction.values), name="target_action_valid"),
-            models.UniqueConstraint(fields=["window", "device"], name="target_device_once_per_window"),
-            models.UniqueConstraint(fields=["window", "port"], name="target_port_once_per_window"),
-        ]
-
-    def __str__(self) -> str:
-        asset = f"{self.port.device.name} {self.port.name}" if self.port_id else self.device.name
-        return f"{self.get_action_display().lower()} {asset}"
-
-    @property
-    def asset(self) -> Device | Port:
-        return self.port if self.port_id else self.device
-
-
-# --- what a window does to connectivity ---------------------------------------------------------------
-
-
-def cut_for(target: Target) -> Cut:
-    """The target's action as a blast-radius cut (the one mapping, in `Cut.for_work`)."""
-    verb = target.get_action_display().lower()
-    if target.port_id:
-        return Cut.for_work(
-            target.action, port=target.port, label=f"{verb} {target.port.device.name} {target.port.name}"
-        )
-    return Cut.for_work(target.action, device=target.device, label=f"{verb} {target.device.name}")
-
-
-def cuts_for(targets: Iterable[Target]) -> list[Cut]:
-    return [cut_for(target) for target in targets]
-
-
-def window_targets(window: Window) -> list[Target]:
-    return list(window.targets.select_related("device", "port__device"))
-
-
-def compute_window_blast_radius(window: Window, graph: InventoryGraph | None = None) -> dict[str, Any]:
-    graph = graph or build_graph(window.site_id)
-    return compute(graph, cuts_for(window_targets(window))).to_dict()
-
-
-class WindowDecision(models.Model):
-    class Decision(models.TextChoices):
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-
-    window = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="decisions")
-    submission = models.PositiveIntegerField()
-    decision = models.CharField(max_length=10, choices=Decision.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    comment = models.TextField(blank=True)
-    decided_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-decided_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["window", "submission"], name="one_decision_per_submission"),
-            models.CheckConstraint(condition=Q(decision__in=["approved", "rejected"]), name="decision_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.window.reference} {self.decision} by {self.by}"
-
-
-class BlastSnapshot(models.Model):
-    """The blast radius as it was computed at submission, kept so the approver reviews what was submitted."""
-
-    window = models.ForeignKey(Window, on_delete=models.CASCADE, related_name="snapshots")
-    computed_at = models.DateTimeField(default=timezone.now)
-    inventory_revision = models.PositiveBigIntegerField()
-    result = models.JSONField()
-    service_count = models.PositiveIntegerField(default=0)
-    device_count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-computed_at"]
-
-    def __str__(self) -> str:
-        return f"blast radius of {self.window.reference} at {self.computed_at:%Y-%m-%d %H:%M}"
-
-    @classmethod
-    def compute_for(cls, window: Window) -> BlastSnapshot:
-        revision = Site.objects.values_list("revision", flat=True).get(pk=window.site_id)
-        result = compute_window_blast_radius(window)
-        return cls.objects.create(
-            window=window,
-            inventory_revision=revision,
-            result=result,
-            service_count=len(result.get("services", [])),
-            device_count=len(result.get("devices", [])),
-        )
-
-    @property
-    def is_stale(self) -> bool:
-        return self.window.site.revision != self.inventory_revision
-
-
-class RedundancyOverride(models.Model):
-    """An approver approved `window` although, together with `other` (approved or in progress at an
-    overlapping time), it takes down services that neither takes down alone: both halves of a redundant pair.
-    Named services and a reason, recorded; shown on both windows. It never lets both cuts happen at once at
-    run time: the interlock refuses the second cut whatever was approved."""
-
-    window = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="overrides")
-    other = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="overridden_by")
-    submission = models.PositiveIntegerField()
-    services = models.JSONField(default=list)  # [{"id": …, "name": …}] as the approver saw them
-    reason = models.TextField()
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["at", "pk"]
-        constraints = [
-            models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
-            models.UniqueConstraint(
-                fields=["window", "other", "submission"], name="one_override_per_pair_per_submission"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.window.reference} approved over {self.other.reference}"
-
-    @property
-    def service_names(self) -> list[str]:
-        return [service["name"] for service in self.services]
-
-
-class Blackout(models.Model):
-    """A period when a site takes no normal changes (peak season, a customer's launch)."""
-
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="blackouts")
-    starts = models.DateTimeField()
-    ends = models.DateTimeField()
-    reason = models.CharField(max_length=200)
-
-    class Meta:
-        ordering = ["starts"]
-        constraints = [
-            models.CheckConstraint(condition=Q(ends__gt=models.F("starts")), name="blackout_ends_after_start")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.site.code} blackout: {self.reason}"
-
-
-def overlapping(start: datetime, end: datetime) -> Q:
-    return Q(planned_start__lt=end, planned_end__gt=start)
-
-
-# --- conflicts between windows ------------------------------------------------------------------------
-# At one site (and, for a redundant pair, at the sites its active circuits join it to: their cuts meet in one
-# blast radius). Two windows conflict when their times overlap and they touch the same port, device or rack;
-# when their cuts together take down a service that neither takes down alone (each works on one switch of a
-# redundant pair); when a normal change falls in a blackout; or when one tech is booked on both.
-
-
-@dataclass(frozen=True)
-class Conflict:
-    kind: str  # same_port, same_device, same_rack, combined_outage, blackout, double_booked
-    reason: str
-    other: Window | None = None
-    services: dict[int, str] | None = None  # combined_outage: lost together, neither alone (id → name)
-
-    @property
-    def needs_override(self) -> bool:
-        """Both halves of a pair, with a window already approved or running: approving needs an override.
-        (With one still waiting, the conflict is shown, and decided when that one comes up.)"""
-        return self.kind == "combined_outage" and self.other.status in (WindowStatus.APPROVED, *UNDER_WAY)
-
-
-def needing_override(conflicts: Sequence[Conflict]) -> list[tuple[Window, dict[int, str]]]:
-    return [(c.other, c.services) for c in conflicts if c.needs_override]
-
-
-def _with_targets(queryset):
-    return queryset.select_related("site").prefetch_related(
-        Prefetch("targets", queryset=Target.objects.select_related("device__rack", "port__device__rack")),
-        "assignees",
-    )
-
-
-@dataclass
-class _Touch:
-    ports: dict[int, str]
-    devices: dict[int, str]
-    racks: dict[int, str]
-
-
-def _touch(window: Window) -> _Touch:
-    touch = _Touch({}, {}, {})
-    for target in window.targets.all():
-        device = target.port.device if target.port_id else target.device
-        if target.port_id:
-            touch.ports[target.port_id] = f"{device.name} {target.port.name}"
-        touch.devices[device.pk] = device.name
-        if device.rack_id:
-            touch.racks[device.rack_id] = device.rack.name
-    return touch
-
-
-UNDER_WAY = (WindowStatus.IN_PROGRESS, WindowStatus.ABORTED)
-
-
-_OPEN_ENDED = datetime.max.replace(tzinfo=UTC)
-
-
-def _ends(window: Window, now: datetime) -> datetime:
-    """When a window stops holding its assets: its planned end; or, if it is still under way past it (it
-    overran, or it is being rolled back), not until it ends, whenever that is."""
-    if window.status in UNDER_WAY and (window.planned_end <= now or window.status == WindowStatus.ABORTED):
-        return _OPEN_ENDED
-    return window.planned_end
-
-
-class _Outages:
-    """Services lost by windows' cuts made together, with one inventory graph per site and each window's own
-    blast radius computed once."""
-
-    def __init__(self) -> None:
-        self.graphs: dict[int, InventoryGraph] = {}
-        self.alone: dict[int, dict[int, str]] = {}
-
-    def lost(self, *members: Window) -> dict[int, str]:
-        site_id = members[0].site_id
-        if site_id not in self.graphs:
-            self.graphs[site_id] = build_graph(site_id)
-        cuts = [cut for member in members for cut in cuts_for(member.targets.all())]
-        return {
-            service.id: f"{service.customer}: {service.name}"
-            for service in compute(self.graphs[site_id], cuts).services
-        }
-
-    def lost_alone(self, member: Window) -> dict[int, str]:
-        if member.pk not in self.alone:
-            self.alone[member.pk] = self.lost(member)
-        return self.alone[member.pk]
-
-    def together(self, window: Window, other: Window) -> dict[int, str]:
-        """What the two take down together that neither takes down alone: both halves of a redundant pair."""
-        both = self.lost(window, other)
-        return {
-            pk: both[pk]
-            for pk in sorted(both.keys() - self.lost_alone(window).keys() - self.lost_alone(other).keys())
-        }
-
-
-def find_conflicts(window: Window) -> list[Conflict]:
-    """Conflicts of one window with every other active window at its site."""
-    window = _with_targets(Window.objects.filter(pk=window.pk)).get()
-    return conflicts_among([window])[window.pk]
-
-
-def conflicts_among(windows: Sequence[Window]) -> dict[int, list[Conflict]]:
-    """Conflicts for each of `windows` against every active window overlapping it, in a fixed number of
-    queries and one inventory graph per site, so a queue of 200 windows costs the same queries as one."""
-    result: dict[int, list[Conflict]] = {w.pk: [] for w in windows}
-    if not windows:
-        return result
-    # A window's redundancy reaches every site its circuits join it to: other windows there count too.
-    _ports, neighbours = circuits_between_sites()
-    joined = {w.site_id: sites_reached(w.site_id, neighbours) for w in windows}
-    sites = set().union(*joined.values())
-    start = min(w.planned_start for w in windows)
-    end = max(w.planned_end for w in windows)
-    # Work under way holds its assets until it ends, whatever its plan said: a window that overran, or was
-    # aborted and is still being rolled back, is counted as running until now at least.
-    now = timezone.now()
-    others = list(
-        _with_targets(
-            Window.objects.filter(site_id__in=sites).filter(
-                Q(status__in=ACTIVE_STATUSES, planned_start__lt=end, planned_end__gt=start)
-                | Q(status__in=UNDER_WAY, planned_start__lt=end) & ~Q(run__status=RunStatus.CLOSED)
-            )
-        )
-    )
-    by_pk = {w.pk: w for w in others} | {w.pk: w for w in windows}
-    blackouts = list(Blackout.objects.filter(site_id__in=sites).filter(starts__lt=end, ends__gt=start))
-    touches = {pk: _touch(w) for pk, w in by_pk.items()}
-    outages = _Outages()
-    for window in windows:
-        found = result[window.pk]
-        mine = touches[window.pk]
-        for other in others:
-            if other.pk == window.pk or other.site_id not in joined[window.site_id]:
-                continue
-            if not (other.planned_start < window.planned_end and _ends(other, now) > window.planned_start):
-                continue
-            theirs = touches[other.pk]
-            shared_ports = mine.ports.keys() & theirs.ports.keys()
-            shared_devices = mine.devices.keys() & theirs.devices.keys()
-            shared_racks = mine.racks.keys() & theirs.racks.keys()
-            if shared_ports:
-                names = ", ".join(sorted(mine.ports[p] for p in shared_ports))
-                found.append(
-                    Conflict(
-                        "same_port",
-                        f"{other.reference} works on the same port at the same time: {names}",
-                        other,
-                    )
-                )
-            elif shared_devices:
-                names = ", ".join(sorted(mine.devices[d] for d in shared_devices))
-                found.append(
-                    Conflict(
-                        "same_device",
-                        f"{other.reference} works on the same device at the same time: {names}",
-                        other,
-                    )
-                )
-            elif shared_racks:
-                names = ", ".join(sorted(mine.racks[r] for r in shared_racks))
-                found.append(
-                    Conflict(
-                        "same_rack",
-                        f"{other.reference} works in the same rack at the same time: rack {names}",
-                        other,
-                    )
-                )
-            together = outages.together(window, other)
-            if together:
-                names = list(together.values())[:5]
-                more = f" and {len(together) - 5} more" if len(together) > 5 else ""
-                found.append(
-                    Conflict(
-                        "combined_outage",
-                        f"Together with {other.reference}, {len(together)} service(s) lose every path that neither "
-                        f"window takes down alone (a redundant pair cut on both sides): {', '.join(names)}{more}",
-                        other,
-                        together,
-                    )
-                )
-            for person in {u.pk: u for u in window.assignees.all()}.keys() & {
-                u.pk for u in other.assignees.all()
-            }:
-                name = next(u.get_username() for u in window.assignees.all() if u.pk == person)
-                found.append(
-                    Conflict(
-                        "double_booked", f"{name} is also booked on {other.reference} at the same time", other
-                    )
-                )
-        if window.type == WindowType.NORMAL:
-            for blackout in blackouts:
-                if (
-                    blackout.site_id == window.site_id
-                    and blackout.starts < window.planned_end
-                    and blackout.ends > window.planned_start
-                ):
-                    found.append(
-                        Conflict(
-                            "blackout", f"Falls in the blackout “{blackout.reason}”: no normal changes then"
-                        )
-                    )
-    return result
