@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import models
 
+from audit.log import record
 from audit.models import AuditEvent
 from lockstep.dates import refuse_unlikely_date
 
@@ -41,8 +42,6 @@ class AuditedModelAdmin(admin.ModelAdmin):
     }
 
     def save_model(self, request, obj, form, change) -> None:
-        from audit.log import record
-
         before = {}
         many = self._many_names(form)
         if change and form.changed_data:
@@ -63,14 +62,10 @@ class AuditedModelAdmin(admin.ModelAdmin):
         )
 
     def delete_model(self, request, obj) -> None:
-        from audit.log import record
-
         record("admin.delete", actor=request.user, obj=obj, payload={"repr": str(obj)[:200]})
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset) -> None:
-        from audit.log import record
-
         for obj in queryset:
             record("admin.delete", actor=request.user, obj=obj, payload={"repr": str(obj)[:200]})
         super().delete_queryset(request, queryset)
@@ -78,8 +73,6 @@ class AuditedModelAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change) -> None:
         """Rows edited inline (a device's ports, a circuit's ends) are changes too: one event per row, with
         what changed from what to what, like the page's own object."""
-        from audit.log import record
-
         befores = {}
         for inline_form in formset.initial_forms:
             obj = inline_form.instance

@@ -11,7 +11,8 @@ The file also says from where on every event must be signed (`unkeyed-through N`
 the events before the chain was keyed). An unsigned event after that is a rewrite by someone without the key,
 even if the whole chain was rewritten unsigned from its first event.
 
-The file is made only for a log that has no events yet. A key made later could vouch for none of the events
+The file is made only for a log that has no events yet (`make_first`, asked by audit.log, which knows the log:
+this module sits below the models and reads no table). A key made later could vouch for none of the events
 already there, and its `unkeyed-through` line would bless a chain rewritten unsigned: for a log that has events, a
 missing file is refused (`MissingKey`) until the file is restored from its copy. With `LOCKSTEP_AUDIT_KEY` set no file
 is made at all (a new host of a running installation must not write its own boundary): without one, every event
@@ -109,20 +110,17 @@ def _new_line(existing: list[AuditKey]) -> str:
     return f"k{number} {secrets.token_hex(32)}\n"
 
 
-def _head_seq() -> int:
-    """How far the log goes: its head, or its last event if the head row is gone (a wiped head is not an
-    empty log)."""
-    from audit.models import AuditEvent, AuditHead
-
-    head = AuditHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-    return max(head, last)
+def missing() -> bool:
+    """No key file, and no key in the environment to stand in for one: `make_first` is asked."""
+    return _env_key() is None and not key_file().exists()
 
 
-def _make_first(path: Path) -> None:
-    """Made once, for an empty log, like the secret key: written whole under another name, then linked into
-    place, so two processes starting at once agree on one file and nobody ever reads it half written."""
-    if (events := _head_seq()) > 0:
+def make_first(*, events: int) -> None:
+    """Made once, for an empty log (`events` is how far it goes: audit.log asks), like the secret key: written
+    whole under another name, then linked into place, so two processes starting at once agree on one file and
+    nobody ever reads it half written."""
+    path = key_file()
+    if events > 0:
         raise MissingKey(
             f"the audit key file {path} is missing and the log holds {events} events: restore the file from its "
             "copy (README, 'The audit log'). No new key is made for a log that has events: it could vouch for "
@@ -157,10 +155,10 @@ def keyring() -> Keyring:
     path = key_file()
     if not path.exists():
         if env is None:
-            _make_first(path)
-        else:
-            # The environment's key alone: no older keys, and every event signed.
-            return Keyring({env.id: env}, env, 0)
+            # Made by `make_first`, which audit.log asks before the first event; this module knows no log.
+            raise MissingKey(f"the audit key file {path} is missing")
+        # The environment's key alone: no older keys, and every event signed.
+        return Keyring({env.id: env}, env, 0)
     stat = path.stat()
     stamp = (str(path), stat.st_mtime_ns, stat.st_size, env)
     with _lock:

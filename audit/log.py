@@ -38,6 +38,17 @@ def clean_ip(value: str | None) -> str:
     return parse_address(value)
 
 
+def keyring() -> keys.Keyring:
+    """The installation's keys. The key file is made here the first time it is asked for, and only for a log
+    that has no events yet (audit/keys.py says why)."""
+    if keys.missing():
+        head = AuditHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+        # A wiped head is not an empty log: its last event says how far it went.
+        last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        keys.make_first(events=max(head, last))
+    return keys.keyring()
+
+
 def _clip(value: Any, limit: int) -> str:
     text = "" if value is None else str(value)
     return text.replace("\x00", "\ufffd")[:limit]
@@ -68,7 +79,7 @@ def record(
         session_hash=session_hash(session_key if session_key is not None else meta.session_key),
         ip=clean_ip(meta.ip),
         user_agent=_clip(meta.user_agent, 512),
-        key_id=keys.current().id,
+        key_id=keyring().current.id,
     )
     batch = _pending.get()
     if batch is not None and connection.in_atomic_block:
@@ -187,7 +198,7 @@ def verify_chain(
     (only `audit_trust`) lets those last two through, and says so in the report.
     """
     try:
-        ring = keys.keyring()
+        ring = keyring()
     except keys.MissingKey as missing:
         return _broken(str(missing), 0)
     marks, problems = checkpoints.read()

@@ -13,10 +13,12 @@ import re
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
 
 from audit.log import appended_last
 from checklists.models import TapRecord
@@ -94,6 +96,13 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         return response
 
     return wrapped
+
+
+def tap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A tap that changes state: a POST (405 otherwise), by someone logged in (else the login page, before any
+    key is kept: a tap record needs a user), acted on once per key. A role the view wants goes under it, so
+    its refusal is the tap's kept answer too."""
+    return require_POST(login_required(idempotent(view)))
 
 
 class _DoNotKeep(Exception):

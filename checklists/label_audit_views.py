@@ -3,16 +3,14 @@ checklists) and the tap that starts an audit. The tech then works it on the run'
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from audit.log import record
-from checklists.idempotency import idempotent
+from checklists.idempotency import tap
 from checklists.label_audits import (
     MOST_RACKS,
     label_proofs,
@@ -68,9 +66,7 @@ def site_panel(request: HttpRequest, site: Site, racks: list[Rack]) -> str:
     return render_to_string("checklists/_site_label_audits.html", context, request=request)
 
 
-@require_POST
-@login_required
-@idempotent
+@tap
 def rack_label_audit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Start a label audit of the rack: a retried tap (same key) starts one, not two."""
     if not may_start_label_audit(request.user):
@@ -79,9 +75,7 @@ def rack_label_audit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _start(request, [rack], back=rack.get_absolute_url())
 
 
-@require_POST
-@login_required
-@idempotent
+@tap
 def label_audit_start(request: HtmxHttpRequest) -> HttpResponse:
     """Start one label audit of several racks: every rack of a room, cage or row (`location`, from the site's
     page), or those named (`rack`, once per rack: a window's targets and blast radius)."""

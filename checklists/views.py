@@ -9,7 +9,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.roles import Role, has_role, role_required
@@ -26,7 +25,7 @@ from checklists.execution import (
     scan,
     sign,
 )
-from checklists.idempotency import idempotent
+from checklists.idempotency import tap
 from checklists.live_decisions import ask_again, decide_without, locate_led
 from checklists.live_panel import step_live
 from checklists.models import (
@@ -288,9 +287,7 @@ def _run_context(request: HtmxHttpRequest, run: Run, **extra) -> dict:
     }
 
 
-@require_POST
-@login_required
-@idempotent
+@tap
 def run_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A one-tap update to customers from the phone, answered with the runbook page and what was queued."""
     run = _get_run(request, pk)
@@ -368,9 +365,7 @@ def _scan_method(request: HtmxHttpRequest, step: Step, raw: str) -> str:
 
 
 @qr_reader_page
-@require_POST
-@login_required
-@idempotent
+@tap
 def step_scan(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     step = _get_step(request, run_pk, position)
     raw = request.POST.get("code", "")[:400]
@@ -399,17 +394,13 @@ def _act_on_step(request: HtmxHttpRequest, run_pk: int, position: int, name: str
 
 
 @qr_reader_page
-@require_POST
-@login_required
-@idempotent
+@tap
 def step_sign(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     return _act_on_step(request, run_pk, position, "sign", lambda step, who: sign(step, who=who))
 
 
 @qr_reader_page
-@require_POST
-@login_required
-@idempotent
+@tap
 def step_stopped(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     """ "I have stopped": the tech answers the STOP on their phone; recorded, and the STOP leaves it."""
     return _act_on_step(
@@ -420,18 +411,14 @@ def step_stopped(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpRe
 # Approver-only taps check the role first, inside the tap (so a phone's queue gets a kept answer): anyone
 # else gets the same 403 whether or not the step or discrepancy exists, and learns nothing about it.
 @qr_reader_page
-@require_POST
-@login_required
-@idempotent
+@tap
 @role_required(Role.APPROVER)
 def step_release(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     return _act_on_step(request, run_pk, position, "release", lambda step, who: release(step, who=who))
 
 
 @qr_reader_page
-@require_POST
-@login_required
-@idempotent
+@tap
 @role_required(Role.APPROVER)
 def step_reset(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     reason = request.POST.get("reason", "")[:500]
@@ -441,18 +428,14 @@ def step_reset(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResp
 
 
 @qr_reader_page
-@require_POST
-@login_required
-@idempotent
+@tap
 def step_ask_switch(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     """Ask the switch again: after silence, or when the try-out still saw the link up."""
     return _act_on_step(request, run_pk, position, "ask", lambda step, who: ask_again(step, by=who.user))
 
 
 @qr_reader_page
-@require_POST
-@login_required
-@idempotent
+@tap
 @role_required(Role.APPROVER)
 def step_without_switch(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     """The switch stayed silent: an approver lets the step go on without its answer, and says why."""
@@ -467,9 +450,7 @@ def step_without_switch(request: HtmxHttpRequest, run_pk: int, position: int) ->
 
 
 @qr_reader_page
-@require_POST
-@login_required
-@idempotent
+@tap
 def step_locate(request: HtmxHttpRequest, run_pk: int, position: int) -> HttpResponse:
     """Turn the chassis's locate LED on, to find it in the row: the worker asks the device."""
     return _act_on_step(request, run_pk, position, "locate", lambda step, who: locate_led(step, by=who.user))
@@ -496,9 +477,7 @@ def discrepancy_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(request, "checklists/discrepancy.html", context)
 
 
-@require_POST
-@login_required
-@idempotent
+@tap
 @role_required(Role.APPROVER)
 def discrepancy_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     discrepancy = get_object_or_404(Discrepancy, pk=pk)

@@ -12,12 +12,17 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import Role, has_role
 from audit.log import record
+from comms.webhooks import UnsafeURL, check_url
 from inventory.models import Customer, Service, Site
+from lockstep.public import public_url
 
 
 def _token() -> str:
@@ -226,10 +231,6 @@ class Webhook(models.Model):
         return "whsec_" + base64.b64encode(self.secret.encode()).decode()
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from comms.webhooks import UnsafeURL, check_url
-
         try:
             check_url(self.url)
         except UnsafeURL as refused:
@@ -322,14 +323,11 @@ class Delivery(models.Model):
         return self.state == DeliveryState.FAILED or self.stuck
 
     def may_resend(self, user) -> bool:
-        from accounts.roles import Role, has_role
-
         return (has_role(user, Role.COORDINATOR) or has_role(user, Role.ADMIN)) and self.resendable
 
-    def resend(self, *, by) -> None:
-        """A failed message (or one whose worker died mid-send) is queued again, with its attempts counted anew."""
-        from comms.tasks import deliver
-
+    def requeue(self, *, by) -> None:
+        """A failed message (or one whose worker died mid-send) is queued again, with its attempts counted anew.
+        `comms.tasks.resend` calls this and hands the message to a worker in the same transaction."""
         with transaction.atomic():
             row = Delivery.objects.select_for_update().get(pk=self.pk)
             if not row.may_resend(by):
@@ -342,7 +340,6 @@ class Delivery(models.Model):
                 obj=row,
                 payload={"notice": row.notice_id, "recipient": row.recipient},
             )
-            deliver.enqueue(row.pk)
         self.state, self.attempts, self.next_attempt_at = row.state, row.attempts, row.next_attempt_at
 
 
@@ -416,8 +413,4 @@ class StatusLink(models.Model):
         return fresh
 
     def url(self) -> str:
-        from django.urls import reverse
-
-        from lockstep.public import public_url
-
         return public_url(reverse("incidents:status_private", args=[self.token]))

@@ -11,25 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from string import Template
 
-from django.core.mail import EmailMessage
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from audit.log import record
-from comms.models import (
-    Channel,
-    Delivery,
-    Notice,
-    NoticeKind,
-    NoticeTemplate,
-    StatusLink,
-    Subscriber,
-    Webhook,
-)
+from comms.channels import mail_for, webhook_payload
+from comms.models import Channel, Delivery, Notice, NoticeKind, NoticeTemplate, Subscriber, Webhook
+from comms.tasks import deliver
 from inventory.models import Service, Site
-from lockstep.public import public_url
 
 # The placeholders a notice template may use, and what each holds.
 PLACEHOLDERS = {
@@ -134,8 +124,6 @@ def announce(
 ) -> Notice:
     """Write the notice from its kind's template and queue one message per subscriber and per webhook of the
     affected customers. Call inside the transaction of the change it reports."""
-    from comms.tasks import deliver
-
     service_ids = sorted(set(services))
     subject, body = words_for(kind)
     notice = Notice.objects.create(
@@ -203,59 +191,6 @@ def announce(
 
 def notices_about(obj: models.Model) -> models.QuerySet[Notice]:
     return Notice.objects.filter(about_type=obj._meta.label_lower, about_id=str(obj.pk))
-
-
-def unsubscribe_url(subscriber: Subscriber) -> str:
-    return public_url(reverse("comms:unsubscribe", args=[subscriber.token]))
-
-
-def confirm_url(subscriber: Subscriber) -> str:
-    return public_url(reverse("comms:confirm", args=[subscriber.confirm_token]))
-
-
-# --- what each channel carries (the worker sends it; the coordinator's preview shows it) -------------------
-
-
-def mail_for(delivery: Delivery, *, placeholders: bool = False) -> EmailMessage:
-    """The e-mail of one delivery, footer and one-click unsubscribe headers included. `placeholders`: for a
-    preview, the recipient's own secret links are named, not shown (and nothing is written)."""
-    notice, subscriber = delivery.notice, delivery.subscriber
-    body = notice.body
-    if delivery.their_services:
-        body += f"\n\nYour services this concerns: {delivery.their_services}."
-    headers = {}
-    if subscriber is not None:
-        link = "(their own unsubscribe link)" if placeholders else unsubscribe_url(subscriber)
-        if subscriber.customer_id:
-            page = (
-                "(their private status page link)"
-                if placeholders
-                else StatusLink.current(subscriber.customer).url()
-            )
-            why = f"You receive this as a contact of {subscriber.customer}.\nYour status page: {page}"
-        else:
-            page = public_url(reverse("incidents:status_site", args=[subscriber.site.code]))
-            why = (
-                f"You receive this because you follow maintenance at {subscriber.site.name}.\nStatus: {page}"
-            )
-        body += f"\n\n--\n{why}\nUnsubscribe: {link}\n"
-        # One-click unsubscribe from the mail program itself (RFC 8058).
-        headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    return EmailMessage(subject=notice.subject, body=body, to=[delivery.recipient], headers=headers)
-
-
-def webhook_payload(delivery: Delivery) -> dict:
-    notice = delivery.notice
-    return {
-        "notice": notice.pk,
-        "kind": notice.kind,
-        "subject": notice.subject,
-        "body": notice.body,
-        "reference": notice.reference,
-        "site": notice.site.name if notice.site_id else "",
-        "your_services": [name for name in delivery.their_services.split(", ") if name],
-        "written_at": notice.created_at.isoformat(),
-    }
 
 
 @dataclass(frozen=True)

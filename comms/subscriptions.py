@@ -15,8 +15,8 @@ from django_tasks import task
 from audit.context import current_request_meta
 from audit.log import clean_ip, record
 from audit.models import AuditEvent
+from comms.channels import confirm_url
 from comms.models import Subscriber
-from comms.notices import confirm_url
 from inventory.models import Customer, Site
 
 # A confirmation is not sent again for the same address sooner than this (a double click, a form resent).

@@ -13,8 +13,8 @@ from django_tasks import task
 
 from audit.log import record
 from comms import webhooks
+from comms.channels import mail_for, webhook_payload
 from comms.models import Channel, Delivery, DeliveryAttempt, DeliveryState
-from comms.notices import mail_for, webhook_payload
 from lockstep.failures import mail_failure
 
 logger = logging.getLogger(__name__)
@@ -121,3 +121,11 @@ def deliver(delivery_id: int) -> str:
             )
         row.save(update_fields=["state", "sent_at", "next_attempt_at", "last_error"])
     return row.state
+
+
+def resend(delivery: Delivery, *, by) -> None:
+    """A failed message (or one stuck while sending) queued again and handed to a worker, together or not at
+    all. Refused with PermissionError as `Delivery.requeue` says."""
+    with transaction.atomic():
+        delivery.requeue(by=by)
+        deliver.enqueue(delivery.pk)

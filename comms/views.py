@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.roles import OUTBOX_READERS, role_required
-from comms import subscriptions
+from comms import subscriptions, tasks
 from comms.models import TOKEN_SHAPE, Delivery, DeliveryState, Notice, StatusLink, Subscriber
 from inventory.models import Site
 from lockstep.http import HtmxHttpRequest
@@ -60,7 +60,7 @@ def outbox(request: HtmxHttpRequest) -> HttpResponse:
 def resend(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     delivery = get_object_or_404(Delivery, pk=pk)
     try:
-        delivery.resend(by=request.user)
+        tasks.resend(delivery, by=request.user)
     except PermissionError as refused:
         raise PermissionDenied(str(refused)) from None
     messages.success(request, f"Queued again for {delivery.recipient}.")

@@ -32,7 +32,7 @@ from incidents.models import Impact, Incident, IncidentImpact, IncidentService
 from inventory.actions import effect_of
 from inventory.blast_radius import build_graph, compute
 from inventory.models import Service
-from maintenance.models.windows import WORK_BEGAN, Window, WindowStatus
+from maintenance.models import WORK_BEGAN, Window, WindowStatus
 
 OUTAGE = (Impact.PARTIAL, Impact.MAJOR)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 
@@ -45,8 +46,6 @@ class DeviceCookieMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
-
         value = request.COOKIES.get(DEVICE_COOKIE, "")
         fresh = not (16 <= len(value) <= 64 and value.isalnum())
         if fresh:

@@ -40,13 +40,11 @@ from live.models import Reading
 from lockstep.dates import in_zone, span_in_zone
 from lockstep.public import public_url
 from maintenance.models import (
-    WORK_BEGAN,
     BlastSnapshot,
     PrintStatus,
     Target,
     Window,
     WindowDecision,
-    WindowRefused,
     WindowStatus,
     override_prefetches,
 )
@@ -279,20 +277,6 @@ def _target_line(target: Target) -> dict[str, str]:
     return {"action": target.get_action_display(), "asset": asset, "place": device.place}
 
 
-def require_printable(window: Window, *, as_run: bool) -> None:
-    """WindowRefused, with the reason in words, for a document there is nothing honest to print for."""
-    if window.run_id is None:
-        raise WindowRefused(
-            f"{window.reference} has no runbook yet: it is built when the window is submitted for approval. "
-            "Submit it, then print the runbook."
-        )
-    if as_run and window.status not in WORK_BEGAN:
-        raise WindowRefused(
-            f"{window.reference} is {window.get_status_display().lower()}: the as-run record exists once "
-            "the window has started. Print the runbook instead."
-        )
-
-
 def _watermark(window: Window) -> tuple[str, str]:
     """The word across every page, and the sentence on the cover that says why."""
     if window.status == WindowStatus.SUBMITTED:
@@ -322,7 +306,7 @@ def runbook_context(window: Window, *, as_run: bool, now: datetime | None = None
         )
         .get(pk=window.pk)
     )
-    require_printable(window, as_run=as_run)
+    window.require_printable(as_run=as_run)
     tz = window.site.tz
     run: Run = window.run
     now = now or timezone.now()
@@ -579,7 +563,7 @@ def render_runbook_pdf(
     `progress` (a print job's `report_stage`) is told each later stage as it begins: laying out the pages once
     the HTML is built, then writing the file, with its number of pages."""
     # WeasyPrint takes a moment to import and most requests never print; load it only when one does.
-    from lockstep.pdf import render_pdf
+    from lockstep.pdf import render_pdf  # noqa: PLC0415  WeasyPrint is loaded only when a PDF is made
 
     html = runbook_html(window, as_run=as_run, now=now)
     if progress is None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from datetime import UTC, datetime, tzinfo
 
@@ -19,8 +20,6 @@ def get_item(mapping, key):
 @register.simple_tag
 def idem_key() -> str:
     """A fresh idempotency key, for a page with several forms that each act once (`idem` is one per page)."""
-    import uuid
-
     return uuid.uuid4().hex
 
 

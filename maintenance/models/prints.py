@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.dispatch import Signal
 from django.urls import reverse
 
 from audit.log import record
@@ -25,6 +26,11 @@ from maintenance.models.windows import Window, WindowRefused
 PRINT_FILES_KEPT = render_jobs.FILES_KEPT
 # A job that has not moved for this long is probably waiting for a worker that is not running.
 PRINT_JOB_QUIET = render_jobs.QUIET
+
+
+# Sent inside the transaction that made a new job (sender=PrintJob, job=): maintenance/tasks.py queues the
+# worker's task for it, so this model never imports the tasks that import it.
+print_asked = Signal()
 
 
 class UnclearPrintRequest(WindowRefused):
@@ -132,16 +138,13 @@ class PrintJob(RenderJob):
         """Queue the PDF of `document` for the worker and log the asking; the job already made for this request,
         or the one of `by`'s still being made for the same document, when there is one. WindowRefused, in
         words, when there is nothing to print or `by` may not read it."""
-        from maintenance.runbook_pdf import require_printable
-        from maintenance.tasks import make_print
-
         if not window.may_read_runbook(by):
             raise WindowRefused("Only the people on this window and the desk read its runbook.")
         key = cls.request_key_for(form_key, window, document)
         asked_before = cls.asked_before(by, key)
         if asked_before is not None:
             return asked_before
-        require_printable(window, as_run=document == Document.AS_RUN)
+        window.require_printable(as_run=document == Document.AS_RUN)
         # Asked for again in another tab while the worker is still at it: the same file is coming.
         being_made = (
             cls.objects.defer("pdf")
@@ -167,8 +170,9 @@ class PrintJob(RenderJob):
                     "steps": job.steps,
                 },
             )
-            # In the same transaction: the task row and the job are committed together, or neither is.
-            make_print.enqueue(job.pk)
+            # In the same transaction: the task row (queued by maintenance/tasks.py) and the job are committed
+            # together, or neither is.
+            print_asked.send(sender=cls, job=job)
 
         return cls.save_asked(job, then)
 

@@ -2,26 +2,47 @@
 
 Every transition is one method: it checks who may make it and from which state, locks the row, changes it
 and writes the audit event in one transaction. Views never set `status` themselves.
+
+Approval is refused on a window's conflicts, and submission keeps its blast radius: both are asked here and
+answered below, in conflicts.py and impact.py (which take the window as a parameter and never import it), on
+the states of states.py. The models import nothing of maintenance above them: what follows a change in the
+worker (reminders, a print) is queued by maintenance/tasks.py when the signals below say so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role, has_role
 from audit.log import record
 from checklists.models import Run, RunMode, RunStatus, StepRefused
-from inventory.actions import DEVICE_ACTIONS, PORT_ACTIONS, Action
+from inventory.actions import DEVICE_ACTIONS, PORT_ACTIONS
 from inventory.models import Device, Port, Site
 from lockstep.dates import in_zone, span_in_zone, zone_name
-from maintenance import notices
+from maintenance import window_notices
+from maintenance.models.conflicts import find_conflicts, needing_override
+from maintenance.models.decisions import Override, RedundancyOverride, WindowDecision
+from maintenance.models.impact import BlastSnapshot, Target, TargetAction
+from maintenance.models.states import (
+    ACTIVE_STATUSES,
+    BEFORE_IT_RUNS,
+    WORK_BEGAN,
+    Risk,
+    WindowStatus,
+    WindowType,
+)
+from maintenance.runbooks import build_runbook
+
+# Sent inside the approval's transaction (sender=Window, window=, by=): maintenance/tasks.py queues the
+# reminders and the overrun check, committed with the approval or not at all.
+window_approved = Signal()
 
 
 class WindowRefused(Exception):
@@ -32,39 +53,7 @@ class WindowRefused(Exception):
         self.reason = reason
 
 
-class WindowStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted for approval"
-    APPROVED = "approved", "Approved"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-    ABORTED = "aborted", "Aborted"  # the run says whether its rollback is still being worked
-    CANCELLED = "cancelled", "Cancelled"
-
-
-# Windows that hold their time, targets and people: the ones a new window can conflict with.
-ACTIVE_STATUSES = (WindowStatus.SUBMITTED, WindowStatus.APPROVED, WindowStatus.IN_PROGRESS)
-# Windows that can still be cancelled, and whose blast radius is still worth recomputing.
-BEFORE_IT_RUNS = (WindowStatus.DRAFT, WindowStatus.SUBMITTED, WindowStatus.APPROVED)
-# Windows whose work began: there is a record of what was done (an as-run record, downtime, a debrief).
-WORK_BEGAN = (WindowStatus.IN_PROGRESS, WindowStatus.COMPLETED, WindowStatus.ABORTED)
 WORKERS_ONLY = "Only a tech assigned to this window, or an approver, can do that."
-
-
-class WindowType(models.TextChoices):
-    STANDARD = "standard", "Standard (pre-approved template)"
-    NORMAL = "normal", "Normal"
-    EMERGENCY = "emergency", "Emergency"
-
-
-class Risk(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-
-
-# What a window may do to a target, and to which: the inventory's one vocabulary of actions.
-TargetAction = Action
 
 
 # A runbook open for work: not yet opened (ready) nor closed.
@@ -231,9 +220,6 @@ class Window(models.Model):
 
     def submit(self, *, by) -> BlastSnapshot:
         """Draft → submitted: computes the blast radius snapshot and the conflicts the approver reviews."""
-        from maintenance.conflicts import find_conflicts
-        from maintenance.runbooks import build_runbook
-
         with transaction.atomic():
             window = self._locked()
             self._require(window, (WindowStatus.DRAFT,), "submitted")
@@ -466,6 +452,19 @@ class Window(models.Model):
         pages follow too. A window with no runbook yet hides nothing: its PDF says in words why there is none."""
         return self.run_id is None or self.run.may_view(user)
 
+    def require_printable(self, *, as_run: bool) -> None:
+        """WindowRefused, with the reason in words, for a document there is nothing honest to print for."""
+        if self.run_id is None:
+            raise WindowRefused(
+                f"{self.reference} has no runbook yet: it is built when the window is submitted for approval. "
+                "Submit it, then print the runbook."
+            )
+        if as_run and self.status not in WORK_BEGAN:
+            raise WindowRefused(
+                f"{self.reference} is {self.get_status_display().lower()}: the as-run record exists once "
+                "the window has started. Print the runbook instead."
+            )
+
     def may_tell_customers(self, user) -> bool:
         """A coordinator writes to the customers of a window they have been told of, before, during and after."""
         return has_role(user, Role.COORDINATOR) and self.status in (
@@ -553,7 +552,8 @@ class Window(models.Model):
                     )
                     window.run.save(update_fields=["approved_services"])
                 if approve:
-                    notices.approved(window, by=by)
+                    window_notices.scheduled(window, by=by)
+                    window_approved.send(sender=Window, window=window, by=by)
                 record(
                     "window.approved" if approve else "window.rejected",
                     actor=by,
@@ -576,8 +576,6 @@ class Window(models.Model):
     def pair_outages(self) -> list[tuple[Window, dict[int, str]]]:
         """The windows already approved or in progress at an overlapping time that, together with this one,
         take down services neither takes down alone. Approving over one of them needs an override."""
-        from maintenance.conflicts import find_conflicts, needing_override
-
         return needing_override(find_conflicts(self))
 
     def _check_pairs(self, window: Window, *, by, override: Override | None) -> list[RedundancyOverride]:
@@ -635,7 +633,7 @@ class Window(models.Model):
             record("window.started", actor=by, obj=window, payload={"early": now < window.planned_start})
             if window.run_id:
                 window.run.open_for_work(by=by)
-            notices.started(window, by=by)
+            window_notices.started(window, by=by)
         self._refresh_from(window)
 
     def complete(self, *, by) -> None:
@@ -667,7 +665,8 @@ class Window(models.Model):
                     window.run.begin_rollback(by=by, reason=reason)
                 else:
                     window.run.close(by=by)
-            (notices.aborted if status == WindowStatus.ABORTED else notices.completed)(window, by=by)
+            finished = window_notices.aborted if status == WindowStatus.ABORTED else window_notices.completed
+            finished(window, by=by)
         self._refresh_from(window)
 
     def finish_rollback(self, *, by) -> None:
@@ -691,7 +690,7 @@ class Window(models.Model):
             window.status_changed_at = timezone.now()
             window.save(update_fields=["status", "status_changed_at"])
             record("window.cancelled", actor=by, obj=window, payload={"reason": reason[:2000]})
-            notices.cancelled(window, by=by)
+            window_notices.cancelled(window, by=by)
         self._refresh_from(window)
 
     def pause(self, *, by, reason: str) -> None:
@@ -829,164 +828,3 @@ class Window(models.Model):
     @property
     def latest_snapshot(self) -> BlastSnapshot | None:
         return self.snapshots.select_related("window__site").order_by("-computed_at", "-pk").first()
-
-
-def override_prefetches() -> list[models.Prefetch]:
-    """What `Window.override_list` reads, fetched with a list of windows: two queries for them all."""
-    overrides = RedundancyOverride.objects.select_related("window__site", "other", "by")
-    return [
-        models.Prefetch("overrides", queryset=overrides, to_attr="overrides_made"),
-        models.Prefetch("overridden_by", queryset=overrides, to_attr="overrides_against"),
-    ]
-
-
-@dataclass(frozen=True)
-class Override:
-    """What an approver says to approve a window over a redundancy conflict: the services they accept will
-    lose both halves of their pair (by id), and why."""
-
-    services: tuple[int, ...]
-    reason: str
-
-
-class Target(models.Model):
-    window = models.ForeignKey(Window, on_delete=models.CASCADE, related_name="targets")
-    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    port = models.ForeignKey(Port, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=20, choices=TargetAction.choices)
-
-    class Meta:
-        ordering = ["pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(Q(device__isnull=False) & Q(port__isnull=True))
-                | (Q(device__isnull=True) & Q(port__isnull=False)),
-                name="target_is_one_device_or_port",
-            ),
-            models.CheckConstraint(condition=Q(action__in=TargetAction.values), name="target_action_valid"),
-            models.UniqueConstraint(fields=["window", "device"], name="target_device_once_per_window"),
-            models.UniqueConstraint(fields=["window", "port"], name="target_port_once_per_window"),
-        ]
-
-    def __str__(self) -> str:
-        asset = f"{self.port.device.name} {self.port.name}" if self.port_id else self.device.name
-        return f"{self.get_action_display().lower()} {asset}"
-
-    @property
-    def asset(self) -> Device | Port:
-        return self.port if self.port_id else self.device
-
-
-class WindowDecision(models.Model):
-    class Decision(models.TextChoices):
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-
-    window = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="decisions")
-    submission = models.PositiveIntegerField()
-    decision = models.CharField(max_length=10, choices=Decision.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    comment = models.TextField(blank=True)
-    decided_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-decided_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["window", "submission"], name="one_decision_per_submission"),
-            models.CheckConstraint(condition=Q(decision__in=["approved", "rejected"]), name="decision_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.window.reference} {self.decision} by {self.by}"
-
-    @property
-    def is_rejection(self) -> bool:
-        return self.decision == self.Decision.REJECTED
-
-
-class BlastSnapshot(models.Model):
-    """The blast radius as it was computed at submission, kept so the approver reviews what was submitted."""
-
-    window = models.ForeignKey(Window, on_delete=models.CASCADE, related_name="snapshots")
-    computed_at = models.DateTimeField(default=timezone.now)
-    inventory_revision = models.PositiveBigIntegerField()
-    result = models.JSONField()
-    service_count = models.PositiveIntegerField(default=0)
-    device_count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-computed_at"]
-
-    def __str__(self) -> str:
-        return f"blast radius of {self.window.reference} at {self.computed_at:%Y-%m-%d %H:%M}"
-
-    @classmethod
-    def compute_for(cls, window: Window) -> BlastSnapshot:
-        from maintenance.impact import compute_window_blast_radius
-
-        revision = Site.objects.values_list("revision", flat=True).get(pk=window.site_id)
-        result = compute_window_blast_radius(window)
-        return cls.objects.create(
-            window=window,
-            inventory_revision=revision,
-            result=result,
-            service_count=len(result.get("services", [])),
-            device_count=len(result.get("devices", [])),
-        )
-
-    @property
-    def is_stale(self) -> bool:
-        return self.window.site.revision != self.inventory_revision
-
-
-class RedundancyOverride(models.Model):
-    """An approver approved `window` although, together with `other` (approved or in progress at an
-    overlapping time), it takes down services that neither takes down alone: both halves of a redundant pair.
-    Named services and a reason, recorded; shown on both windows. It never lets both cuts happen at once at
-    run time: the interlock refuses the second cut whatever was approved."""
-
-    window = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="overrides")
-    other = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="overridden_by")
-    submission = models.PositiveIntegerField()
-    services = models.JSONField(default=list)  # [{"id": …, "name": …}] as the approver saw them
-    reason = models.TextField()
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["at", "pk"]
-        constraints = [
-            models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
-            models.UniqueConstraint(
-                fields=["window", "other", "submission"], name="one_override_per_pair_per_submission"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.window.reference} approved over {self.other.reference}"
-
-    @property
-    def service_names(self) -> list[str]:
-        return [service["name"] for service in self.services]
-
-
-class Blackout(models.Model):
-    """A period when a site takes no normal changes (peak season, a customer's launch)."""
-
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="blackouts")
-    starts = models.DateTimeField()
-    ends = models.DateTimeField()
-    reason = models.CharField(max_length=200)
-
-    class Meta:
-        ordering = ["starts"]
-        constraints = [
-            models.CheckConstraint(condition=Q(ends__gt=models.F("starts")), name="blackout_ends_after_start")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.site.code} blackout: {self.reason}"
-
-
-def overlapping(start: datetime, end: datetime) -> Q:
-    return Q(planned_start__lt=end, planned_end__gt=start)

@@ -16,12 +16,13 @@ from checklists.live_checks import LiveCheck, read_for
 from checklists.models import CutRefusal, Run, RunMode, Step, StepScan, StepStatus
 from inventory.models import Discrepancy, DiscrepancyStatus
 from lockstep.http import HtmxHttpRequest
-from maintenance.conflicts import conflicts_among, needing_override
 from maintenance.label_checks import label_checks
 from maintenance.models import (
     RedundancyOverride,
     Window,
     WindowStatus,
+    conflicts_among,
+    needing_override,
     override_prefetches,
 )
 from maintenance.views.shared import offers, windows_for_pages

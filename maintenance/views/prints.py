@@ -17,6 +17,7 @@ from maintenance.models import (
     Window,
     WindowRefused,
 )
+from maintenance.runbook_pdf import pdf_filename, render_runbook_pdf
 from maintenance.views.shared import PLANNERS, get_window
 
 # --- printed runbook and as-run record ------------------------------------------------------------------
@@ -25,8 +26,6 @@ from maintenance.views.shared import PLANNERS, get_window
 def _pdf_or_refusal(request: HtmxHttpRequest, pk: int, *, as_run: bool) -> HttpResponse:
     """A short runbook's PDF, made as it is fetched. A long one's is made by the worker: a GET answers with
     the page that asks for it, and only the POST from that page (or the window's) asks, once per form."""
-    from maintenance.runbook_pdf import pdf_filename, render_runbook_pdf, require_printable
-
     window = get_window(request, pk)
     if not window.may_read_runbook(request.user):
         raise Http404("No such runbook for you.")
@@ -38,7 +37,7 @@ def _pdf_or_refusal(request: HtmxHttpRequest, pk: int, *, as_run: bool) -> HttpR
             )
             # 303: the browser fetches the job's page with a GET, which a reload repeats without asking again.
             return _SeeOther(job.get_absolute_url())
-        require_printable(window, as_run=as_run)
+        window.require_printable(as_run=as_run)
         if PrintJob.made_in_worker(window):
             return _print_offer(request, window, document)
         pdf = render_runbook_pdf(window, as_run=as_run)

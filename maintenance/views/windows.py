@@ -23,8 +23,7 @@ from comms.notices import preview as comms_preview
 from inventory.models import Port
 from inventory.names import pick_assets
 from lockstep.http import HtmxHttpRequest
-from maintenance import notices
-from maintenance.conflicts import conflicts_among
+from maintenance import window_notices
 from maintenance.forms import (
     DecisionForm,
     ReasonForm,
@@ -43,6 +42,7 @@ from maintenance.models import (
     TargetAction,
     Window,
     WindowRefused,
+    conflicts_among,
 )
 from maintenance.panels import window_panels
 from maintenance.views.shared import PLANNERS, get_window, offers, windows_for_pages
@@ -347,8 +347,8 @@ def window_compose(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         shown = comms_preview(
             NoticeKind.UPDATE,
-            services=notices.service_ids(window),
-            values=notices.values(window, message=form.cleaned_data["message"]),
+            services=window_notices.service_ids(window),
+            values=window_notices.values(window, message=form.cleaned_data["message"]),
             site=window.site,
             reference=window.reference,
         )
@@ -372,7 +372,7 @@ def window_compose_send(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "maintenance/compose.html", {"window": window, "form": form}, status=400)
     with transaction.atomic():
-        notice = notices.tell(
+        notice = window_notices.tell(
             window, NoticeKind.UPDATE, by=request.user, message=form.cleaned_data["message"]
         )
     messages.success(

@@ -16,7 +16,7 @@ from checklists.live_asking import expected_down
 from inventory.actions import Action, Tryout
 from inventory.blast_radius import blast_radius
 from lockstep.middleware import DEVICE_COOKIE
-from maintenance.impact import cut_for
+from maintenance.models import cut_for
 from tests.builders.pairs import clear, clear_b, cut_a, running_pair_with
 from tests.builders.scenes import finish_steps_before
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from maintenance.conflicts import find_conflicts
-from maintenance.models import Blackout, TargetAction, WindowType
+from maintenance.models import Blackout, TargetAction, WindowType, find_conflicts
 from tests.builders.windows import make_window
 
 

@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from audit import keys
-from audit.log import record
+from audit.log import keyring, record
 
 
 class Command(BaseCommand):
@@ -15,6 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
+            keyring()  # made first if this installation has none yet, so there is a key to rotate from
             old, new = keys.rotate()
         except ImproperlyConfigured as refused:
             raise CommandError(str(refused)) from refused

@@ -1,15 +1,15 @@
 """What a window's transitions tell its customers: the window asks, comms writes and queues.
 
+(comms/notices.py writes any notice and queues its messages; this module words the ones about a window.)
+
 Each function is called by the window's own method, inside its transaction, so a notice exists exactly when
 the change it reports does. The services are the window's approved blast radius (set at approval, and the
 same list the run-time interlock holds the work to)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
-from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from comms.models import NoticeKind
@@ -58,19 +58,10 @@ def was_announced(window) -> bool:
     return notices_about(window).filter(kind=NoticeKind.SCHEDULED).exists()
 
 
-def approved(window, *, by) -> None:
-    """Scheduled: told now, reminded before the start (each lead time still ahead), and an overrun check
-    queued for the planned end."""
-    from maintenance.tasks import check_overrun, remind
-
+def scheduled(window, *, by) -> None:
+    """Approved: told now. The reminders before the start and the overrun check at the planned end are queued
+    by maintenance/tasks.py, on the same approval."""
     tell(window, NoticeKind.SCHEDULED, by=by)
-    now = timezone.now()
-    start = window.planned_start.isoformat()
-    for minutes in settings.LOCKSTEP_REMINDER_MINUTES:
-        at = window.planned_start - timedelta(minutes=minutes)
-        if at > now:
-            remind.using(run_after=at).enqueue(window.pk, start)
-    check_overrun.using(run_after=window.planned_end).enqueue(window.pk, window.planned_end.isoformat())
 
 
 def started(window, *, by) -> None:

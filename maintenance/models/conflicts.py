@@ -1,32 +1,55 @@
-"""Conflicts between maintenance windows at one site (and, for a redundant pair, at the sites its active
-circuits join it to: their cuts meet in one blast radius).
-
-Two windows conflict when their times overlap and they touch the same port, device or rack; when their cuts
-together take down a service that neither takes down alone (each works on one switch of a redundant pair);
-when a normal change falls in a blackout; or when one tech is booked on both.
-"""
+"""Conflicts between windows, and the blackouts normal changes may not fall in. Below windows.py: the windows
+are taken as parameters (their own class queries the others), never imported; `Window.pair_outages` and
+approval call down here."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from django.db import models
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from checklists.models import RunStatus
 from inventory.blast_radius import InventoryGraph, build_graph, compute
-from inventory.models import circuits_between_sites, sites_reached
-from maintenance.impact import cuts_for
-from maintenance.models import (
-    ACTIVE_STATUSES,
-    Blackout,
-    Target,
-    Window,
-    WindowStatus,
-    WindowType,
-)
+from inventory.models import Site, circuits_between_sites, sites_reached
+from maintenance.models.impact import Target, cuts_for
+from maintenance.models.states import ACTIVE_STATUSES, UNDER_WAY, WindowStatus, WindowType
+
+if TYPE_CHECKING:
+    from maintenance.models.windows import Window
+
+
+class Blackout(models.Model):
+    """A period when a site takes no normal changes (peak season, a customer's launch)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="blackouts")
+    starts = models.DateTimeField()
+    ends = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["starts"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=models.F("starts")), name="blackout_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site.code} blackout: {self.reason}"
+
+
+def overlapping(start: datetime, end: datetime) -> Q:
+    return Q(planned_start__lt=end, planned_end__gt=start)
+
+
+# --- conflicts between windows ------------------------------------------------------------------------
+# At one site (and, for a redundant pair, at the sites its active circuits join it to: their cuts meet in one
+# blast radius). Two windows conflict when their times overlap and they touch the same port, device or rack;
+# when their cuts together take down a service that neither takes down alone (each works on one switch of a
+# redundant pair); when a normal change falls in a blackout; or when one tech is booked on both.
 
 
 @dataclass(frozen=True)
@@ -71,9 +94,6 @@ def _touch(window: Window) -> _Touch:
         if device.rack_id:
             touch.racks[device.rack_id] = device.rack.name
     return touch
-
-
-UNDER_WAY = (WindowStatus.IN_PROGRESS, WindowStatus.ABORTED)
 
 
 _OPEN_ENDED = datetime.max.replace(tzinfo=UTC)
@@ -121,7 +141,7 @@ class _Outages:
 
 def find_conflicts(window: Window) -> list[Conflict]:
     """Conflicts of one window with every other active window at its site."""
-    window = _with_targets(Window.objects.filter(pk=window.pk)).get()
+    window = _with_targets(type(window).objects.filter(pk=window.pk)).get()
     return conflicts_among([window])[window.pk]
 
 
@@ -140,9 +160,10 @@ def conflicts_among(windows: Sequence[Window]) -> dict[int, list[Conflict]]:
     # Work under way holds its assets until it ends, whatever its plan said: a window that overran, or was
     # aborted and is still being rolled back, is counted as running until now at least.
     now = timezone.now()
+    windows_of_the_app = type(windows[0]).objects  # the Window class itself, without importing it from above
     others = list(
         _with_targets(
-            Window.objects.filter(site_id__in=sites).filter(
+            windows_of_the_app.filter(site_id__in=sites).filter(
                 Q(status__in=ACTIVE_STATUSES, planned_start__lt=end, planned_end__gt=start)
                 | Q(status__in=UNDER_WAY, planned_start__lt=end) & ~Q(run__status=RunStatus.CLOSED)
             )
