@@ -121,7 +121,8 @@ def test_the_step_page_and_the_scan_check_make_the_same_queries_at_any_inventory
     Port.objects.bulk_create(Port(device=scene.site.sw_c, name=f"Eth9/{n}") for n in range(ports))
     finish_steps_before(scene, kind=IDENTITY)
     tess = on_phone(users()["tess"])
-    url = scene.step(kind=IDENTITY).get_absolute_url()
+    step = scene.step(kind=IDENTITY)
+    url, scanning = step.get_absolute_url(), scan_url(step)
     code = scene.tag_for("sw-a Eth1/1")
     # session, user; the step with its run, asset, rack and site; the user's roles, their place on the run;
     # the sequence's statuses; whether an earlier step is still open (may she scan it now?); the session
@@ -139,7 +140,7 @@ def test_the_step_page_and_the_scan_check_make_the_same_queries_at_any_inventory
     # sequence statuses, the step's scans with their people (who scanned how, for the answer); the tap's
     # answer stored
     with django_assert_num_queries(24):
-        tess.post(scan_url(scene.step(kind=IDENTITY)), {"idem": key(), "code": code})
+        tess.post(scanning, {"idem": key(), "code": code})
 
 
 @pytest.mark.parametrize("running", [1, 6])
