@@ -36,9 +36,6 @@ from lockstep.http import HtmxHttpRequest
 
 logger = logging.getLogger(__name__)
 
-# Read once at start, for the names still imported from here (LABEL_FILES_KEPT, PRINT_FILES_KEPT); the rules
-# ask `files_kept()`, which follows the setting.
-FILES_KEPT = timedelta(days=settings.LOCKSTEP_RENDER_JOB_DAYS)
 # A job that has not moved for this long is probably waiting for a worker that is not running.
 QUIET = timedelta(minutes=2)
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")

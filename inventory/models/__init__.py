@@ -28,7 +28,6 @@ from inventory.models.devices import (  # noqa: F401
 )
 from inventory.models.discrepancies import Discrepancy, DiscrepancyStatus  # noqa: F401
 from inventory.models.label_jobs import (  # noqa: F401
-    LABEL_FILES_KEPT,
     LABEL_JOB_QUIET,
     LabelJob,
     LabelJobStatus,

@@ -20,10 +20,9 @@ class LabelJobStatus(models.TextChoices):
     RENDERING = "rendering", "Rendering"
     READY = "ready", "Ready"
     FAILED = "failed", "Not printed"
-    CLEARED = "cleared", "Cleared"  # ready once; its file was dropped after LABEL_FILES_KEPT
+    CLEARED = "cleared", "Cleared"  # ready once; its file was dropped after LOCKSTEP_RENDER_JOB_DAYS
 
 
-LABEL_FILES_KEPT = render_jobs.FILES_KEPT
 # A job that has not moved for this long is probably waiting for a worker that is not running.
 LABEL_JOB_QUIET = render_jobs.QUIET
 

@@ -23,7 +23,6 @@ from inventory import render_jobs
 from inventory.render_jobs import RenderJob
 from maintenance.models.windows import Window, WindowRefused
 
-PRINT_FILES_KEPT = render_jobs.FILES_KEPT
 # A job that has not moved for this long is probably waiting for a worker that is not running.
 PRINT_JOB_QUIET = render_jobs.QUIET
 
@@ -49,7 +48,7 @@ class PrintStatus(models.TextChoices):
     WRITING = "writing", "Writing the PDF"
     READY = "ready", "Ready"
     FAILED = "failed", "Not made"
-    CLEARED = "cleared", "Cleared"  # ready once; its file was dropped after PRINT_FILES_KEPT
+    CLEARED = "cleared", "Cleared"  # ready once; its file was dropped after LOCKSTEP_RENDER_JOB_DAYS
 
 
 # The worker's stages, in order: the page counts them ("stage 2 of 3") as well as naming them.
