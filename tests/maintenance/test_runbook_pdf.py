@@ -371,7 +371,9 @@ def runbook_of(targets: int) -> Scene:
 def test_the_runbook_is_built_in_a_fixed_number_of_queries(db, targets, steps):
     scene = runbook_of(targets)
     assert scene.run.steps.count() == steps
-    finish_steps_before(scene, kind=DESTRUCTIVE)  # scans, signatures and their audit events to read back
+    # The first four steps worked, whatever the size (a story about order: with 16 targets the cuts come later
+    # and some of their assets carry no tag): scans, signatures and their audit events to read back.
+    finish_steps_before(scene, 5)
 
     with CaptureQueriesContext(connection) as runbook:
         runbook_html(scene.window)
