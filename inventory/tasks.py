@@ -20,6 +20,7 @@ def render_label_job(job_id: int) -> str:
     job = LabelJob.claim(job_id)
     if job is None:
         return "nothing to do"
+    keep_clearing(first_run=timezone.now() + CLEARING_EVERY)  # a worker that makes PDFs keeps them cleared
     return job.make(
         lambda: render_labels(
             labels_in_order(job.tag_ids), LabelFormat(job.label_format), progress=job.report_progress
@@ -36,14 +37,16 @@ CLEARING_EVERY = timedelta(days=1)
 def clear_render_job_files() -> dict[str, int]:
     """The daily clearing (`inventory.render_jobs`): the old PDFs of every kind of job dropped, then the next
     day's run queued, unless one is waiting already."""
-    cleared = clear_old_files_of_every_kind()
-    keep_clearing(first_run=timezone.now() + CLEARING_EVERY)
-    return cleared
+    try:
+        return clear_old_files_of_every_kind()
+    finally:  # a failed clearing still leaves tomorrow's queued, or the chain would end here
+        keep_clearing(first_run=timezone.now() + CLEARING_EVERY)
 
 
 def keep_clearing(*, first_run: datetime | None = None) -> bool:
     """Make sure a clearing is waiting in the queue (the next at `first_run`, or as soon as a worker is free):
-    called at every start, so it must not stack a copy per restart. Whether it queued one.
+    called at every start and by every print the worker makes (so an install that never ran `--schedule` starts
+    clearing with its first print), so it must not stack a copy. Whether it queued one.
 
     Two callers at the very same moment may each queue one; the first to run then sees the other waiting and
     queues no successor, so the copies fold back into one within a day."""

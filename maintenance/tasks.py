@@ -20,6 +20,7 @@ from django_tasks import task
 
 from comms.models import NoticeKind
 from comms.notices import notices_about
+from inventory.tasks import CLEARING_EVERY, keep_clearing
 from maintenance import runbook_pdf, window_notices
 from maintenance.models import PrintJob, Window, WindowRefused, WindowStatus
 from maintenance.models.prints import print_asked
@@ -72,6 +73,7 @@ def make_print(job_id: int) -> str:
     job = PrintJob.claim(job_id)
     if job is None:
         return "nothing to do"
+    keep_clearing(first_run=timezone.now() + CLEARING_EVERY)  # a worker that makes PDFs keeps them cleared
     window = job.window
     return job.make(
         lambda: runbook_pdf.render_runbook_pdf(

@@ -236,3 +236,19 @@ def test_a_finished_pdf_is_cleared_after_a_week_and_its_page_says_so(client, tes
     assert old.status == LabelJobStatus.CLEARED and old.pdf is None
     assert "File cleared" in client.get(old.get_absolute_url()).content.decode()
     assert client.get(reverse("inventory:label_job_pdf", args=[old.pk]))["Location"] == old.get_absolute_url()
+
+
+def test_the_first_print_the_worker_makes_starts_the_daily_clearing(client, tess, hall):
+    """An install that never ran `clear_render_jobs --schedule` (a deploy by an older README) still has its old
+    PDFs cleared: the worker queues the daily clearing with the first print it makes, and only once."""
+    site, _ = hall
+    client.force_login(tess)
+    queue_the_rack(client, site)
+    queue_the_rack(client, site)
+
+    run_worker()
+
+    assert LabelJob.objects.filter(status=LabelJobStatus.READY).count() == 2
+    clearing = DBTaskResult.objects.get(task_path="inventory.tasks.clear_render_job_files")
+    assert clearing.status == "READY"
+    assert timedelta(hours=23) < clearing.run_after - timezone.now() <= timedelta(days=1)

@@ -149,3 +149,17 @@ def test_two_copies_queued_at_once_fold_back_into_one(db):
 
     assert DBTaskResult.objects.filter(task_path=CLEARING, status="SUCCESSFUL").count() == 2
     assert waiting_clearings().count() == 1
+
+
+def test_a_clearing_that_fails_still_queues_tomorrows(db, monkeypatch):
+    def broken():
+        raise RuntimeError("the database went away mid-clearing")
+
+    monkeypatch.setattr("inventory.tasks.clear_old_files_of_every_kind", broken)
+    keep_clearing()
+
+    run_worker()
+
+    assert DBTaskResult.objects.filter(task_path=CLEARING, status="FAILED").count() == 1
+    tomorrow = waiting_clearings().get()
+    assert timedelta(hours=23) < tomorrow.run_after - timezone.now() <= timedelta(days=1)
